@@ -1,0 +1,176 @@
+/**
+ * Alert engine benchmark: 10k rules over 1k devices (10 metrics each, one rule per series) on the
+ * embedded default (SQLite file, in-process broker). Prints, in one run:
+ *  - raw: the XState event rate of the same provided machine, events sent straight to 10k actors;
+ *  - runtime: readings evaluated per second through `POST /readings` (validation, routing, the
+ *    rule actors, the registry's change stream, write-behind of the latest readings, alert writes);
+ *  - heap per idle rule actor, and the time to start (and stop) a runtime with 100k rules.
+ * Run: `npx tsx bench/alerts.ts` (RULES=10000 READINGS=1000000 BIG=100000 to change the sizes).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { createActor } from 'xstate';
+import { alertMachine } from '../src/actors/alert.ts';
+import type { Rule, RuleInput } from '../src/domain/rule.ts';
+import { createRuleActors } from '../src/runtime/alerts/rule-actors.ts';
+import { createLogger } from '../src/runtime/logger.ts';
+import { ActorRegistry } from '../src/runtime/registry.ts';
+import { createRuntime, type Runtime } from '../src/runtime.ts';
+import { createSqliteStore } from '../src/storage/sqlite.ts';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+const RULES = Number(process.env.RULES ?? 10_000);
+const DEVICES = 1_000;
+const METRICS = Math.max(1, Math.round(RULES / DEVICES));
+const READINGS = Number(process.env.READINGS ?? 1_000_000);
+const BIG = Number(process.env.BIG ?? 100_000);
+const BATCH = 1_000;
+const IN_FLIGHT = 4;
+const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+
+/** A deterministic source of values (mulberry32): mostly quiet, about 1 in 5000 breaching, so rules fire and resolve. */
+function values(): () => number {
+  let seed = 42;
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    const r = ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    return r < 0.0002 ? 95 : Math.round(r * 700) / 10;
+  };
+}
+
+const ruleInput = (i: number): RuleInput => ({
+  id: `r${i}`,
+  name: `rule ${i}`,
+  device_id: `d${i % DEVICES}`,
+  metric: `m${Math.floor(i / DEVICES) % METRICS}`,
+  operator: '>',
+  threshold: 80,
+  for_seconds: 0,
+  clear_threshold: null,
+  keep_firing_for_seconds: 0,
+  nodata_seconds: null,
+  severity: 'warning',
+  channels: ['console'],
+  enabled: true,
+});
+const asRule = (i: number): Rule => ({ ...ruleInput(i), id: `r${i}`, created_at: '', updated_at: '' });
+
+/** Raw XState: the same provided machine, 10k actors, events sent straight in. */
+function rawRate(): number {
+  const machine = alertMachine.provide({ actions: { fireAlert: () => {}, resolveAlert: () => {} } });
+  const actors = Array.from({ length: RULES }, (_, i) => createActor(machine, { input: { rule: asRule(i), now: Date.now() } }).start());
+  const next = values();
+  const started = performance.now();
+  for (let n = 0; n < READINGS; n++) actors[n % RULES]!.send({ type: 'READING', value: next(), at: n });
+  const rate = READINGS / ((performance.now() - started) / 1_000);
+  for (const actor of actors) actor.stop();
+  return rate;
+}
+
+async function seeded(path: string, rules: number): Promise<void> {
+  const store = createSqliteStore({ path });
+  await store.migrate();
+  for (let i = 0; i < rules; i++) await store.rules.create(ruleInput(i));
+  await store.close();
+}
+
+const env = (path: string) => ({ DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent', ENABLE_RATE_LIMITING: 'false', PUBLISH_INTERVAL_SECONDS: '3600', ALERT_INTERVAL_SECONDS: '3600' });
+
+/** Readings through the runtime's HTTP app, IN_FLIGHT requests of BATCH readings at a time. */
+async function runtimeRate(runtime: Runtime): Promise<{ rate: number; events: number }> {
+  const next = values();
+  const bodies: string[] = [];
+  for (let b = 0; b < READINGS / BATCH; b++) {
+    const batch = [];
+    for (let k = 0; k < BATCH; k++) {
+      const n = b * BATCH + k;
+      batch.push({ device_id: `d${n % DEVICES}`, metric: `m${Math.floor(n / DEVICES) % METRICS}`, value: next() });
+    }
+    bodies.push(JSON.stringify(batch));
+  }
+  const started = performance.now();
+  let cursor = 0;
+  const lane = async () => {
+    while (cursor < bodies.length) {
+      const body = bodies[cursor++]!;
+      const response = await runtime.app.request('/readings', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      if (response.status !== 202) throw new Error(`POST /readings answered ${response.status}: ${await response.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  const rate = READINGS / ((performance.now() - started) / 1_000);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // the alert writes run behind the readings
+  const events = (await runtime.store.alerts.stats()).total;
+  return { rate, events };
+}
+
+/** Heap of idle rule actors (registered, sharing the host's system), rules excluded. */
+function heapPerActor(n: number): number {
+  const rules = Array.from({ length: n }, (_, i) => asRule(i));
+  const machine = alertMachine.provide({});
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine, now: Date.now });
+  for (const rule of rules) actors.start(rule);
+  gc();
+  const bytes = (process.memoryUsage().heapUsed - before) / n;
+  actors.stopAll();
+  return bytes;
+}
+
+async function startBig(): Promise<{ startMs: number; stopMs: number }> {
+  const path = join(dir, 'big.db');
+  await seeded(path, BIG);
+  const runtime = createRuntime({ env: env(path) });
+  let started = performance.now();
+  await runtime.start({ listen: false });
+  const startMs = performance.now() - started;
+  if (runtime.actors.size < BIG) throw new Error(`only ${runtime.actors.size} actors`);
+  started = performance.now();
+  await runtime.stop();
+  return { startMs, stopMs: performance.now() - started };
+}
+
+// In a fresh heap first: the start time is what a new process sees.
+const big = await startBig();
+const heap = heapPerActor(BIG);
+const raw = rawRate();
+const path = join(dir, 'vigil.db');
+await seeded(path, RULES);
+const runtime = createRuntime({ env: env(path) });
+await runtime.start({ listen: false });
+const { rate, events } = await runtimeRate(runtime);
+await runtime.stop();
+rmSync(dir, { recursive: true, force: true });
+
+const ratio = rate / raw;
+const rows = [
+  ['raw XState events/s (same machine, 10k actors)', Math.round(raw).toLocaleString('en'), 'baseline'],
+  ['readings evaluated/s through POST /readings', Math.round(rate).toLocaleString('en'), `${(ratio * 100).toFixed(0)} % of raw (target ≥ 100k/s, ≥ 45 %)`],
+  ['heap per idle rule actor', `${(heap / 1024).toFixed(2)} KB`, 'target ≤ 4 KB'],
+  [`start ${BIG.toLocaleString('en')} rules`, `${(big.startMs / 1000).toFixed(2)} s`, 'target ≤ 5 s'],
+  [`stop ${BIG.toLocaleString('en')} rules (persist every state)`, `${(big.stopMs / 1000).toFixed(2)} s`, ''],
+];
+console.log(`alerts: ${RULES} rules over ${DEVICES} devices, ${READINGS.toLocaleString('en')} readings in batches of ${BATCH}, ${IN_FLIGHT} in flight; ${events} alert events written`);
+for (const [name, value, note] of rows) console.log(`${name!.padEnd(48)} ${value!.padStart(12)}  ${note}`);
+console.log(
+  JSON.stringify({
+    bench: 'alerts',
+    rules: RULES,
+    readings: READINGS,
+    raw_events_per_s: Math.round(raw),
+    readings_per_s: Math.round(rate),
+    ratio: Number(ratio.toFixed(3)),
+    heap_bytes_per_idle_rule: Math.round(heap),
+    start_100k_rules_ms: Math.round(big.startMs),
+    stop_100k_rules_ms: Math.round(big.stopMs),
+    alert_events: events,
+  }),
+);

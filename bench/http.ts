@@ -1,0 +1,156 @@
+/**
+ * HTTP surface: `GET /actors/:id` requests/s through Vigil's full middleware (rate limiting on,
+ * request metrics, token and body guards) beside a bare node:http server answering the same JSON;
+ * then SSE fan-out to 200 clients at 100 changes/s through `/events`, beside a bare node:http SSE
+ * server writing the same frames. Load generators run in a worker thread; both sides in one run.
+ */
+import { once } from 'node:events';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { assign, createActor, setup } from 'xstate';
+import { createRuntime } from '../src/runtime.ts';
+import { REQUEST_LOOP, SSE_CLIENTS } from './_http-clients.ts';
+
+const DURATION_MS = Number(process.env.BENCH_HTTP_MS ?? 4_000);
+const CONCURRENCY = 50;
+const SSE_CLIENT_COUNT = 200;
+const SSE_HZ = 100;
+const SSE_EVENTS = Number(process.env.BENCH_SSE_EVENTS ?? 500);
+
+const runWorker = <T>(source: string, workerData: unknown, onMessage?: (message: unknown, worker: Worker) => void): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const worker = new Worker(source, { eval: true, workerData });
+    worker.on('message', (message) => {
+      if (typeof message === 'string') onMessage?.(message, worker);
+      else {
+        resolve(message as T);
+        void worker.terminate();
+      }
+    });
+    worker.once('error', reject);
+  });
+
+async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function requestsPerSecond(url: string): Promise<{ rps: number; errors: number; statuses: Record<string, number> }> {
+  const result = await runWorker<{ requests: number; errors: number; statuses: Record<string, number> }>(REQUEST_LOOP, { url, concurrency: CONCURRENCY, durationMs: DURATION_MS });
+  return { rps: Math.round(result.requests / (DURATION_MS / 1_000)), errors: result.errors, statuses: result.statuses };
+}
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+interface SseFigures {
+  deliveredPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  lost: number;
+}
+
+/** Connects the clients, then calls `emit(seq)` SSE_HZ times a second, SSE_EVENTS times. */
+async function sseRun(url: string, emit: (seq: number) => void): Promise<SseFigures> {
+  let started = 0;
+  let finished = 0;
+  const result = await runWorker<{ received: number; latencies: number[] }>(SSE_CLIENTS, { url, clients: SSE_CLIENT_COUNT, expected: SSE_EVENTS }, (message, worker) => {
+    if (message !== 'ready') return;
+    started = performance.now();
+    let seq = 0;
+    const period = 1_000 / SSE_HZ;
+    const tick = () => {
+      emit(seq++);
+      if (seq < SSE_EVENTS) setTimeout(tick, Math.max(0, started + seq * period - performance.now()));
+      else {
+        finished = performance.now();
+        setTimeout(() => worker.postMessage('stop'), 500);
+      }
+    };
+    tick();
+  });
+  const sorted = result.latencies.sort((a, b) => a - b);
+  return {
+    deliveredPerSecond: Math.round(result.received / ((finished - started) / 1_000)),
+    p50Ms: Number(percentile(sorted, 50).toFixed(2)),
+    p99Ms: Number(percentile(sorted, 99).toFixed(2)),
+    lost: SSE_EVENTS * SSE_CLIENT_COUNT - result.received,
+  };
+}
+
+const benchMachine = setup({
+  types: { context: {} as { seq: number; sentAt: number }, events: {} as { type: 'CHANGE'; seq: number } },
+  actions: { record: assign((_, params: { seq: number }) => ({ seq: params.seq, sentAt: performance.timeOrigin + performance.now() })) },
+}).createMachine({
+  id: 'bench',
+  context: { seq: -1, sentAt: 0 },
+  initial: 'live',
+  states: { live: { on: { CHANGE: { actions: { type: 'record', params: ({ event }) => ({ seq: event.seq }) } } } } },
+});
+
+// --- GET /actors/:id -------------------------------------------------------------------------
+const runtime = createRuntime({
+  env: { DATABASE_URL: 'sqlite::memory:', PORT: '0', LOG_LEVEL: 'silent', ENABLE_RATE_LIMITING: 'true', RATE_LIMIT_READS: '1000000000/minute' },
+});
+const { url: vigilUrl } = await runtime.start();
+const body = await (await fetch(`${vigilUrl}/actors/publisher`)).text();
+const bare = createServer((_, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(body);
+});
+const bareUrl = await listen(bare);
+
+console.log(`GET /actors/publisher: ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1_000} s each, after one warm-up run of each`);
+await requestsPerSecond(`${bareUrl}/actors/publisher`);
+await requestsPerSecond(`${vigilUrl}/actors/publisher`);
+const bareHttp = await requestsPerSecond(`${bareUrl}/actors/publisher`);
+const vigilHttp = await requestsPerSecond(`${vigilUrl}/actors/publisher`);
+const httpRatio = Number((vigilHttp.rps / bareHttp.rps).toFixed(2));
+console.log(`${'server'.padEnd(34)}${'req/s'.padStart(10)}${'errors'.padStart(8)}  statuses`);
+console.log(`${'bare node:http'.padEnd(34)}${String(bareHttp.rps).padStart(10)}${String(bareHttp.errors).padStart(8)}  ${JSON.stringify(bareHttp.statuses)}`);
+console.log(`${'vigil (rate limits on)'.padEnd(34)}${String(vigilHttp.rps).padStart(10)}${String(vigilHttp.errors).padStart(8)}  ${JSON.stringify(vigilHttp.statuses)}`);
+console.log(`ratio ${httpRatio} (target ≥ 0.8)`);
+
+// --- SSE -------------------------------------------------------------------------------------
+const benchActor = createActor(benchMachine);
+runtime.actors.add({ id: 'bench', kind: 'bench', actor: benchActor, machine: benchMachine });
+benchActor.start();
+const vigilSse = await sseRun(`${vigilUrl}/events?actor=bench`, (seq) => benchActor.send({ type: 'CHANGE', seq }));
+
+const sinks = new Set<ServerResponse>();
+const bareSseServer = createServer((_, res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.write(': connected\n\n');
+  sinks.add(res);
+  res.on('close', () => sinks.delete(res));
+});
+const bareSseUrl = await listen(bareSseServer);
+let id = 0;
+const bareSse = await sseRun(`${bareSseUrl}/events`, (seq) => {
+  const data = JSON.stringify({ id: 'bench', kind: 'bench', status: 'active', value: 'live', context: { seq, sentAt: performance.timeOrigin + performance.now() } });
+  const frame = Buffer.from(`id: ${++id}\nevent: bench\ndata: ${data}\n\n`);
+  for (const res of sinks) res.write(frame);
+});
+
+console.log(`\nSSE: ${SSE_CLIENT_COUNT} clients, ${SSE_HZ} changes/s, ${SSE_EVENTS} changes`);
+console.log(`${'server'.padEnd(34)}${'delivered/s'.padStart(12)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'lost'.padStart(7)}`);
+const sseRow = (label: string, f: SseFigures) =>
+  console.log(`${label.padEnd(34)}${String(f.deliveredPerSecond).padStart(12)}${String(f.p50Ms).padStart(9)}${String(f.p99Ms).padStart(9)}${String(f.lost).padStart(7)}`);
+sseRow('bare node:http SSE', bareSse);
+sseRow('vigil /events', vigilSse);
+console.log(`delivered ratio ${(vigilSse.deliveredPerSecond / bareSse.deliveredPerSecond).toFixed(2)} (targets: p99 ≤ 25 ms, lost 0)`);
+
+benchActor.stop();
+runtime.actors.remove('bench');
+bare.close();
+bareSseServer.closeAllConnections();
+bareSseServer.close();
+await runtime.stop();
+console.log(
+  JSON.stringify({
+    bench: 'http',
+    get: { vigilRps: vigilHttp.rps, bareRps: bareHttp.rps, ratio: httpRatio, concurrency: CONCURRENCY },
+    sse: { clients: SSE_CLIENT_COUNT, hz: SSE_HZ, events: SSE_EVENTS, vigil: vigilSse, bare: bareSse },
+  }),
+);

@@ -1,0 +1,210 @@
+import { map } from 'rxjs';
+import { assign, fromEventObservable, fromPromise, setup } from 'xstate';
+import type { Notification } from '../domain/notification.ts';
+import { ticks } from '../streams/ticks.ts';
+
+/** What delivering one outbox row came to; `lane` is the channel that actually carried it. */
+export interface DeliveryOutcome {
+  id: string;
+  lane: string;
+  kind: 'sent' | 'deduplicated' | 'retrying' | 'failed' | 'error';
+  error?: string;
+  /** When a `retrying` row is due again (ISO). */
+  nextAttemptAt?: string;
+  /** A failed row that the fallback channel carried instead. */
+  fellBack?: boolean;
+}
+
+/** One channel's delivery lane: its own failures and backoff, independent of the others. */
+export interface Lane {
+  status: 'ready' | 'backingOff';
+  inFlight: number;
+  consecutiveFailures: number;
+  lastError: string | null;
+  /** While backing off: when its failed row is due again (ISO). */
+  retryAt: string | null;
+}
+
+/** What the notifier is created with; `restored` carries counts over from a persisted snapshot. */
+export interface NotifierInput {
+  pollMs: number;
+  restored?: Partial<NotifierContext>;
+}
+
+export interface NotifierContext {
+  pollMs: number;
+  lanes: Record<string, Lane>;
+  sent: number;
+  retried: number;
+  failed: number;
+  deduplicated: number;
+  fellBack: number;
+  lastClaimedAt: string | null;
+}
+
+export type NotifierEvent =
+  | { type: 'START' }
+  | { type: 'STOP' }
+  | { type: 'TICK' }
+  /** Rows were just written to the outbox: claim now rather than at the next poll. */
+  | { type: 'WAKE' }
+  | { type: 'DELIVERED'; outcome: DeliveryOutcome };
+
+/** A claimed row and the lane the runtime routes it to. */
+export interface ClaimedRow {
+  row: Notification;
+  lane: string;
+}
+
+const emptyLane = (): Lane => ({ status: 'ready', inFlight: 0, consecutiveFailures: 0, lastError: null, retryAt: null });
+const totalInFlight = (lanes: Record<string, Lane>): number => Object.values(lanes).reduce((n, lane) => n + lane.inFlight, 0);
+
+/** The lane after one outcome: a retry backs it off, a success resets it. */
+function laneAfter(lane: Lane, outcome: DeliveryOutcome): Lane {
+  const inFlight = Math.max(0, lane.inFlight - 1);
+  switch (outcome.kind) {
+    case 'sent':
+      return { status: 'ready', inFlight, consecutiveFailures: 0, lastError: null, retryAt: null };
+    case 'retrying':
+      return { status: 'backingOff', inFlight, consecutiveFailures: lane.consecutiveFailures + 1, lastError: outcome.error ?? null, retryAt: outcome.nextAttemptAt ?? null };
+    case 'failed':
+      return { ...lane, inFlight, consecutiveFailures: lane.consecutiveFailures + 1, lastError: outcome.error ?? null };
+    default:
+      return { ...lane, inFlight };
+  }
+}
+
+/**
+ * The notifier: polls the outbox every `pollMs` (and on WAKE), claims the due rows and starts one
+ * delivery per row without waiting for it, so a slow or failing channel never holds the others up.
+ * Each outcome comes back as DELIVERED and updates that channel's lane; retries are scheduled in the
+ * outbox itself (`next_attempt_at`), so they survive a restart. A stop lets deliveries in flight finish.
+ */
+export const notifierMachine = setup({
+  types: {
+    context: {} as NotifierContext & { recheck: boolean; stopRequested: boolean },
+    input: {} as NotifierInput,
+    events: {} as NotifierEvent,
+  },
+  actors: {
+    clock: fromEventObservable(({ input }: { input: { pollMs: number } }) =>
+      ticks(input.pollMs).pipe(map((): NotifierEvent => ({ type: 'TICK' }))),
+    ),
+    // Provided by the runtime: claims the due rows and routes each to its lane.
+    claim: fromPromise<ClaimedRow[]>(async () => {
+      throw new Error('notifier: the claim actor was not provided');
+    }),
+  },
+  actions: {
+    startDeliveries: assign({
+      lanes: ({ context }, params: { claimed: ClaimedRow[] }) => {
+        const lanes = { ...context.lanes };
+        for (const { lane } of params.claimed) {
+          const current = lanes[lane] ?? emptyLane();
+          lanes[lane] = { ...current, inFlight: current.inFlight + 1 };
+        }
+        return lanes;
+      },
+      lastClaimedAt: ({ context }, params: { claimed: ClaimedRow[] }) => (params.claimed.length > 0 ? new Date().toISOString() : context.lastClaimedAt),
+    }),
+    applyOutcome: assign(({ context }, outcome: DeliveryOutcome) => ({
+      lanes: { ...context.lanes, [outcome.lane]: laneAfter(context.lanes[outcome.lane] ?? emptyLane(), outcome) },
+      sent: context.sent + (outcome.kind === 'sent' ? 1 : 0),
+      retried: context.retried + (outcome.kind === 'retrying' ? 1 : 0),
+      failed: context.failed + (outcome.kind === 'failed' ? 1 : 0),
+      deduplicated: context.deduplicated + (outcome.kind === 'deduplicated' ? 1 : 0),
+      fellBack: context.fellBack + (outcome.fellBack ? 1 : 0),
+    })),
+    requestRecheck: assign({ recheck: true }),
+    requestStop: assign({ stopRequested: true }),
+    clearRecheck: assign({ recheck: false }),
+    // Provided by the runtime: sends each row through its channel and reports back with DELIVERED.
+    deliver: (_, _params: { claimed: ClaimedRow[] }) => {},
+    reportClaimFailed: (_, _params: { error: unknown }) => {},
+  },
+  guards: {
+    recheckRequested: ({ context }) => context.recheck,
+    stopRequested: ({ context }) => context.stopRequested,
+    drained: ({ context }) => totalInFlight(context.lanes) === 0,
+  },
+}).createMachine({
+  id: 'notifier',
+  initial: 'idle',
+  context: ({ input }) => ({
+    pollMs: input.pollMs,
+    lanes: Object.fromEntries(
+      Object.entries(input.restored?.lanes ?? {}).map(([name, lane]) => [name, { ...lane, inFlight: 0 }]),
+    ),
+    sent: input.restored?.sent ?? 0,
+    retried: input.restored?.retried ?? 0,
+    failed: input.restored?.failed ?? 0,
+    deduplicated: input.restored?.deduplicated ?? 0,
+    fellBack: input.restored?.fellBack ?? 0,
+    lastClaimedAt: input.restored?.lastClaimedAt ?? null,
+    recheck: false,
+    stopRequested: false,
+  }),
+  states: {
+    idle: {
+      on: { START: 'running', STOP: 'stopped' },
+    },
+    running: {
+      invoke: { src: 'clock', input: ({ context }) => ({ pollMs: context.pollMs }) },
+      on: {
+        DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
+        STOP: 'draining',
+      },
+      // A restart claims at once, so rows left pending by the last run go out without waiting a poll.
+      initial: 'claiming',
+      states: {
+        waiting: {
+          on: { TICK: 'claiming', WAKE: 'claiming' },
+        },
+        claiming: {
+          entry: 'clearRecheck',
+          invoke: {
+            src: 'claim',
+            onDone: [
+              {
+                guard: 'stopRequested',
+                target: '#notifier.draining',
+                actions: [
+                  { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
+                  { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
+                ],
+              },
+              {
+                guard: 'recheckRequested',
+                target: 'claiming',
+                reenter: true,
+                actions: [
+                  { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
+                  { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
+                ],
+              },
+              {
+                target: 'waiting',
+                actions: [
+                  { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
+                  { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
+                ],
+              },
+            ],
+            onError: [
+              { guard: 'stopRequested', target: '#notifier.draining', actions: { type: 'reportClaimFailed', params: ({ event }) => ({ error: event.error }) } },
+              { target: 'waiting', actions: { type: 'reportClaimFailed', params: ({ event }) => ({ error: event.error }) } },
+            ],
+          },
+          // Rows written while a claim runs may have missed it: claim once more right after.
+          // A stop lets the claim finish, so the rows it claimed are delivered rather than left `sending`.
+          on: { WAKE: { actions: 'requestRecheck' }, STOP: { actions: 'requestStop' } },
+        },
+      },
+    },
+    draining: {
+      always: { guard: 'drained', target: 'stopped' },
+      on: { DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } } },
+    },
+    stopped: { type: 'final' },
+  },
+});

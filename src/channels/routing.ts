@@ -1,0 +1,38 @@
+import type { NewNotification } from '../domain/notification.ts';
+import type { Severity } from '../domain/rule.ts';
+
+/** A notification before it is routed: everything but the channel. */
+export type NotificationDraft = Omit<NewNotification, 'channel'>;
+
+/** Which channels each severity goes to, when the producer names none. */
+export type RoutingTable = Record<Severity, readonly string[]>;
+
+/** The default routing: the higher the severity, the more channels; console always. */
+export const DEFAULT_ROUTES: RoutingTable = {
+  info: ['console'],
+  warning: ['console', 'slack'],
+  error: ['console', 'slack', 'email'],
+  critical: ['console', 'slack', 'email', 'webhook'],
+};
+
+/** The fallback channel: always available. */
+export const FALLBACK_CHANNEL = 'console';
+
+/**
+ * One outbox row per channel the severity routes to, among the `available` ones and not `excluded`
+ * (a channel's own health alerts skip it); the fallback when none is left.
+ */
+export function route(
+  draft: NotificationDraft,
+  available: ReadonlySet<string>,
+  options: { table?: RoutingTable; exclude?: string } = {},
+): NewNotification[] {
+  const table = options.table ?? DEFAULT_ROUTES;
+  const channels = table[draft.severity].filter((c) => available.has(c) && c !== options.exclude);
+  return (channels.length > 0 ? channels : [FALLBACK_CHANNEL]).map((channel) => ({ ...draft, channel }));
+}
+
+/** The channel that delivers a row: its own when available, else the fallback. */
+export function channelFor(rowChannel: string, available: ReadonlySet<string>): string {
+  return available.has(rowChannel) ? rowChannel : FALLBACK_CHANNEL;
+}

@@ -1,0 +1,14 @@
+import type { Channel } from './channel.ts';
+import { postJson } from './http-post.ts';
+import { formatSlack } from './slack-format.ts';
+
+/** Slack through an incoming webhook: one attachment per notification. */
+export function createSlackChannel(options: { webhookUrl: string; timeoutMs?: number }): Channel {
+  return {
+    name: 'slack',
+    async send(notification, signal) {
+      await postJson(options.webhookUrl, formatSlack(notification), { timeoutMs: options.timeoutMs, signal });
+    },
+    async close() {},
+  };
+}

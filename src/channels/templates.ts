@@ -1,0 +1,71 @@
+import type { AlertEvent } from '../domain/alert-event.ts';
+import { PLUGIN_THRESHOLDS, type PluginHealth, type PluginStatus } from '../domain/plugin.ts';
+import type { Severity } from '../domain/rule.ts';
+import type { NotificationDraft } from './routing.ts';
+
+/** An alert event that fired, as a notification about its rule (`ruleName` for the title). */
+export function alertFired(event: AlertEvent, ruleName: string): NotificationDraft {
+  return {
+    severity: event.severity,
+    title: `${ruleName} firing`,
+    message: `${event.metric} of ${event.device_id} is ${event.current_value} (${event.operator} ${event.threshold_value})`,
+    metadata: { device_id: event.device_id, metric: event.metric, value: event.current_value, threshold: event.threshold_value, triggered_at: event.triggered_at },
+    alert_id: event.alert_id,
+    dedup_key: `alert:${event.alert_id}:firing`,
+  };
+}
+
+/** An alert event that resolved. */
+export function alertResolved(event: AlertEvent, ruleName: string): NotificationDraft {
+  return {
+    severity: 'info',
+    title: `${ruleName} resolved`,
+    message: `${event.metric} of ${event.device_id} is back to ${event.resolution_value ?? 'normal'}`,
+    metadata: { device_id: event.device_id, metric: event.metric, value: event.resolution_value, resolved_at: event.resolved_at },
+    alert_id: event.alert_id,
+    dedup_key: `alert:${event.alert_id}:resolved`,
+  };
+}
+
+/** A plugin (collection job, consumer, channel) that keeps failing; from `interventionAt` failures on, it asks for a person. */
+export function collectionFailure(health: PluginHealth, interventionAt: number = PLUGIN_THRESHOLDS.interventionAt): NotificationDraft {
+  const intervention = health.consecutive_failures >= interventionAt;
+  const warning = intervention ? ' Manual intervention is required: it has not recovered on its own.' : '';
+  return {
+    severity: intervention ? 'critical' : 'error',
+    title: `Plugin ${health.name} is failing`,
+    message: `${health.name} failed ${health.consecutive_failures} times in a row; last error: ${health.last_error ?? 'unknown'}.${warning}`,
+    metadata: {
+      plugin: health.name,
+      consecutive_failures: health.consecutive_failures,
+      success_rate: health.success_rate,
+      last_success_at: health.last_success_at,
+      manual_intervention: intervention,
+    },
+    dedup_key: `plugin:${health.name}:${intervention ? 'intervention' : 'failing'}`,
+  };
+}
+
+/** A failing plugin that succeeded again. */
+export function collectionRecovered(health: PluginHealth): NotificationDraft {
+  return {
+    severity: 'info',
+    title: `Plugin ${health.name} recovered`,
+    message: `${health.name} succeeded again after failing; success rate ${(health.success_rate * 100).toFixed(1)} %.`,
+    metadata: { plugin: health.name, total_runs: health.total_runs, success_rate: health.success_rate },
+    dedup_key: `plugin:${health.name}:recovered`,
+  };
+}
+
+const HEALTH_SEVERITY: Record<PluginStatus, Severity> = { healthy: 'info', degraded: 'warning', unhealthy: 'error' };
+
+/** A component of the system whose health changed. */
+export function systemHealthChanged(component: string, from: PluginStatus, to: PluginStatus, detail?: string): NotificationDraft {
+  return {
+    severity: HEALTH_SEVERITY[to],
+    title: `${component} is ${to}`,
+    message: `${component} went from ${from} to ${to}${detail ? `: ${detail}` : ''}.`,
+    metadata: { component, from, to },
+    dedup_key: `health:${component}:${to}`,
+  };
+}

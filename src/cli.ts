@@ -1,0 +1,49 @@
+import { parseArgs } from './cli/args.ts';
+import { EXIT, reportError } from './cli/exit.ts';
+import { cleanupCommand } from './cli/cleanup.ts';
+import { migrateCommand } from './cli/migrate.ts';
+import { propagateCommand } from './cli/propagate.ts';
+import { runCommand } from './cli/run.ts';
+import { workerCommand } from './cli/worker.ts';
+import type { ConfigSource } from './config.ts';
+
+type Command = {
+  summary: string;
+  switches: string[];
+  run: (config: ConfigSource, flags: Record<string, string | true>) => Promise<number>;
+};
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM', switches: ['verbose', 'inspect'], run: runCommand },
+  worker: { summary: 'run the alert worker alone (--interval S, --dry-run, --config-check)', switches: ['verbose', 'dry-run', 'config-check'], run: workerCommand },
+  migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: migrateCommand },
+  propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: propagateCommand },
+  cleanup: { summary: 'delete what is older than the retention (--days N, default CLEANUP_RETENTION_DAYS)', switches: ['verbose'], run: cleanupCommand },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  vigil ${name.padEnd(10)} ${c.summary}`);
+  return `usage: vigil <command> [--config FILE] [--SETTING value…]\n\ncommands:\n${lines.join('\n')}\n\nEvery setting of the README's configuration table is also a flag: PUBLISH_INTERVAL_SECONDS is --publish-interval-seconds.\n`;
+}
+
+/** Runs one CLI invocation and resolves with its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const name = argv[0] ?? 'run';
+  if (name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`vigil: unknown command '${name}'\n${usage()}`);
+    return EXIT.badInput;
+  }
+  try {
+    const { config, flags } = parseArgs(argv, new Set(command.switches));
+    return await command.run(config, flags);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

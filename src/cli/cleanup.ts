@@ -1,0 +1,28 @@
+import { loadConfig, readConfigFile, type ConfigSource } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { cleanup } from '../runtime/retention.ts';
+import { openStore } from '../storage/open-store.ts';
+import { EXIT } from './exit.ts';
+
+/** `vigil cleanup [--days N]`: one retention run; prints the counts deleted per table as JSON. */
+export async function cleanupCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
+  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
+  const config = loadConfig({ env: process.env, file, overrides });
+  let days = config.cleanupRetentionDays;
+  if (flags.days !== undefined) {
+    days = Number(flags.days);
+    if (!(Number.isFinite(days) && days > 0)) throw new ConfigError(`--days: must be a number of days > 0 (got ${JSON.stringify(flags.days)})`, '--days');
+  }
+  const logger = createLogger(config.logLevel);
+  const store = openStore(config.database, logger.child({ component: 'store' }));
+  try {
+    await store.migrate();
+    const result = await cleanup(store, days);
+    logger.info({ days: result.days, cutoff: result.cutoff, ...result.deleted }, 'retention run');
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,19 @@
+import { loadConfig, readConfigFile, type ConfigSource } from '../config.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { openStore } from '../storage/open-store.ts';
+import { EXIT } from './exit.ts';
+
+/** `vigil migrate`: applies pending migrations and prints what it applied. */
+export async function migrateCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
+  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
+  const config = loadConfig({ env: process.env, file, overrides });
+  const logger = createLogger(config.logLevel);
+  const store = openStore(config.database, logger);
+  try {
+    const applied = await store.migrate();
+    logger.info({ applied, store: store.kind }, applied.length > 0 ? 'migrations applied' : 'database up to date');
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}

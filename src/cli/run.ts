@@ -1,0 +1,30 @@
+import { loadConfig, readConfigFile, type ConfigSource } from '../config.ts';
+import { createRuntime } from '../runtime.ts';
+import { EXIT } from './exit.ts';
+import { onShutdownSignal } from './signals.ts';
+
+/** `vigil run`: everything, on the configured adapters, until SIGINT/SIGTERM. */
+export async function runCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
+  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
+  const config = loadConfig({ env: process.env, file, overrides: { ...overrides, ...(flags.verbose ? { LOG_LEVEL: 'debug' } : {}) } });
+  const runtime = createRuntime({ config });
+  await runtime.start();
+  return new Promise<number>((resolve) => {
+    onShutdownSignal(async (signal) => {
+      runtime.logger.info({ signal }, 'shutdown requested');
+      const deadline = setTimeout(() => {
+        runtime.logger.error('graceful stop took over 5 s; exiting');
+        resolve(EXIT.failed);
+      }, 5_000);
+      try {
+        await runtime.stop();
+        resolve(EXIT.ok);
+      } catch (error) {
+        runtime.logger.error({ err: error }, 'stop failed');
+        resolve(EXIT.failed);
+      } finally {
+        clearTimeout(deadline);
+      }
+    });
+  });
+}

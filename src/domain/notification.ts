@@ -1,0 +1,28 @@
+import type { Severity } from './rule.ts';
+
+/** Life of an outbox row: claimed by one deliverer, then sent or (after its attempts) failed. */
+export type NotificationStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+/** A notification waiting in, or delivered from, the outbox. */
+export interface Notification {
+  id: string;
+  channel: string;
+  severity: Severity;
+  title: string;
+  message: string;
+  metadata: Record<string, unknown>;
+  /** The rule this is about, when it is about one. */
+  alert_id: string | null;
+  /** Notifications sharing a key within the repeat interval are sent once. */
+  dedup_key: string | null;
+  status: NotificationStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string;
+  created_at: string;
+  sent_at: string | null;
+}
+
+/** What a producer puts in the outbox. */
+export type NewNotification = Pick<Notification, 'channel' | 'severity' | 'title' | 'message'> &
+  Partial<Pick<Notification, 'metadata' | 'alert_id' | 'dedup_key' | 'next_attempt_at'>>;

@@ -1,0 +1,33 @@
+import type { Context } from 'hono';
+import type { IncomingMessage } from 'node:http';
+
+/** The Node request behind a Hono context, when served by @hono/node-server (absent under `app.request()`). */
+function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/**
+ * One request header. On Node it is read from the raw request: asking Hono's request for a header
+ * builds a whole `Headers` object, a measurable cost on every request of a hot read route.
+ */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const incoming = incomingOf(c);
+  if (incoming) {
+    const value = incoming.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
+  return c.req.header(name);
+}
+
+/** The client's address (the socket's peer; forwarding headers are not trusted), or `local` for in-process requests. */
+export function clientAddress(c: Context): string {
+  return incomingOf(c)?.socket?.remoteAddress ?? 'local';
+}
+
+/** The bearer token of the `Authorization` header, if any. */
+export function bearerToken(c: Context): string | undefined {
+  const header = requestHeader(c, 'authorization');
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

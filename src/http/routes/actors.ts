@@ -1,0 +1,37 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { NotFoundError } from '../../errors.ts';
+import { viewOf } from '../../runtime/registry.ts';
+import type { HttpDeps } from '../deps.ts';
+import { parseQuery } from '../validate.ts';
+
+const listQuery = z.object({
+  kind: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+});
+
+/** `GET /actors` (states), `GET /actors/:id` (value, context, status), `GET /actors/:id/machine` (definition). */
+export function actorRoutes(app: Hono, deps: HttpDeps): void {
+  deps.docs.add({ method: 'get', path: '/actors', tag: 'actors', summary: 'Every actor with its state', query: listQuery });
+  app.get('/actors', (c) => {
+    const { kind, limit } = parseQuery(c, listQuery);
+    const actors = [];
+    for (const entry of deps.registry.entries(kind)) {
+      if (actors.length >= limit) break;
+      actors.push(viewOf(entry, false));
+    }
+    return c.json({ total: deps.registry.size, actors });
+  });
+
+  const lookup = (id: string) => {
+    const entry = deps.registry.get(id);
+    if (!entry) throw new NotFoundError('actor', id);
+    return entry;
+  };
+
+  deps.docs.add({ method: 'get', path: '/actors/:id', tag: 'actors', summary: 'One actor: value, context, status' });
+  app.get('/actors/:id', (c) => c.json(viewOf(lookup(c.req.param('id')), true)));
+
+  deps.docs.add({ method: 'get', path: '/actors/:id/machine', tag: 'actors', summary: "The actor's machine definition" });
+  app.get('/actors/:id/machine', (c) => c.json(lookup(c.req.param('id')).machine.toJSON()));
+}

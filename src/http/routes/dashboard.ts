@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import type { Hono } from 'hono';
+import { NotFoundError } from '../../errors.ts';
+import type { HttpDeps } from '../deps.ts';
+
+/** The dashboard's files, served as they are: no build step, no CDN, so the page works offline. */
+const ASSETS: Record<string, string> = {
+  'dashboard.js': 'text/javascript; charset=utf-8',
+  'machine-graph.js': 'text/javascript; charset=utf-8',
+  'dashboard.css': 'text/css; charset=utf-8',
+};
+
+const read = (name: string): string => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), 'utf8');
+
+/** `GET /`: the dashboard page; `GET /assets/:file`: its script modules and stylesheet. */
+export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
+  const page = read('index.html');
+  const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { body: read(name), type }]));
+  const cache = { 'cache-control': 'no-cache' };
+
+  deps.docs.add({ method: 'get', path: '/', tag: 'dashboard', summary: 'The dashboard page (HTML)' });
+  app.get('/', (c) => c.html(page, 200, cache));
+
+  deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet" });
+  app.get('/assets/:file', (c) => {
+    const name = c.req.param('file');
+    const file = files.get(name);
+    if (!file) throw new NotFoundError('asset', name);
+    return c.body(file.body, 200, { 'content-type': file.type, ...cache });
+  });
+}

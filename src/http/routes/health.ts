@@ -1,0 +1,27 @@
+import type { Hono } from 'hono';
+import type { HttpDeps } from '../deps.ts';
+
+/** `GET /healthz` (the process answers) and `GET /readyz` (store and broker reachable, actors started). */
+export function healthRoutes(app: Hono, deps: HttpDeps): void {
+  deps.docs.add({ method: 'get', path: '/healthz', tag: 'health', summary: 'Liveness: the process answers' });
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  deps.docs.add({ method: 'get', path: '/readyz', tag: 'health', summary: 'Readiness: store and broker reachable, actors started (503 otherwise)' });
+  app.get('/readyz', async (c) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    try {
+      await deps.store.health();
+      checks.store = { ok: true };
+    } catch (error) {
+      checks.store = { ok: false, detail: (error as Error).message };
+    }
+    try {
+      checks.broker = await deps.broker.health();
+    } catch (error) {
+      checks.broker = { ok: false, detail: (error as Error).message };
+    }
+    checks.actors = { ok: deps.isStarted() };
+    const ready = Object.values(checks).every((check) => check.ok);
+    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+  });
+}

@@ -1,0 +1,24 @@
+import type { Hono } from 'hono';
+import { buildOpenApi } from '../openapi.ts';
+import type { HttpDeps } from '../deps.ts';
+
+/** `GET /metrics` (Prometheus text exposition of the runtime's registry) and `GET /openapi.json`. */
+export function observabilityRoutes(app: Hono, deps: HttpDeps): void {
+  deps.docs.add({ method: 'get', path: '/metrics', tag: 'observability', summary: 'Prometheus metrics (text exposition format)' });
+  app.get('/metrics', async (c) => c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
+
+  // Built on first request, once every route module (this one runs before some of them) has documented itself.
+  let document: string | undefined;
+  deps.docs.add({ method: 'get', path: '/openapi.json', tag: 'observability', summary: 'This OpenAPI document' });
+  app.get('/openapi.json', (c) => {
+    document ??= JSON.stringify(
+      buildOpenApi(deps.docs.routes, {
+        title: 'Vigil',
+        version: '0.1.0',
+        token: deps.config.apiToken !== undefined,
+        tokenReads: deps.config.apiTokenReads,
+      }),
+    );
+    return c.body(document, 200, { 'content-type': 'application/json; charset=utf-8' });
+  });
+}

@@ -1,0 +1,16 @@
+/** Vigil's public API: the runtime, the machines, the ports and their types. */
+export { createRuntime, type Runtime, type RuntimeOptions, type StartOptions } from './runtime.ts';
+export { loadConfig, type Config, type ConfigSource } from './config.ts';
+export { ConfigError, ValidationError, BrokerError, StoreError, NotFoundError, DeliveryError, VigilError } from './errors.ts';
+export { publisherMachine, type PublisherInput, type PublisherEvent } from './actors/publisher.ts';
+export { subscriberMachine, type SubscriberInput, type SubscriberEvent } from './actors/subscriber.ts';
+export { notifierMachine, type NotifierInput, type NotifierEvent } from './actors/notifier.ts';
+export { pluginHealthMachine, type PluginHealthInput, type PluginHealthEvent } from './actors/plugin-health.ts';
+export { propagatorMachine, type PropagatorInput, type PropagatorEvent } from './actors/propagator.ts';
+export { periodicJobMachine, type PeriodicJobInput, type PeriodicJobEvent } from './actors/periodic-job.ts';
+export type { Channel, Outgoing } from './channels/channel.ts';
+export type { Broker, Batch, BrokerMessage, ConsumeOptions, PublishReceipt } from './streams/broker.ts';
+export type { Store, SeenMessage } from './storage/store.ts';
+export type { ActorChange, ActorView } from './runtime/registry.ts';
+export type { TopicHandler, RejectedMessage } from './runtime/topic-handler.ts';
+export { ticks, type Tick } from './streams/ticks.ts';

@@ -1,0 +1,172 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { Registry } from 'prom-client';
+import type { Observable } from 'rxjs';
+import { loadConfig, type Config, type ConfigSource } from './config.ts';
+import { ApiDocs } from './http/api-docs.ts';
+import { createApp } from './http/app.ts';
+import { SseHub, type SseHubOptions } from './http/sse-hub.ts';
+import type { SubscriberContext } from './actors/subscriber.ts';
+import type { Concern } from './runtime/concern.ts';
+import type { RuntimeContext } from './runtime/context.ts';
+import { inspectionConcerns } from './runtime/inspect.ts';
+import { createLogger, type Logger } from './runtime/logger.ts';
+import { registerRuntimeMetrics } from './runtime/metrics.ts';
+import { ActorRegistry, type ActorChange } from './runtime/registry.ts';
+import { createRunReporter } from './runtime/run-reporter.ts';
+import type { TopicHandler } from './runtime/topic-handler.ts';
+import { alertConcerns } from './runtime/wire-alerts.ts';
+import { analyticsConcern } from './runtime/wire-analytics.ts';
+import { janitorConcern } from './runtime/wire-janitor.ts';
+import { registerNotificationTopic } from './runtime/notification-topic.ts';
+import { notifierConcern } from './runtime/wire-notifier.ts';
+import { pluginHealthConcern } from './runtime/wire-plugin-health.ts';
+import { propagatorConcerns } from './runtime/wire-propagator.ts';
+import { publisherConcern } from './runtime/wire-publisher.ts';
+import { subscriberConcern } from './runtime/wire-subscriber.ts';
+import type { Broker } from './streams/broker.ts';
+import { openBroker } from './streams/open-broker.ts';
+import { openStore } from './storage/open-store.ts';
+import type { SeenMessage, Store } from './storage/store.ts';
+
+/** Options of `createRuntime`; everything has a default, so `createRuntime()` runs on the embedded default. */
+export interface RuntimeOptions {
+  /** A validated config; when absent, one is loaded from `env` (default `process.env`) and `overrides`. */
+  config?: Config;
+  env?: Record<string, string | undefined>;
+  overrides?: ConfigSource;
+  /** Adapters to use instead of the ones the config names (tests, embedding). */
+  store?: Store;
+  broker?: Broker;
+  logger?: Logger;
+  /** Handlers for topics other than `system-alerts`, routed by the subscriber. */
+  handlers?: Record<string, TopicHandler>;
+  sse?: SseHubOptions;
+}
+
+export interface StartOptions {
+  /** Serve HTTP on the configured host and port (default true); an embedding gateway mounts `app` instead. */
+  listen?: boolean;
+}
+
+/** A running (or ready to run) Vigil. */
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The Hono app with every route; mount it in a gateway or let `start()` serve it. */
+  readonly app: Hono;
+  readonly actors: ActorRegistry;
+  readonly store: Store;
+  readonly broker: Broker;
+  /** Snapshot changes of every actor. */
+  observe(): Observable<ActorChange>;
+  /** Migrates the store, restores and starts every actor, then serves HTTP; resolves with the URL when listening. */
+  start(options?: StartOptions): Promise<{ url?: string }>;
+  /** Stops ticks, drains in-flight batches, persists snapshots, closes HTTP, broker and store. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The concerns of a runtime, in start order (they stop in reverse): consumers before producers. */
+function assembleConcerns(ctx: RuntimeContext): Concern[] {
+  return [
+    ...inspectionConcerns(ctx),
+    pluginHealthConcern(ctx),
+    notifierConcern(ctx),
+    ...alertConcerns(ctx),
+    subscriberConcern(ctx),
+    publisherConcern(ctx),
+    janitorConcern(ctx),
+    analyticsConcern(ctx),
+    ...propagatorConcerns(ctx),
+  ];
+}
+
+/** Assembles Vigil from one config: adapters, actors, HTTP. */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const config = options.config ?? loadConfig({ env: options.env ?? process.env, overrides: options.overrides });
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const runs = createRunReporter();
+  const ctx: RuntimeContext = {
+    config,
+    logger,
+    store: options.store ?? openStore(config.database, logger.child({ component: 'store' })),
+    broker: options.broker ?? openBroker(config.kafka, logger.child({ component: 'broker' }), runs),
+    registry: new ActorRegistry(),
+    metrics: new Registry(),
+    runs,
+    handlers: new Map(Object.entries(options.handlers ?? {})),
+    routes: [],
+  };
+  const { store, broker, registry } = ctx;
+  registerRuntimeMetrics(ctx);
+  registerNotificationTopic(ctx);
+  const concerns = assembleConcerns(ctx);
+  const sse = new SseHub(registry.changes(), logger.child({ component: 'sse' }), options.sse);
+  let started = false;
+  let server: ServerType | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const subscriberMessages = (): SeenMessage[] => {
+    const context = registry.get('subscriber')?.actor.getSnapshot().context as SubscriberContext | undefined;
+    return context?.buffer.items ?? [];
+  };
+  const app = createApp({ ...ctx, sse, docs: new ApiDocs(), isStarted: () => started, messages: subscriberMessages }, ctx.routes);
+
+  async function start(startOptions: StartOptions = {}): Promise<{ url?: string }> {
+    await store.migrate();
+    for (const concern of concerns) await concern.start();
+    started = true;
+    if (startOptions.listen === false) return {};
+    const url = await new Promise<string>((resolve, reject) => {
+      server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
+        resolve(`http://${config.host}:${info.port}`),
+      );
+      server.once('error', reject);
+    });
+    logger.info({ url, dashboard: `${url}/` }, 'vigil listening');
+    return { url };
+  }
+
+  async function shutdown(): Promise<void> {
+    started = false;
+    logger.info('stopping');
+    sse.close();
+    const closing = server ? closeServer(server) : Promise.resolve();
+    for (const concern of [...concerns].reverse()) {
+      try {
+        await concern.stop();
+      } catch (error) {
+        logger.error({ err: error, concern: concern.name }, 'concern failed to stop cleanly');
+      }
+    }
+    await closing;
+    await broker.close();
+    await store.close();
+    registry.complete();
+    logger.info('stopped');
+  }
+
+  return {
+    config,
+    logger,
+    app,
+    actors: registry,
+    store,
+    broker,
+    observe: () => registry.changes(),
+    start,
+    stop: () => (stopping ??= shutdown()),
+  };
+}
+
+/** Closes the server; connections still open after a second (SSE) are cut. */
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1_000);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  });
+}

@@ -1,0 +1,293 @@
+import { Counter } from 'prom-client';
+import { concatMap, from, type Subscription } from 'rxjs';
+import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
+import { alertMachine, type PersistedAlert } from '../../actors/alert.ts';
+import { alertWorkerMachine, type AlertWorkerContext, type CycleOutcome } from '../../actors/alert-worker.ts';
+import { toReading } from '../../domain/extract-value.ts';
+import type { Reading } from '../../domain/reading.ts';
+import type { Rule } from '../../domain/rule.ts';
+import type { Issue } from '../../errors.ts';
+import type { RuntimeContext } from '../context.ts';
+import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
+import { createReadingSink } from './reading-sink.ts';
+import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
+import { createRuleActors, ruleActorId, RULE_ACTOR_PREFIX, seriesKey } from './rule-actors.ts';
+import { createRuleService } from './rule-service.ts';
+
+type Clock = Parameters<typeof createRuleActors>[0]['clock'];
+
+/** Options of `createAlertEngine`. */
+export interface AlertEngineOptions {
+  ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs'>;
+  /** Default: the config's ALERT_MODE. */
+  mode?: 'both' | 'reactive' | 'interval';
+  /** Default: the config's ALERT_INTERVAL_SECONDS. */
+  intervalMs?: number;
+  /** The actors' clock (default `Date.now` and real timers). */
+  now?: () => number;
+  clock?: Clock;
+  /** Record the writes instead of making them, and persist nothing (`vigil worker --dry-run`). */
+  dryRun?: boolean;
+  /** Write-behind delay of the latest readings (default 250 ms). */
+  flushMs?: number;
+  /** Which rules this instance runs (default: all); on Kafka, those of the devices in its partitions. */
+  ownership?: RuleOwnership;
+}
+
+/** What one `ingest` call did: readings accepted and evaluated, stale ones (older than one already routed), rejections. */
+export interface IngestResult {
+  accepted: number;
+  stale: number;
+  rejected: { index: number; issue: Issue }[];
+  /** Resolves once the accepted readings are stored. */
+  stored: Promise<void>;
+}
+
+/** The worker id, under which its statistics persist. */
+export const ALERT_WORKER_ID = 'alert-worker';
+
+/**
+ * The alert engine: rule actors, the readings path, the ordered alert writes and the interval
+ * worker, over one store. The runtime wires it (`alertConcerns`); `vigil worker` runs it alone.
+ */
+export function createAlertEngine(options: AlertEngineOptions) {
+  const { ctx } = options;
+  const { store, registry } = ctx;
+  const logger = ctx.logger.child({ actor: ALERT_WORKER_ID });
+  const mode = options.mode ?? ctx.config.alertMode;
+  const now = options.now ?? Date.now;
+  const readingsTotal = new Counter({ name: 'vigil_readings_total', help: 'Readings received, by outcome', labelNames: ['outcome'], registers: [ctx.metrics] });
+  const transitionsTotal = new Counter({ name: 'vigil_alert_transitions_total', help: 'Rule state changes, by target', labelNames: ['to'], registers: [ctx.metrics] });
+  const recorded: AlertWrite[] = [];
+  let worker: Actor<typeof alertWorkerMachine> | undefined;
+  const ownership = options.ownership ?? ownsEveryRule();
+  let handovers: Subscription | undefined;
+  /** Partitions whose rules run here (kept apart from the broker's view, which changes before the handover is done). */
+  let accepted: number[] = [];
+
+  const onWritten = (outcome: WriteOutcome) => {
+    const fired = outcome.write.kind === 'fire';
+    if (outcome.ok && outcome.changed) {
+      logger.info({ rule: outcome.write.rule.id, event: outcome.eventId, value: outcome.write.value }, fired ? 'alert fired' : 'alert resolved');
+    }
+    const counts = outcome.ok
+      ? { triggered: fired && outcome.changed ? 1 : 0, resolved: !fired && outcome.changed ? 1 : 0, errors: 0 }
+      : { triggered: 0, resolved: 0, errors: 1, lastError: String((outcome.error as Error)?.message ?? outcome.error) };
+    worker?.send({ type: 'WRITTEN', ...counts });
+    if (!outcome.ok) ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: counts.lastError });
+  };
+  const writer: AlertWriter = options.dryRun
+    ? { push: (w) => void recorded.push(w), drain: async () => {}, queued: 0 }
+    : createAlertWriter({ store, logger, onWritten });
+
+  const machine = alertMachine.provide({
+    actions: {
+      fireAlert: (_, intent) => {
+        transitionsTotal.inc({ to: 'firing' });
+        writer.push({ kind: 'fire', ...intent });
+      },
+      resolveAlert: (_, intent) => {
+        transitionsTotal.inc({ to: 'resolved' });
+        writer.push({ kind: 'resolve', ...intent });
+      },
+      reportTransition: (_, { to }) => transitionsTotal.inc({ to }),
+    },
+  });
+  const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock });
+  const sink = createReadingSink({ store, flushMs: options.flushMs });
+
+  /** A rule that stops leaves no alert open: its firing alert is resolved with the last value it saw. */
+  const retire = (last: PersistedAlert | undefined, rule: Rule) => {
+    if (!last || (last.state !== 'firing' && last.state !== 'clearing')) return;
+    writer.push({ kind: 'resolve', rule, value: last.context.value ?? Number.NaN, at: now() });
+  };
+  const rules = createRuleService({ store, actors, retire, owns: (rule) => ownership.owns(rule) });
+
+  /** Readings: checked, routed to their rules at once (reactive mode), stored write-behind. */
+  function ingest(raws: unknown[]): IngestResult {
+    const at = now();
+    const nowIso = new Date(at).toISOString();
+    const result: IngestResult = { accepted: 0, stale: 0, rejected: [], stored: Promise.resolve() };
+    const toStore: { key: string; reading: Reading }[] = [];
+    let errors = 0;
+    let lastError: string | null = null;
+    for (let index = 0; index < raws.length; index++) {
+      const checked = toReading(raws[index], nowIso, raws.length > 1 ? String(index) : '');
+      if ('issue' in checked) {
+        result.rejected.push({ index, issue: checked.issue });
+        continue;
+      }
+      const { reading } = checked;
+      const key = seriesKey(reading.device_id, reading.metric);
+      toStore.push({ key, reading });
+      result.accepted++;
+      const route = mode === 'interval' ? undefined : actors.route(key);
+      if (!route) continue;
+      if (route.ts !== null && reading.ts < route.ts) {
+        result.stale++;
+        continue;
+      }
+      route.ts = reading.ts;
+      for (const entry of route.entries) {
+        const error = actors.deliver(entry, { type: 'READING', value: reading.value, at });
+        if (error !== null) {
+          errors++;
+          lastError = error;
+        }
+      }
+    }
+    readingsTotal.inc({ outcome: 'accepted' }, result.accepted - result.stale);
+    if (result.stale > 0) readingsTotal.inc({ outcome: 'stale' }, result.stale);
+    if (result.rejected.length > 0) readingsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
+    if (errors > 0) worker?.send({ type: 'EVALUATED', evaluations: 0, errors, lastError });
+    result.stored = options.dryRun ? Promise.resolve() : sink.add(toStore);
+    return result;
+  }
+
+  /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
+  async function cycle(): Promise<CycleOutcome> {
+    const started = performance.now();
+    const all = await store.rules.list();
+    await ownership.learn(all);
+    await rules.sync(all);
+    const evaluated = mode === 'reactive' ? { evaluations: 0, errors: 0, lastError: null } : actors.evaluate(await store.readings.latestAll());
+    return { rules: actors.size, ...evaluated, durationMs: performance.now() - started, at: now() };
+  }
+
+  /**
+   * Loads every enabled rule this instance owns with its persisted state (one query each for rules,
+   * snapshots and open events). `accept` runs just before the actors start, with no wait between.
+   */
+  async function startRules(accept?: () => void): Promise<void> {
+    const [all, snapshots, open] = await Promise.all([
+      store.rules.list(),
+      store.snapshots.loadAll(RULE_ACTOR_PREFIX),
+      store.alerts.list({ is_resolved: false }),
+    ]);
+    await ownership.learn(all);
+    accept?.();
+    const openByRule = new Map(open.map((event) => [event.alert_id, event]));
+    const consumed: { actorId: string; snapshot: null }[] = [];
+    for (const rule of all) {
+      if (!rule.enabled || !ownership.owns(rule) || actors.get(rule.id)) continue;
+      let restored = snapshots.get(ruleActorId(rule.id)) as PersistedAlert | null | undefined;
+      if (restored && restored.state !== 'ok') consumed.push({ actorId: ruleActorId(rule.id), snapshot: null });
+      const event = openByRule.get(rule.id);
+      // After a crash the snapshot may be missing or stale: an open event in the store means firing.
+      if (event && restored?.state !== 'firing' && restored?.state !== 'clearing') {
+        const triggeredAt = Date.parse(event.triggered_at);
+        restored = { state: 'firing', context: { ...restored?.context, now: now(), value: event.current_value, lastReadingAt: restored?.context.lastReadingAt ?? null, since: triggeredAt, triggeredAt, pendingUntil: null, clearUntil: null, wakeAt: null } };
+      }
+      actors.start(rule, restored ?? undefined);
+    }
+    // A state is resumed once: a crash after this start must not resume it again from a stale snapshot.
+    if (consumed.length > 0 && !options.dryRun) await store.snapshots.save(consumed);
+  }
+
+  /**
+   * A rebalance moved partitions: the rules of devices no longer owned stop, their alert writes land
+   * and their state is persisted (not resolved: the new owner carries a firing alert on); then the
+   * rules of newly owned devices start from what their previous owner persisted.
+   */
+  async function handOver(partitions: number[]): Promise<void> {
+    const assigned = new Set(partitions);
+    accepted = accepted.filter((partition) => assigned.has(partition));
+    ownership.accept(accepted);
+    const leaving = [...actors.entries()].filter((entry) => !ownership.owns(entry.rule));
+    const persisted = leaving.map((entry) => ({ actorId: ruleActorId(entry.rule.id), snapshot: actors.stop(entry.rule.id) ?? null }));
+    if (persisted.length > 0) {
+      await writer.drain();
+      if (!options.dryRun) await store.snapshots.save(persisted);
+      logger.info({ rules: persisted.length, partitions }, 'rules handed over: partitions revoked');
+    }
+    const before = actors.size;
+    // Accepted only once their states are loaded, so an interval cycle cannot start them afresh meanwhile.
+    await startRules(() => {
+      accepted = partitions;
+      ownership.accept(partitions);
+    });
+    if (actors.size > before) logger.info({ rules: actors.size - before, partitions }, 'rules adopted: partitions assigned');
+  }
+
+  function startWorker(restored: Partial<AlertWorkerContext> | undefined): void {
+    const provided = alertWorkerMachine.provide({
+      actors: { cycle: fromPromise<CycleOutcome, { n: number }>(() => cycle()) },
+      actions: {
+        reportCycle: (_, outcome) => {
+          logger.debug({ rules: outcome.rules, evaluations: outcome.evaluations, ms: Math.round(outcome.durationMs) }, 'alert cycle done');
+          ctx.runs.report(ALERT_WORKER_ID, outcome.errors > 0 ? { ok: false, error: outcome.lastError ?? 'rule errors' } : { ok: true });
+        },
+        reportCycleError: (_, { error }) => {
+          logger.error({ err: error }, 'alert cycle failed');
+          ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: String((error as Error)?.message ?? error) });
+        },
+      },
+    });
+    const intervalMs = options.intervalMs ?? ctx.config.alertIntervalSeconds * 1_000;
+    worker = createActor(provided, { id: ALERT_WORKER_ID, input: { intervalMs, startedAt: now(), restored } });
+    registry.add({ id: ALERT_WORKER_ID, kind: 'alert-worker', actor: worker, machine: provided });
+    worker.start();
+    worker.send({ type: 'START' });
+  }
+
+  return {
+    mode,
+    actors,
+    rules,
+    ingest,
+    cycle,
+    /** The writes recorded by a dry run, in order. */
+    recorded,
+    async start(): Promise<void> {
+      await startRules();
+      handovers = ownership.assignments
+        ?.pipe(concatMap((partitions) => from(handOver(partitions).catch((error: unknown) => logger.error({ err: error, partitions }, 'rule handover failed')))))
+        .subscribe();
+      if (options.dryRun) return;
+      const persisted = (await store.snapshots.load(ALERT_WORKER_ID)) as { context?: Partial<AlertWorkerContext> } | undefined;
+      startWorker(persisted?.context);
+      logger.info({ rules: actors.size, mode }, 'alert engine started');
+    },
+    /** Stops the worker, finishes the writes in flight, persists every rule's state in one call, stops the actors. */
+    async stop(): Promise<void> {
+      handovers?.unsubscribe();
+      if (worker) {
+        worker.send({ type: 'STOP' });
+        try {
+          await waitFor(worker, (snapshot) => snapshot.status !== 'active', { timeout: 4_000 });
+        } catch {
+          logger.warn('alert cycle did not finish in time; stopping anyway');
+        }
+      }
+      await sink.flush();
+      await writer.drain();
+      if (!options.dryRun) {
+        const entries: { actorId: string; snapshot: unknown }[] = actors.persisted();
+        if (worker) entries.push({ actorId: ALERT_WORKER_ID, snapshot: worker.getPersistedSnapshot() });
+        await store.snapshots.save(entries);
+      }
+      if (worker) {
+        worker.stop();
+        registry.remove(ALERT_WORKER_ID);
+        worker = undefined;
+      }
+      actors.stopAll();
+    },
+    /** The worker's statistics with its uptime. */
+    workerStats(): (AlertWorkerContext & { uptime_seconds: number }) | null {
+      if (!worker) return null;
+      const { stopRequested: _hidden, ...stats } = worker.getSnapshot().context;
+      return { ...stats, uptime_seconds: Math.round((now() - stats.startedAt) / 1_000) };
+    },
+    /** Writes the latest readings pending in the write-behind now. */
+    flushReadings: () => sink.flush(),
+    /** Writes the pending readings and alert writes now (tests, graceful stop). */
+    async settle(): Promise<void> {
+      await sink.flush();
+      await writer.drain();
+    },
+  };
+}
+
+/** The alert engine of one runtime. */
+export type AlertEngine = ReturnType<typeof createAlertEngine>;

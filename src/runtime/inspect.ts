@@ -1,0 +1,33 @@
+import { createWebSocketInspector } from '@statelyai/inspect';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Concern } from './concern.ts';
+import type { RuntimeContext } from './context.ts';
+
+/** What `createActor(machine, { inspect })` is given. */
+export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/**
+ * `--inspect[=ws://host:port]`: connects every actor the runtime creates to the Stately inspector
+ * over a WebSocket (createWebSocketInspector). Sets `ctx.inspect`, which every wire file passes to
+ * `createActor`, so it must come first in the concern list; it connects on start and disconnects on
+ * stop. Returns no concern when INSPECT is unset: inspection halves XState throughput.
+ */
+export function inspectionConcerns(ctx: RuntimeContext): Concern[] {
+  const url = ctx.config.inspect;
+  if (!url) return [];
+  const logger = ctx.logger.child({ component: 'inspector' });
+  const inspector = createWebSocketInspector({ url, autoStart: false });
+  ctx.inspect = inspector.inspect;
+  return [
+    {
+      name: 'inspector',
+      async start() {
+        inspector.start();
+        logger.info({ url }, 'actors connected to the Stately inspector');
+      },
+      async stop() {
+        inspector.stop();
+      },
+    },
+  ];
+}

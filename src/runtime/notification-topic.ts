@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../domain/rule.ts';
+import type { NewNotification } from '../domain/notification.ts';
+import { TOPICS, type BrokerMessage } from '../streams/broker.ts';
+import type { RuntimeContext } from './context.ts';
+import type { RejectedMessage, TopicHandler } from './topic-handler.ts';
+
+const notificationSchema = z.object({
+  channel: z.string().min(1),
+  severity: z.enum(SEVERITIES),
+  title: z.string().min(1),
+  message: z.string(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  alert_id: z.string().nullable().optional(),
+  dedup_key: z.string().nullable().optional(),
+});
+
+/** A `notifications` message: notifications to put in the outbox, or ids of outbox rows already there. */
+const messageSchema = z.union([
+  z.object({ notifications: z.array(notificationSchema).min(1) }),
+  notificationSchema,
+  z.object({ notification_ids: z.array(z.string().min(1)).min(1) }),
+]);
+
+/**
+ * Routes the `notifications` topic to the outbox: notifications a message carries are enqueued (keyed
+ * by the message's offset when they bring no dedup key, so a redelivered message is not sent twice),
+ * then the notifier is woken to claim, deliver and mark them sent. Messages naming existing rows only
+ * wake it. A message that is neither is rejected (dead-lettered with the reason).
+ */
+export function notificationTopicHandler(ctx: Pick<RuntimeContext, 'store' | 'registry'>): TopicHandler {
+  return async (messages: BrokerMessage[]) => {
+    const rejected: RejectedMessage[] = [];
+    const enqueue: NewNotification[] = [];
+    for (const message of messages) {
+      const parsed = messageSchema.safeParse(message.value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        rejected.push({ message, error: `not a notification: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}` });
+        continue;
+      }
+      const value = parsed.data;
+      if ('notification_ids' in value) continue;
+      const carried = 'notifications' in value ? value.notifications : [value];
+      carried.forEach((notification, i) =>
+        enqueue.push({ ...notification, dedup_key: notification.dedup_key ?? `kafka:${message.topic}/${message.partition}/${message.offset}/${i}` }),
+      );
+    }
+    if (enqueue.length > 0) await ctx.store.notifications.enqueue(enqueue);
+    if (rejected.length < messages.length) ctx.registry.get('notifier')?.actor.send({ type: 'WAKE' });
+    return { rejected };
+  };
+}
+
+/** Registers the `notifications` topic handler (before the subscriber starts). */
+export function registerNotificationTopic(ctx: RuntimeContext): void {
+  if (!ctx.handlers.has(TOPICS.notifications)) ctx.handlers.set(TOPICS.notifications, notificationTopicHandler(ctx));
+}

@@ -1,0 +1,34 @@
+import { createActor, fromPromise } from 'xstate';
+import { periodicJobMachine, type PeriodicJobContext } from '../actors/periodic-job.ts';
+import { actorConcern, type Concern } from './concern.ts';
+import type { RuntimeContext } from './context.ts';
+
+/** A periodic job concern: `work` runs on every tick, each run reported to plugin health under `id`. */
+export function periodicJobConcern(
+  ctx: RuntimeContext,
+  options: { id: string; periodMs: number; work: () => Promise<unknown>; describe: (result: unknown) => Record<string, unknown> },
+): Concern {
+  const logger = ctx.logger.child({ actor: options.id });
+  return actorConcern({
+    id: options.id,
+    kind: options.id,
+    ctx,
+    create: (restored) => {
+      const machine = periodicJobMachine.provide({
+        actors: { work: fromPromise(() => options.work()) },
+        actions: {
+          reportDone: (_, { result }) => {
+            logger.info(options.describe(result), 'job done');
+            ctx.runs.report(options.id, { ok: true });
+          },
+          reportFailed: (_, { error }) => {
+            logger.error({ err: error }, 'job failed');
+            ctx.runs.report(options.id, { ok: false, error: String((error as Error)?.message ?? error) });
+          },
+        },
+      });
+      const input = { periodMs: options.periodMs, restored: restored as Partial<PeriodicJobContext> | undefined };
+      return { machine, actor: createActor(machine, { id: options.id, input }) };
+    },
+  });
+}

@@ -1,0 +1,104 @@
+import { Observable, Subject } from 'rxjs';
+import type { AnyActorRef, AnyStateMachine, Snapshot, Subscription } from 'xstate';
+
+/** One snapshot change of one actor: what `runtime.observe()` emits. */
+export interface ActorChange {
+  actorId: string;
+  kind: string;
+  snapshot: Snapshot<unknown> & { value?: unknown; context?: unknown };
+}
+
+/** An actor as the registry keeps it. */
+export interface RegisteredActor {
+  id: string;
+  kind: string;
+  actor: AnyActorRef;
+  machine: AnyStateMachine;
+}
+
+/** The JSON view of an actor served over HTTP and SSE. */
+export interface ActorView {
+  id: string;
+  kind: string;
+  status: string;
+  value: unknown;
+  context?: unknown;
+}
+
+/**
+ * Vigil's registry of root actors, keyed by actor id. Per-rule actors live here as root actors
+ * rather than as spawned children of one parent: spawning thousands of children is quadratic.
+ */
+export class ActorRegistry {
+  readonly #actors = new Map<string, RegisteredActor & { subscription: Subscription }>();
+  readonly #changes = new Subject<ActorChange>();
+
+  /** Registers a started or unstarted actor; its snapshot changes flow into `changes()`. */
+  add(entry: RegisteredActor): void {
+    if (this.#actors.has(entry.id)) throw new Error(`actor '${entry.id}' is registered already`);
+    let last: unknown;
+    const subscription = entry.actor.subscribe({
+      next: (snapshot: ActorChange['snapshot']) => {
+        if (snapshot === last) return;
+        last = snapshot;
+        this.#changes.next({ actorId: entry.id, kind: entry.kind, snapshot });
+      },
+      error: () => {
+        // The error is part of the snapshot (status 'error'), which `next` has already seen.
+      },
+    });
+    this.#actors.set(entry.id, { ...entry, subscription });
+  }
+
+  /** Removes an actor (it is not stopped: whoever started it stops it). */
+  remove(id: string): RegisteredActor | undefined {
+    const entry = this.#actors.get(id);
+    if (!entry) return undefined;
+    entry.subscription.unsubscribe();
+    this.#actors.delete(id);
+    return entry;
+  }
+
+  get(id: string): RegisteredActor | undefined {
+    return this.#actors.get(id);
+  }
+
+  get size(): number {
+    return this.#actors.size;
+  }
+
+  /** Every actor, or those of one kind, in registration order. */
+  *entries(kind?: string): IterableIterator<RegisteredActor> {
+    for (const entry of this.#actors.values()) if (!kind || entry.kind === kind) yield entry;
+  }
+
+  /** Snapshot changes of every registered actor. */
+  changes(): Observable<ActorChange> {
+    return this.#changes.asObservable();
+  }
+
+  /** Ends the change stream (after every actor has stopped). */
+  complete(): void {
+    for (const id of [...this.#actors.keys()]) this.remove(id);
+    this.#changes.complete();
+  }
+}
+
+/** The JSON view of an actor's current snapshot; `withContext` adds the context. */
+export function viewOf(entry: RegisteredActor, withContext: boolean): ActorView {
+  return viewOfSnapshot(entry.id, entry.kind, entry.actor.getSnapshot(), withContext);
+}
+
+/** The JSON view of one snapshot. */
+export function viewOfSnapshot(id: string, kind: string, snapshot: ActorChange['snapshot'], withContext: boolean): ActorView {
+  const view: ActorView = { id, kind, status: snapshot.status, value: snapshot.value ?? null };
+  if (withContext) view.context = publicContext(snapshot.context);
+  return view;
+}
+
+/** Context without bookkeeping flags that only the machine itself reads. */
+function publicContext(context: unknown): unknown {
+  if (!context || typeof context !== 'object') return context ?? null;
+  const { stopRequested: _hidden, ...rest } = context as Record<string, unknown>;
+  return rest;
+}

@@ -1,0 +1,23 @@
+import type { Store } from '../storage/store.ts';
+
+/** Rows deleted by one retention run, per table. */
+export interface CleanupResult {
+  days: number;
+  cutoff: string;
+  deleted: { alert_events: number; readings: number; notifications: number; analytics_snapshots: number };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes what is older than `days`: resolved alert events, readings, sent notifications and
+ * analytics snapshots. Open (firing) events and pending, sending or failed notifications stay.
+ */
+export async function cleanup(store: Store, days: number, now: number = Date.now()): Promise<CleanupResult> {
+  const cutoff = new Date(now - days * DAY_MS).toISOString();
+  const alert_events = await store.alerts.deleteResolvedBefore(cutoff);
+  const readings = await store.readings.deleteOlderThan(cutoff);
+  const notifications = await store.notifications.deleteSentBefore(cutoff);
+  const analytics_snapshots = await store.analytics.deleteBefore(cutoff);
+  return { days, cutoff, deleted: { alert_events, readings, notifications, analytics_snapshots } };
+}

@@ -1,0 +1,35 @@
+import { ValidationError } from '../errors.ts';
+import { alertRoutes } from '../http/routes/alerts.ts';
+import { readingRoutes } from '../http/routes/readings.ts';
+import { ruleRoutes } from '../http/routes/rules.ts';
+import { TOPICS } from '../streams/broker.ts';
+import { createAlertEngine } from './alerts/engine.ts';
+import { ruleOwnership } from './alerts/ownership.ts';
+import type { Concern } from './concern.ts';
+import type { RuntimeContext } from './context.ts';
+import type { TopicHandler } from './topic-handler.ts';
+
+/**
+ * The alert concern: one actor per enabled rule, the interval worker, the readings path (HTTP and
+ * the `device-readings` topic, whose invalid readings are dead-lettered with the reason) and the
+ * rule and alert routes.
+ */
+export function alertConcerns(ctx: RuntimeContext): Concern[] {
+  const ownership = ruleOwnership({ broker: ctx.broker, topic: TOPICS.deviceReadings, logger: ctx.logger.child({ component: 'rule-ownership' }) });
+  const engine = createAlertEngine({ ctx, ownership });
+  const readings: TopicHandler = async (messages) => {
+    const result = engine.ingest(messages.map((m) => m.value));
+    // The batch is acknowledged only once its readings are stored.
+    await engine.flushReadings();
+    const rejected = result.rejected.map(({ index, issue }) => ({ message: messages[index]!, error: new ValidationError([issue]).message }));
+    return { rejected };
+  };
+  // An embedder's own handler of the topic (createRuntime({ handlers })) wins; readings then come over HTTP only.
+  if (!ctx.handlers.has(TOPICS.deviceReadings)) ctx.handlers.set(TOPICS.deviceReadings, readings);
+  ctx.routes.push(
+    (app, deps) => ruleRoutes(app, deps, engine.rules),
+    (app, deps) => readingRoutes(app, deps, engine),
+    (app, deps) => alertRoutes(app, deps, engine),
+  );
+  return [{ name: 'alerts', start: () => engine.start(), stop: () => engine.stop() }];
+}

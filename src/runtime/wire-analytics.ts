@@ -1,0 +1,32 @@
+import type { AnalyticsSnapshot } from '../domain/analytics.ts';
+import { analyticsRoutes } from '../http/routes/analytics.ts';
+import type { Concern } from './concern.ts';
+import type { RuntimeContext } from './context.ts';
+import { collectAnalytics } from './analytics-snapshot.ts';
+import { periodicJobConcern } from './periodic-job-concern.ts';
+
+/** Analytics: a snapshot every ANALYTICS_INTERVAL_SECONDS, stored, the latest kept in memory for `GET /analytics/latest`. */
+export function analyticsConcern(ctx: RuntimeContext): Concern {
+  const periodMs = ctx.config.analyticsIntervalSeconds * 1_000;
+  let latest: AnalyticsSnapshot | undefined;
+  ctx.routes.push(analyticsRoutes({ latest: () => latest, list: (since, limit) => ctx.store.analytics.list(since, limit) }));
+  const job = periodicJobConcern(ctx, {
+    id: 'analytics',
+    periodMs,
+    work: async () => {
+      const snapshot = await collectAnalytics(ctx.store, periodMs);
+      await ctx.store.analytics.insert(snapshot);
+      latest = snapshot;
+      return { generated_at: snapshot.generated_at, firing: snapshot.firing };
+    },
+    describe: (result) => result as Record<string, unknown>,
+  });
+  return {
+    name: job.name,
+    async start() {
+      [latest] = await ctx.store.analytics.list(undefined, 1);
+      await job.start();
+    },
+    stop: job.stop,
+  };
+}

@@ -1,0 +1,98 @@
+import { Counter } from 'prom-client';
+import { createActor, fromPromise, type AnyActorRef } from 'xstate';
+import { notifierMachine, type ClaimedRow, type NotifierContext } from '../actors/notifier.ts';
+import { channelFor } from '../channels/routing.ts';
+import { openChannels } from '../channels/open-channels.ts';
+import { actorConcern, type Concern } from './concern.ts';
+import type { RuntimeContext } from './context.ts';
+import type { ActorRegistry } from './registry.ts';
+import { createDeliverer } from './notification-delivery.ts';
+
+/**
+ * The shared backoff, shaped for an outage of minutes rather than a blip: with the defaults (1 s
+ * doubling, 10 attempts) a row fails over to the console after roughly 6–8 minutes of failures.
+ */
+const DELIVERY_BACKOFF = { factor: 2, maxMs: 300_000, jitter: 0.25 } as const;
+
+/** Rows claimed per poll. */
+const CLAIM_BATCH = 50;
+/** A claim older than this belongs to a deliverer that died; every channel times out well before. */
+const STALE_CLAIM_MS = 120_000;
+
+/** Tells the notifier that outbox rows were just written, so it claims now rather than at its next poll. */
+export function wakeNotifier(registry: ActorRegistry): void {
+  registry.get('notifier')?.actor.send({ type: 'WAKE' });
+}
+
+/**
+ * The notifier concern: its actor works the outbox through the configured channels. Producers that
+ * write outbox rows may send `{ type: 'WAKE' }` to the registered `notifier` actor to skip the poll wait.
+ */
+export function notifierConcern(ctx: RuntimeContext): Concern {
+  const logger = ctx.logger.child({ actor: 'notifier' });
+  const channels = openChannels(ctx.config, logger);
+  const available = new Set(channels.keys());
+  const outcomes = new Counter({
+    name: 'vigil_notifications_total',
+    help: 'Notification delivery outcomes per channel',
+    labelNames: ['channel', 'outcome'],
+    registers: [ctx.metrics],
+  });
+  const { notify } = ctx.config;
+  const deliver = createDeliverer({
+    notifications: ctx.store.notifications,
+    channels,
+    policy: {
+      maxAttempts: notify.maxAttempts,
+      repeatIntervalMs: notify.repeatIntervalSeconds * 1_000,
+      backoff: { ...DELIVERY_BACKOFF, initialMs: notify.backoffInitialMs, maxMs: Math.max(DELIVERY_BACKOFF.maxMs, notify.backoffInitialMs) },
+    },
+    logger: ctx.logger,
+    runs: ctx.runs,
+    count: (channel, outcome) => outcomes.inc({ channel, outcome }),
+  });
+
+  const concern = actorConcern({
+    id: 'notifier',
+    kind: 'notifier',
+    ctx,
+    // Deliveries still running after this stay `sending` and are claimed again once stale.
+    drainMs: 2_000,
+    create: (restored) => {
+      let self: AnyActorRef | undefined;
+      const machine = notifierMachine.provide({
+        actors: {
+          claim: fromPromise<ClaimedRow[]>(async () => {
+            const rows = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, STALE_CLAIM_MS);
+            return rows.map((row) => ({ row, lane: channelFor(row.channel, available) }));
+          }),
+        },
+        actions: {
+          deliver: (_, { claimed }) => {
+            for (const { row } of claimed) {
+              void deliver(row).then((outcome) => {
+                if (self?.getSnapshot().status === 'active') self.send({ type: 'DELIVERED', outcome });
+              });
+            }
+          },
+          reportClaimFailed: (_, { error }) => logger.error({ err: error }, 'outbox claim failed; retrying at the next poll'),
+        },
+      });
+      const actor = createActor(machine, {
+        id: 'notifier',
+        input: { pollMs: notify.pollIntervalMs, restored: restored as Partial<NotifierContext> | undefined },
+      });
+      self = actor;
+      logger.info({ channels: [...available] }, 'notification channels');
+      return { machine, actor };
+    },
+  });
+  return {
+    name: concern.name,
+    start: concern.start,
+    async stop() {
+      await concern.stop();
+      await Promise.all([...channels.values()].map((channel) => channel.close()));
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { Gauge } from 'prom-client';
+import { createActor, type AnyActorRef } from 'xstate';
+import { pluginHealthMachine } from '../actors/plugin-health.ts';
+import { collectionFailure, collectionRecovered } from '../channels/templates.ts';
+import type { PluginHealth, PluginStatus } from '../domain/plugin.ts';
+import { pluginRoutes } from '../http/routes/plugins.ts';
+import type { Concern } from './concern.ts';
+import type { RuntimeContext } from './context.ts';
+import { createNoticeSender } from './plugin-notices.ts';
+import type { RunOutcome } from './run-reporter.ts';
+
+const STATUSES: PluginStatus[] = ['healthy', 'degraded', 'unhealthy'];
+
+/** The registry id of a plugin's health actor. */
+export const pluginActorId = (name: string): string => `plugin:${name}`;
+
+/**
+ * Plugin health: one root actor per plugin (`plugin:<name>`, kind `plugin`), created from the stored
+ * rows at start or on the plugin's first reported run, fed by every `ctx.runs.report`. Starts first
+ * and stops last, so it sees every other concern's runs.
+ */
+export function pluginHealthConcern(ctx: RuntimeContext): Concern {
+  const logger = ctx.logger.child({ actor: 'plugin-health' });
+  const gauge = new Gauge({
+    name: 'vigil_plugin_health',
+    help: 'Plugin status: 1 for the status the plugin is in, 0 for the others',
+    labelNames: ['plugin', 'status'],
+    registers: [ctx.metrics],
+  });
+  const notice = createNoticeSender(ctx);
+  const actors = new Map<string, AnyActorRef>();
+  const writes = new Set<Promise<unknown>>();
+  let unlisten: (() => void) | undefined;
+
+  const track = (promise: Promise<unknown>, what: string, plugin: string): void => {
+    const tracked = promise.catch((error: unknown) => logger.error({ plugin, err: error }, what)).finally(() => writes.delete(tracked));
+    writes.add(tracked);
+  };
+  /** A channel's own failures are not announced on that channel. */
+  const ownChannel = (plugin: string): string | undefined => (plugin.startsWith('channel:') ? plugin.slice('channel:'.length) : undefined);
+
+  function create(name: string, restored?: PluginHealth): AnyActorRef {
+    const machine = pluginHealthMachine.provide({
+      actions: {
+        persist: (_, health) => {
+          for (const status of STATUSES) gauge.set({ plugin: name, status }, health.status === status ? 1 : 0);
+          track(ctx.store.plugins.upsert(health), 'plugin health not persisted', name);
+        },
+        notifyFailing: (_, health) => {
+          logger.warn({ plugin: name, consecutive_failures: health.consecutive_failures, last_error: health.last_error }, 'plugin unhealthy');
+          track(notice(collectionFailure(health), ownChannel(name)), 'plugin alert not enqueued', name);
+        },
+        notifyRecovered: (_, health) => {
+          logger.info({ plugin: name }, 'plugin recovered');
+          track(notice(collectionRecovered(health), ownChannel(name)), 'plugin alert not enqueued', name);
+        },
+      },
+    });
+    const id = pluginActorId(name);
+    const actor = createActor(machine, { id, input: { name, restored } });
+    ctx.registry.add({ id, kind: 'plugin', actor, machine });
+    actor.start();
+    actors.set(name, actor);
+    if (restored) for (const status of STATUSES) gauge.set({ plugin: name, status }, restored.status === status ? 1 : 0);
+    return actor;
+  }
+
+  const onRun = (plugin: string, outcome: RunOutcome): void => {
+    const actor = actors.get(plugin) ?? create(plugin);
+    actor.send({ type: 'RUN', ok: outcome.ok, error: outcome.error, at: outcome.at ?? new Date().toISOString() });
+  };
+
+  ctx.routes.push(pluginRoutes({ list: () => [...actors.values()].map(healthOfActor).sort((a, b) => a.name.localeCompare(b.name)) }));
+
+  return {
+    name: 'plugin-health',
+    async start() {
+      for (const row of await ctx.store.plugins.list()) if (!actors.has(row.name)) create(row.name, row);
+      unlisten = ctx.runs.listen(onRun);
+      logger.info({ plugins: actors.size }, 'plugin health restored');
+    },
+    async stop() {
+      unlisten?.();
+      await Promise.all(writes);
+      for (const [name, actor] of actors) {
+        actor.stop();
+        ctx.registry.remove(pluginActorId(name));
+      }
+      actors.clear();
+    },
+  };
+}
+
+/** The persisted figures of a plugin health actor. */
+function healthOfActor(actor: AnyActorRef): PluginHealth {
+  const { thresholds: _t, ...health } = actor.getSnapshot().context as PluginHealth & { thresholds: unknown };
+  return health;
+}

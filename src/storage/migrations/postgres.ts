@@ -1,0 +1,136 @@
+import type { Migration } from './migration.ts';
+
+// The same versions and tables as ./sqlite.ts, in PostgreSQL types: TIMESTAMPTZ (the adapter turns it
+// back into `Date#toISOString()` form), JSONB, BOOLEAN, DOUBLE PRECISION. Where SQLite breaks ties on
+// its implicit rowid, these tables carry an identity `seq` column instead. Keys that the port returns
+// in sorted order are COLLATE "C", so they sort bytewise as SQLite's BINARY collation does.
+
+const foundation: Migration = {
+  version: '001_foundation',
+  sql: `
+    CREATE TABLE messages (
+      seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      topic TEXT NOT NULL,
+      partition INTEGER NOT NULL,
+      "offset" TEXT NOT NULL,
+      key TEXT,
+      value JSONB NOT NULL,
+      timestamp TIMESTAMPTZ NOT NULL,
+      received_at TIMESTAMPTZ NOT NULL
+    );
+
+    CREATE TABLE actor_snapshots (
+      actor_id TEXT COLLATE "C" PRIMARY KEY,
+      snapshot JSONB NOT NULL,
+      updated_at TIMESTAMPTZ NOT NULL
+    );
+  `,
+};
+
+const alerts: Migration = {
+  version: '002_alerts',
+  sql: `
+    CREATE TABLE rules (
+      id TEXT PRIMARY KEY,
+      seq BIGINT GENERATED ALWAYS AS IDENTITY,
+      name TEXT NOT NULL,
+      device_id TEXT NOT NULL,
+      metric TEXT NOT NULL,
+      operator TEXT NOT NULL CHECK (operator IN ('>', '>=', '<', '<=', '==', '!=')),
+      threshold DOUBLE PRECISION NOT NULL,
+      for_seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
+      clear_threshold DOUBLE PRECISION,
+      keep_firing_for_seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
+      nodata_seconds DOUBLE PRECISION,
+      severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      channels JSONB NOT NULL DEFAULT '[]',
+      enabled BOOLEAN NOT NULL DEFAULT TRUE,
+      created_at TIMESTAMPTZ NOT NULL,
+      updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX rules_created ON rules (created_at, seq);
+
+    CREATE TABLE readings_latest (
+      device_id TEXT COLLATE "C" NOT NULL,
+      metric TEXT COLLATE "C" NOT NULL,
+      value DOUBLE PRECISION NOT NULL,
+      ts TIMESTAMPTZ NOT NULL,
+      PRIMARY KEY (device_id, metric)
+    );
+    CREATE INDEX readings_latest_ts ON readings_latest (ts);
+
+    CREATE TABLE alert_events (
+      id TEXT PRIMARY KEY,
+      seq BIGINT GENERATED ALWAYS AS IDENTITY,
+      alert_id TEXT NOT NULL,
+      device_id TEXT NOT NULL,
+      metric TEXT NOT NULL,
+      operator TEXT NOT NULL,
+      severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      threshold_value DOUBLE PRECISION NOT NULL,
+      current_value DOUBLE PRECISION NOT NULL,
+      triggered_at TIMESTAMPTZ NOT NULL,
+      is_resolved BOOLEAN NOT NULL DEFAULT FALSE,
+      resolved_at TIMESTAMPTZ,
+      resolution_value DOUBLE PRECISION,
+      metadata JSONB NOT NULL DEFAULT '{}'
+    );
+    -- The store's guarantee that a rule never has two open events; open() relies on it (ON CONFLICT).
+    CREATE UNIQUE INDEX alert_events_one_open ON alert_events (alert_id) WHERE NOT is_resolved;
+    CREATE INDEX alert_events_triggered_at ON alert_events (triggered_at);
+    CREATE INDEX alert_events_alert ON alert_events (alert_id, triggered_at);
+    CREATE INDEX alert_events_device ON alert_events (device_id, triggered_at);
+    CREATE INDEX alert_events_resolved ON alert_events (is_resolved, resolved_at);
+
+    CREATE TABLE notifications (
+      id TEXT PRIMARY KEY,
+      seq BIGINT GENERATED ALWAYS AS IDENTITY,
+      channel TEXT NOT NULL,
+      severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      title TEXT NOT NULL,
+      message TEXT NOT NULL,
+      metadata JSONB NOT NULL DEFAULT '{}',
+      alert_id TEXT,
+      dedup_key TEXT,
+      status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      next_attempt_at TIMESTAMPTZ NOT NULL,
+      claimed_at TIMESTAMPTZ,
+      created_at TIMESTAMPTZ NOT NULL,
+      sent_at TIMESTAMPTZ
+    );
+    CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+    CREATE INDEX notifications_created ON notifications (created_at);
+    CREATE INDEX notifications_sent ON notifications (dedup_key, sent_at) WHERE status = 'sent';
+  `,
+};
+
+const operations: Migration = {
+  version: '003_operations',
+  sql: `
+    CREATE TABLE plugin_health (
+      name TEXT COLLATE "C" PRIMARY KEY,
+      status TEXT NOT NULL CHECK (status IN ('healthy', 'degraded', 'unhealthy')),
+      last_run_at TIMESTAMPTZ,
+      last_success_at TIMESTAMPTZ,
+      last_error TEXT,
+      consecutive_failures BIGINT NOT NULL DEFAULT 0,
+      total_runs BIGINT NOT NULL DEFAULT 0,
+      total_failures BIGINT NOT NULL DEFAULT 0,
+      success_rate DOUBLE PRECISION NOT NULL DEFAULT 1,
+      updated_at TIMESTAMPTZ NOT NULL
+    );
+
+    CREATE TABLE analytics_snapshots (
+      id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      generated_at TIMESTAMPTZ NOT NULL,
+      period TEXT NOT NULL,
+      data JSONB NOT NULL
+    );
+    CREATE INDEX analytics_snapshots_generated_at ON analytics_snapshots (generated_at);
+  `,
+};
+
+/** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
+export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations];

@@ -1,0 +1,131 @@
+import type { Migration } from './migration.ts';
+
+// Timestamps are TEXT in `Date#toISOString()` form, so comparing them as text orders them in time.
+// JSON columns are TEXT; booleans are INTEGER 0/1.
+
+const foundation: Migration = {
+  version: '001_foundation',
+  sql: `
+    CREATE TABLE messages (
+      -- seq is the rowid: recent() walks it backwards, so no other index is needed.
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      topic TEXT NOT NULL,
+      partition INTEGER NOT NULL,
+      "offset" TEXT NOT NULL,
+      key TEXT,
+      value TEXT NOT NULL,
+      timestamp TEXT NOT NULL,
+      received_at TEXT NOT NULL
+    );
+
+    CREATE TABLE actor_snapshots (
+      actor_id TEXT PRIMARY KEY,
+      snapshot TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+  `,
+};
+
+const alerts: Migration = {
+  version: '002_alerts',
+  sql: `
+    CREATE TABLE rules (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      device_id TEXT NOT NULL,
+      metric TEXT NOT NULL,
+      operator TEXT NOT NULL CHECK (operator IN ('>', '>=', '<', '<=', '==', '!=')),
+      threshold REAL NOT NULL,
+      for_seconds REAL NOT NULL DEFAULT 0,
+      clear_threshold REAL,
+      keep_firing_for_seconds REAL NOT NULL DEFAULT 0,
+      nodata_seconds REAL,
+      severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      channels TEXT NOT NULL DEFAULT '[]',
+      enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE readings_latest (
+      device_id TEXT NOT NULL,
+      metric TEXT NOT NULL,
+      value REAL NOT NULL,
+      ts TEXT NOT NULL,
+      PRIMARY KEY (device_id, metric)
+    ) WITHOUT ROWID;
+    CREATE INDEX readings_latest_ts ON readings_latest (ts);
+
+    CREATE TABLE alert_events (
+      id TEXT PRIMARY KEY,
+      alert_id TEXT NOT NULL,
+      device_id TEXT NOT NULL,
+      metric TEXT NOT NULL,
+      operator TEXT NOT NULL,
+      severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      threshold_value REAL NOT NULL,
+      current_value REAL NOT NULL,
+      triggered_at TEXT NOT NULL,
+      is_resolved INTEGER NOT NULL DEFAULT 0 CHECK (is_resolved IN (0, 1)),
+      resolved_at TEXT,
+      resolution_value REAL,
+      metadata TEXT NOT NULL DEFAULT '{}'
+    );
+    -- The store's guarantee that a rule never has two open events, whatever a caller does.
+    CREATE UNIQUE INDEX alert_events_one_open ON alert_events (alert_id) WHERE is_resolved = 0;
+    CREATE INDEX alert_events_triggered_at ON alert_events (triggered_at);
+    CREATE INDEX alert_events_alert ON alert_events (alert_id, triggered_at);
+    CREATE INDEX alert_events_device ON alert_events (device_id, triggered_at);
+    CREATE INDEX alert_events_resolved ON alert_events (is_resolved, resolved_at);
+
+    CREATE TABLE notifications (
+      id TEXT PRIMARY KEY,
+      channel TEXT NOT NULL,
+      severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      title TEXT NOT NULL,
+      message TEXT NOT NULL,
+      metadata TEXT NOT NULL DEFAULT '{}',
+      alert_id TEXT,
+      dedup_key TEXT,
+      status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      next_attempt_at TEXT NOT NULL,
+      claimed_at TEXT,
+      created_at TEXT NOT NULL,
+      sent_at TEXT
+    );
+    CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+    CREATE INDEX notifications_created ON notifications (created_at);
+    CREATE INDEX notifications_sent ON notifications (dedup_key, sent_at) WHERE status = 'sent';
+  `,
+};
+
+const operations: Migration = {
+  version: '003_operations',
+  sql: `
+    CREATE TABLE plugin_health (
+      name TEXT PRIMARY KEY,
+      status TEXT NOT NULL CHECK (status IN ('healthy', 'degraded', 'unhealthy')),
+      last_run_at TEXT,
+      last_success_at TEXT,
+      last_error TEXT,
+      consecutive_failures INTEGER NOT NULL DEFAULT 0,
+      total_runs INTEGER NOT NULL DEFAULT 0,
+      total_failures INTEGER NOT NULL DEFAULT 0,
+      success_rate REAL NOT NULL DEFAULT 1,
+      updated_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE analytics_snapshots (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      generated_at TEXT NOT NULL,
+      period TEXT NOT NULL,
+      data TEXT NOT NULL
+    );
+    CREATE INDEX analytics_snapshots_generated_at ON analytics_snapshots (generated_at);
+  `,
+};
+
+/** SQLite's migrations, oldest first. */
+export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations];

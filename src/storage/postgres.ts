@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import { STORE_TABLES } from './migrations/migration.ts';
+import { postgresMigrations } from './migrations/postgres.ts';
+import { postgresAlerts } from './postgres/alerts.ts';
+import { postgresAnalytics } from './postgres/analytics.ts';
+import { connectPostgres } from './postgres/connection.ts';
+import { guarded } from './postgres/guard.ts';
+import { postgresMessages } from './postgres/messages.ts';
+import { applyMigrations } from './postgres/migrate.ts';
+import { postgresNotifications } from './postgres/notifications.ts';
+import { postgresPlugins } from './postgres/plugins.ts';
+import { postgresReadings } from './postgres/readings.ts';
+import { postgresRules } from './postgres/rules.ts';
+import { postgresSnapshots } from './postgres/snapshots.ts';
+import type { Store } from './store.ts';
+
+/** Options of `createPostgresStore`. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database` (the DATABASE_URL). */
+  url: string;
+  logger?: Logger;
+  /** Schema to work in (created by `migrate()`), set as the search_path of every pooled connection. */
+  schema?: string;
+  /** Most connections the pool opens (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * The Store on PostgreSQL (pg pool): for several instances sharing one database. Connects lazily,
+ * so creating it never fails on an unreachable server; call `migrate()` before use.
+ */
+export function createPostgresStore({ url, logger, schema, poolSize }: PostgresStoreOptions): Store {
+  const log = logger?.child({ store: 'postgres' });
+  const connection = connectPostgres({ url, schema, poolSize, logger: log });
+  const { isClosed, query } = connection;
+  const operations = guarded<Pick<Store, 'migrate' | 'missingTables' | 'health'>>(isClosed, 'store', {
+    migrate: () => applyMigrations(connection, postgresMigrations, schema, log),
+    async missingTables() {
+      const { rows } = await query<{ name: string }>(
+        'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
+      );
+      const present = new Set(rows.map((row) => row.name));
+      return STORE_TABLES.filter((table) => !present.has(table));
+    },
+    async health() {
+      await query('SELECT 1');
+    },
+  });
+  return {
+    kind: 'postgres',
+    messages: guarded(isClosed, 'messages', postgresMessages(connection)),
+    snapshots: guarded(isClosed, 'snapshots', postgresSnapshots(connection)),
+    rules: guarded(isClosed, 'rules', postgresRules(connection)),
+    readings: guarded(isClosed, 'readings', postgresReadings(connection)),
+    alerts: guarded(isClosed, 'alerts', postgresAlerts(connection)),
+    notifications: guarded(isClosed, 'notifications', postgresNotifications(connection)),
+    plugins: guarded(isClosed, 'plugins', postgresPlugins(connection)),
+    analytics: guarded(isClosed, 'analytics', postgresAnalytics(connection)),
+    ...operations,
+    close: () => connection.close(),
+  };
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { NewNotification, Notification, NotificationStatus } from '../../domain/notification.ts';
+import type { NotificationRepository } from '../store.ts';
+import { isoTime, now } from '../timestamps.ts';
+import type { PostgresConnection } from './connection.ts';
+
+/** The columns of a notification as the port returns it. */
+export const NOTIFICATION_COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
+  last_error, next_attempt_at, created_at, sent_at`;
+
+/**
+ * SQL inserting new outbox rows from the arrays `$first…$first+9` (see `notificationParams`). With
+ * `whenRowIn` (a CTE of the same statement) the rows go in only when that CTE yields a row: alert
+ * events use it so that an event and its notifications are one statement, hence one transaction.
+ */
+export function insertNotificationsFrom(first: number, whenRowIn?: string): string {
+  const arrays = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz']
+    .map((type, i) => `$${first + i}::${type}[]`)
+    .join(', ');
+  const guard = whenRowIn === undefined ? '' : `(SELECT 1 FROM ${whenRowIn} LIMIT 1) AS guard, `;
+  return `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at)
+    SELECT n.id, n.channel, n.severity, n.title, n.message, n.metadata::jsonb, n.alert_id, n.dedup_key, n.next_attempt_at, n.created_at
+    FROM ${guard}unnest(${arrays})
+      WITH ORDINALITY AS n(id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at, ord)
+    ORDER BY n.ord`;
+}
+
+/** The rows `notifications` become once enqueued (about rule `alertId` unless they say otherwise). */
+export function newNotificationRows(notifications: NewNotification[], alertId: string | null = null): Notification[] {
+  const createdAt = now();
+  return notifications.map((n) => ({
+    id: randomUUID(),
+    channel: n.channel,
+    severity: n.severity,
+    title: n.title,
+    message: n.message,
+    metadata: n.metadata ?? {},
+    alert_id: n.alert_id ?? alertId,
+    dedup_key: n.dedup_key ?? null,
+    status: 'pending',
+    attempts: 0,
+    last_error: null,
+    next_attempt_at: n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at'),
+    created_at: createdAt,
+    sent_at: null,
+  }));
+}
+
+/** The ten array parameters `insertNotificationsFrom` reads, column by column. */
+export function notificationParams(rows: Notification[]): unknown[][] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.channel),
+    rows.map((r) => r.severity),
+    rows.map((r) => r.title),
+    rows.map((r) => r.message),
+    rows.map((r) => JSON.stringify(r.metadata)),
+    rows.map((r) => r.alert_id),
+    rows.map((r) => r.dedup_key),
+    rows.map((r) => r.next_attempt_at),
+    rows.map((r) => r.created_at),
+  ];
+}
+
+// The due rows are locked with SKIP LOCKED: a concurrent claimer (another instance) passes over the
+// rows this one is taking instead of waiting for them, so each row goes to exactly one claimer.
+// MATERIALIZED keeps the locking subquery from being inlined and run more than once.
+const CLAIM = `WITH due AS MATERIALIZED (
+    SELECT id FROM notifications
+    WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_at < $2)
+    ORDER BY next_attempt_at, created_at, seq LIMIT $3
+    FOR UPDATE SKIP LOCKED
+  ), claimed AS (
+    UPDATE notifications n SET status = 'sending', claimed_at = $1 FROM due WHERE n.id = due.id
+    RETURNING n.*
+  )
+  SELECT ${NOTIFICATION_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at, seq`;
+const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = $2, attempts = attempts + 1, claimed_at = NULL
+  WHERE id = $1 AND status = 'sending'`;
+const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = $2, claimed_at = NULL,
+  status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
+  next_attempt_at = coalesce($3::timestamptz, next_attempt_at)
+  WHERE id = $1 AND status = 'sending'`;
+const LAST_SENT = `SELECT ${NOTIFICATION_COLUMNS} FROM notifications
+  WHERE status = 'sent' AND dedup_key = $1 AND sent_at >= $2 AND ($3::text IS NULL OR channel = $3)
+  ORDER BY sent_at DESC, seq DESC LIMIT 1`;
+// LIMIT NULL is LIMIT ALL.
+const LIST = `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE $1::text IS NULL OR status = $1
+  ORDER BY created_at DESC, seq DESC LIMIT $2`;
+
+/** The notification outbox in PostgreSQL, safe to claim from any number of instances at once. */
+export function postgresNotifications({ query }: PostgresConnection): NotificationRepository {
+  return {
+    async enqueue(notifications) {
+      if (notifications.length === 0) return [];
+      const rows = newNotificationRows(notifications);
+      await query(insertNotificationsFrom(1), notificationParams(rows));
+      return rows;
+    },
+    async claim(at, limit, staleAfterMs) {
+      if (limit <= 0) return [];
+      const claimedAt = isoTime(at, 'now');
+      const staleBefore = new Date(Date.parse(claimedAt) - Math.max(0, staleAfterMs)).toISOString();
+      return (await query<Notification>(CLAIM, [claimedAt, staleBefore, Math.trunc(limit)])).rows;
+    },
+    async markSent(id, sentAt) {
+      await query(MARK_SENT, [id, isoTime(sentAt, 'sentAt')]);
+    },
+    async markAttemptFailed(id, error, nextAttemptAt) {
+      await query(MARK_FAILED, [id, error, nextAttemptAt === null ? null : isoTime(nextAttemptAt, 'nextAttemptAt')]);
+    },
+    async lastSent(dedupKey, since, channel) {
+      return (await query<Notification>(LAST_SENT, [dedupKey, isoTime(since, 'since'), channel ?? null])).rows[0];
+    },
+    async list({ status, limit }) {
+      return (await query<Notification>(LIST, [status ?? null, limit ?? null])).rows;
+    },
+    async counts() {
+      const counts: Record<NotificationStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
+      const { rows } = await query<{ status: NotificationStatus; n: number }>('SELECT status, count(*) AS n FROM notifications GROUP BY status');
+      for (const { status, n } of rows) counts[status] = n;
+      return counts;
+    },
+    async deleteSentBefore(cutoff) {
+      return (await query(`DELETE FROM notifications WHERE status = 'sent' AND sent_at < $1`, [isoTime(cutoff, 'cutoff')])).rowCount ?? 0;
+    },
+  };
+}

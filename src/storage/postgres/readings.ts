@@ -1,0 +1,50 @@
+import type { Reading } from '../../domain/reading.ts';
+import type { ReadingRepository } from '../store.ts';
+import { isoTime } from '../timestamps.ts';
+import type { PostgresConnection } from './connection.ts';
+
+// The whole batch in one statement (so one transaction), whatever its size: arrays, not a VALUES list,
+// so the text never changes and stays a prepared statement. `>=` lets the later write win a tie.
+const UPSERT = `INSERT INTO readings_latest (device_id, metric, value, ts)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::timestamptz[])
+  ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = excluded.ts
+  WHERE excluded.ts >= readings_latest.ts`;
+const COLUMNS = 'device_id, metric, value, ts';
+
+/**
+ * The newest reading per key of a batch (a tie goes to the later one), sorted by key. PostgreSQL
+ * rejects an INSERT … ON CONFLICT that touches one key twice, and writers locking keys in one order
+ * cannot deadlock each other.
+ */
+function newestPerKey(readings: Reading[]): Reading[] {
+  const newest = new Map<string, Reading>();
+  for (const r of readings) {
+    const reading = { ...r, ts: isoTime(r.ts, 'ts') };
+    const key = `${reading.device_id}\u0000${reading.metric}`;
+    const kept = newest.get(key);
+    if (kept === undefined || reading.ts >= kept.ts) newest.set(key, reading);
+  }
+  return [...newest.values()].sort((a, b) => compare(a.device_id, b.device_id) || compare(a.metric, b.metric));
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The latest reading per (device, metric) in PostgreSQL. */
+export function postgresReadings({ query }: PostgresConnection): ReadingRepository {
+  return {
+    async upsertLatest(readings) {
+      if (readings.length === 0) return;
+      const batch = newestPerKey(readings);
+      await query(UPSERT, [batch.map((r) => r.device_id), batch.map((r) => r.metric), batch.map((r) => r.value), batch.map((r) => r.ts)]);
+    },
+    async latest(deviceId, metric) {
+      return (await query<Reading>(`SELECT ${COLUMNS} FROM readings_latest WHERE device_id = $1 AND metric = $2`, [deviceId, metric])).rows[0];
+    },
+    async latestAll() {
+      return (await query<Reading>(`SELECT ${COLUMNS} FROM readings_latest ORDER BY device_id, metric`)).rows;
+    },
+    async deleteOlderThan(cutoff) {
+      return (await query('DELETE FROM readings_latest WHERE ts < $1', [isoTime(cutoff, 'cutoff')])).rowCount ?? 0;
+    },
+  };
+}

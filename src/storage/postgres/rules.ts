@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { Rule, RulePatch } from '../../domain/rule.ts';
+import { StoreError } from '../../errors.ts';
+import type { RuleRepository } from '../store.ts';
+import { now } from '../timestamps.ts';
+import type { PostgresConnection } from './connection.ts';
+import { postgresCode } from './guard.ts';
+
+/** The columns a caller may set, in table order; nothing else of an input or patch reaches SQL. */
+const EDITABLE = [
+  'name',
+  'device_id',
+  'metric',
+  'operator',
+  'threshold',
+  'for_seconds',
+  'clear_threshold',
+  'keep_firing_for_seconds',
+  'nodata_seconds',
+  'severity',
+  'channels',
+  'enabled',
+] as const satisfies readonly (keyof RulePatch)[];
+
+const COLUMNS = `id, ${EDITABLE.join(', ')}, created_at, updated_at`;
+const UNIQUE_VIOLATION = '23505';
+
+/** A column's SQL parameter: channels travel as JSON text (pg would send a JS array as a SQL array). */
+const param = (column: (typeof EDITABLE)[number], value: unknown): unknown => (column === 'channels' ? JSON.stringify(value) : value);
+const placeholder = (column: (typeof EDITABLE)[number], n: number): string => (column === 'channels' ? `$${n}::jsonb` : `$${n}`);
+
+const INSERT = `INSERT INTO rules (${COLUMNS}) VALUES ($1, ${EDITABLE.map((c, i) => placeholder(c, i + 2)).join(', ')},
+  $${EDITABLE.length + 2}, $${EDITABLE.length + 3})`;
+
+/** Alert rules in PostgreSQL. */
+export function postgresRules({ query }: PostgresConnection): RuleRepository {
+  return {
+    async list() {
+      return (await query<Rule>(`SELECT ${COLUMNS} FROM rules ORDER BY created_at, seq`)).rows;
+    },
+    async get(id) {
+      return (await query<Rule>(`SELECT ${COLUMNS} FROM rules WHERE id = $1`, [id])).rows[0];
+    },
+    async create(input) {
+      const at = now();
+      const rule = { id: input.id ?? randomUUID(), created_at: at, updated_at: at } as Rule;
+      for (const column of EDITABLE) if (input[column] !== undefined) Object.assign(rule, { [column]: input[column] });
+      try {
+        await query(INSERT, [rule.id, ...EDITABLE.map((c) => param(c, rule[c])), at, at]);
+      } catch (error) {
+        if (postgresCode(error) !== UNIQUE_VIOLATION) throw error;
+        throw new StoreError(`rule '${rule.id}' already exists`, { code: 'CONFLICT', cause: error });
+      }
+      return rule;
+    },
+    async update(id, patch) {
+      // One statement setting only the defined fields: few shapes, each prepared once per connection.
+      const columns = EDITABLE.filter((c) => patch[c] !== undefined);
+      const sets = columns.map((c, i) => `${c} = ${placeholder(c, i + 3)}`);
+      const sql = `UPDATE rules SET ${[...sets, 'updated_at = $2'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`;
+      const { rows } = await query<Rule>(sql, [id, now(), ...columns.map((c) => param(c, patch[c]))]);
+      return rows[0];
+    },
+    async delete(id) {
+      return ((await query('DELETE FROM rules WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import { STORE_TABLES } from './migrations/migration.ts';
+import { sqliteMigrations } from './migrations/sqlite.ts';
+import { sqliteAlerts } from './sqlite/alerts.ts';
+import { sqliteAnalytics } from './sqlite/analytics.ts';
+import { openSqlite } from './sqlite/connection.ts';
+import { guarded } from './sqlite/guard.ts';
+import { sqliteMessages } from './sqlite/messages.ts';
+import { applyMigrations } from './sqlite/migrate.ts';
+import { sqliteNotifications } from './sqlite/notifications.ts';
+import { sqlitePlugins } from './sqlite/plugins.ts';
+import { sqliteReadings } from './sqlite/readings.ts';
+import { sqliteRules } from './sqlite/rules.ts';
+import { sqliteSnapshots } from './sqlite/snapshots.ts';
+import type { Store } from './store.ts';
+
+/** Options of `createSqliteStore`. */
+export interface SqliteStoreOptions {
+  /** Database file (its directory is created), or `:memory:`. */
+  path: string;
+  logger?: Logger;
+  /** How long a write waits for another connection's lock before failing retriably (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** The Store on SQLite (better-sqlite3, WAL): Vigil's embedded default. Call `migrate()` before use. */
+export function createSqliteStore({ path, logger, busyTimeoutMs = 5000 }: SqliteStoreOptions): Store {
+  const connection = openSqlite(path, busyTimeoutMs);
+  const { db, statement } = connection;
+  const log = logger?.child({ store: 'sqlite' });
+  const operations = guarded<Pick<Store, 'migrate' | 'missingTables' | 'health'>>(db, 'store', {
+    migrate: () => applyMigrations(connection, sqliteMigrations, log),
+    missingTables() {
+      const rows = statement(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
+      const present = new Set(rows.map((row) => row.name));
+      return STORE_TABLES.filter((table) => !present.has(table));
+    },
+    health() {
+      statement('SELECT 1').get();
+    },
+  });
+  return {
+    kind: 'sqlite',
+    messages: guarded(db, 'messages', sqliteMessages(connection)),
+    snapshots: guarded(db, 'snapshots', sqliteSnapshots(connection)),
+    rules: guarded(db, 'rules', sqliteRules(connection)),
+    readings: guarded(db, 'readings', sqliteReadings(connection)),
+    alerts: sqliteAlerts(connection),
+    notifications: guarded(db, 'notifications', sqliteNotifications(connection)),
+    plugins: guarded(db, 'plugins', sqlitePlugins(connection)),
+    analytics: guarded(db, 'analytics', sqliteAnalytics(connection)),
+    ...operations,
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

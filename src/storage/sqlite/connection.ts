@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { toStoreError } from './guard.ts';
+
+/** An open SQLite database and its prepared statements, shared by the repositories of one store. */
+export interface SqliteConnection {
+  readonly db: Database.Database;
+  /** The prepared statement for `sql`, prepared on first use and cached for the connection's life. */
+  statement(sql: string): Database.Statement;
+}
+
+/** Opens `path` (creating its directory; `:memory:` allowed) with the pragmas Vigil relies on; throws StoreError. */
+export function openSqlite(path: string, busyTimeoutMs: number): SqliteConnection {
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+    // The busy timeout comes first: switching to WAL takes a lock another process may hold.
+    db = new Database(path, { timeout: Math.max(0, Math.trunc(busyTimeoutMs)) });
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+  } catch (error) {
+    db?.close();
+    throw toStoreError(error, `open ${path}`);
+  }
+  const open = db;
+
+  // Prepared lazily: statements naming tables cannot be prepared before migrate() created them.
+  const cache = new Map<string, Database.Statement>();
+  return {
+    db: open,
+    statement(sql) {
+      let prepared = cache.get(sql);
+      if (!prepared) {
+        prepared = open.prepare(sql);
+        cache.set(sql, prepared);
+      }
+      return prepared;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { NewNotification, Notification, NotificationStatus } from '../../domain/notification.ts';
+import type { NotificationRepository } from '../store.ts';
+import type { SqliteConnection } from './connection.ts';
+import type { Synchronous } from './guard.ts';
+import { isoTime, now } from '../timestamps.ts';
+
+type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
+
+const COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
+  last_error, next_attempt_at, created_at, sent_at`;
+const INSERT = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
+  status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`;
+// Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died.
+const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = @now
+  WHERE id IN (
+    SELECT id FROM notifications
+    WHERE (status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND claimed_at < @staleBefore)
+    ORDER BY next_attempt_at, created_at, rowid LIMIT @limit
+  )
+  RETURNING ${COLUMNS}`;
+const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_at = NULL
+  WHERE id = ? AND status = 'sending'`;
+const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = @error, claimed_at = NULL,
+  status = CASE WHEN @next IS NULL THEN 'failed' ELSE 'pending' END, next_attempt_at = coalesce(@next, next_attempt_at)
+  WHERE id = @id AND status = 'sending'`;
+
+const fromRow = (row: NotificationRow): Notification => ({
+  ...row,
+  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+});
+const byDue = (a: Notification, b: Notification): number => {
+  if (a.next_attempt_at !== b.next_attempt_at) return a.next_attempt_at < b.next_attempt_at ? -1 : 1;
+  return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0;
+};
+
+/** Inserts new outbox rows (about rule `alertId` unless they say otherwise); callers supply the transaction. */
+export function insertNotifications(
+  statement: SqliteConnection['statement'],
+  notifications: NewNotification[],
+  alertId: string | null = null,
+): Notification[] {
+  const insert = statement(INSERT);
+  const createdAt = now();
+  return notifications.map((n) => {
+    const row: Notification = {
+      id: randomUUID(),
+      channel: n.channel,
+      severity: n.severity,
+      title: n.title,
+      message: n.message,
+      metadata: n.metadata ?? {},
+      alert_id: n.alert_id ?? alertId,
+      dedup_key: n.dedup_key ?? null,
+      status: 'pending',
+      attempts: 0,
+      last_error: null,
+      next_attempt_at: n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at'),
+      created_at: createdAt,
+      sent_at: null,
+    };
+    const { id, channel, severity, title, message, alert_id, dedup_key, next_attempt_at } = row;
+    const metadata = JSON.stringify(row.metadata);
+    insert.run(id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, createdAt);
+    return row;
+  });
+}
+
+/** The notification outbox in SQLite: one process's claims are serialized by the write lock. */
+export function sqliteNotifications({ db, statement }: SqliteConnection): Synchronous<NotificationRepository> {
+  const enqueue = db.transaction((notifications: NewNotification[]) => insertNotifications(statement, notifications));
+  const claim = db.transaction((at: string, limit: number, staleAfterMs: number) => {
+    // An infinite staleness never reclaims: no claimed_at sorts before ''.
+    const staleBefore = Number.isFinite(staleAfterMs) ? new Date(Date.parse(at) - Math.max(0, staleAfterMs)).toISOString() : '';
+    const rows = statement(CLAIM).all({ now: at, staleBefore, limit }) as NotificationRow[];
+    // RETURNING yields rows in no promised order.
+    return rows.map(fromRow).sort(byDue);
+  });
+  return {
+    enqueue(notifications) {
+      return enqueue.immediate(notifications);
+    },
+    claim(at, limit, staleAfterMs) {
+      if (limit <= 0) return [];
+      return claim.immediate(isoTime(at, 'now'), Math.trunc(limit), staleAfterMs);
+    },
+    markSent(id, sentAt) {
+      statement(MARK_SENT).run(isoTime(sentAt, 'sentAt'), id);
+    },
+    markAttemptFailed(id, error, nextAttemptAt) {
+      const next = nextAttemptAt === null ? null : isoTime(nextAttemptAt, 'nextAttemptAt');
+      statement(MARK_FAILED).run({ id, error, next });
+    },
+    lastSent(dedupKey, since, channel) {
+      const row = statement(
+        `SELECT ${COLUMNS} FROM notifications
+          WHERE status = 'sent' AND dedup_key = @dedupKey AND sent_at >= @since AND (@channel IS NULL OR channel = @channel)
+          ORDER BY sent_at DESC LIMIT 1`,
+      ).get({ dedupKey, since: isoTime(since, 'since'), channel: channel ?? null }) as NotificationRow | undefined;
+      return row && fromRow(row);
+    },
+    list({ status, limit }) {
+      const rows = statement(
+        `SELECT ${COLUMNS} FROM notifications WHERE @status IS NULL OR status = @status
+          ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+      ).all({ status: status ?? null, limit: limit ?? -1 }) as NotificationRow[];
+      return rows.map(fromRow);
+    },
+    counts() {
+      const counts: Record<NotificationStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
+      const rows = statement('SELECT status, count(*) AS n FROM notifications GROUP BY status').all() as {
+        status: NotificationStatus;
+        n: number;
+      }[];
+      for (const { status, n } of rows) counts[status] = n;
+      return counts;
+    },
+    deleteSentBefore(cutoff) {
+      const remove = statement(`DELETE FROM notifications WHERE status = 'sent' AND sent_at < ?`);
+      return remove.run(isoTime(cutoff, 'cutoff')).changes;
+    },
+  };
+}

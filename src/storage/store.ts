@@ -1,0 +1,145 @@
+import type { AlertEvent, AlertEventFilter, AlertEventStats, NewAlertEvent, Resolution } from '../domain/alert-event.ts';
+import type { AnalyticsSnapshot } from '../domain/analytics.ts';
+import type { NewNotification, Notification } from '../domain/notification.ts';
+import type { PluginHealth } from '../domain/plugin.ts';
+import type { Reading } from '../domain/reading.ts';
+import type { Rule, RuleInput, RulePatch } from '../domain/rule.ts';
+import type { BrokerMessage } from '../streams/broker.ts';
+
+/** A message the subscriber received, as stored and served by `GET /messages`. */
+export interface SeenMessage extends BrokerMessage {
+  received_at: string;
+}
+
+/** Messages the subscriber has seen. */
+export interface MessageRepository {
+  /** Appends the messages in one transaction, in the order given. */
+  record(messages: SeenMessage[]): Promise<void>;
+  /** The newest `limit` messages by recording order, oldest first. */
+  recent(limit: number): Promise<SeenMessage[]>;
+}
+
+/** Persisted actor snapshots, keyed by actor id, so actors resume after a restart. */
+export interface SnapshotRepository {
+  /** Inserts or replaces each entry's snapshot (JSON-serializable), all in one transaction. */
+  save(entries: { actorId: string; snapshot: unknown }[]): Promise<void>;
+  load(actorId: string): Promise<unknown | undefined>;
+  /** Every snapshot whose actor id starts with `prefix`. */
+  loadAll(prefix: string): Promise<Map<string, unknown>>;
+  /** Deleting an unknown id is not an error. */
+  delete(actorId: string): Promise<void>;
+}
+
+/** Alert rules. */
+export interface RuleRepository {
+  /** Oldest first. */
+  list(): Promise<Rule[]>;
+  get(id: string): Promise<Rule | undefined>;
+  /** Assigns a UUID when `input.id` is absent; rejects with StoreError code `CONFLICT` when the id exists. */
+  create(input: RuleInput): Promise<Rule>;
+  /** Applies the defined fields of `patch` and bumps `updated_at`; undefined when no rule has this id. */
+  update(id: string, patch: RulePatch): Promise<Rule | undefined>;
+  /** True when a rule was deleted. */
+  delete(id: string): Promise<boolean>;
+}
+
+/** The latest reading per (device, metric). */
+export interface ReadingRepository {
+  /** Keeps, per (device, metric), the reading with the newest `ts` (on a tie, the later write); one transaction. */
+  upsertLatest(readings: Reading[]): Promise<void>;
+  latest(deviceId: string, metric: string): Promise<Reading | undefined>;
+  /** Ordered by device, then metric. */
+  latestAll(): Promise<Reading[]>;
+  /** Deletes readings whose `ts` is before `cutoff`; returns how many. */
+  deleteOlderThan(cutoff: string): Promise<number>;
+}
+
+/**
+ * Alert events and their notifications: firing and resolving are each one transaction, and the
+ * notifications written with an event default their `alert_id` to the event's rule.
+ */
+export interface AlertEventRepository {
+  /**
+   * Opens an event and enqueues its notifications atomically. A rule has at most one open event:
+   * when one is open already, that one is returned and nothing is written.
+   */
+  open(event: NewAlertEvent, notifications: NewNotification[]): Promise<{ event: AlertEvent; created: boolean }>;
+  /** Resolves the rule's open event and enqueues its notifications atomically; undefined when none is open. */
+  resolve(alertId: string, resolution: Resolution, notifications: NewNotification[]): Promise<AlertEvent | undefined>;
+  openFor(alertId: string): Promise<AlertEvent | undefined>;
+  /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */
+  list(filter: AlertEventFilter): Promise<AlertEvent[]>;
+  /** `by_severity` counts every event; the mean time to resolve is over resolved events (null when none). */
+  stats(): Promise<AlertEventStats>;
+  /** Deletes resolved events resolved before `cutoff`; open events are never deleted. */
+  deleteResolvedBefore(cutoff: string): Promise<number>;
+}
+
+/**
+ * The notification outbox. `attempts` counts finished delivery attempts: `markSent` and
+ * `markAttemptFailed` each add one; both act only on a row still `sending` and leave any other alone.
+ */
+export interface NotificationRepository {
+  /** New rows are `pending`, due at `next_attempt_at` (default: now). */
+  enqueue(notifications: NewNotification[]): Promise<Notification[]>;
+  /**
+   * Claims up to `limit` rows due at `now` (pending with `next_attempt_at <= now`, or `sending` with
+   * a claim more than `staleAfterMs` old), marking them `sending`, oldest due first. Two claimers
+   * never get the same row while its claim is fresh.
+   */
+  claim(now: string, limit: number, staleAfterMs: number): Promise<Notification[]>;
+  markSent(id: string, sentAt: string): Promise<void>;
+  /** Records a failed attempt: back to `pending` at `nextAttemptAt`, or `failed` when `nextAttemptAt` is null. */
+  markAttemptFailed(id: string, error: string, nextAttemptAt: string | null): Promise<void>;
+  /** The newest sent row with this dedup key sent at or after `since` (on `channel` only, when given). */
+  lastSent(dedupKey: string, since: string, channel?: string): Promise<Notification | undefined>;
+  /** Newest first; no `limit` means all. */
+  list(filter: { status?: Notification['status']; limit?: number }): Promise<Notification[]>;
+  /** Rows per status, every status present (0 when none). */
+  counts(): Promise<Record<Notification['status'], number>>;
+  /** Deletes `sent` rows sent before `cutoff`; pending, sending and failed rows stay. */
+  deleteSentBefore(cutoff: string): Promise<number>;
+}
+
+/** Plugin health, one row per plugin name. */
+export interface PluginHealthRepository {
+  /** Inserts or replaces the plugin's row. */
+  upsert(health: PluginHealth): Promise<void>;
+  /** Ordered by name. */
+  list(): Promise<PluginHealth[]>;
+}
+
+/** Analytics snapshots over time. */
+export interface AnalyticsRepository {
+  insert(snapshot: AnalyticsSnapshot): Promise<void>;
+  /** The newest `limit` (default all) generated at or after `since`, returned oldest first. */
+  list(since?: string, limit?: number): Promise<AnalyticsSnapshot[]>;
+  /** Deletes snapshots generated before `cutoff`; returns how many. */
+  deleteBefore(cutoff: string): Promise<number>;
+}
+
+/**
+ * The Store port: repositories over one database, its migrations and its lifetime.
+ * Timestamps go in as ISO-8601 and come back in `Date#toISOString()` form (UTC, milliseconds).
+ * Every failure rejects with a StoreError (`retriable` for lock or connection trouble;
+ * `STORE_CLOSED` after `close()`).
+ */
+export interface Store {
+  readonly kind: string;
+  readonly messages: MessageRepository;
+  readonly snapshots: SnapshotRepository;
+  readonly rules: RuleRepository;
+  readonly readings: ReadingRepository;
+  readonly alerts: AlertEventRepository;
+  readonly notifications: NotificationRepository;
+  readonly plugins: PluginHealthRepository;
+  readonly analytics: AnalyticsRepository;
+  /** Applies pending migrations; returns the versions applied by this call. */
+  migrate(): Promise<string[]>;
+  /** Names of the tables a migrated database must have but this one lacks (empty when ready). */
+  missingTables(): Promise<string[]>;
+  /** Resolves when the database answers a trivial query. */
+  health(): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}

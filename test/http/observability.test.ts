@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { parseExposition } from './exposition.ts';
+import { httpApp, itemRoutes } from './http-app.ts';
+
+const base = { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '1', BATCH_WAIT_MS: '100', LOG_LEVEL: 'silent' };
+
+describe('GET /metrics', () => {
+  let runtime: Runtime;
+  beforeEach(async () => {
+    vi.useFakeTimers();
+    runtime = createRuntime({ env: base });
+    await runtime.start({ listen: false });
+  });
+  afterEach(async () => {
+    await runtime.stop();
+    vi.useRealTimers();
+  });
+
+  it('is valid Prometheus text exposition with actors by state, messages and request durations by route', async () => {
+    await vi.advanceTimersByTimeAsync(3_200);
+    await runtime.app.request('/actors/publisher');
+    await runtime.app.request('/actors/nobody');
+    await runtime.app.request('/no/such/path');
+    const response = await runtime.app.request('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    const families = parseExposition(await response.text());
+
+    const actors = families.get('vigil_actors')!;
+    expect(actors.type).toBe('gauge');
+    expect(actors.samples).toContainEqual({ name: 'vigil_actors', labels: { kind: 'publisher', state: 'running.waiting' }, value: 1 });
+    expect(actors.samples.find((s) => s.labels.kind === 'subscriber')?.value).toBe(1);
+
+    const value = (name: string) => families.get(name)?.samples[0]?.value;
+    expect(families.get('vigil_messages_published_total')!.type).toBe('counter');
+    expect(value('vigil_messages_published_total')).toBe(3);
+    expect(value('vigil_messages_received_total')).toBe(3);
+    expect(value('vigil_messages_dropped_total')).toBe(0);
+    expect(value('vigil_sse_clients')).toBe(0);
+
+    const durations = families.get('vigil_http_request_duration_seconds')!;
+    expect(durations.type).toBe('histogram');
+    const counts = durations.samples.filter((s) => s.name.endsWith('_count'));
+    expect(counts).toContainEqual({ name: 'vigil_http_request_duration_seconds_count', labels: { method: 'GET', route: '/actors/:id', status: '200' }, value: 1 });
+    expect(counts).toContainEqual({ name: 'vigil_http_request_duration_seconds_count', labels: { method: 'GET', route: '/actors/:id', status: '404' }, value: 1 });
+    expect(counts).toContainEqual({ name: 'vigil_http_request_duration_seconds_count', labels: { method: 'GET', route: 'unmatched', status: '404' }, value: 1 });
+    for (const family of families.values()) expect(family.name).toMatch(/^vigil_/);
+  });
+
+  it('counts buffer drops', async () => {
+    await runtime.stop();
+    runtime = createRuntime({ env: { ...base, BUFFER_SIZE: '1' } });
+    await runtime.start({ listen: false });
+    await vi.advanceTimersByTimeAsync(3_200);
+    const families = parseExposition(await (await runtime.app.request('/metrics')).text());
+    expect(families.get('vigil_messages_dropped_total')!.samples[0]!.value).toBe(2);
+  });
+});
+
+describe('exposition parser', () => {
+  it('rejects what Prometheus would reject', () => {
+    expect(() => parseExposition('vigil_x 1\n')).toThrow(/undeclared/);
+    expect(() => parseExposition('# TYPE vigil_x gauge\nvigil_x{a="1} 1\n')).toThrow(/bad/);
+    expect(() => parseExposition('# TYPE vigil_x gauge\nvigil_x one\n')).toThrow(/bad sample value/);
+    expect(() => parseExposition('# TYPE vigil_x gauge\nvigil_x 1')).toThrow(/newline/);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('documents every route from the schemas that validate it, with {id} paths and the token scheme', async () => {
+    const built = httpApp({ API_TOKEN: 'secret' }, [itemRoutes([])]);
+    try {
+      const response = await built.app.request('/openapi.json');
+      expect(response.status).toBe(200);
+      const doc = (await response.json()) as any;
+      expect(doc.openapi).toBe('3.1.0');
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/metrics', '/actors', '/actors/{id}', '/actors/{id}/machine', '/events', '/messages', '/', '/items']));
+      expect(doc.paths['/actors/{id}'].get.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }]);
+      expect(doc.paths['/actors'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['kind', 'limit']);
+      const items = doc.paths['/items'].post;
+      expect(items.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name', 'count'], properties: { count: { type: 'integer' } } });
+      expect(Object.keys(items.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '422', '429']));
+      expect(items.security).toEqual([{ bearer: [] }]);
+      expect(doc.paths['/actors'].get.security).toBeUndefined();
+      expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    } finally {
+      await built.close();
+    }
+  });
+});

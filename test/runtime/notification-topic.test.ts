@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { deadLetterTopic, TOPICS } from '../../src/streams/broker.ts';
+
+const base = { DATABASE_URL: 'sqlite::memory:', BATCH_WAIT_MS: '20', LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600' };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const eventually = async <T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> => {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+};
+
+describe('the notifications topic', () => {
+  const running: Runtime[] = [];
+  afterEach(async () => {
+    for (const runtime of running.splice(0)) await runtime.stop();
+  });
+
+  const started = async (): Promise<Runtime> => {
+    const runtime = createRuntime({ env: base });
+    running.push(runtime);
+    await runtime.start({ listen: false });
+    return runtime;
+  };
+
+  it('puts the notifications of a message in the outbox, and the notifier delivers them and marks them sent', async () => {
+    const runtime = await started();
+    await runtime.broker.publish(TOPICS.notifications, {
+      notifications: [
+        { channel: 'console', severity: 'warning', title: 'disk 91%', message: 'gw-1 disk above 90%' },
+        { channel: 'console', severity: 'info', title: 'disk ok', message: 'gw-2 back to normal', dedup_key: 'gw-2-disk' },
+      ],
+    });
+    const sent = await eventually(() => runtime.store.notifications.list({ status: 'sent' }), (rows) => rows.length === 2, 'both sent');
+    expect(sent.map((row) => row.title).sort()).toEqual(['disk 91%', 'disk ok']);
+    expect(sent.find((row) => row.title === 'disk 91%')?.dedup_key).toBe(`kafka:${TOPICS.notifications}/0/0/0`);
+    expect(await runtime.store.notifications.list({ status: 'pending' })).toEqual([]);
+  });
+
+  it('dead-letters a message that carries no notification, naming the field, and goes on', async () => {
+    const runtime = await started();
+    const dead: unknown[] = [];
+    const subscription = runtime.broker
+      .consume([deadLetterTopic(TOPICS.notifications)], { groupId: 'dlq-reader', batchSize: 10, batchMs: 10 })
+      .subscribe((batch) => {
+        dead.push(...batch.messages.map((message) => message.value));
+        batch.ack();
+      });
+    try {
+      await runtime.broker.publish(TOPICS.notifications, { channel: 'console', severity: 'loud', title: 't', message: 'm' });
+      await runtime.broker.publish(TOPICS.notifications, { channel: 'console', severity: 'info', title: 'after', message: 'm' });
+      await eventually(async () => dead, (values) => values.length === 1, 'the dead letter');
+      expect(dead[0]).toMatchObject({ error: expect.stringMatching(/^not a notification: /) });
+      await eventually(() => runtime.store.notifications.list({ status: 'sent' }), (rows) => rows.some((row) => row.title === 'after'), 'the next message sent');
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+});

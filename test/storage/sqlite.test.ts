@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.ts';
+import { STORE_TABLES } from '../../src/storage/migrations/migration.ts';
+import { sqliteMigrations } from '../../src/storage/migrations/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import type { Store } from '../../src/storage/store.ts';
+import { runStoreContract } from '../contract/store.contract.ts';
+import { newEvent, note } from '../contract/store.fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const tempPath = (): string => join(dir, `${randomUUID()}.db`);
+
+runStoreContract('sqlite file', { create: async () => createSqliteStore({ path: tempPath() }) });
+runStoreContract('sqlite :memory:', { create: async () => createSqliteStore({ path: ':memory:' }) });
+
+describe('createSqliteStore', () => {
+  const stores: Store[] = [];
+  const raws: Database.Database[] = [];
+  const open = (path: string, busyTimeoutMs?: number): Store => {
+    const store = createSqliteStore({ path, busyTimeoutMs });
+    stores.push(store);
+    return store;
+  };
+  /** A second, plain connection to the same file, to look at or interfere with the store's database. */
+  const raw = (path: string): Database.Database => {
+    const db = new Database(path);
+    raws.push(db);
+    return db;
+  };
+  afterEach(async () => {
+    for (const db of raws.splice(0)) db.close();
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+
+  it('migration versions are unique and in applying order', () => {
+    const versions = sqliteMigrations.map((m) => m.version);
+    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations']);
+    expect([...versions].sort()).toEqual(versions);
+  });
+
+  it('a new database lacks every table until migrate applies all versions and records them', async () => {
+    const path = tempPath();
+    const store = open(path);
+    expect(await store.missingTables()).toEqual([...STORE_TABLES]);
+    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations']);
+    expect(await store.missingTables()).toEqual([]);
+    const recorded = raw(path).prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations']);
+  });
+
+  it('runs in WAL mode and creates the parent directory of its file', async () => {
+    const path = join(dir, randomUUID(), 'nested', 'vigil.db');
+    await open(path).migrate();
+    expect(raw(path).pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('keeps its data across close and reopen', async () => {
+    const path = tempPath();
+    const first = open(path);
+    await first.migrate();
+    await first.readings.upsertLatest([{ device_id: 'd', metric: 'cpu', value: 95, ts: '2030-01-01T00:00:00.000Z' }]);
+    const { event: opened } = await first.alerts.open(newEvent('rule-1'), [note()]);
+    await first.close();
+
+    const second = open(path);
+    expect(await second.migrate()).toEqual([]);
+    expect(await second.readings.latest('d', 'cpu')).toMatchObject({ value: 95 });
+    expect(await second.alerts.openFor('rule-1')).toEqual(opened);
+    expect(await second.notifications.counts()).toMatchObject({ pending: 1 });
+  });
+
+  it('a failure mid-transaction leaves nothing half-written', async () => {
+    const path = tempPath();
+    const store = open(path);
+    await store.migrate();
+    await store.alerts.open(newEvent('rule-open'), []);
+    const db = raw(path);
+    db.exec(`CREATE TRIGGER refuse_outbox BEFORE INSERT ON notifications BEGIN SELECT RAISE(ABORT, 'outbox refused'); END`);
+
+    const resolution = { resolved_at: '2030-01-01T00:01:00.000Z', resolution_value: 1 };
+    await expect(store.alerts.open(newEvent('rule-new'), [note()])).rejects.toMatchObject({ code: 'STORE_FAILED', retriable: false });
+    await expect(store.alerts.resolve('rule-open', resolution, [note()])).rejects.toBeInstanceOf(StoreError);
+    expect(await store.alerts.openFor('rule-new')).toBeUndefined();
+    expect(await store.alerts.openFor('rule-open')).toMatchObject({ is_resolved: false, resolved_at: null });
+    expect(db.prepare('SELECT count(*) FROM alert_events').pluck().get()).toBe(1);
+
+    db.exec('DROP TRIGGER refuse_outbox');
+    expect(await store.alerts.open(newEvent('rule-new'), [note()])).toMatchObject({ created: true });
+  });
+
+  it('a write blocked by another connection past the busy timeout fails retriably', async () => {
+    const path = tempPath();
+    const store = open(path, 20);
+    await store.migrate();
+    const other = raw(path);
+    other.exec('BEGIN IMMEDIATE');
+    const reading = { device_id: 'd', metric: 'cpu', value: 1, ts: '2030-01-01T00:00:00.000Z' };
+    await expect(store.readings.upsertLatest([reading])).rejects.toMatchObject({ code: 'STORE_FAILED', retriable: true });
+    other.exec('ROLLBACK');
+    await store.readings.upsertLatest([reading]);
+    expect(await store.readings.latest('d', 'cpu')).toEqual(reading);
+  });
+
+  it('two stores on one file never claim the same notification', async () => {
+    const path = tempPath();
+    const [a, b] = [open(path), open(path)];
+    await a.migrate();
+    await a.notifications.enqueue(Array.from({ length: 30 }, () => ({ ...note(), next_attempt_at: '2030-01-01T00:00:00.000Z' })));
+    const claims = await Promise.all([a, b, a, b].map((s) => s.notifications.claim('2030-01-01T00:00:01.000Z', 10, 60_000)));
+    const ids = claims.flat().map((n) => n.id);
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
+  });
+
+  it('fails to open with a StoreError when the directory cannot be created', () => {
+    const file = tempPath();
+    writeFileSync(file, 'not a directory');
+    expect(() => createSqliteStore({ path: join(file, 'vigil.db') })).toThrow(StoreError);
+  });
+});
