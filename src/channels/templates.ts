@@ -3,25 +3,39 @@ import { PLUGIN_THRESHOLDS, type PluginHealth, type PluginStatus } from '../doma
 import type { Severity } from '../domain/rule.ts';
 import type { NotificationDraft } from './routing.ts';
 
-/** An alert event that fired, as a notification about its rule (`ruleName` for the title). */
-export function alertFired(event: AlertEvent, ruleName: string): NotificationDraft {
+/** The fields of an alert event the alert notifications speak of. */
+export type AlertFacts = Pick<AlertEvent, 'id' | 'alert_id' | 'device_id' | 'metric' | 'operator' | 'severity' | 'threshold_value' | 'current_value' | 'triggered_at'>;
+
+/**
+ * An alert event that fired, as a notification about its rule (`ruleName` for the title). The dedup
+ * key is per rule and transition, so a rule flapping within the repeat interval notifies once.
+ */
+export function alertFired(event: AlertFacts, ruleName: string): NotificationDraft {
   return {
     severity: event.severity,
     title: `${ruleName} firing`,
     message: `${event.metric} of ${event.device_id} is ${event.current_value} (${event.operator} ${event.threshold_value})`,
-    metadata: { device_id: event.device_id, metric: event.metric, value: event.current_value, threshold: event.threshold_value, triggered_at: event.triggered_at },
+    metadata: {
+      event_id: event.id,
+      device_id: event.device_id,
+      metric: event.metric,
+      value: event.current_value,
+      operator: event.operator,
+      threshold: event.threshold_value,
+      triggered_at: event.triggered_at,
+    },
     alert_id: event.alert_id,
     dedup_key: `alert:${event.alert_id}:firing`,
   };
 }
 
 /** An alert event that resolved. */
-export function alertResolved(event: AlertEvent, ruleName: string): NotificationDraft {
+export function alertResolved(event: AlertFacts & Pick<AlertEvent, 'resolved_at' | 'resolution_value'>, ruleName: string): NotificationDraft {
   return {
     severity: 'info',
     title: `${ruleName} resolved`,
     message: `${event.metric} of ${event.device_id} is back to ${event.resolution_value ?? 'normal'}`,
-    metadata: { device_id: event.device_id, metric: event.metric, value: event.resolution_value, resolved_at: event.resolved_at },
+    metadata: { event_id: event.id, device_id: event.device_id, metric: event.metric, value: event.resolution_value, resolved_at: event.resolved_at },
     alert_id: event.alert_id,
     dedup_key: `alert:${event.alert_id}:resolved`,
   };

@@ -28,7 +28,7 @@ export function periodicJobConcern(
         },
       });
       const input = { periodMs: options.periodMs, restored: restored as Partial<PeriodicJobContext> | undefined };
-      return { machine, actor: createActor(machine, { id: options.id, input }) };
+      return { machine, actor: createActor(machine, { id: options.id, input, inspect: ctx.inspect }) };
     },
   });
 }

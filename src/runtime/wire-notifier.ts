@@ -81,6 +81,7 @@ export function notifierConcern(ctx: RuntimeContext): Concern {
       const actor = createActor(machine, {
         id: 'notifier',
         input: { pollMs: notify.pollIntervalMs, restored: restored as Partial<NotifierContext> | undefined },
+        inspect: ctx.inspect,
       });
       self = actor;
       logger.info({ channels: [...available] }, 'notification channels');

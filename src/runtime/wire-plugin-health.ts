@@ -57,7 +57,7 @@ export function pluginHealthConcern(ctx: RuntimeContext): Concern {
       },
     });
     const id = pluginActorId(name);
-    const actor = createActor(machine, { id, input: { name, restored } });
+    const actor = createActor(machine, { id, input: { name, restored }, inspect: ctx.inspect });
     ctx.registry.add({ id, kind: 'plugin', actor, machine });
     actor.start();
     actors.set(name, actor);

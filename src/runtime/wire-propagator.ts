@@ -13,7 +13,7 @@ import { loadPayloads } from './payload-file.ts';
 export interface PropagatorOptions {
   settings: NonNullable<Config['propagator']>;
   payloads: Record<string, unknown>[];
-  ctx: Pick<RuntimeContext, 'logger' | 'metrics' | 'runs' | 'registry'>;
+  ctx: Pick<RuntimeContext, 'logger' | 'metrics' | 'runs' | 'registry' | 'inspect'>;
   /** Backoff of retries and health probes (defaults: the shared ones). */
   backoff?: Partial<BackoffOptions>;
   /** Period in ms, overriding `settings.periodSeconds` (benchmarks). */
@@ -106,6 +106,7 @@ export function createPropagatorConcern(options: PropagatorOptions): Concern {
       actor = createActor(machine, {
         id: 'propagator',
         input: { periodMs, payloadCount: payloads.length, healthCheck: Boolean(settings.healthCheckEndpoint), stopGraceMs: options.stopGraceMs },
+        inspect: ctx.inspect,
       });
       ctx.registry.add({ id: 'propagator', kind: 'propagator', actor, machine });
       actor.start();

@@ -92,7 +92,7 @@ describe('readings and alert events over HTTP', () => {
     expect(open).toMatchObject({ alert_id: 'hot-7', device_id: '7', metric: 'temperature', operator: '>', threshold_value: 82, current_value: 85.2, is_resolved: false });
     const fired = await runtime.store.notifications.list({});
     expect(fired.map((n) => n.channel).sort()).toEqual(['console', 'slack']);
-    expect(fired[0]).toMatchObject({ title: 'Alert fired: device 7 hot', severity: 'critical', alert_id: 'hot-7', dedup_key: `hot-7:fired:${open.id}` });
+    expect(fired[0]).toMatchObject({ title: 'device 7 hot firing', severity: 'critical', alert_id: 'hot-7', dedup_key: 'alert:hot-7:firing' });
 
     await call(runtime, 'POST', '/readings', [{ device_id: '7', metric: 'temperature', value: 25 }]);
     const resolved = await eventually(async () => {

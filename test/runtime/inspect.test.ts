@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { loadConfig, DEFAULT_INSPECT_URL } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { rule } from '../actors/alert.fixtures.ts';
 
 const env = { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '0.1', BATCH_WAIT_MS: '20', LOG_LEVEL: 'silent' };
 
@@ -29,14 +30,19 @@ describe('--inspect', () => {
     const received: Array<{ type: string; definition?: string; event?: { type?: string } }> = [];
     server.on('connection', (socket) => socket.on('message', (data) => received.push(JSON.parse(String(data)))));
     runtime = createRuntime({ env: { ...env, INSPECT: `ws://127.0.0.1:${port}` } });
+    await runtime.store.migrate();
+    await runtime.store.rules.create({ ...rule(), id: 'inspected' });
     await runtime.start({ listen: false });
+    // Every kind of actor the runtime registered (publisher, subscriber, rule, alert worker, notifier…).
+    const expected = new Set([...runtime.actors.entries()].map((entry) => entry.machine.id));
+    expect(expected.has('alert')).toBe(true);
     const deadline = Date.now() + 5_000;
     const seen = () => new Set(received.filter((e) => e.type === '@xstate.actor' && e.definition).map((e) => JSON.parse(e.definition!).id as string));
-    while (Date.now() < deadline && !(received.some((e) => e.type === '@xstate.event' && e.event?.type === 'TICK') && seen().size >= 2)) {
+    const complete = () => [...expected].every((id) => seen().has(id)) && received.some((e) => e.type === '@xstate.event' && e.event?.type === 'TICK');
+    while (Date.now() < deadline && !complete()) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    expect([...seen()].join(',')).toMatch(/publisher/);
-    expect([...seen()].join(',')).toMatch(/subscriber/);
+    expect([...seen()].sort()).toEqual(expect.arrayContaining([...expected].sort()));
     expect(received.some((e) => e.type === '@xstate.snapshot')).toBe(true);
     expect(received.some((e) => e.type === '@xstate.event' && e.event?.type === 'TICK')).toBe(true);
   });

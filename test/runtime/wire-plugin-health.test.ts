@@ -32,6 +32,8 @@ function context(env: Record<string, string> = {}): RuntimeContext {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+/** Runs are delivered to plugin health in a microtask. */
+const delivered = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 
 describe('plugin health concern', () => {
   it('creates one root actor per plugin on its first run, persists every run and restores at start', async () => {
@@ -41,6 +43,7 @@ describe('plugin health concern', () => {
     ctx.runs.report('collector', { ok: true });
     ctx.runs.report('collector', { ok: false, error: 'timeout' });
     ctx.runs.report('consumer', { ok: true });
+    await delivered();
     expect([...ctx.registry.entries('plugin')].map((e) => e.id)).toEqual(['plugin:collector', 'plugin:consumer']);
     await concern.stop();
     expect(ctx.registry.size).toBe(0);
@@ -54,6 +57,7 @@ describe('plugin health concern', () => {
     await restored.start();
     expect(again.registry.get('plugin:collector')!.actor.getSnapshot()).toMatchObject({ value: 'degraded', context: { total_runs: 2 } });
     again.runs.report('collector', { ok: true });
+    await delivered();
     expect(again.registry.get('plugin:collector')!.actor.getSnapshot().context).toMatchObject({ total_runs: 3, consecutive_failures: 0, status: 'healthy' });
     await restored.stop();
   });

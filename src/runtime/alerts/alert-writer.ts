@@ -3,7 +3,7 @@ import type { AlertIntent } from '../../actors/alert.ts';
 import type { Store } from '../../storage/store.ts';
 import { withBackoff } from '../../streams/backoff.ts';
 import type { Logger } from '../logger.ts';
-import { alertNotifications } from './notifications.ts';
+import { firedNotifications, resolvedNotifications } from './notifications.ts';
 
 /** A write the alert machines asked for. */
 export interface AlertWrite extends AlertIntent {
@@ -58,12 +58,13 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
         triggered_at: at,
         metadata: { rule_name: rule.name, for_seconds: rule.for_seconds, clear_threshold: rule.clear_threshold },
       };
-      const result = await store.alerts.open(event, alertNotifications('fired', rule, id, w.value));
+      const result = await store.alerts.open(event, firedNotifications(rule, event));
       return { write: w, ok: true, changed: result.created, eventId: result.event.id };
     }
     const open = await store.alerts.openFor(rule.id);
     if (!open) return { write: w, ok: true, changed: false };
-    const resolved = await store.alerts.resolve(rule.id, { resolved_at: at, resolution_value: w.value }, alertNotifications('resolved', rule, open.id, w.value));
+    const resolution = { resolved_at: at, resolution_value: w.value };
+    const resolved = await store.alerts.resolve(rule.id, resolution, resolvedNotifications(rule, { ...open, ...resolution }));
     return { write: w, ok: true, changed: resolved !== undefined, eventId: open.id };
   }
 

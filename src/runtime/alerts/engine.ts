@@ -8,6 +8,7 @@ import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Issue } from '../../errors.ts';
 import type { RuntimeContext } from '../context.ts';
+import { wakeNotifier } from '../wire-notifier.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { createReadingSink } from './reading-sink.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
@@ -18,7 +19,7 @@ type Clock = Parameters<typeof createRuleActors>[0]['clock'];
 
 /** Options of `createAlertEngine`. */
 export interface AlertEngineOptions {
-  ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs'>;
+  ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs' | 'inspect'>;
   /** Default: the config's ALERT_MODE. */
   mode?: 'both' | 'reactive' | 'interval';
   /** Default: the config's ALERT_INTERVAL_SECONDS. */
@@ -69,6 +70,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
     const fired = outcome.write.kind === 'fire';
     if (outcome.ok && outcome.changed) {
       logger.info({ rule: outcome.write.rule.id, event: outcome.eventId, value: outcome.write.value }, fired ? 'alert fired' : 'alert resolved');
+      // The event's outbox rows are committed: deliver them now rather than at the notifier's next poll.
+      wakeNotifier(ctx.registry);
     }
     const counts = outcome.ok
       ? { triggered: fired && outcome.changed ? 1 : 0, resolved: !fired && outcome.changed ? 1 : 0, errors: 0 }
@@ -93,7 +96,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
       reportTransition: (_, { to }) => transitionsTotal.inc({ to }),
     },
   });
-  const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock });
+  const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock, inspect: ctx.inspect });
   const sink = createReadingSink({ store, flushMs: options.flushMs });
 
   /** A rule that stops leaves no alert open: its firing alert is resolved with the last value it saw. */
@@ -224,7 +227,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
       },
     });
     const intervalMs = options.intervalMs ?? ctx.config.alertIntervalSeconds * 1_000;
-    worker = createActor(provided, { id: ALERT_WORKER_ID, input: { intervalMs, startedAt: now(), restored } });
+    worker = createActor(provided, { id: ALERT_WORKER_ID, input: { intervalMs, startedAt: now(), restored }, inspect: ctx.inspect });
     registry.add({ id: ALERT_WORKER_ID, kind: 'alert-worker', actor: worker, machine: provided });
     worker.start();
     worker.send({ type: 'START' });

@@ -1,25 +1,22 @@
+import { alertFired, alertResolved, type AlertFacts } from '../../channels/templates.ts';
+import type { AlertEvent } from '../../domain/alert-event.ts';
 import type { NewNotification } from '../../domain/notification.ts';
 import type { Rule } from '../../domain/rule.ts';
 
 /** The channels a rule notifies when it names none. */
 export const DEFAULT_CHANNELS = ['console'];
 
-/** One outbox row per channel of the rule, deduplicated per event: `<rule id>:fired|resolved:<event id>`. */
-export function alertNotifications(kind: 'fired' | 'resolved', rule: Rule, eventId: string, value: number): NewNotification[] {
+/** The outbox rows of a firing: the shared alert-fired template, once per channel of the rule. */
+export function firedNotifications(rule: Rule, event: AlertFacts): NewNotification[] {
+  return perChannel(rule, { ...alertFired(event, rule.name), alert_id: rule.id });
+}
+
+/** The outbox rows of a resolution, once per channel of the rule. */
+export function resolvedNotifications(rule: Rule, event: AlertFacts & Pick<AlertEvent, 'resolved_at' | 'resolution_value'>): NewNotification[] {
+  return perChannel(rule, { ...alertResolved(event, rule.name), alert_id: rule.id });
+}
+
+function perChannel(rule: Rule, draft: Omit<NewNotification, 'channel'>): NewNotification[] {
   const channels = rule.channels.length > 0 ? rule.channels : DEFAULT_CHANNELS;
-  const threshold = kind === 'fired' ? rule.threshold : (rule.clear_threshold ?? rule.threshold);
-  const title = `${kind === 'fired' ? 'Alert fired' : 'Alert resolved'}: ${rule.name}`;
-  const message =
-    kind === 'fired'
-      ? `${rule.metric} of device ${rule.device_id} is ${value} (${rule.operator} ${rule.threshold})`
-      : `${rule.metric} of device ${rule.device_id} is back to ${value}`;
-  return channels.map((channel) => ({
-    channel,
-    severity: rule.severity,
-    title,
-    message,
-    metadata: { device_id: rule.device_id, metric: rule.metric, value, threshold, operator: rule.operator, event_id: eventId },
-    alert_id: rule.id,
-    dedup_key: `${rule.id}:${kind}:${eventId}`,
-  }));
+  return channels.map((channel) => ({ ...draft, channel }));
 }

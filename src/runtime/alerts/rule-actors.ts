@@ -4,6 +4,7 @@ import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
 import type { ActorRegistry } from '../registry.ts';
+import type { InspectObserver } from '../inspect.ts';
 
 /** The actor id of a rule's actor, and the prefix of every one (snapshots are saved under these ids). */
 export const RULE_ACTOR_PREFIX = 'rule:';
@@ -35,6 +36,8 @@ export interface RuleActorsOptions {
   /** The actors' clock: now, and where their timers run (XState `SimulatedClock` in tests). */
   now: () => number;
   clock?: Clock;
+  /** The Stately inspector's observer (`--inspect`); the rule actors share the host's system, so it goes there. */
+  inspect?: InspectObserver;
 }
 
 /** The state name a snapshot value stands for. */
@@ -58,7 +61,7 @@ export function persistedAlert(actor: AnyActorRef): PersistedAlert {
  */
 export function createRuleActors(options: RuleActorsOptions) {
   const { registry, logger, machine, now } = options;
-  const host = createActor(fromCallback(() => undefined), { id: 'rules', clock: options.clock });
+  const host = createActor(fromCallback(() => undefined), { id: 'rules', clock: options.clock, inspect: options.inspect });
   host.start();
   const entries = new Map<string, RuleEntry>();
   const routes = new Map<string, Route>();
