@@ -71,6 +71,18 @@ describe.skipIf(!present && !required)('dashboard in headless Chromium', () => {
     await page.locator('tr[data-actor="publisher"][data-live="true"]').waitFor();
     await page.locator('#machine svg .node.active[data-state="publisher.running"]').waitFor();
     await page.locator('#messages table').waitFor({ timeout: 10_000 });
+
+    // A rule that fires: the firing table shows it, as the API serves it.
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const created = await post('/rules', { id: 'hot-7', name: 'device 7 hot', device_id: '7', metric: 'temperature', operator: '>', threshold: 82, severity: 'critical' });
+    expect(created.status).toBe(201);
+    expect((await post('/readings', { device_id: '7', metric: 'temperature', value: 85.2 })).status).toBeLessThan(300);
+    await page.reload();
+    const firingRow = page.locator('#firing tbody tr').first();
+    await firingRow.waitFor({ timeout: 10_000 });
+    expect(await firingRow.innerText()).toMatch(/device 7 hot\s+7\s+temperature > 82\s+critical\s+85\.2/);
+    await page.locator('#plugins tbody tr').first().waitFor({ timeout: 10_000 });
     expect(await page.locator('#machine svg .node').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#machine svg .edge').count()).toBeGreaterThan(0);
 

@@ -31,12 +31,6 @@ async function getJson(path) {
   return response.json();
 }
 
-function listOf(body, ...keys) {
-  if (Array.isArray(body)) return body;
-  for (const key of keys) if (Array.isArray(body?.[key])) return body[key];
-  return [];
-}
-
 function renderActorRow(actor, live) {
   let row = document.querySelector(`tr[data-actor="${CSS.escape(actor.id)}"]`);
   if (!row) {
@@ -132,7 +126,7 @@ function scheduleMessages() {
 
 async function refreshMessages() {
   const body = await getJson('messages');
-  const messages = listOf(body, 'messages').slice(-50).reverse();
+  const messages = body.messages.slice(-50).reverse();
   $('#message-count').textContent = body ? `(${body.count})` : '';
   $('#messages').replaceChildren(
     table(messages, [
@@ -151,16 +145,17 @@ async function refreshAlerts() {
     return;
   }
   const columns = [
-    ['rule', (e) => e.rule_name ?? e.alert_id ?? e.rule_id ?? ''],
-    ['device', (e) => e.device_id ?? ''],
+    ['rule', (e) => e.metadata?.rule_name ?? e.alert_id],
+    ['device', (e) => e.device_id],
+    ['metric', (e) => `${e.metric} ${e.operator} ${e.threshold_value}`],
     ['severity', (e) => pill(e.severity)],
-    ['value', (e) => e.value ?? ''],
-    ['at', (e) => time(e.triggered_at ?? e.created_at ?? e.ts)],
+    ['value', (e) => e.current_value],
+    ['at', (e) => time(e.triggered_at)],
   ];
-  $('#firing').replaceChildren(table(listOf(firing, 'events', 'items'), columns));
+  $('#firing').replaceChildren(table(firing.events, columns));
   const recent = await getJson('alerts/events?limit=20');
   const resolvedColumn = ['resolved', (e) => (e.is_resolved ? time(e.resolved_at) || 'yes' : pill('firing'))];
-  $('#alert-events').replaceChildren(table(listOf(recent, 'events', 'items'), [...columns, resolvedColumn]));
+  $('#alert-events').replaceChildren(table(recent.events, [...columns, resolvedColumn]));
 }
 
 async function refreshPlugins() {
@@ -170,11 +165,12 @@ async function refreshPlugins() {
     return;
   }
   $('#plugins').replaceChildren(
-    table(listOf(body, 'plugins', 'items'), [
-      ['plugin', (p) => p.plugin_name ?? p.name ?? p.plugin ?? ''],
-      ['state', (p) => pill(p.status ?? p.state)],
-      ['runs', (p) => p.total_runs ?? p.runs ?? ''],
-      ['failures', (p) => p.consecutive_failures ?? ''],
+    table(body.plugins, [
+      ['plugin', (p) => p.name],
+      ['state', (p) => pill(p.status)],
+      ['runs', (p) => p.total_runs],
+      ['success', (p) => `${(p.success_rate * 100).toFixed(0)} %`],
+      ['failures in a row', (p) => p.consecutive_failures],
       ['last error', (p) => p.last_error ?? ''],
     ]),
   );

@@ -103,7 +103,8 @@ function edgePath(from, to, bend) {
 export function drawMachine(container, definition) {
   const states = flatten(definition);
   const { positions, width, height } = layout(states);
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': `machine ${definition.id}` });
+  // Scales down to fit its panel (never up): wide machines stay whole instead of being cut off.
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', style: `max-width: ${width}px`, role: 'img', 'aria-label': `machine ${definition.id}` });
   const defs = el('defs');
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
   marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#5c6b7a' }));
