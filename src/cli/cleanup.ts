@@ -1,4 +1,5 @@
-import { loadConfig, readConfigFile, type ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config.ts';
+import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { cleanup } from '../runtime/retention.ts';
@@ -7,8 +8,7 @@ import { EXIT } from './exit.ts';
 
 /** `vigil cleanup [--days N]`: one retention run; prints the counts deleted per table as JSON. */
 export async function cleanupCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
-  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
-  const config = loadConfig({ env: process.env, file, overrides });
+  const config = configFromCli(overrides, flags);
   let days = config.cleanupRetentionDays;
   if (flags.days !== undefined) {
     days = Number(flags.days);

@@ -1,12 +1,12 @@
-import { loadConfig, readConfigFile, type ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config.ts';
+import { configFromCli } from './load-config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { openStore } from '../storage/open-store.ts';
 import { EXIT } from './exit.ts';
 
 /** `vigil migrate`: applies pending migrations and prints what it applied. */
 export async function migrateCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
-  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
-  const config = loadConfig({ env: process.env, file, overrides });
+  const config = configFromCli(overrides, flags);
   const logger = createLogger(config.logLevel);
   const store = openStore(config.database, logger);
   try {

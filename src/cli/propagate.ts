@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
-import { loadConfig, readConfigFile, type ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config.ts';
+import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { loadPayloads } from '../runtime/payload-file.ts';
@@ -11,8 +12,7 @@ import { onShutdownSignal } from './signals.ts';
 
 /** `vigil propagate`: the event propagator alone (no store, no HTTP), until SIGINT/SIGTERM. */
 export async function propagateCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
-  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
-  const config = loadConfig({ env: process.env, file, overrides: { ...overrides, ...(flags.verbose ? { LOG_LEVEL: 'debug' } : {}) } });
+  const config = configFromCli(overrides, flags);
   const settings = config.propagator;
   if (!settings) {
     throw new ConfigError('PERIOD_IN_SECONDS: required by vigil propagate; set PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT and PAYLOAD_FILE_PATH', 'PERIOD_IN_SECONDS');

@@ -1,12 +1,12 @@
-import { loadConfig, readConfigFile, type ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config.ts';
+import { configFromCli } from './load-config.ts';
 import { createRuntime } from '../runtime.ts';
 import { EXIT } from './exit.ts';
 import { onShutdownSignal } from './signals.ts';
 
 /** `vigil run`: everything, on the configured adapters, until SIGINT/SIGTERM. */
 export async function runCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
-  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
-  const config = loadConfig({ env: process.env, file, overrides: { ...overrides, ...(flags.verbose ? { LOG_LEVEL: 'debug' } : {}) } });
+  const config = configFromCli(overrides, flags);
   const runtime = createRuntime({ config });
   await runtime.start();
   return new Promise<number>((resolve) => {

@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
-import { loadConfig, readConfigFile, type Config, type ConfigSource } from '../config.ts';
+import type { Config, ConfigSource } from '../config.ts';
+import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createAlertEngine } from '../runtime/alerts/engine.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
@@ -61,9 +62,8 @@ async function dryRun(config: Config, logger: Logger, store: Store): Promise<num
  * `--interval S`) it reloads the rules and evaluates each against the latest stored reading.
  */
 export async function workerCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
-  const file = typeof flags.config === 'string' ? readConfigFile(flags.config) : undefined;
   const interval = typeof flags.interval === 'string' ? { ALERT_INTERVAL_SECONDS: flags.interval } : {};
-  const config = loadConfig({ env: process.env, file, overrides: { ...overrides, ...interval, ...(flags.verbose ? { LOG_LEVEL: 'debug' } : {}) } });
+  const config = configFromCli(overrides, flags, interval);
   const logger = createLogger(config.logLevel);
   const store = openStore(config.database, logger.child({ component: 'store' }));
   if (flags['config-check']) return configCheck(config, store).finally(() => store.close());
