@@ -122,7 +122,7 @@ describe('createRuntime', () => {
     const changes = firstValueFrom(runtime.observe().pipe(filter((c) => c.actorId === 'publisher'), take(2), toArray()));
     await vi.advanceTimersByTimeAsync(1_000);
     const [publishing, waiting] = await changes;
-    expect(publishing!.snapshot.value).toEqual({ running: 'publishing' });
+    expect(publishing!.snapshot.value).toEqual({ running: { publishing: 'inFlight' } });
     expect(waiting!.snapshot.value).toEqual({ running: 'waiting' });
   });
 

@@ -1,6 +1,7 @@
-import { map } from 'rxjs';
-import { assign, fromEventObservable, fromPromise, setup } from 'xstate';
-import { ticks, type Tick } from '../streams/ticks.ts';
+import { assign, fromPromise, raise, setup } from 'xstate';
+import type { Tick } from '../streams/ticks.ts';
+import { clock } from './clock.ts';
+import type { SettledEvent } from './drain.ts';
 
 /** What the worker is created with; `restored` carries the totals over from a persisted snapshot. */
 export interface AlertWorkerInput {
@@ -54,18 +55,17 @@ export type AlertWorkerEvent =
  * The alert worker: on every interval tick it runs one cycle (the runtime provides it: reload the
  * rules, keep one actor per enabled rule, evaluate every rule against the latest stored reading) and
  * counts cycles, evaluations, alerts triggered and resolved, and errors. A tick that comes while a
- * cycle is running is skipped; a failed cycle is counted and the next tick still runs.
+ * cycle is running is skipped; a failed cycle is counted and the next tick still runs. A stop waits
+ * for the cycle in flight (its outcome counted and reported).
  */
 export const alertWorkerMachine = setup({
   types: {
-    context: {} as AlertWorkerContext & { stopRequested: boolean },
+    context: {} as AlertWorkerContext,
     input: {} as AlertWorkerInput,
-    events: {} as AlertWorkerEvent,
+    events: {} as AlertWorkerEvent | SettledEvent,
   },
   actors: {
-    clock: fromEventObservable(({ input }: { input: { intervalMs: number } }) =>
-      ticks(input.intervalMs).pipe(map((tick): AlertWorkerEvent => ({ type: 'TICK', tick }))),
-    ),
+    clock,
     // Provided by the runtime: one evaluation cycle.
     cycle: fromPromise<CycleOutcome, { n: number }>(async () => {
       throw new Error('alert worker: the cycle actor was not provided');
@@ -99,13 +99,10 @@ export const alertWorkerMachine = setup({
       const e = event as Extract<AlertWorkerEvent, { type: 'EVALUATED' }>;
       return { evaluations: context.evaluations + e.evaluations, errors: context.errors + e.errors, lastError: e.lastError ?? context.lastError };
     }),
-    requestStop: assign({ stopRequested: true }),
+    settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: logs each cycle.
     reportCycle: (_, _outcome: CycleOutcome) => {},
     reportCycleError: (_, _params: { error: unknown }) => {},
-  },
-  guards: {
-    stopRequested: ({ context }) => context.stopRequested,
   },
 }).createMachine({
   id: 'alertWorker',
@@ -122,7 +119,6 @@ export const alertWorkerMachine = setup({
     lastCycleMs: input.restored?.lastCycleMs ?? null,
     lastCycleAt: input.restored?.lastCycleAt ?? null,
     lastError: null,
-    stopRequested: false,
   }),
   on: {
     WRITTEN: { actions: 'countWrites' },
@@ -133,7 +129,7 @@ export const alertWorkerMachine = setup({
       on: { START: 'running', STOP: 'stopped' },
     },
     running: {
-      invoke: { src: 'clock', input: ({ context }) => ({ intervalMs: context.intervalMs }) },
+      invoke: { src: 'clock', input: ({ context }) => ({ periodMs: context.intervalMs }) },
       initial: 'waiting',
       states: {
         waiting: {
@@ -146,28 +142,26 @@ export const alertWorkerMachine = setup({
           invoke: {
             src: 'cycle',
             input: ({ context }) => ({ n: context.cycles + 1 }),
-            onDone: [
-              { guard: 'stopRequested', target: '#alertWorker.stopped', actions: { type: 'applyCycle', params: ({ event }) => event.output } },
-              {
-                target: 'waiting',
-                actions: [
-                  { type: 'applyCycle', params: ({ event }) => event.output },
-                  { type: 'reportCycle', params: ({ event }) => event.output },
-                ],
-              },
-            ],
-            onError: [
-              { guard: 'stopRequested', target: '#alertWorker.stopped', actions: { type: 'countCycleError', params: ({ event }) => ({ error: event.error }) } },
-              {
-                target: 'waiting',
-                actions: [
-                  { type: 'countCycleError', params: ({ event }) => ({ error: event.error }) },
-                  { type: 'reportCycleError', params: ({ event }) => ({ error: event.error }) },
-                ],
-              },
-            ],
+            onDone: {
+              actions: [
+                { type: 'applyCycle', params: ({ event }) => event.output },
+                { type: 'reportCycle', params: ({ event }) => event.output },
+                'settle',
+              ],
+            },
+            onError: {
+              actions: [
+                { type: 'countCycleError', params: ({ event }) => ({ error: event.error }) },
+                { type: 'reportCycleError', params: ({ event }) => ({ error: event.error }) },
+                'settle',
+              ],
+            },
           },
-          on: { STOP: { actions: 'requestStop' } },
+          initial: 'inFlight',
+          states: {
+            inFlight: { on: { STOP: 'stopping', SETTLED: '#alertWorker.running.waiting' } },
+            stopping: { on: { SETTLED: '#alertWorker.stopped' } },
+          },
         },
       },
     },

@@ -1,7 +1,7 @@
-import { map } from 'rxjs';
-import { assign, fromEventObservable, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, raise, setup } from 'xstate';
 import type { Notification } from '../domain/notification.ts';
-import { ticks } from '../streams/ticks.ts';
+import { clock } from './clock.ts';
+import type { SettledEvent } from './drain.ts';
 
 /** What delivering one outbox row came to; `lane` is the channel that actually carried it. */
 export interface DeliveryOutcome {
@@ -82,14 +82,12 @@ function laneAfter(lane: Lane, outcome: DeliveryOutcome): Lane {
  */
 export const notifierMachine = setup({
   types: {
-    context: {} as NotifierContext & { recheck: boolean; stopRequested: boolean },
+    context: {} as NotifierContext & { recheck: boolean },
     input: {} as NotifierInput,
-    events: {} as NotifierEvent,
+    events: {} as NotifierEvent | SettledEvent,
   },
   actors: {
-    clock: fromEventObservable(({ input }: { input: { pollMs: number } }) =>
-      ticks(input.pollMs).pipe(map((): NotifierEvent => ({ type: 'TICK' }))),
-    ),
+    clock,
     // Provided by the runtime: claims the due rows and routes each to its lane.
     claim: fromPromise<ClaimedRow[]>(async () => {
       throw new Error('notifier: the claim actor was not provided');
@@ -116,15 +114,14 @@ export const notifierMachine = setup({
       fellBack: context.fellBack + (outcome.fellBack ? 1 : 0),
     })),
     requestRecheck: assign({ recheck: true }),
-    requestStop: assign({ stopRequested: true }),
     clearRecheck: assign({ recheck: false }),
+    settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: sends each row through its channel and reports back with DELIVERED.
     deliver: (_, _params: { claimed: ClaimedRow[] }) => {},
     reportClaimFailed: (_, _params: { error: unknown }) => {},
   },
   guards: {
     recheckRequested: ({ context }) => context.recheck,
-    stopRequested: ({ context }) => context.stopRequested,
     drained: ({ context }) => totalInFlight(context.lanes) === 0,
   },
 }).createMachine({
@@ -142,14 +139,13 @@ export const notifierMachine = setup({
     fellBack: input.restored?.fellBack ?? 0,
     lastClaimedAt: input.restored?.lastClaimedAt ?? null,
     recheck: false,
-    stopRequested: false,
   }),
   states: {
     idle: {
       on: { START: 'running', STOP: 'stopped' },
     },
     running: {
-      invoke: { src: 'clock', input: ({ context }) => ({ pollMs: context.pollMs }) },
+      invoke: { src: 'clock', input: ({ context }) => ({ periodMs: context.pollMs }) },
       on: {
         DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
         STOP: 'draining',
@@ -164,40 +160,32 @@ export const notifierMachine = setup({
           entry: 'clearRecheck',
           invoke: {
             src: 'claim',
-            onDone: [
-              {
-                guard: 'stopRequested',
-                target: '#notifier.draining',
-                actions: [
-                  { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
-                  { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
-                ],
-              },
-              {
-                guard: 'recheckRequested',
-                target: 'claiming',
-                reenter: true,
-                actions: [
-                  { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
-                  { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
-                ],
-              },
-              {
-                target: 'waiting',
-                actions: [
-                  { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
-                  { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
-                ],
-              },
-            ],
-            onError: [
-              { guard: 'stopRequested', target: '#notifier.draining', actions: { type: 'reportClaimFailed', params: ({ event }) => ({ error: event.error }) } },
-              { target: 'waiting', actions: { type: 'reportClaimFailed', params: ({ event }) => ({ error: event.error }) } },
-            ],
+            onDone: {
+              actions: [
+                { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
+                { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
+                'settle',
+              ],
+            },
+            onError: { actions: [{ type: 'reportClaimFailed', params: ({ event }) => ({ error: event.error }) }, 'settle'] },
           },
           // Rows written while a claim runs may have missed it: claim once more right after.
-          // A stop lets the claim finish, so the rows it claimed are delivered rather than left `sending`.
-          on: { WAKE: { actions: 'requestRecheck' }, STOP: { actions: 'requestStop' } },
+          on: { WAKE: { actions: 'requestRecheck' } },
+          initial: 'inFlight',
+          states: {
+            inFlight: {
+              on: {
+                STOP: 'stopping',
+                SETTLED: [
+                  { guard: 'recheckRequested', target: '#notifier.running.claiming', reenter: true },
+                  { target: '#notifier.running.waiting' },
+                ],
+              },
+            },
+            // A stop lets the claim finish, so the rows it claimed are delivered rather than left `sending`;
+            // a second STOP is absorbed here, since `running`'s own STOP would cancel the claim.
+            stopping: { on: { STOP: {}, SETTLED: '#notifier.draining' } },
+          },
         },
       },
     },

@@ -1,6 +1,6 @@
-import { map } from 'rxjs';
-import { assign, fromEventObservable, fromPromise, setup } from 'xstate';
-import { ticks } from '../streams/ticks.ts';
+import { assign, fromPromise, raise, setup } from 'xstate';
+import { clock } from './clock.ts';
+import type { SettledEvent } from './drain.ts';
 
 /** What a periodic job is created with; `restored` carries counts over from a persisted snapshot. */
 export interface PeriodicJobInput {
@@ -26,14 +26,12 @@ export type PeriodicJobEvent = { type: 'START' } | { type: 'STOP' } | { type: 'T
  */
 export const periodicJobMachine = setup({
   types: {
-    context: {} as PeriodicJobContext & { stopRequested: boolean },
+    context: {} as PeriodicJobContext,
     input: {} as PeriodicJobInput,
-    events: {} as PeriodicJobEvent,
+    events: {} as PeriodicJobEvent | SettledEvent,
   },
   actors: {
-    clock: fromEventObservable(({ input }: { input: { periodMs: number } }) =>
-      ticks(input.periodMs).pipe(map((): PeriodicJobEvent => ({ type: 'TICK' }))),
-    ),
+    clock,
     // Provided by the runtime: the job itself.
     work: fromPromise<unknown>(async () => {
       throw new Error('periodic job: the work actor was not provided');
@@ -52,13 +50,10 @@ export const periodicJobMachine = setup({
       lastRunAt: () => new Date().toISOString(),
       lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
     }),
-    requestStop: assign({ stopRequested: true }),
+    settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: logs and reports each outcome.
     reportDone: (_, _params: { result: unknown }) => {},
     reportFailed: (_, _params: { error: unknown }) => {},
-  },
-  guards: {
-    stopRequested: ({ context }) => context.stopRequested,
   },
 }).createMachine({
   id: 'periodicJob',
@@ -70,7 +65,6 @@ export const periodicJobMachine = setup({
     lastRunAt: input.restored?.lastRunAt ?? null,
     lastError: input.restored?.lastError ?? null,
     lastResult: input.restored?.lastResult ?? null,
-    stopRequested: false,
   }),
   states: {
     idle: {
@@ -87,24 +81,25 @@ export const periodicJobMachine = setup({
           invoke: {
             src: 'work',
             onDone: {
-              target: 'done',
               actions: [
                 { type: 'countRun', params: ({ event }) => ({ result: event.output }) },
                 { type: 'reportDone', params: ({ event }) => ({ result: event.output }) },
+                'settle',
               ],
             },
             onError: {
-              target: 'done',
               actions: [
                 { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
                 { type: 'reportFailed', params: ({ event }) => ({ error: event.error }) },
+                'settle',
               ],
             },
           },
-          on: { STOP: { actions: 'requestStop' } },
-        },
-        done: {
-          always: [{ guard: 'stopRequested', target: '#periodicJob.stopped' }, { target: 'waiting' }],
+          initial: 'inFlight',
+          states: {
+            inFlight: { on: { STOP: 'stopping', SETTLED: '#periodicJob.running.waiting' } },
+            stopping: { on: { SETTLED: '#periodicJob.stopped' } },
+          },
         },
       },
     },

@@ -1,6 +1,7 @@
-import { map } from 'rxjs';
-import { assign, fromEventObservable, fromPromise, setup } from 'xstate';
-import { ticks, type Tick } from '../streams/ticks.ts';
+import { assign, fromPromise, raise, setup } from 'xstate';
+import type { Tick } from '../streams/ticks.ts';
+import { clock } from './clock.ts';
+import type { SettledEvent } from './drain.ts';
 
 /** What the propagator is created with. */
 export interface PropagatorInput {
@@ -29,7 +30,6 @@ export interface PropagatorContext {
   lastStatus: number | null;
   lastJitterMs: number | null;
   lastError: string | null;
-  stopRequested: boolean;
 }
 
 /** What one send is given: the payload to POST and the tick (its slot and jitter) that triggered it. */
@@ -69,12 +69,10 @@ export const propagatorMachine = setup({
   types: {
     context: {} as PropagatorContext,
     input: {} as PropagatorInput,
-    events: {} as PropagatorEvent,
+    events: {} as PropagatorEvent | SettledEvent,
   },
   actors: {
-    clock: fromEventObservable(({ input }: { input: { periodMs: number } }) =>
-      ticks(input.periodMs).pipe(map((tick): PropagatorEvent => ({ type: 'TICK', tick }))),
-    ),
+    clock,
     // Provided by the runtime: resolves once the health endpoint answers 2xx (retrying with backoff).
     checkHealth: fromPromise<void>(async () => {}),
     // Provided by the runtime: POSTs payload `index`, retrying transient errors until the next slot.
@@ -100,14 +98,13 @@ export const propagatorMachine = setup({
       lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
     }),
     countSkipped: assign({ skipped: ({ context }) => context.skipped + 1 }),
-    requestStop: assign({ stopRequested: true }),
+    settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: logs and measures each response, each skipped tick.
     reportResponse: (_, _report: ResponseReport) => {},
     reportSkipped: (_, _params: { n: number }) => {},
   },
   guards: {
     healthCheckFirst: ({ context }) => context.healthCheck,
-    stopRequested: ({ context }) => context.stopRequested,
   },
   delays: {
     stopGrace: ({ context }) => context.stopGraceMs,
@@ -128,7 +125,6 @@ export const propagatorMachine = setup({
     lastStatus: null,
     lastJitterMs: null,
     lastError: null,
-    stopRequested: false,
   }),
   states: {
     idle: {
@@ -156,7 +152,6 @@ export const propagatorMachine = setup({
             src: 'send',
             input: ({ context, event }) => ({ index: context.nextIndex, tick: (event as SendEvent).tick }),
             onDone: {
-              target: 'sent',
               actions: [
                 { type: 'countSuccess', params: ({ event }) => event.output },
                 {
@@ -170,10 +165,11 @@ export const propagatorMachine = setup({
                     failureRate: context.failed / context.count,
                   }),
                 },
+                'advance',
+                'settle',
               ],
             },
             onError: {
-              target: 'sent',
               actions: [
                 { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
                 {
@@ -187,6 +183,8 @@ export const propagatorMachine = setup({
                     failureRate: context.failed / context.count,
                   }),
                 },
+                'advance',
+                'settle',
               ],
             },
           },
@@ -195,18 +193,13 @@ export const propagatorMachine = setup({
           },
           initial: 'inFlight',
           states: {
-            inFlight: {
-              on: { STOP: { target: 'stopping', actions: 'requestStop' } },
-            },
+            inFlight: { on: { STOP: 'stopping', SETTLED: '#propagator.running.waiting' } },
             // Leaving `sending` cancels the send, which aborts its request.
             stopping: {
               after: { stopGrace: '#propagator.stopped' },
+              on: { SETTLED: '#propagator.stopped' },
             },
           },
-        },
-        sent: {
-          entry: 'advance',
-          always: [{ guard: 'stopRequested', target: '#propagator.stopped' }, { target: 'waiting' }],
         },
       },
     },

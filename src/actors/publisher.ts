@@ -1,7 +1,8 @@
-import { map } from 'rxjs';
-import { assign, fromEventObservable, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, raise, setup } from 'xstate';
 import type { PublishReceipt } from '../streams/broker.ts';
-import { ticks, type Tick } from '../streams/ticks.ts';
+import type { Tick } from '../streams/ticks.ts';
+import { clock } from './clock.ts';
+import type { SettledEvent } from './drain.ts';
 
 /** What the publisher is created with; `restored` carries counts over from a persisted snapshot. */
 export interface PublisherInput {
@@ -33,14 +34,12 @@ export interface PublishRequest {
  */
 export const publisherMachine = setup({
   types: {
-    context: {} as PublisherContext & { stopRequested: boolean },
+    context: {} as PublisherContext,
     input: {} as PublisherInput,
-    events: {} as PublisherEvent,
+    events: {} as PublisherEvent | SettledEvent,
   },
   actors: {
-    clock: fromEventObservable(({ input }: { input: { periodMs: number } }) =>
-      ticks(input.periodMs).pipe(map((tick): PublisherEvent => ({ type: 'TICK', tick }))),
-    ),
+    clock,
     // Provided by the runtime: publishes to the broker.
     publish: fromPromise<PublishReceipt, PublishRequest>(async () => {
       throw new Error('publisher: the publish actor was not provided');
@@ -58,14 +57,11 @@ export const publisherMachine = setup({
     }),
     countSkipped: assign({ skipped: ({ context }) => context.skipped + 1 }),
     recordTick: assign({ lastTick: (_, params: { n: number }) => params.n }),
-    requestStop: assign({ stopRequested: true }),
+    settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: logs and counts each outcome.
     reportPublished: (_, _params: { receipt: PublishReceipt }) => {},
     reportFailed: (_, _params: { error: unknown }) => {},
     reportSkipped: (_, _params: { n: number }) => {},
-  },
-  guards: {
-    stopRequested: ({ context }) => context.stopRequested,
   },
 }).createMachine({
   id: 'publisher',
@@ -78,7 +74,6 @@ export const publisherMachine = setup({
     lastTick: 0,
     lastPublishedAt: input.restored?.lastPublishedAt ?? null,
     lastError: null,
-    stopRequested: false,
   }),
   states: {
     idle: {
@@ -98,40 +93,26 @@ export const publisherMachine = setup({
           invoke: {
             src: 'publish',
             input: ({ event }) => ({ tick: (event as Extract<PublisherEvent, { type: 'TICK' }>).tick }),
-            onDone: [
-              {
-                guard: 'stopRequested',
-                target: '#publisher.stopped',
-                actions: ['countPublished', { type: 'reportPublished', params: ({ event }) => ({ receipt: event.output }) }],
-              },
-              {
-                target: 'waiting',
-                actions: ['countPublished', { type: 'reportPublished', params: ({ event }) => ({ receipt: event.output }) }],
-              },
-            ],
-            onError: [
-              {
-                guard: 'stopRequested',
-                target: '#publisher.stopped',
-                actions: [
-                  { type: 'countFailed', params: ({ event }) => ({ error: event.error }) },
-                  { type: 'reportFailed', params: ({ event }) => ({ error: event.error }) },
-                ],
-              },
-              {
-                target: 'waiting',
-                actions: [
-                  { type: 'countFailed', params: ({ event }) => ({ error: event.error }) },
-                  { type: 'reportFailed', params: ({ event }) => ({ error: event.error }) },
-                ],
-              },
-            ],
+            onDone: {
+              actions: ['countPublished', { type: 'reportPublished', params: ({ event }) => ({ receipt: event.output }) }, 'settle'],
+            },
+            onError: {
+              actions: [
+                { type: 'countFailed', params: ({ event }) => ({ error: event.error }) },
+                { type: 'reportFailed', params: ({ event }) => ({ error: event.error }) },
+                'settle',
+              ],
+            },
           },
           on: {
             TICK: {
               actions: ['countSkipped', { type: 'reportSkipped', params: ({ event }) => ({ n: event.tick.n }) }],
             },
-            STOP: { actions: 'requestStop' },
+          },
+          initial: 'inFlight',
+          states: {
+            inFlight: { on: { STOP: 'stopping', SETTLED: '#publisher.running.waiting' } },
+            stopping: { on: { SETTLED: '#publisher.stopped' } },
           },
         },
       },

@@ -1,8 +1,9 @@
 import { EMPTY } from 'rxjs';
-import { assign, fromEventObservable, fromPromise, setup } from 'xstate';
+import { assign, fromEventObservable, fromPromise, raise, setup } from 'xstate';
 import type { Batch } from '../streams/broker.ts';
 import { emptyRing, pushAll, type RingBuffer } from '../streams/ring-buffer.ts';
 import type { SeenMessage } from '../storage/store.ts';
+import type { SettledEvent } from './drain.ts';
 
 /** What the subscriber is created with; `restored` refills the buffer from a persisted snapshot. */
 export interface SubscriberInput {
@@ -41,9 +42,9 @@ export interface BatchOutcome {
  */
 export const subscriberMachine = setup({
   types: {
-    context: {} as SubscriberContext & { stopRequested: boolean },
+    context: {} as SubscriberContext,
     input: {} as SubscriberInput,
-    events: {} as SubscriberEvent,
+    events: {} as SubscriberEvent | SettledEvent,
   },
   actors: {
     // Provided by the runtime: the broker's batches for the subscriber's topics, as BATCH events.
@@ -67,12 +68,9 @@ export const subscriberMachine = setup({
       handlerErrors: ({ context }) => context.handlerErrors + 1,
       lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
     }),
-    requestStop: assign({ stopRequested: true }),
+    settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: logs a batch that could not be handled (it will be delivered again).
     reportBatchError: (_, _params: { error: unknown }) => {},
-  },
-  guards: {
-    stopRequested: ({ context }) => context.stopRequested,
   },
 }).createMachine({
   id: 'subscriber',
@@ -88,7 +86,6 @@ export const subscriberMachine = setup({
       deadLettered: input.restored?.deadLettered ?? 0,
       lastReceivedAt: input.restored?.lastReceivedAt ?? null,
       lastError: null,
-      stopRequested: false,
     };
   },
   states: {
@@ -109,29 +106,20 @@ export const subscriberMachine = setup({
           invoke: {
             src: 'handleBatch',
             input: ({ event }) => (event as Extract<SubscriberEvent, { type: 'BATCH' }>).batch,
-            onDone: [
-              { guard: 'stopRequested', target: '#subscriber.stopped', actions: { type: 'applyOutcome', params: ({ event }) => event.output } },
-              { target: 'waiting', actions: { type: 'applyOutcome', params: ({ event }) => event.output } },
-            ],
-            onError: [
-              {
-                guard: 'stopRequested',
-                target: '#subscriber.stopped',
-                actions: [
-                  { type: 'countBatchError', params: ({ event }) => ({ error: event.error }) },
-                  { type: 'reportBatchError', params: ({ event }) => ({ error: event.error }) },
-                ],
-              },
-              {
-                target: 'waiting',
-                actions: [
-                  { type: 'countBatchError', params: ({ event }) => ({ error: event.error }) },
-                  { type: 'reportBatchError', params: ({ event }) => ({ error: event.error }) },
-                ],
-              },
-            ],
+            onDone: { actions: [{ type: 'applyOutcome', params: ({ event }) => event.output }, 'settle'] },
+            onError: {
+              actions: [
+                { type: 'countBatchError', params: ({ event }) => ({ error: event.error }) },
+                { type: 'reportBatchError', params: ({ event }) => ({ error: event.error }) },
+                'settle',
+              ],
+            },
           },
-          on: { STOP: { actions: 'requestStop' } },
+          initial: 'inFlight',
+          states: {
+            inFlight: { on: { STOP: 'stopping', SETTLED: '#subscriber.running.waiting' } },
+            stopping: { on: { SETTLED: '#subscriber.stopped' } },
+          },
         },
       },
     },

@@ -110,13 +110,6 @@ export function viewOf(entry: RegisteredActor, withContext: boolean): ActorView 
 /** The JSON view of one snapshot. */
 export function viewOfSnapshot(id: string, kind: string, snapshot: ActorChange['snapshot'], withContext: boolean): ActorView {
   const view: ActorView = { id, kind, status: snapshot.status, value: snapshot.value ?? null };
-  if (withContext) view.context = publicContext(snapshot.context);
+  if (withContext) view.context = snapshot.context ?? null;
   return view;
-}
-
-/** Context without bookkeeping flags that only the machine itself reads. */
-function publicContext(context: unknown): unknown {
-  if (!context || typeof context !== 'object') return context ?? null;
-  const { stopRequested: _hidden, ...rest } = context as Record<string, unknown>;
-  return rest;
 }

@@ -6,7 +6,7 @@ import { ActorRegistry, viewOf } from '../../src/runtime/registry.ts';
 const toggle = createMachine({
   id: 'toggle',
   initial: 'off',
-  context: { flips: 0, stopRequested: false },
+  context: { flips: 0 },
   states: { off: { on: { FLIP: 'on' } }, on: { on: { FLIP: 'off' } } },
 });
 
@@ -59,7 +59,7 @@ describe('ActorRegistry', () => {
     expect(viewOf(registry.get('f')!, false)).toMatchObject({ id: 'f', status: 'error' });
   });
 
-  it('lists by kind and hides machine bookkeeping from the context view', () => {
+  it('lists by kind and shows the context in the detailed view', () => {
     const registry = new ActorRegistry();
     registry.add({ id: 'a', kind: 'x', actor: createActor(toggle).start(), machine: toggle });
     registry.add({ id: 'b', kind: 'y', actor: createActor(toggle).start(), machine: toggle });

@@ -279,7 +279,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     /** The worker's statistics with its uptime. */
     workerStats(): (AlertWorkerContext & { uptime_seconds: number }) | null {
       if (!worker) return null;
-      const { stopRequested: _hidden, ...stats } = worker.getSnapshot().context;
+      const stats = worker.getSnapshot().context;
       return { ...stats, uptime_seconds: Math.round((now() - stats.startedAt) / 1_000) };
     },
     /** Writes the latest readings pending in the write-behind now. */
