@@ -304,6 +304,30 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(titles).toEqual(['cycled fired', 'cycled resolved', 'kept']);
       });
 
+      it('a large group mixing rules, opens, resolves and repeats of a rule acts as its calls one after another', async () => {
+        const rules = Array.from({ length: 20 }, () => uid('rule'));
+        await Promise.all(rules.slice(0, 10).map((ruleId) => store.alerts.open(newEvent(ruleId), [])));
+        const resolution = (s: number, value: number) => ({ resolved_at: at(s), resolution_value: value });
+        const [firstResolves, opens, reopens, lastResolves] = await Promise.all([
+          Promise.all(rules.map((ruleId) => store.alerts.resolve(ruleId, resolution(5, 1), [note({ title: 'resolved' })]))),
+          Promise.all(rules.map((ruleId) => store.alerts.open(newEvent(ruleId, { triggered_at: at(10) }), [note({ title: 'fired' })]))),
+          Promise.all(rules.slice(0, 5).map((ruleId) => store.alerts.open(newEvent(ruleId, { triggered_at: at(20) }), [note()]))),
+          Promise.all(rules.slice(0, 5).map((ruleId) => store.alerts.resolve(ruleId, resolution(30, 2), [note({ title: 'closed' })]))),
+        ]);
+        expect(firstResolves.map((e) => e?.resolved_at ?? null)).toEqual(rules.map((_, i) => (i < 10 ? at(5) : null)));
+        expect(opens.every((o) => o.created && o.event.triggered_at === at(10))).toBe(true);
+        expect(reopens.map((o) => [o.created, o.event.id])).toEqual(opens.slice(0, 5).map((o) => [false, o.event.id]));
+        expect(lastResolves.map((e) => [e?.id, e?.resolved_at])).toEqual(opens.slice(0, 5).map((o) => [o.event.id, at(30)]));
+        for (const [i, ruleId] of rules.entries()) {
+          expect((await store.alerts.openFor(ruleId))?.id).toBe(i < 5 ? undefined : opens[i].event.id);
+        }
+        const titles = (await store.notifications.list({})).map((n) => n.title);
+        expect(titles.filter((t) => t === 'resolved')).toHaveLength(10);
+        expect(titles.filter((t) => t === 'fired')).toHaveLength(20);
+        expect(titles.filter((t) => t === 'closed')).toHaveLength(5);
+        expect(titles).toHaveLength(35);
+      });
+
       it('open with a notification the store rejects writes neither the event nor any notification', async () => {
         const ruleId = uid('rule');
         const broken = { ...note(), channel: null } as unknown as NewNotification;

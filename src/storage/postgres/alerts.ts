@@ -1,38 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { AlertEvent, AlertEventFilter } from '../../domain/alert-event.ts';
-import { StoreError } from '../../errors.ts';
-import { groupCommit } from '../group-commit.ts';
+import { groupCommit, type Settled } from '../group-commit.ts';
+import { newAlertEvent, newNotificationRows } from '../rows.ts';
 import type { AlertEventRepository } from '../store.ts';
 import { isoTime } from '../timestamps.ts';
+import { ALERT_COLUMNS as COLUMNS, type AlertCall, OPEN_FOR, SetAttemptFailed, singleCall, writeTogether } from './alert-calls.ts';
 import type { PostgresConnection } from './connection.ts';
-import { type GroupCall, runGroupCalls } from './group.ts';
-import { insertNotificationsFrom, newNotificationRows, notificationParams } from './notifications.ts';
+import { runGroupCalls } from './group.ts';
 
-const COLUMNS = `id, alert_id, device_id, metric, operator, severity, threshold_value, current_value, triggered_at,
-  is_resolved, resolved_at, resolution_value, metadata`;
-
-// Each transition is ONE statement (data-modifying CTEs): the notifications go in only when the
-// event row was written, and a failure undoes both.
-// The partial unique index makes a second open of the same rule a no-op (ON CONFLICT DO NOTHING).
-const OPEN = `WITH ev AS (
-    INSERT INTO alert_events (id, alert_id, device_id, metric, operator, severity, threshold_value, current_value,
-      triggered_at, metadata)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
-    ON CONFLICT (alert_id) WHERE NOT is_resolved DO NOTHING
-    RETURNING id
-  ), outbox AS (${insertNotificationsFrom(11, 'ev')})
-  SELECT count(*) AS created FROM ev`;
-// Row locks serialize two resolvers of one rule: the second finds the event resolved and does nothing.
-const RESOLVE = `WITH ev AS (
-    UPDATE alert_events SET is_resolved = TRUE, resolved_at = $2, resolution_value = $3
-    WHERE alert_id = $1 AND NOT is_resolved
-    RETURNING ${COLUMNS}
-  ), outbox AS (${insertNotificationsFrom(4, 'ev')})
-  SELECT ${COLUMNS} FROM ev`;
-// Each call's savepoint is a subtransaction; past 64 in one transaction, PostgreSQL's per-backend
-// cache of subtransaction ids overflows and every other session's visibility checks slow down.
-const MAX_GROUP_SIZE = 64;
-const OPEN_FOR = `SELECT ${COLUMNS} FROM alert_events WHERE alert_id = $1 AND NOT is_resolved`;
+/** Most transitions committed together. */
+const MAX_GROUP_SIZE = 256;
+// One by one, each call's savepoint is a subtransaction; past 64 in one transaction, PostgreSQL's
+// per-backend cache of subtransaction ids overflows and every other session's visibility checks slow down.
+const MAX_SAVEPOINTS = 64;
 const STATS = `SELECT count(*) AS total, count(*) FILTER (WHERE NOT is_resolved) AS open,
   count(*) FILTER (WHERE is_resolved) AS resolved,
   (avg(extract(epoch FROM resolved_at - triggered_at)) FILTER (WHERE is_resolved))::float8 AS mttr
@@ -59,69 +38,48 @@ function listQuery(filter: AlertEventFilter): { sql: string; params: unknown[] }
 
 /**
  * Alert events in PostgreSQL. Opening and resolving each write their outbox rows in the same statement;
- * transitions requested while a group is committing form the next group: one transaction, one
- * savepoint per call (group commit), pipelined on a connection of their own.
+ * transitions requested while a group is committing form the next group (group commit), written
+ * set-based: a few statements for the whole group (see `writeTogether`), pipelined on a connection of
+ * their own. When that fails, the group is written again one call at a time, each behind a savepoint,
+ * so that a failing call fails alone.
  */
 export function postgresAlerts({ query, prepared, pipelinedTransaction }: PostgresConnection): AlertEventRepository {
   const openFor = async (alertId: string): Promise<AlertEvent | undefined> => (await query<AlertEvent>(OPEN_FOR, [alertId])).rows[0];
-  const transitions = groupCommit<GroupCall, unknown>({
-    runGroup: (calls) => pipelinedTransaction((client) => runGroupCalls(client, calls)),
+
+  const oneByOne = async (calls: AlertCall[]): Promise<Settled<unknown>[]> => {
+    const outcomes: Settled<unknown>[] = [];
+    // Chunks in call order keep each rule's calls in order.
+    for (let from = 0; from < calls.length; from += MAX_SAVEPOINTS) {
+      const chunk = calls.slice(from, from + MAX_SAVEPOINTS).map((call) => singleCall(call, prepared));
+      outcomes.push(...(await pipelinedTransaction((client) => runGroupCalls(client, chunk))));
+    }
+    return outcomes;
+  };
+  const transitions = groupCommit<AlertCall, unknown>({
+    async runGroup(calls) {
+      try {
+        return await pipelinedTransaction((client) => writeTogether(client, calls, prepared));
+      } catch (error) {
+        if (!(error instanceof SetAttemptFailed)) throw error;
+        return oneByOne(calls);
+      }
+    },
     maxGroupSize: MAX_GROUP_SIZE,
   });
 
   return {
     async open(input, notifications) {
-      const event: AlertEvent = {
-        id: input.id ?? randomUUID(),
-        alert_id: input.alert_id,
-        device_id: input.device_id,
-        metric: input.metric,
-        operator: input.operator,
-        severity: input.severity,
-        threshold_value: input.threshold_value,
-        current_value: input.current_value,
-        triggered_at: isoTime(input.triggered_at, 'triggered_at'),
-        is_resolved: false,
-        resolved_at: null,
-        resolution_value: null,
-        metadata: input.metadata ?? {},
-      };
-      const outbox = notificationParams(newNotificationRows(notifications, event.alert_id));
-      const values = [
-        event.id,
-        event.alert_id,
-        event.device_id,
-        event.metric,
-        event.operator,
-        event.severity,
-        event.threshold_value,
-        event.current_value,
-        event.triggered_at,
-        JSON.stringify(event.metadata),
-        ...outbox,
-      ];
-      const call: GroupCall<{ event: AlertEvent; created: boolean }> = {
-        key: event.alert_id,
-        // OPEN_FOR, a statement of its own, sees an open event that another instance committed while
-        // OPEN waited on it (invisible to OPEN's snapshot).
-        statements: [prepared(OPEN, values), prepared(OPEN_FOR, [event.alert_id])],
-        result([opened, current]) {
-          if ((opened.rows[0] as { created: number }).created > 0) return { event, created: true };
-          const existing = current.rows[0] as AlertEvent | undefined;
-          if (existing) return { event: existing, created: false };
-          // Opened and resolved elsewhere between the two statements: this call wrote nothing.
-          throw new StoreError(`alerts.open: rule '${event.alert_id}' kept changing`, { code: 'STORE_FAILED', retriable: true });
-        },
-      };
+      const event = newAlertEvent(input);
+      const call: AlertCall = { kind: 'open', event, notifications: newNotificationRows(notifications, event.alert_id) };
       return (await transitions.submit(call)) as { event: AlertEvent; created: boolean };
     },
     async resolve(alertId, resolution, notifications) {
-      const resolvedAt = isoTime(resolution.resolved_at, 'resolved_at');
-      const outbox = notificationParams(newNotificationRows(notifications, alertId));
-      const call: GroupCall<AlertEvent | undefined> = {
-        key: alertId,
-        statements: [prepared(RESOLVE, [alertId, resolvedAt, resolution.resolution_value, ...outbox])],
-        result: ([resolved]) => resolved.rows[0] as AlertEvent | undefined,
+      const call: AlertCall = {
+        kind: 'resolve',
+        alertId,
+        resolvedAt: isoTime(resolution.resolved_at, 'resolved_at'),
+        value: resolution.resolution_value,
+        notifications: newNotificationRows(notifications, alertId),
       };
       return (await transitions.submit(call)) as AlertEvent | undefined;
     },

@@ -1,49 +1,34 @@
-import { randomUUID } from 'node:crypto';
-import type { NewNotification, Notification, NotificationStatus } from '../../domain/notification.ts';
+import type { Notification, NotificationStatus } from '../../domain/notification.ts';
+import { newNotificationRows } from '../rows.ts';
 import type { NotificationRepository } from '../store.ts';
-import { isoTime, now } from '../timestamps.ts';
+import { isoTime } from '../timestamps.ts';
 import type { PostgresConnection } from './connection.ts';
 
 /** The columns of a notification as the port returns it. */
 export const NOTIFICATION_COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
   last_error, next_attempt_at, created_at, sent_at`;
 
+/** Which rows of a notifications insert go in: all, only when a CTE yields a row, or only those whose owner it yields. */
+export type NotificationGuard = { whenRowIn: string } | { ownerIn: string };
+
 /**
  * SQL inserting new outbox rows from the arrays `$first…$first+9` (see `notificationParams`). With
  * `whenRowIn` (a CTE of the same statement) the rows go in only when that CTE yields a row: alert
  * events use it so that an event and its notifications are one statement, hence one transaction.
+ * With `ownerIn`, `$first` is one more array, the rule owning each row (see `ownedNotificationParams`),
+ * and a row goes in only when that CTE yields its owner as `alert_id`: the notifications of many events at once.
  */
-export function insertNotificationsFrom(first: number, whenRowIn?: string): string {
-  const arrays = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz']
-    .map((type, i) => `$${first + i}::${type}[]`)
-    .join(', ');
-  const guard = whenRowIn === undefined ? '' : `(SELECT 1 FROM ${whenRowIn} LIMIT 1) AS guard, `;
-  return `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at)
+export function insertNotificationsFrom(first: number, guard?: NotificationGuard): string {
+  const owned = guard !== undefined && 'ownerIn' in guard;
+  const types = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz'];
+  const arrays = (owned ? ['text', ...types] : types).map((type, i) => `$${first + i}::${type}[]`).join(', ');
+  const columns = 'id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at';
+  const from = guard !== undefined && 'whenRowIn' in guard ? `(SELECT 1 FROM ${guard.whenRowIn} LIMIT 1) AS guard, ` : '';
+  const where = owned ? `WHERE n.owner IN (SELECT alert_id FROM ${guard.ownerIn})` : '';
+  return `INSERT INTO notifications (${columns})
     SELECT n.id, n.channel, n.severity, n.title, n.message, n.metadata::jsonb, n.alert_id, n.dedup_key, n.next_attempt_at, n.created_at
-    FROM ${guard}unnest(${arrays})
-      WITH ORDINALITY AS n(id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at, ord)
-    ORDER BY n.ord`;
-}
-
-/** The rows `notifications` become once enqueued (about rule `alertId` unless they say otherwise). */
-export function newNotificationRows(notifications: NewNotification[], alertId: string | null = null): Notification[] {
-  const createdAt = now();
-  return notifications.map((n) => ({
-    id: randomUUID(),
-    channel: n.channel,
-    severity: n.severity,
-    title: n.title,
-    message: n.message,
-    metadata: n.metadata ?? {},
-    alert_id: n.alert_id ?? alertId,
-    dedup_key: n.dedup_key ?? null,
-    status: 'pending',
-    attempts: 0,
-    last_error: null,
-    next_attempt_at: n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at'),
-    created_at: createdAt,
-    sent_at: null,
-  }));
+    FROM ${from}unnest(${arrays}) WITH ORDINALITY AS n(${owned ? 'owner, ' : ''}${columns}, ord)
+    ${where} ORDER BY n.ord`;
 }
 
 /** The ten array parameters `insertNotificationsFrom` reads, column by column. */
@@ -60,6 +45,11 @@ export function notificationParams(rows: Notification[]): unknown[][] {
     rows.map((r) => r.next_attempt_at),
     rows.map((r) => r.created_at),
   ];
+}
+
+/** The eleven arrays an `ownerIn` insert reads: each row's owning rule, then `notificationParams`. */
+export function ownedNotificationParams(owned: { owner: string; rows: Notification[] }[]): unknown[][] {
+  return [owned.flatMap(({ owner, rows }) => rows.map(() => owner)), ...notificationParams(owned.flatMap(({ rows }) => rows))];
 }
 
 // The due rows are locked with SKIP LOCKED: a concurrent claimer (another instance) passes over the

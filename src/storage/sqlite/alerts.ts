@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { AlertEvent, AlertEventFilter, NewAlertEvent, Resolution } from '../../domain/alert-event.ts';
 import type { NewNotification } from '../../domain/notification.ts';
 import { groupCommit, type Settled } from '../group-commit.ts';
+import { newAlertEvent, newEventValues } from '../rows.ts';
 import type { AlertEventRepository } from '../store.ts';
 import { isoTime } from '../timestamps.ts';
 import type { SqliteConnection } from './connection.ts';
@@ -12,9 +12,12 @@ type AlertEventRow = Omit<AlertEvent, 'is_resolved' | 'metadata'> & { is_resolve
 
 const COLUMNS = `id, alert_id, device_id, metric, operator, severity, threshold_value, current_value, triggered_at,
   is_resolved, resolved_at, resolution_value, metadata`;
-const INSERT = `INSERT INTO alert_events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, ?)`;
+// The partial unique index makes opening a rule that is open a no-op, found without a read first.
+const INSERT = `INSERT INTO alert_events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, ?)
+  ON CONFLICT (alert_id) WHERE is_resolved = 0 DO NOTHING`;
 const OPEN_FOR = `SELECT ${COLUMNS} FROM alert_events WHERE alert_id = ? AND is_resolved = 0`;
-const RESOLVE = `UPDATE alert_events SET is_resolved = 1, resolved_at = ?, resolution_value = ? WHERE id = ?`;
+const RESOLVE = `UPDATE alert_events SET is_resolved = 1, resolved_at = ?, resolution_value = ? WHERE alert_id = ? AND is_resolved = 0
+  RETURNING ${COLUMNS}`;
 const STATS = `SELECT count(*) AS total, coalesce(sum(is_resolved = 0), 0) AS open,
   coalesce(sum(is_resolved), 0) AS resolved,
   avg(CASE WHEN is_resolved = 1 THEN unixepoch(resolved_at, 'subsec') - unixepoch(triggered_at, 'subsec') END) AS mttr
@@ -48,13 +51,27 @@ function listQuery(filter: AlertEventFilter): { sql: string; params: unknown[] }
 /** Most transitions committed together. */
 const MAX_GROUP_SIZE = 256;
 
+/** A call of the group threw: the transaction is rolled back, and the group runs again call by call. */
+class CallFailed extends Error {}
+
 /**
- * Runs a group of calls in one `BEGIN IMMEDIATE` transaction, each in a savepoint of its own (a
- * better-sqlite3 transaction called inside another is a SAVEPOINT), so a failing call undoes only its writes.
+ * Runs a group of calls in one `BEGIN IMMEDIATE` transaction, one after another with no savepoints (a
+ * few prepared statements each). When a call throws, that transaction is rolled back and the group
+ * runs again with each call in a savepoint of its own (a better-sqlite3 transaction called inside
+ * another is a SAVEPOINT), so a failing call undoes only its writes and the others commit.
  */
 function groupRunner(db: SqliteConnection['db']): (calls: (() => unknown)[]) => Settled<unknown>[] {
+  const together = db.transaction((calls: (() => unknown)[]) =>
+    calls.map((call): Settled<unknown> => {
+      try {
+        return { ok: true, value: call() };
+      } catch (error) {
+        throw new CallFailed('alerts: a call of the group failed', { cause: error });
+      }
+    }),
+  );
   const inSavepoint = db.transaction((call: () => unknown) => call());
-  const group = db.transaction((calls: (() => unknown)[]) =>
+  const oneByOne = db.transaction((calls: (() => unknown)[]) =>
     calls.map((call): Settled<unknown> => {
       try {
         return { ok: true, value: inSavepoint(call) };
@@ -68,7 +85,13 @@ function groupRunner(db: SqliteConnection['db']): (calls: (() => unknown)[]) => 
   );
   return (calls) => {
     if (!db.open) throw closedError('alerts');
-    return group.immediate(calls);
+    try {
+      return together.immediate(calls);
+    } catch (error) {
+      // BEGIN or COMMIT failing (busy, disk full) is the group's failure, not one call's.
+      if (!(error instanceof CallFailed)) throw error;
+      return oneByOne.immediate(calls);
+    }
   };
 }
 
@@ -83,51 +106,19 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
   };
 
   const open = (input: NewAlertEvent, notifications: NewNotification[]) => {
-    const existing = openFor(input.alert_id);
-    if (existing) return { event: existing, created: false };
-    const event: AlertEvent = {
-      id: input.id ?? randomUUID(),
-      alert_id: input.alert_id,
-      device_id: input.device_id,
-      metric: input.metric,
-      operator: input.operator,
-      severity: input.severity,
-      threshold_value: input.threshold_value,
-      current_value: input.current_value,
-      triggered_at: isoTime(input.triggered_at, 'triggered_at'),
-      is_resolved: false,
-      resolved_at: null,
-      resolution_value: null,
-      metadata: input.metadata ?? {},
-    };
-    statement(INSERT).run(
-      event.id,
-      event.alert_id,
-      event.device_id,
-      event.metric,
-      event.operator,
-      event.severity,
-      event.threshold_value,
-      event.current_value,
-      event.triggered_at,
-      JSON.stringify(event.metadata),
-    );
+    const event = newAlertEvent(input);
+    const { changes } = statement(INSERT).run(...newEventValues(event));
+    if (changes === 0) return { event: openFor(event.alert_id)!, created: false };
     insertNotifications(statement, notifications, event.alert_id);
     return { event, created: true };
   };
 
   const resolve = (alertId: string, resolution: Resolution, notifications: NewNotification[]) => {
-    const current = openFor(alertId);
-    if (!current) return undefined;
-    const resolved: AlertEvent = {
-      ...current,
-      is_resolved: true,
-      resolved_at: isoTime(resolution.resolved_at, 'resolved_at'),
-      resolution_value: resolution.resolution_value,
-    };
-    statement(RESOLVE).run(resolved.resolved_at, resolved.resolution_value, resolved.id);
+    const resolvedAt = isoTime(resolution.resolved_at, 'resolved_at');
+    const row = statement(RESOLVE).get(resolvedAt, resolution.resolution_value, alertId) as AlertEventRow | undefined;
+    if (!row) return undefined;
     insertNotifications(statement, notifications, alertId);
-    return resolved;
+    return fromRow(row);
   };
 
   const runGroup = groupRunner(db);

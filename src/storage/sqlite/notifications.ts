@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { NewNotification, Notification, NotificationStatus } from '../../domain/notification.ts';
 import type { NotificationRepository } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
-import { isoTime, now } from '../timestamps.ts';
+import { newNotificationRows } from '../rows.ts';
+import { isoTime } from '../timestamps.ts';
 
 type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
 
@@ -41,29 +41,11 @@ export function insertNotifications(
   alertId: string | null = null,
 ): Notification[] {
   const insert = statement(INSERT);
-  const createdAt = now();
-  return notifications.map((n) => {
-    const row: Notification = {
-      id: randomUUID(),
-      channel: n.channel,
-      severity: n.severity,
-      title: n.title,
-      message: n.message,
-      metadata: n.metadata ?? {},
-      alert_id: n.alert_id ?? alertId,
-      dedup_key: n.dedup_key ?? null,
-      status: 'pending',
-      attempts: 0,
-      last_error: null,
-      next_attempt_at: n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at'),
-      created_at: createdAt,
-      sent_at: null,
-    };
-    const { id, channel, severity, title, message, alert_id, dedup_key, next_attempt_at } = row;
-    const metadata = JSON.stringify(row.metadata);
-    insert.run(id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, createdAt);
-    return row;
-  });
+  const rows = newNotificationRows(notifications, alertId);
+  for (const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at } of rows) {
+    insert.run(id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, next_attempt_at, created_at);
+  }
+  return rows;
 }
 
 /** The notification outbox in SQLite: one process's claims are serialized by the write lock. */
