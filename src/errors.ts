@@ -72,3 +72,8 @@ export class NotFoundError extends VigilError {
     super(`${what} '${id}' not found`, { code: 'NOT_FOUND', field: 'id' });
   }
 }
+
+/** The message of anything thrown: an Error's message, else the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error);
+}

@@ -2,6 +2,7 @@ import { assign, fromPromise, raise, setup } from 'xstate';
 import type { Tick } from '../streams/ticks.ts';
 import { clock } from './clock.ts';
 import type { SettledEvent } from './drain.ts';
+import { messageOf } from '../errors.ts';
 
 /** What the worker is created with; `restored` carries the totals over from a persisted snapshot. */
 export interface AlertWorkerInput {
@@ -84,7 +85,7 @@ export const alertWorkerMachine = setup({
     countCycleError: assign({
       cycles: ({ context }) => context.cycles + 1,
       errors: ({ context }) => context.errors + 1,
-      lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
+      lastError: (_, params: { error: unknown }) => messageOf(params.error),
     }),
     countWrites: assign(({ context, event }) => {
       const e = event as Extract<AlertWorkerEvent, { type: 'WRITTEN' }>;

@@ -1,6 +1,7 @@
 import { assign, fromPromise, raise, setup } from 'xstate';
 import { clock } from './clock.ts';
 import type { SettledEvent } from './drain.ts';
+import { messageOf } from '../errors.ts';
 
 /** What a periodic job is created with; `restored` carries counts over from a persisted snapshot. */
 export interface PeriodicJobInput {
@@ -48,7 +49,7 @@ export const periodicJobMachine = setup({
       runs: ({ context }) => context.runs + 1,
       failures: ({ context }) => context.failures + 1,
       lastRunAt: () => new Date().toISOString(),
-      lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
+      lastError: (_, params: { error: unknown }) => messageOf(params.error),
     }),
     settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: logs and reports each outcome.

@@ -2,6 +2,7 @@ import { assign, fromPromise, raise, setup } from 'xstate';
 import type { Tick } from '../streams/ticks.ts';
 import { clock } from './clock.ts';
 import type { SettledEvent } from './drain.ts';
+import { messageOf } from '../errors.ts';
 
 /** What the propagator is created with. */
 export interface PropagatorInput {
@@ -95,7 +96,7 @@ export const propagatorMachine = setup({
       count: ({ context }) => context.count + 1,
       failed: ({ context }) => context.failed + 1,
       lastStatus: (_, params: { error: unknown }) => (params.error as { status?: number })?.status ?? null,
-      lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
+      lastError: (_, params: { error: unknown }) => messageOf(params.error),
     }),
     countSkipped: assign({ skipped: ({ context }) => context.skipped + 1 }),
     settle: raise({ type: 'SETTLED' }),

@@ -3,6 +3,7 @@ import type { PublishReceipt } from '../streams/broker.ts';
 import type { Tick } from '../streams/ticks.ts';
 import { clock } from './clock.ts';
 import type { SettledEvent } from './drain.ts';
+import { messageOf } from '../errors.ts';
 
 /** What the publisher is created with; `restored` carries counts over from a persisted snapshot. */
 export interface PublisherInput {
@@ -53,7 +54,7 @@ export const publisherMachine = setup({
     }),
     countFailed: assign({
       failed: ({ context }) => context.failed + 1,
-      lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
+      lastError: (_, params: { error: unknown }) => messageOf(params.error),
     }),
     countSkipped: assign({ skipped: ({ context }) => context.skipped + 1 }),
     recordTick: assign({ lastTick: (_, params: { n: number }) => params.n }),

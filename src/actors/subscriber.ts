@@ -4,6 +4,7 @@ import type { Batch } from '../streams/broker.ts';
 import { emptyRing, pushAll, type RingBuffer } from '../streams/ring-buffer.ts';
 import type { SeenMessage } from '../storage/store.ts';
 import type { SettledEvent } from './drain.ts';
+import { messageOf } from '../errors.ts';
 
 /** What the subscriber is created with; `restored` refills the buffer from a persisted snapshot. */
 export interface SubscriberInput {
@@ -66,7 +67,7 @@ export const subscriberMachine = setup({
     })),
     countBatchError: assign({
       handlerErrors: ({ context }) => context.handlerErrors + 1,
-      lastError: (_, params: { error: unknown }) => String((params.error as Error)?.message ?? params.error),
+      lastError: (_, params: { error: unknown }) => messageOf(params.error),
     }),
     settle: raise({ type: 'SETTLED' }),
     // Provided by the runtime: logs a batch that could not be handled (it will be delivered again).

@@ -6,6 +6,7 @@ import type { NotificationRepository } from '../storage/store.ts';
 import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
 import type { Logger } from './logger.ts';
 import type { RunReporter } from './run-reporter.ts';
+import { messageOf } from '../errors.ts';
 
 /** How the outbox is worked: attempts before failing over, the de-duplication window, the backoff. */
 export interface DeliveryPolicy {
@@ -26,8 +27,6 @@ export interface DelivererDeps {
   count?: (channel: string, outcome: DeliveryOutcome['kind'] | 'fallback') => void;
   now?: () => number;
 }
-
-const messageOf = (error: unknown): string => String((error as Error)?.message ?? error);
 
 /**
  * Delivers one claimed row and records the result in the outbox: sent (with the time), suppressed as

@@ -2,6 +2,7 @@ import { createActor, fromPromise } from 'xstate';
 import { periodicJobMachine, type PeriodicJobContext } from '../actors/periodic-job.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
+import { messageOf } from '../errors.ts';
 
 /** A periodic job concern: `work` runs on every tick, each run reported to plugin health under `id`. */
 export function periodicJobConcern(
@@ -23,7 +24,7 @@ export function periodicJobConcern(
           },
           reportFailed: (_, { error }) => {
             logger.error({ err: error }, 'job failed');
-            ctx.runs.report(options.id, { ok: false, error: String((error as Error)?.message ?? error) });
+            ctx.runs.report(options.id, { ok: false, error: messageOf(error) });
           },
         },
       });

@@ -4,6 +4,7 @@ import { publisherMachine, type PublisherContext, type PublishRequest } from '..
 import { TOPICS, type PublishReceipt } from '../streams/broker.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
+import { messageOf } from '../errors.ts';
 
 /** The periodic check published to `system-alerts` on every tick. */
 export function periodicCheck(request: PublishRequest, checkId: string = randomUUID()) {
@@ -36,7 +37,7 @@ export function publisherConcern(ctx: RuntimeContext): Concern {
           },
           reportFailed: (_, { error }) => {
             logger.error({ err: error }, 'system alert publish failed');
-            ctx.runs.report('publisher', { ok: false, error: String((error as Error)?.message ?? error) });
+            ctx.runs.report('publisher', { ok: false, error: messageOf(error) });
           },
           reportSkipped: (_, { n }) => logger.warn({ tick: n }, 'tick skipped: previous publish still in flight'),
         },

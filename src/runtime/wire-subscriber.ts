@@ -6,6 +6,7 @@ import type { SeenMessage } from '../storage/store.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import type { RejectedMessage } from './topic-handler.ts';
+import { messageOf } from '../errors.ts';
 
 /**
  * Hands batches to the machine one at a time: the next batch is released only once the previous one
@@ -71,7 +72,7 @@ function createSubscriber(ctx: RuntimeContext, restored: Partial<SubscriberConte
       const result = handler ? await handler(batch.messages) : undefined;
       rejected = result?.rejected ?? [];
     } catch (error) {
-      const reason = (error as Error)?.message ?? String(error);
+      const reason = messageOf(error);
       logger.error({ topic: batch.topic, count: batch.messages.length, err: error }, 'topic handler failed; batch dead-lettered');
       outcome.handlerErrors = 1;
       outcome.lastError = reason;
@@ -102,7 +103,7 @@ function createSubscriber(ctx: RuntimeContext, restored: Partial<SubscriberConte
           return outcome;
         } catch (error) {
           batch.nack(error);
-          ctx.runs.report('subscriber', { ok: false, error: String((error as Error)?.message ?? error) });
+          ctx.runs.report('subscriber', { ok: false, error: messageOf(error) });
           throw error;
         }
       }),

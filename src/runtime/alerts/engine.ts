@@ -14,6 +14,7 @@ import { createReadingSink } from './reading-sink.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
 import { createRuleActors, ruleActorId, RULE_ACTOR_PREFIX, seriesKey } from './rule-actors.ts';
 import { createRuleService } from './rule-service.ts';
+import { messageOf } from '../../errors.ts';
 
 type Clock = Parameters<typeof createRuleActors>[0]['clock'];
 
@@ -75,7 +76,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     }
     const counts = outcome.ok
       ? { triggered: fired && outcome.changed ? 1 : 0, resolved: !fired && outcome.changed ? 1 : 0, errors: 0 }
-      : { triggered: 0, resolved: 0, errors: 1, lastError: String((outcome.error as Error)?.message ?? outcome.error) };
+      : { triggered: 0, resolved: 0, errors: 1, lastError: messageOf(outcome.error) };
     worker?.send({ type: 'WRITTEN', ...counts });
     if (!outcome.ok) ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: counts.lastError });
   };
@@ -222,7 +223,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
         },
         reportCycleError: (_, { error }) => {
           logger.error({ err: error }, 'alert cycle failed');
-          ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: String((error as Error)?.message ?? error) });
+          ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: messageOf(error) });
         },
       },
     });

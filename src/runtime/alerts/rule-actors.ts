@@ -5,6 +5,7 @@ import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
 import type { ActorRegistry } from '../registry.ts';
 import type { InspectObserver } from '../inspect.ts';
+import { messageOf } from '../../errors.ts';
 
 /** The actor id of a rule's actor, and the prefix of every one (snapshots are saved under these ids). */
 export const RULE_ACTOR_PREFIX = 'rule:';
@@ -113,7 +114,7 @@ export function createRuleActors(options: RuleActorsOptions) {
     entry.actor.send(event);
     const snapshot = entry.actor.getSnapshot();
     if (snapshot.status !== 'error') return null;
-    const message = String((snapshot.error as Error)?.message ?? snapshot.error);
+    const message = messageOf(snapshot.error);
     logger.error({ rule: entry.rule.id, err: snapshot.error }, 'rule evaluation failed; actor restarted');
     stop(entry.rule.id);
     start(entry.rule);

@@ -1,4 +1,4 @@
-import { BrokerError } from '../../errors.ts';
+import { BrokerError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RunReporter } from '../../runtime/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
@@ -155,7 +155,7 @@ export function startGroupMember(options: MemberOptions): GroupMember {
         shouldRetry: (error) => !abort.signal.aborted && isRetriable(error),
         signal: abort.signal,
         onRetry: ({ attempt, delayMs, error }) => {
-          lastError = (error as Error)?.message ?? String(error);
+          lastError = messageOf(error);
           report(false, `consumer connect failed: ${lastError}`);
           logger.warn({ attempt, delayMs, err: error }, 'kafka consumer connect failed; retrying');
         },
@@ -174,7 +174,7 @@ export function startGroupMember(options: MemberOptions): GroupMember {
     connect().catch((error: unknown) => {
       if (abort.signal.aborted) return;
       state = 'stopped';
-      lastError = (error as Error)?.message ?? String(error);
+      lastError = messageOf(error);
       report(false, `consumer gave up: ${lastError}`);
       logger.error({ err: error }, 'kafka consumer gave up connecting; consumption stopped');
       options.failed(new BrokerError(`Kafka consumer of group '${groupId}' gave up: ${lastError}`, { code: 'KAFKA_CONSUMER_STOPPED', retriable: true, cause: error }));

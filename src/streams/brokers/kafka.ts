@@ -1,5 +1,5 @@
 import { BehaviorSubject, distinctUntilChanged, map, Observable, type Subscriber } from 'rxjs';
-import { BrokerError } from '../../errors.ts';
+import { BrokerError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RunReporter } from '../../runtime/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
@@ -7,6 +7,7 @@ import { deadLetterTopic, type Batch, type Broker, type BrokerHealth, type Consu
 import type { AdminLike, KafkaLike, ProducerLike } from './kafka-like.ts';
 import { startGroupMember, type GroupMember } from './kafka-member.ts';
 import { kafkaPartitionOf } from './kafka-partitioner.ts';
+import { encodeValue } from './codec.ts';
 
 /** Options of the Kafka broker; `kafka` is the client (a kafkajs `Kafka`, or a fake in tests). */
 export interface KafkaBrokerOptions {
@@ -85,7 +86,7 @@ export function createKafkaBroker(options: KafkaBrokerOptions): KafkaBroker {
         ...retry,
         signal: closing.signal,
         onRetry: ({ attempt, delayMs, error }) => {
-          producerError = (error as Error)?.message ?? String(error);
+          producerError = messageOf(error);
           logger.warn({ attempt, delayMs, err: error }, 'kafka producer connect failed; retrying');
         },
       },
@@ -99,7 +100,7 @@ export function createKafkaBroker(options: KafkaBrokerOptions): KafkaBroker {
       },
       (error: unknown) => {
         producerConnecting = undefined;
-        producerError = (error as Error)?.message ?? String(error);
+        producerError = messageOf(error);
         if (!closed) logger.error({ err: error }, 'kafka producer gave up connecting');
         throw new BrokerError(`Kafka producer not connected: ${producerError}`, { code: 'KAFKA_UNAVAILABLE', retriable: true, cause: error });
       },
@@ -127,13 +128,13 @@ export function createKafkaBroker(options: KafkaBrokerOptions): KafkaBroker {
 
   const publish = async (topic: string, value: unknown, publishOptions: PublishOptions = {}): Promise<PublishReceipt> => {
     if (closed) throw new BrokerError('broker is closed: publish after close()', { code: 'BROKER_CLOSED' });
-    const json = encode(value);
+    const json = encodeValue(value);
     const client = producer ?? (await connectProducer());
     try {
       const [metadata] = await client.send({ topic, messages: [{ key: publishOptions.key ?? null, value: json }] });
       return { topic, partition: metadata.partition, offset: metadata.baseOffset ?? metadata.offset ?? '0' };
     } catch (error) {
-      const reason = (error as Error)?.message ?? String(error);
+      const reason = messageOf(error);
       throw new BrokerError(`publish to Kafka topic '${topic}' failed: ${reason}`, { code: 'KAFKA_PUBLISH_FAILED', retriable: isRetriable(error), cause: error });
     }
   };
@@ -245,15 +246,4 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-function encode(value: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (cause) {
-    throw new BrokerError('message value must be JSON-serializable', { code: 'BROKER_INVALID_MESSAGE', cause });
-  }
-  if (json === undefined) throw new BrokerError('message value must be JSON-serializable (got undefined or a function)', { code: 'BROKER_INVALID_MESSAGE' });
-  return json;
 }

@@ -3,6 +3,7 @@ import { BrokerError } from '../../errors.ts';
 import { backoffDelay, type BackoffOptions } from '../backoff.ts';
 import type { Batch, Broker, BrokerHealth, BrokerMessage, ConsumeOptions, PublishOptions, PublishReceipt } from '../broker.ts';
 import { createPartitionLog, partitionForKey, type LogEntry, type PartitionLog } from './memory-partition.ts';
+import { encodeValue } from './codec.ts';
 
 /** Options of the in-process broker. */
 export interface MemoryBrokerOptions {
@@ -197,7 +198,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
 
     async publish(topicName: string, value: unknown, publishOptions: PublishOptions = {}): Promise<PublishReceipt> {
       if (closed) throw new BrokerError('broker is closed: publish after close()', { code: 'BROKER_CLOSED' });
-      const json = encode(value);
+      const json = encodeValue(value);
       const topic = topicNamed(topicName);
       const retained = topic.logs.reduce((sum, log) => sum + log.size, 0);
       if (retained >= maxRetained) {
@@ -259,19 +260,6 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
 function toMessage(topic: string, partition: number, entry: LogEntry): BrokerMessage {
   const value: unknown = JSON.parse(entry.json);
   return { topic, partition, offset: String(entry.offset), key: entry.key, value, timestamp: entry.timestamp };
-}
-
-function encode(value: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (cause) {
-    throw new BrokerError('message value must be JSON-serializable', { code: 'BROKER_INVALID_MESSAGE', cause });
-  }
-  if (json === undefined) {
-    throw new BrokerError('message value must be JSON-serializable (got undefined or a function)', { code: 'BROKER_INVALID_MESSAGE' });
-  }
-  return json;
 }
 
 function requireInteger(field: string, value: number, min: number): void {
