@@ -5,10 +5,14 @@
  * server writing the same frames. Load generators run in a worker thread; both sides in one run.
  */
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { assign, createActor, setup } from 'xstate';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { createRuntime } from '../src/runtime.ts';
 import { REQUEST_LOOP, SSE_CLIENTS } from './_http-clients.ts';
 
@@ -37,9 +41,25 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** wrk (Debian's `wrk`), when installed: a C load generator costs the 2 cores far less than a Node client. */
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+
 async function requestsPerSecond(url: string): Promise<{ rps: number; errors: number; statuses: Record<string, number> }> {
+  if (WRK) return wrkRequestsPerSecond(WRK, url);
   const result = await runWorker<{ requests: number; errors: number; statuses: Record<string, number> }>(REQUEST_LOOP, { url, concurrency: CONCURRENCY, durationMs: DURATION_MS });
   return { rps: Math.round(result.requests / (DURATION_MS / 1_000)), errors: result.errors, statuses: result.statuses };
+}
+
+/** One wrk run (one thread, CONCURRENCY keep-alive connections); non-2xx answers count as errors. */
+async function wrkRequestsPerSecond(wrk: string, url: string): Promise<{ rps: number; errors: number; statuses: Record<string, number> }> {
+  const child = spawn(wrk, ['-t1', `-c${CONCURRENCY}`, `-d${Math.round(DURATION_MS / 1_000)}s`, url]);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await once(child, 'exit');
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0;
+  return { rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)), errors: non2xx + socketErrors, statuses: { '2xx': requests - non2xx } };
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -95,22 +115,29 @@ const runtime = createRuntime({
 });
 const { url: vigilUrl } = await runtime.start();
 const body = await (await fetch(`${vigilUrl}/actors/publisher`)).text();
+// Content-Length as Hono sends it: without it, writeHead commits to chunked encoding, a slower baseline.
 const bare = createServer((_, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 });
 const bareUrl = await listen(bare);
+// The framework's own floor: a bare Hono app on @hono/node-server answering the same JSON, no middleware.
+const floorApp = new Hono().get('/actors/:id', (c) => c.json(JSON.parse(body) as object));
+const floor = serve({ fetch: floorApp.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+const floorUrl = await (once(floor, 'listening') as Promise<unknown>).then(() => `http://127.0.0.1:${(floor.address() as AddressInfo).port}`);
 
-console.log(`GET /actors/publisher: ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1_000} s each, after one warm-up run of each`);
-await requestsPerSecond(`${bareUrl}/actors/publisher`);
-await requestsPerSecond(`${vigilUrl}/actors/publisher`);
+console.log(`GET /actors/publisher: ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1_000} s each, after one warm-up run of each; load from ${WRK ? 'wrk' : 'a Node client in a worker thread (install wrk for a lighter one)'}`);
+for (const url of [bareUrl, floorUrl, vigilUrl]) await requestsPerSecond(`${url}/actors/publisher`);
 const bareHttp = await requestsPerSecond(`${bareUrl}/actors/publisher`);
+const floorHttp = await requestsPerSecond(`${floorUrl}/actors/publisher`);
 const vigilHttp = await requestsPerSecond(`${vigilUrl}/actors/publisher`);
 const httpRatio = Number((vigilHttp.rps / bareHttp.rps).toFixed(2));
+const floorRatio = Number((floorHttp.rps / bareHttp.rps).toFixed(2));
 console.log(`${'server'.padEnd(34)}${'req/s'.padStart(10)}${'errors'.padStart(8)}  statuses`);
 console.log(`${'bare node:http'.padEnd(34)}${String(bareHttp.rps).padStart(10)}${String(bareHttp.errors).padStart(8)}  ${JSON.stringify(bareHttp.statuses)}`);
+console.log(`${'bare Hono on @hono/node-server'.padEnd(34)}${String(floorHttp.rps).padStart(10)}${String(floorHttp.errors).padStart(8)}  ${JSON.stringify(floorHttp.statuses)}`);
 console.log(`${'vigil (rate limits on)'.padEnd(34)}${String(vigilHttp.rps).padStart(10)}${String(vigilHttp.errors).padStart(8)}  ${JSON.stringify(vigilHttp.statuses)}`);
-console.log(`ratio ${httpRatio} (target ≥ 0.8)`);
+console.log(`ratio ${httpRatio} of bare node:http (target ≥ 0.8); the bare Hono app alone reaches ${floorRatio}`);
 
 // --- SSE -------------------------------------------------------------------------------------
 const benchActor = createActor(benchMachine);
@@ -144,13 +171,14 @@ console.log(`delivered ratio ${(vigilSse.deliveredPerSecond / bareSse.deliveredP
 benchActor.stop();
 runtime.actors.remove('bench');
 bare.close();
+floor.close();
 bareSseServer.closeAllConnections();
 bareSseServer.close();
 await runtime.stop();
 console.log(
   JSON.stringify({
     bench: 'http',
-    get: { vigilRps: vigilHttp.rps, bareRps: bareHttp.rps, ratio: httpRatio, concurrency: CONCURRENCY },
+    get: { vigilRps: vigilHttp.rps, bareRps: bareHttp.rps, honoFloorRps: floorHttp.rps, ratio: httpRatio, honoFloorRatio: floorRatio, concurrency: CONCURRENCY, loadGenerator: WRK ? 'wrk' : 'node' },
     sse: { clients: SSE_CLIENT_COUNT, hz: SSE_HZ, events: SSE_EVENTS, vigil: vigilSse, bare: bareSse },
   }),
 );

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { rateLimiter } from 'hono-rate-limiter';
 import type { Rate, RouteClass } from '../../config.ts';
 import { hasValidToken } from './auth.ts';
-import { clientAddress } from './request-info.ts';
+import { clientAddress, setResponseHeader } from './request-info.ts';
 import { routeClass } from './route-class.ts';
 
 /** What the rate limiter needs from the config. */
@@ -28,9 +28,9 @@ export function describeRate(rate: Rate): string {
 
 function setLimitHeaders(c: Context, info: LimitInfo, windowMs: number): void {
   const reset = info.resetTime?.getTime() ?? Date.now() + windowMs;
-  c.header('X-RateLimit-Limit', String(info.limit));
-  c.header('X-RateLimit-Remaining', String(info.remaining));
-  c.header('X-RateLimit-Reset', String(Math.ceil(reset / 1_000)));
+  setResponseHeader(c, 'X-RateLimit-Limit', String(info.limit));
+  setResponseHeader(c, 'X-RateLimit-Remaining', String(info.remaining));
+  setResponseHeader(c, 'X-RateLimit-Reset', String(Math.ceil(reset / 1_000)));
 }
 
 /** The limiter of one route class: its own counters, keyed by client address (and valid token). */

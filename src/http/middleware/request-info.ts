@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The Node request behind a Hono context, when served by @hono/node-server (absent under `app.request()`). */
 function incomingOf(c: Context): IncomingMessage | undefined {
@@ -30,4 +30,15 @@ export function bearerToken(c: Context): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/**
+ * Sets a response header. On Node it goes straight onto the raw response (merged by `writeHead`):
+ * a header set through Hono makes it build a `Headers` object for the response, which took the
+ * read route from ~27k to ~17k requests/s under load.
+ */
+export function setResponseHeader(c: Context, name: string, value: string): void {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
+  else c.header(name, value);
 }
