@@ -4,14 +4,15 @@ import type { Store } from '../storage/store.ts';
 export interface CleanupResult {
   days: number;
   cutoff: string;
-  deleted: { alert_events: number; readings: number; notifications: number; analytics_snapshots: number };
+  deleted: { alert_events: number; readings: number; notifications: number; analytics_snapshots: number; messages: number };
 }
 
 const DAY_MS = 86_400_000;
 
 /**
- * Deletes what is older than `days`: resolved alert events, readings, sent notifications and
- * analytics snapshots. Open (firing) events and pending, sending or failed notifications stay.
+ * Deletes what is older than `days`: resolved alert events, readings, sent notifications,
+ * analytics snapshots and received messages. Open (firing) events and pending, sending or failed
+ * notifications stay.
  */
 export async function cleanup(store: Store, days: number, now: number = Date.now()): Promise<CleanupResult> {
   const cutoff = new Date(now - days * DAY_MS).toISOString();
@@ -19,5 +20,6 @@ export async function cleanup(store: Store, days: number, now: number = Date.now
   const readings = await store.readings.deleteOlderThan(cutoff);
   const notifications = await store.notifications.deleteSentBefore(cutoff);
   const analytics_snapshots = await store.analytics.deleteBefore(cutoff);
-  return { days, cutoff, deleted: { alert_events, readings, notifications, analytics_snapshots } };
+  const messages = await store.messages.deleteReceivedBefore(cutoff);
+  return { days, cutoff, deleted: { alert_events, readings, notifications, analytics_snapshots, messages } };
 }

@@ -18,7 +18,9 @@ export function alertConcerns(ctx: RuntimeContext): Concern[] {
   const ownership = ruleOwnership({ broker: ctx.broker, topic: TOPICS.deviceReadings, logger: ctx.logger.child({ component: 'rule-ownership' }) });
   const engine = createAlertEngine({ ctx, ownership });
   const readings: TopicHandler = async (messages) => {
-    const result = engine.ingest(messages.map((m) => m.value));
+    // A reading without `ts` takes the time the broker accepted it, not the time it is consumed: a
+    // redelivered message then keeps its original time and is recognised as stale, not as new data.
+    const result = engine.ingest(messages.map((m) => withBrokerTime(m.value, m.timestamp)));
     // The batch is acknowledged only once its readings are stored.
     await engine.flushReadings();
     const rejected = result.rejected.map(({ index, issue }) => ({ message: messages[index]!, error: new ValidationError([issue]).message }));
@@ -32,4 +34,10 @@ export function alertConcerns(ctx: RuntimeContext): Concern[] {
     (app, deps) => alertRoutes(app, deps, engine),
   );
   return [{ name: 'alerts', start: () => engine.start(), stop: () => engine.stop() }];
+}
+
+/** The reading with `ts` defaulted to the broker's timestamp (anything not a plain object is left for validation to reject). */
+export function withBrokerTime(value: unknown, timestamp: string): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || 'ts' in value) return value;
+  return { ...value, ts: timestamp };
 }

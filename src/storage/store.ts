@@ -17,6 +17,8 @@ export interface MessageRepository {
   record(messages: SeenMessage[]): Promise<void>;
   /** The newest `limit` messages by recording order, oldest first. */
   recent(limit: number): Promise<SeenMessage[]>;
+  /** Deletes messages received before `cutoff`; returns how many. */
+  deleteReceivedBefore(cutoff: string): Promise<number>;
 }
 
 /** Persisted actor snapshots, keyed by actor id, so actors resume after a restart. */

@@ -74,6 +74,14 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.messages.recent(0)).toEqual([]);
         expect(await store.messages.recent(5)).toEqual([seen(1)]);
       });
+
+      it('deleteReceivedBefore removes only messages received before the cutoff and counts them', async () => {
+        await store.messages.record([seen(1), seen(2), seen(3), seen(4)]);
+        expect(await store.messages.deleteReceivedBefore(at(3))).toBe(2);
+        expect(await store.messages.recent(10)).toEqual([seen(3), seen(4)]);
+        expect(await store.messages.deleteReceivedBefore(at(3))).toBe(0);
+        expect(await store.messages.recent(1)).toEqual([seen(4)]);
+      });
     });
 
     describe('snapshots', () => {

@@ -18,11 +18,17 @@ describe('vigil cleanup (real process)', () => {
       { device_id: 'old', metric: 'cpu', value: 1, ts: new Date(Date.now() - 10 * day).toISOString() },
       { device_id: 'new', metric: 'cpu', value: 1, ts: new Date().toISOString() },
     ]);
+    await store.messages.record(
+      [10, 0].map((age) => {
+        const ts = new Date(Date.now() - age * day).toISOString();
+        return { topic: 'system-alerts', partition: 0, offset: String(age), key: null, value: {}, timestamp: ts, received_at: ts };
+      }),
+    );
     await store.close();
     const vigil = startVigil(['cleanup', '--days', '7'], { DATABASE_URL: `sqlite:${path}` });
     expect(await vigil.exit()).toBe(0);
     const line = vigil.output().split('\n').find((l) => l.startsWith('{"days"'))!;
-    expect(JSON.parse(line)).toMatchObject({ days: 7, deleted: { readings: 1, alert_events: 0, notifications: 0, analytics_snapshots: 0 } });
+    expect(JSON.parse(line)).toMatchObject({ days: 7, deleted: { readings: 1, alert_events: 0, notifications: 0, analytics_snapshots: 0, messages: 1 } });
   });
 
   it('exits 2 naming --days when it is not a positive number', async () => {

@@ -45,6 +45,9 @@ async function seed(runtime: Runtime) {
   const snapshot = { rules: { total: 0, enabled: 0 }, firing: 0, events: { by_severity: {}, by_metric: {}, by_device: {} }, notifications: { sent: 0, failed: 0, pending: 0 }, plugins: { healthy: 0, degraded: 0, unhealthy: 0 } };
   await store.analytics.insert({ ...snapshot, period: 'old', generated_at: daysAgo(31) });
   await store.analytics.insert({ ...snapshot, period: 'new', generated_at: daysAgo(29) });
+  await store.messages.record(
+    [31, 29].map((age) => ({ topic: 'retention', partition: 0, offset: String(age), key: null, value: {}, timestamp: daysAgo(age), received_at: daysAgo(age) })),
+  );
 }
 
 describe('operations in the runtime', () => {
@@ -71,10 +74,11 @@ describe('operations in the runtime', () => {
     await seed(runtime);
     const { status, body } = await json(runtime, '/admin/cleanup', { method: 'POST' });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ days: 30, deleted: { alert_events: 1, readings: 1, notifications: 1, analytics_snapshots: 1 } });
+    expect(body).toMatchObject({ days: 30, deleted: { alert_events: 1, readings: 1, notifications: 1, analytics_snapshots: 1, messages: 1 } });
     expect((await runtime.store.alerts.list({})).map((e) => e.alert_id).sort()).toEqual(['new-resolved', 'old-firing']);
     expect((await runtime.store.notifications.list({})).map((n) => n.title).sort()).toEqual(['failed', 'pending']);
-    expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: JSON.stringify({ days: 0.5 }) })).body.deleted).toMatchObject({ alert_events: 1, readings: 1, analytics_snapshots: 1 });
+    expect((await runtime.store.messages.recent(100)).filter((m) => m.topic === 'retention').map((m) => m.offset)).toEqual(['29']);
+    expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: JSON.stringify({ days: 0.5 }) })).body.deleted).toMatchObject({ alert_events: 1, readings: 1, analytics_snapshots: 1, messages: 1 });
     expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: JSON.stringify({ days: -1 }) })).status).toBe(422);
     expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: '{' })).status).toBe(400);
   });

@@ -177,6 +177,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
       let restored = snapshots.get(ruleActorId(rule.id)) as PersistedAlert | null | undefined;
       if (restored && restored.state !== 'ok') consumed.push({ actorId: ruleActorId(rule.id), snapshot: null });
       const event = openByRule.get(rule.id);
+      // The store is the truth about open alerts. A firing snapshot whose event is no longer open is
+      // stale (another instance resolved it while this one was not the owner, or a write was given
+      // up): resuming it would keep the rule "firing" with no open event, and it would never fire again.
+      if (!event && (restored?.state === 'firing' || restored?.state === 'clearing')) restored = undefined;
       // After a crash the snapshot may be missing or stale: an open event in the store means firing.
       if (event && restored?.state !== 'firing' && restored?.state !== 'clearing') {
         const triggeredAt = Date.parse(event.triggered_at);

@@ -132,5 +132,11 @@ const operations: Migration = {
   `,
 };
 
+// The janitor deletes messages by receipt time.
+const messageRetention: Migration = {
+  version: '004_message_retention',
+  sql: `CREATE INDEX messages_received_at ON messages (received_at);`,
+};
+
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
-export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations];
+export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention];

@@ -127,5 +127,11 @@ const operations: Migration = {
   `,
 };
 
+// The janitor deletes messages by receipt time.
+const messageRetention: Migration = {
+  version: '004_message_retention',
+  sql: `CREATE INDEX messages_received_at ON messages (received_at);`,
+};
+
 /** SQLite's migrations, oldest first. */
-export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations];
+export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention];

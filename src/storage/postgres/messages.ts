@@ -31,5 +31,8 @@ export function postgresMessages({ query }: PostgresConnection): MessageReposito
       const { rows } = await query<SeenMessage>(RECENT, [Math.max(0, Math.trunc(limit))]);
       return rows;
     },
+    async deleteReceivedBefore(cutoff) {
+      return (await query('DELETE FROM messages WHERE received_at < $1', [isoTime(cutoff, 'cutoff')])).rowCount ?? 0;
+    },
   };
 }

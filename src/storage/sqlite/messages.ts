@@ -51,5 +51,8 @@ export function sqliteMessages({ db, statement }: SqliteConnection): Synchronous
         received_at: row.received_at,
       }));
     },
+    deleteReceivedBefore(cutoff) {
+      return statement('DELETE FROM messages WHERE received_at < ?').run(isoTime(cutoff, 'cutoff')).changes;
+    },
   };
 }
