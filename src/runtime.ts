@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 import { loadConfig, type Config, type ConfigSource } from './config.ts';
+import { ConfigError } from './errors.ts';
 import { ApiDocs } from './http/api-docs.ts';
 import { createApp } from './http/app.ts';
 import { SseHub, type SseHubOptions } from './http/sse-hub.ts';
@@ -121,7 +122,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
         resolve(`http://${config.host}:${info.port}`),
       );
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE' || error.code === 'EACCES'
+            ? new ConfigError(`PORT: ${config.host}:${config.port} cannot be used (${error.code}); set PORT to a free port, or 0 for any`, 'PORT')
+            : error,
+        ),
+      );
     });
     logger.info({ url, dashboard: `${url}/` }, 'vigil listening');
     return { url };

@@ -8,7 +8,16 @@ import { onShutdownSignal } from './signals.ts';
 export async function runCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
   const config = configFromCli(overrides, flags);
   const runtime = createRuntime({ config });
-  await runtime.start();
+  let url: string | undefined;
+  try {
+    ({ url } = await runtime.start());
+  } catch (error) {
+    // What did start is stopped (actors persisted, store closed) before the error is reported.
+    await runtime.stop();
+    throw error;
+  }
+  // One plain line for a person at a terminal; the JSON log line says the same for machines.
+  process.stderr.write(`vigil: running on ${url} (dashboard ${url}/); Ctrl-C stops it\n`);
   return new Promise<number>((resolve) => {
     onShutdownSignal(async (signal) => {
       runtime.logger.info({ signal }, 'shutdown requested');

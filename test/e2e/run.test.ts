@@ -17,6 +17,7 @@ describe('vigil run (real process)', () => {
     });
     const listening = await vigil.waitForLog((line) => line.msg === 'vigil listening');
     const url = String(listening.url);
+    await eventually(async () => (vigil.output().includes(`vigil: running on ${url} (dashboard ${url}/)`) ? true : undefined), 2_000);
 
     const actors = (await (await fetch(`${url}/actors`)).json()) as { actors: { id: string }[] };
     expect(actors.actors.map((a) => a.id)).toEqual(expect.arrayContaining(['publisher', 'subscriber']));
@@ -62,5 +63,22 @@ describe('vigil run (real process)', () => {
     const second = startVigil(['migrate'], env);
     expect(await second.exit()).toBe(0);
     expect(second.output()).toContain('database up to date');
+  });
+});
+
+describe('vigil run on a port in use (real process)', () => {
+  it('exits 2 naming PORT, after stopping what had started', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as import('node:net').AddressInfo;
+    try {
+      const vigil = startVigil(['run'], { PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'busy.db')}` });
+      expect(await vigil.exit()).toBe(2);
+      expect(vigil.output()).toMatch(new RegExp(`PORT: 127\\.0\\.0\\.1:${port} cannot be used \\(EADDRINUSE\\)`));
+      expect(vigil.output()).toContain('"msg":"stopped"');
+    } finally {
+      blocker.close();
+    }
   });
 });
