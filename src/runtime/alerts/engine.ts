@@ -12,7 +12,8 @@ import { wakeNotifier } from '../wire-notifier.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { createReadingSink } from './reading-sink.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
-import { createRuleActors, ruleActorId, RULE_ACTOR_PREFIX, seriesKey } from './rule-actors.ts';
+import { createRuleActors, seriesKey } from './rule-actors.ts';
+import { createRuleAdoption } from './adoption.ts';
 import { createRuleService } from './rule-service.ts';
 import { messageOf } from '../../errors.ts';
 
@@ -64,8 +65,6 @@ export function createAlertEngine(options: AlertEngineOptions) {
   let worker: Actor<typeof alertWorkerMachine> | undefined;
   const ownership = options.ownership ?? ownsEveryRule();
   let handovers: Subscription | undefined;
-  /** Partitions whose rules run here (kept apart from the broker's view, which changes before the handover is done). */
-  let accepted: number[] = [];
 
   const onWritten = (outcome: WriteOutcome) => {
     const fired = outcome.write.kind === 'fire';
@@ -106,6 +105,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     writer.push({ kind: 'resolve', rule, value: last.context.value ?? Number.NaN, at: now() });
   };
   const rules = createRuleService({ store, actors, retire, owns: (rule) => ownership.owns(rule) });
+  const { startRules, handOver } = createRuleAdoption({ store, actors, ownership, writer, logger, now, dryRun: options.dryRun });
 
   /** Readings: checked, routed to their rules at once (reactive mode), stored write-behind. */
   function ingest(raws: unknown[]): IngestResult {
@@ -156,65 +156,6 @@ export function createAlertEngine(options: AlertEngineOptions) {
     await rules.sync(all);
     const evaluated = mode === 'reactive' ? { evaluations: 0, errors: 0, lastError: null } : actors.evaluate(await store.readings.latestAll());
     return { rules: actors.size, ...evaluated, durationMs: performance.now() - started, at: now() };
-  }
-
-  /**
-   * Loads every enabled rule this instance owns with its persisted state (one query each for rules,
-   * snapshots and open events). `accept` runs just before the actors start, with no wait between.
-   */
-  async function startRules(accept?: () => void): Promise<void> {
-    const [all, snapshots, open] = await Promise.all([
-      store.rules.list(),
-      store.snapshots.loadAll(RULE_ACTOR_PREFIX),
-      store.alerts.list({ is_resolved: false }),
-    ]);
-    await ownership.learn(all);
-    accept?.();
-    const openByRule = new Map(open.map((event) => [event.alert_id, event]));
-    const consumed: { actorId: string; snapshot: null }[] = [];
-    for (const rule of all) {
-      if (!rule.enabled || !ownership.owns(rule) || actors.get(rule.id)) continue;
-      let restored = snapshots.get(ruleActorId(rule.id)) as PersistedAlert | null | undefined;
-      if (restored && restored.state !== 'ok') consumed.push({ actorId: ruleActorId(rule.id), snapshot: null });
-      const event = openByRule.get(rule.id);
-      // The store is the truth about open alerts. A firing snapshot whose event is no longer open is
-      // stale (another instance resolved it while this one was not the owner, or a write was given
-      // up): resuming it would keep the rule "firing" with no open event, and it would never fire again.
-      if (!event && (restored?.state === 'firing' || restored?.state === 'clearing')) restored = undefined;
-      // After a crash the snapshot may be missing or stale: an open event in the store means firing.
-      if (event && restored?.state !== 'firing' && restored?.state !== 'clearing') {
-        const triggeredAt = Date.parse(event.triggered_at);
-        restored = { state: 'firing', context: { ...restored?.context, now: now(), value: event.current_value, lastReadingAt: restored?.context.lastReadingAt ?? null, since: triggeredAt, triggeredAt, pendingUntil: null, clearUntil: null, wakeAt: null } };
-      }
-      actors.start(rule, restored ?? undefined);
-    }
-    // A state is resumed once: a crash after this start must not resume it again from a stale snapshot.
-    if (consumed.length > 0 && !options.dryRun) await store.snapshots.save(consumed);
-  }
-
-  /**
-   * A rebalance moved partitions: the rules of devices no longer owned stop, their alert writes land
-   * and their state is persisted (not resolved: the new owner carries a firing alert on); then the
-   * rules of newly owned devices start from what their previous owner persisted.
-   */
-  async function handOver(partitions: number[]): Promise<void> {
-    const assigned = new Set(partitions);
-    accepted = accepted.filter((partition) => assigned.has(partition));
-    ownership.accept(accepted);
-    const leaving = [...actors.entries()].filter((entry) => !ownership.owns(entry.rule));
-    const persisted = leaving.map((entry) => ({ actorId: ruleActorId(entry.rule.id), snapshot: actors.stop(entry.rule.id) ?? null }));
-    if (persisted.length > 0) {
-      await writer.drain();
-      if (!options.dryRun) await store.snapshots.save(persisted);
-      logger.info({ rules: persisted.length, partitions }, 'rules handed over: partitions revoked');
-    }
-    const before = actors.size;
-    // Accepted only once their states are loaded, so an interval cycle cannot start them afresh meanwhile.
-    await startRules(() => {
-      accepted = partitions;
-      ownership.accept(partitions);
-    });
-    if (actors.size > before) logger.info({ rules: actors.size - before, partitions }, 'rules adopted: partitions assigned');
   }
 
   function startWorker(restored: Partial<AlertWorkerContext> | undefined): void {

@@ -1,0 +1,89 @@
+import type { PersistedAlert } from '../../actors/alert.ts';
+import type { Store } from '../../storage/store.ts';
+import type { Logger } from '../logger.ts';
+import type { AlertWriter } from './alert-writer.ts';
+import type { RuleOwnership } from './ownership.ts';
+import { ruleActorId, RULE_ACTOR_PREFIX, type createRuleActors } from './rule-actors.ts';
+
+/** What adopting rules needs from the engine. */
+export interface RuleAdoptionOptions {
+  store: Store;
+  actors: ReturnType<typeof createRuleActors>;
+  ownership: RuleOwnership;
+  writer: AlertWriter;
+  logger: Logger;
+  now: () => number;
+  dryRun?: boolean;
+}
+
+/**
+ * Which rules run here, and from what state: at start, every owned rule from its persisted state
+ * (reconciled with the store's open events); on a rebalance, the rules of revoked partitions hand
+ * their state over and those of assigned partitions are adopted.
+ */
+export function createRuleAdoption(options: RuleAdoptionOptions) {
+  const { store, actors, ownership, writer, logger, now } = options;
+  /** Partitions whose rules run here (kept apart from the broker's view, which changes before the handover is done). */
+  let accepted: number[] = [];
+
+  /**
+   * Loads every enabled rule this instance owns with its persisted state (one query each for rules,
+   * snapshots and open events). `accept` runs just before the actors start, with no wait between.
+   */
+  async function startRules(accept?: () => void): Promise<void> {
+    const [all, snapshots, open] = await Promise.all([
+      store.rules.list(),
+      store.snapshots.loadAll(RULE_ACTOR_PREFIX),
+      store.alerts.list({ is_resolved: false }),
+    ]);
+    await ownership.learn(all);
+    accept?.();
+    const openByRule = new Map(open.map((event) => [event.alert_id, event]));
+    const consumed: { actorId: string; snapshot: null }[] = [];
+    for (const rule of all) {
+      if (!rule.enabled || !ownership.owns(rule) || actors.get(rule.id)) continue;
+      let restored = snapshots.get(ruleActorId(rule.id)) as PersistedAlert | null | undefined;
+      if (restored && restored.state !== 'ok') consumed.push({ actorId: ruleActorId(rule.id), snapshot: null });
+      const event = openByRule.get(rule.id);
+      // The store is the truth about open alerts. A firing snapshot whose event is no longer open is
+      // stale (another instance resolved it while this one was not the owner, or a write was given
+      // up): resuming it would keep the rule "firing" with no open event, and it would never fire again.
+      if (!event && (restored?.state === 'firing' || restored?.state === 'clearing')) restored = undefined;
+      // After a crash the snapshot may be missing or stale: an open event in the store means firing.
+      if (event && restored?.state !== 'firing' && restored?.state !== 'clearing') {
+        const triggeredAt = Date.parse(event.triggered_at);
+        restored = { state: 'firing', context: { ...restored?.context, now: now(), value: event.current_value, lastReadingAt: restored?.context.lastReadingAt ?? null, since: triggeredAt, triggeredAt, pendingUntil: null, clearUntil: null, wakeAt: null } };
+      }
+      actors.start(rule, restored ?? undefined);
+    }
+    // A state is resumed once: a crash after this start must not resume it again from a stale snapshot.
+    if (consumed.length > 0 && !options.dryRun) await store.snapshots.save(consumed);
+  }
+
+  /**
+   * A rebalance moved partitions: the rules of devices no longer owned stop, their alert writes land
+   * and their state is persisted (not resolved: the new owner carries a firing alert on); then the
+   * rules of newly owned devices start from what their previous owner persisted.
+   */
+  async function handOver(partitions: number[]): Promise<void> {
+    const assigned = new Set(partitions);
+    accepted = accepted.filter((partition) => assigned.has(partition));
+    ownership.accept(accepted);
+    const leaving = [...actors.entries()].filter((entry) => !ownership.owns(entry.rule));
+    const persisted = leaving.map((entry) => ({ actorId: ruleActorId(entry.rule.id), snapshot: actors.stop(entry.rule.id) ?? null }));
+    if (persisted.length > 0) {
+      await writer.drain();
+      if (!options.dryRun) await store.snapshots.save(persisted);
+      logger.info({ rules: persisted.length, partitions }, 'rules handed over: partitions revoked');
+    }
+    const before = actors.size;
+    // Accepted only once their states are loaded, so an interval cycle cannot start them afresh meanwhile.
+    await startRules(() => {
+      accepted = partitions;
+      ownership.accept(partitions);
+    });
+    if (actors.size > before) logger.info({ rules: actors.size - before, partitions }, 'rules adopted: partitions assigned');
+  }
+
+  return { startRules, handOver };
+}
