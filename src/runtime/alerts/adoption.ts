@@ -3,7 +3,7 @@ import type { Store } from '../../storage/store.ts';
 import type { Logger } from '../logger.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import type { RuleOwnership } from './ownership.ts';
-import { ruleActorId, RULE_ACTOR_PREFIX, type createRuleActors } from './rule-actors.ts';
+import { ruleActorId, RULE_ACTOR_PREFIX, seriesKey, type createRuleActors } from './rule-actors.ts';
 
 /** What adopting rules needs from the engine. */
 export interface RuleAdoptionOptions {
@@ -28,14 +28,17 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
 
   /**
    * Loads every enabled rule this instance owns with its persisted state (one query each for rules,
-   * snapshots and open events). `accept` runs just before the actors start, with no wait between.
+   * snapshots, open events and latest readings). `accept` runs just before the actors start, with no wait between.
    */
   async function startRules(accept?: () => void): Promise<void> {
-    const [all, snapshots, open] = await Promise.all([
+    const [all, snapshots, open, latest] = await Promise.all([
       store.rules.list(),
       store.snapshots.loadAll(RULE_ACTOR_PREFIX),
       store.alerts.list({ is_resolved: false }),
+      store.readings.latestAll(),
     ]);
+    // The newest stored reading per series was evaluated already: a redelivered older one is stale.
+    const seen = new Map(latest.map((reading) => [seriesKey(reading.device_id, reading.metric), reading.ts]));
     await ownership.learn(all);
     accept?.();
     const openByRule = new Map(open.map((event) => [event.alert_id, event]));
@@ -54,7 +57,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
         const triggeredAt = Date.parse(event.triggered_at);
         restored = { state: 'firing', context: { ...restored?.context, now: now(), value: event.current_value, lastReadingAt: restored?.context.lastReadingAt ?? null, since: triggeredAt, triggeredAt, pendingUntil: null, clearUntil: null, wakeAt: null } };
       }
-      actors.start(rule, restored ?? undefined);
+      actors.start(rule, restored ?? undefined, seen.get(seriesKey(rule.device_id, rule.metric)) ?? null);
     }
     // A state is resumed once: a crash after this start must not resume it again from a stale snapshot.
     if (consumed.length > 0 && !options.dryRun) await store.snapshots.save(consumed);

@@ -67,10 +67,11 @@ export function createRuleActors(options: RuleActorsOptions) {
   const entries = new Map<string, RuleEntry>();
   const routes = new Map<string, Route>();
 
-  function attach(entry: RuleEntry): void {
+  function attach(entry: RuleEntry, seenTs: string | null): void {
     const key = seriesKey(entry.rule.device_id, entry.rule.metric);
     let route = routes.get(key);
-    if (!route) routes.set(key, (route = { ts: null, entries: [] }));
+    if (!route) routes.set(key, (route = { ts: seenTs, entries: [] }));
+    else if (seenTs !== null && (route.ts === null || seenTs > route.ts)) route.ts = seenTs;
     route.entries.push(entry);
   }
 
@@ -82,12 +83,16 @@ export function createRuleActors(options: RuleActorsOptions) {
     if (route.entries.length === 0) routes.delete(key);
   }
 
-  function start(rule: Rule, restored?: PersistedAlert): RuleEntry {
+  /**
+   * Starts a rule's actor. `seenTs` is the time of the newest reading of its series already
+   * evaluated (by this instance or a previous owner): an older one redelivered later is stale.
+   */
+  function start(rule: Rule, restored?: PersistedAlert, seenTs: string | null = null): RuleEntry {
     const at = now();
     const actor = createActor(machine, { id: ruleActorId(rule.id), input: { rule, now: at, restored }, parent: host as AnyActorRef });
     const entry = { rule, actor };
     entries.set(rule.id, entry);
-    attach(entry);
+    attach(entry, seenTs);
     registry.add({ id: ruleActorId(rule.id), kind: 'rule', actor, machine });
     actor.start();
     if (restored && restored.state !== 'ok') actor.send({ type: 'RESUME', at });

@@ -69,4 +69,20 @@ describe('rule state on restart', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await second.store.alerts.list({})).toHaveLength(1);
   });
+
+  it('a reading older than the newest one evaluated before the restart is stale (a redelivery), not new data', async () => {
+    const path = join(dir, 'redelivered.db');
+    const first = await started(path);
+    await post(first, '/rules', { id: 'hot', name: 'hot', device_id: '1', metric: 't', operator: '>', threshold: 50 });
+    expect((await post(first, '/readings', { device_id: '1', metric: 't', value: 10, ts: '2026-01-01T00:00:02.000Z' })).status).toBe(202);
+    await first.stop();
+    running.splice(0);
+
+    const second = await started(path);
+    const response = await post(second, '/readings', { device_id: '1', metric: 't', value: 90, ts: '2026-01-01T00:00:01.000Z' });
+    expect(await response.json()).toMatchObject({ accepted: 1, stale: 1 });
+    expect(stateOf(second, 'hot')).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await second.store.alerts.list({})).toHaveLength(0);
+  });
 });
