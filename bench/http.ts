@@ -14,6 +14,7 @@ import { assign, createActor, setup } from 'xstate';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createRuntime } from '../src/runtime.ts';
+import { viewOf } from '../src/runtime/registry.ts';
 import { REQUEST_LOOP, SSE_CLIENTS } from './_http-clients.ts';
 
 const DURATION_MS = Number(process.env.BENCH_HTTP_MS ?? 4_000);
@@ -115,14 +116,19 @@ const runtime = createRuntime({
 });
 const { url: vigilUrl } = await runtime.start();
 const body = await (await fetch(`${vigilUrl}/actors/publisher`)).text();
-// Content-Length as Hono sends it: without it, writeHead commits to chunked encoding, a slower baseline.
+console.log(`GET /actors/publisher answers ${Buffer.byteLength(body)} bytes of JSON`);
+// The same JSON, built per request from the live actor as any server of actor state must (a
+// constant string would measure serialization on one side only); Content-Length as Hono sends it
+// (without it, writeHead commits to chunked encoding, a slower baseline).
+const publisher = runtime.actors.get('publisher')!;
 const bare = createServer((_, res) => {
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  const json = JSON.stringify(viewOf(publisher, true));
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
 });
 const bareUrl = await listen(bare);
 // The framework's own floor: a bare Hono app on @hono/node-server answering the same JSON, no middleware.
-const floorApp = new Hono().get('/actors/:id', (c) => c.json(JSON.parse(body) as object));
+const floorApp = new Hono().get('/actors/:id', (c) => c.json(viewOf(publisher, true)));
 const floor = serve({ fetch: floorApp.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
 const floorUrl = await (once(floor, 'listening') as Promise<unknown>).then(() => `http://127.0.0.1:${(floor.address() as AddressInfo).port}`);
 
