@@ -3,7 +3,7 @@ import type { Store } from '../../storage/store.ts';
 import type { Logger } from '../logger.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import type { RuleOwnership } from './ownership.ts';
-import { ruleActorId, RULE_ACTOR_PREFIX, seriesKey, type createRuleActors } from './rule-actors.ts';
+import { holdsAlert, ruleActorId, RULE_ACTOR_PREFIX, seriesKey, type createRuleActors } from './rule-actors.ts';
 
 /** What adopting rules needs from the engine. */
 export interface RuleAdoptionOptions {
@@ -51,9 +51,9 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       // The store is the truth about open alerts. A firing snapshot whose event is no longer open is
       // stale (another instance resolved it while this one was not the owner, or a write was given
       // up): resuming it would keep the rule "firing" with no open event, and it would never fire again.
-      if (!event && (restored?.state === 'firing' || restored?.state === 'clearing')) restored = undefined;
+      if (!event && holdsAlert(restored)) restored = undefined;
       // After a crash the snapshot may be missing or stale: an open event in the store means firing.
-      if (event && restored?.state !== 'firing' && restored?.state !== 'clearing') {
+      else if (event && !holdsAlert(restored)) {
         const triggeredAt = Date.parse(event.triggered_at);
         restored = { state: 'firing', context: { ...restored?.context, now: now(), value: event.current_value, lastReadingAt: restored?.context.lastReadingAt ?? null, since: triggeredAt, triggeredAt, pendingUntil: null, clearUntil: null, wakeAt: null } };
       }

@@ -12,7 +12,7 @@ import { wakeNotifier } from '../wire-notifier.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { createReadingSink } from './reading-sink.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
-import { createRuleActors, seriesKey } from './rule-actors.ts';
+import { createRuleActors, holdsAlert, seriesKey } from './rule-actors.ts';
 import { createRuleAdoption } from './adoption.ts';
 import { createRuleService } from './rule-service.ts';
 import { messageOf } from '../../errors.ts';
@@ -101,7 +101,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
 
   /** A rule that stops leaves no alert open: its firing alert is resolved with the last value it saw. */
   const retire = (last: PersistedAlert | undefined, rule: Rule) => {
-    if (!last || (last.state !== 'firing' && last.state !== 'clearing')) return;
+    if (!last || !holdsAlert(last)) return;
     writer.push({ kind: 'resolve', rule, value: last.context.value ?? Number.NaN, at: now() });
   };
   const rules = createRuleService({ store, actors, retire, owns: (rule) => ownership.owns(rule) });

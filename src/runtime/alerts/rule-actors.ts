@@ -48,6 +48,11 @@ export function stateName(value: unknown): AlertStateName {
   return 'ok';
 }
 
+/** Whether a persisted rule state holds an open alert (`firing`, or `clearing` while keep-firing runs). */
+export function holdsAlert(persisted: PersistedAlert | null | undefined): boolean {
+  return persisted?.state === 'firing' || persisted?.state === 'clearing';
+}
+
 /** What a rule actor persists: its state and its context less the rule (which the store holds). */
 export function persistedAlert(actor: AnyActorRef): PersistedAlert {
   const snapshot = actor.getSnapshot() as { value: unknown; context: AlertContext };
