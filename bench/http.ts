@@ -19,6 +19,7 @@ import { REQUEST_LOOP, SSE_CLIENTS } from './_http-clients.ts';
 
 const DURATION_MS = Number(process.env.BENCH_HTTP_MS ?? 4_000);
 const CONCURRENCY = 50;
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const SSE_CLIENT_COUNT = 200;
 const SSE_HZ = 100;
 const SSE_EVENTS = Number(process.env.BENCH_SSE_EVENTS ?? 500);
@@ -45,14 +46,20 @@ async function listen(server: Server): Promise<string> {
 /** wrk (Debian's `wrk`), when installed: a C load generator costs the 2 cores far less than a Node client. */
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
 
-async function requestsPerSecond(url: string): Promise<{ rps: number; errors: number; statuses: Record<string, number> }> {
+interface HttpFigures {
+  rps: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+async function requestsPerSecond(url: string): Promise<HttpFigures> {
   if (WRK) return wrkRequestsPerSecond(WRK, url);
   const result = await runWorker<{ requests: number; errors: number; statuses: Record<string, number> }>(REQUEST_LOOP, { url, concurrency: CONCURRENCY, durationMs: DURATION_MS });
   return { rps: Math.round(result.requests / (DURATION_MS / 1_000)), errors: result.errors, statuses: result.statuses };
 }
 
 /** One wrk run (one thread, CONCURRENCY keep-alive connections); non-2xx answers count as errors. */
-async function wrkRequestsPerSecond(wrk: string, url: string): Promise<{ rps: number; errors: number; statuses: Record<string, number> }> {
+async function wrkRequestsPerSecond(wrk: string, url: string): Promise<HttpFigures> {
   const child = spawn(wrk, ['-t1', `-c${CONCURRENCY}`, `-d${Math.round(DURATION_MS / 1_000)}s`, url]);
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -132,18 +139,34 @@ const floorApp = new Hono().get('/actors/:id', (c) => c.json(viewOf(publisher, t
 const floor = serve({ fetch: floorApp.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
 const floorUrl = await (once(floor, 'listening') as Promise<unknown>).then(() => `http://127.0.0.1:${(floor.address() as AddressInfo).port}`);
 
-console.log(`GET /actors/publisher: ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1_000} s each, after one warm-up run of each; load from ${WRK ? 'wrk' : 'a Node client in a worker thread (install wrk for a lighter one)'}`);
+console.log(`GET /actors/publisher: ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1_000} s a run, ${ROUNDS} rounds of the three servers in turn after one warm-up run of each; load from ${WRK ? 'wrk' : 'a Node client in a worker thread (install wrk for a lighter one)'}`);
 for (const url of [bareUrl, floorUrl, vigilUrl]) await requestsPerSecond(`${url}/actors/publisher`);
-const bareHttp = await requestsPerSecond(`${bareUrl}/actors/publisher`);
-const floorHttp = await requestsPerSecond(`${floorUrl}/actors/publisher`);
-const vigilHttp = await requestsPerSecond(`${vigilUrl}/actors/publisher`);
-const httpRatio = Number((vigilHttp.rps / bareHttp.rps).toFixed(2));
-const floorRatio = Number((floorHttp.rps / bareHttp.rps).toFixed(2));
+// Rounds in turn, so a slow spell of the machine (the runtime's own timers, other processes) falls
+// on all three servers; each server's figure is its median run, each ratio the median of the rounds'.
+const runs: Array<{ bare: HttpFigures; floor: HttpFigures; vigil: HttpFigures }> = [];
+for (let round = 0; round < ROUNDS; round++) {
+  runs.push({
+    bare: await requestsPerSecond(`${bareUrl}/actors/publisher`),
+    floor: await requestsPerSecond(`${floorUrl}/actors/publisher`),
+    vigil: await requestsPerSecond(`${vigilUrl}/actors/publisher`),
+  });
+}
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const medianRun = (pick: (run: (typeof runs)[number]) => HttpFigures): HttpFigures => {
+  const rps = median(runs.map((run) => pick(run).rps));
+  return runs.map(pick).find((figures) => figures.rps === rps)!;
+};
+const bareHttp = medianRun((run) => run.bare);
+const floorHttp = medianRun((run) => run.floor);
+const vigilHttp = medianRun((run) => run.vigil);
+const httpRatio = Number(median(runs.map((run) => run.vigil.rps / run.bare.rps)).toFixed(2));
+const floorRatio = Number(median(runs.map((run) => run.floor.rps / run.bare.rps)).toFixed(2));
 console.log(`${'server'.padEnd(34)}${'req/s'.padStart(10)}${'errors'.padStart(8)}  statuses`);
 console.log(`${'bare node:http'.padEnd(34)}${String(bareHttp.rps).padStart(10)}${String(bareHttp.errors).padStart(8)}  ${JSON.stringify(bareHttp.statuses)}`);
 console.log(`${'bare Hono on @hono/node-server'.padEnd(34)}${String(floorHttp.rps).padStart(10)}${String(floorHttp.errors).padStart(8)}  ${JSON.stringify(floorHttp.statuses)}`);
 console.log(`${'vigil (rate limits on)'.padEnd(34)}${String(vigilHttp.rps).padStart(10)}${String(vigilHttp.errors).padStart(8)}  ${JSON.stringify(vigilHttp.statuses)}`);
-console.log(`ratio ${httpRatio} of bare node:http (target ≥ 0.8); the bare Hono app alone reaches ${floorRatio}`);
+console.log(`rounds (vigil / bare): ${runs.map((run) => (run.vigil.rps / run.bare.rps).toFixed(2)).join(' ')}`);
+console.log(`ratio ${httpRatio} of bare node:http (target ≥ 0.8; median of the rounds); the bare Hono app alone reaches ${floorRatio}`);
 
 // --- SSE -------------------------------------------------------------------------------------
 const benchActor = createActor(benchMachine);
@@ -184,7 +207,7 @@ await runtime.stop();
 console.log(
   JSON.stringify({
     bench: 'http',
-    get: { vigilRps: vigilHttp.rps, bareRps: bareHttp.rps, honoFloorRps: floorHttp.rps, ratio: httpRatio, honoFloorRatio: floorRatio, concurrency: CONCURRENCY, loadGenerator: WRK ? 'wrk' : 'node' },
+    get: { vigilRps: vigilHttp.rps, bareRps: bareHttp.rps, honoFloorRps: floorHttp.rps, ratio: httpRatio, honoFloorRatio: floorRatio, rounds: ROUNDS, concurrency: CONCURRENCY, loadGenerator: WRK ? 'wrk' : 'node' },
     sse: { clients: SSE_CLIENT_COUNT, hz: SSE_HZ, events: SSE_EVENTS, vigil: vigilSse, bare: bareSse },
   }),
 );

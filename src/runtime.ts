@@ -1,11 +1,13 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 import { loadConfig, type Config, type ConfigSource } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { ApiDocs } from './http/api-docs.ts';
-import { createApp } from './http/app.ts';
+import { createHttp } from './http/app.ts';
+import { HotReads } from './http/hot-reads.ts';
 import { SseHub, type SseHubOptions } from './http/sse-hub.ts';
 import type { SubscriberContext } from './actors/subscriber.ts';
 import type { Concern } from './runtime/concern.ts';
@@ -104,14 +106,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const concerns = assembleConcerns(ctx);
   const sse = new SseHub(registry.changes(), logger.child({ component: 'sse' }), options.sse);
   let started = false;
-  let server: ServerType | undefined;
+  let server: Server | undefined;
   let stopping: Promise<void> | undefined;
 
   const subscriberMessages = (): SeenMessage[] => {
     const context = registry.get('subscriber')?.actor.getSnapshot().context as SubscriberContext | undefined;
     return context?.buffer.items ?? [];
   };
-  const app = createApp({ ...ctx, sse, docs: new ApiDocs(), isStarted: () => started, messages: subscriberMessages }, ctx.routes);
+  const http = createHttp({ ...ctx, sse, docs: new ApiDocs(), hotReads: new HotReads(), isStarted: () => started, messages: subscriberMessages }, ctx.routes);
+  const app = http.app;
 
   async function start(startOptions: StartOptions = {}): Promise<{ url?: string }> {
     await store.migrate();
@@ -119,10 +122,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     started = true;
     if (startOptions.listen === false) return {};
     const url = await new Promise<string>((resolve, reject) => {
-      server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
-        resolve(`http://${config.host}:${info.port}`),
-      );
-      server.once('error', (error: NodeJS.ErrnoException) =>
+      const listening = createServer(http.nodeListener());
+      server = listening;
+      listening.listen(config.port, config.host, () => resolve(`http://${config.host}:${(listening.address() as AddressInfo).port}`));
+      listening.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE' || error.code === 'EACCES'
             ? new ConfigError(`PORT: ${config.host}:${config.port} cannot be used (${error.code}); set PORT to a free port, or 0 for any`, 'PORT')
@@ -167,9 +170,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 }
 
 /** Closes the server; connections still open after a second (SSE) are cut. */
-function closeServer(server: ServerType): Promise<void> {
+function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    const force = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1_000);
+    const force = setTimeout(() => server.closeAllConnections(), 1_000);
     server.close(() => {
       clearTimeout(force);
       resolve();

@@ -1,10 +1,14 @@
+import type { RequestListener } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { HttpDeps } from './deps.ts';
 import { errorResponse } from './errors.ts';
-import { apiToken } from './middleware/auth.ts';
+import { withFastPath } from './fast-path.ts';
+import { RequestGuard } from './guard.ts';
 import { maxBody } from './middleware/body-limit.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
+import { guardRequests } from './middleware/guard.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
+import { RequestDurations } from './request-durations.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -15,21 +19,39 @@ import { observabilityRoutes } from './routes/observability.ts';
 /** A route module: adds its routes to the app. */
 export type RouteModule = (app: Hono, deps: HttpDeps) => void;
 
+/** Vigil's HTTP surface: the Hono app, and the request listener Vigil's own server runs it with. */
+export interface HttpSurface {
+  /** A plain Hono app, so an embedding gateway can mount it (`gateway.route('/vigil', app)`). */
+  app: Hono;
+  /**
+   * The app behind the fast path for hot reads (see fast-path.ts), for `http.createServer`. Made on
+   * demand: like @hono/node-server's `serve()`, it installs that package's lighter global
+   * `Request`/`Response`, which an embedding gateway that never listens should not get.
+   */
+  nodeListener(): RequestListener;
+}
+
 /**
- * Vigil's HTTP surface as a plain Hono app, so an embedding gateway can mount it (`gateway.route('/vigil', app)`).
- * The middleware runs on every route, extra modules included, in this order: request metrics (so
- * refusals are measured too), rate limits, API token, body size.
+ * Builds the HTTP surface. The middleware runs on every route, extra modules included, in this
+ * order: request metrics (so refusals are measured too), the guard (rate limits, then the API
+ * token), body size.
  */
-export function createApp(deps: HttpDeps, extraRoutes: RouteModule[] = []): Hono {
+export function createHttp(deps: HttpDeps, extraRoutes: RouteModule[] = []): HttpSurface {
   const { config } = deps;
+  const durations = new RequestDurations(deps.metrics);
+  const guard = new RequestGuard({
+    rates: config.rateLimit.enabled ? config.rateLimit.classes : undefined,
+    token: config.apiToken,
+    tokenReads: config.apiTokenReads,
+  });
   const app = new Hono();
-  app.use(requestMetrics(deps.metrics));
-  if (config.rateLimit.enabled) app.use(rateLimit({ classes: config.rateLimit.classes, apiToken: config.apiToken }));
-  app.use(apiToken({ token: config.apiToken, reads: config.apiTokenReads }));
+  app.use(requestMetrics(durations));
+  app.use(guardRequests(guard));
   app.use(maxBody(config.maxBodyBytes));
   const modules = [healthRoutes, observabilityRoutes, actorRoutes, eventRoutes, messageRoutes, dashboardRoutes, ...extraRoutes];
   for (const routes of modules) routes(app, deps);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
   app.onError((error, c) => errorResponse(error, c, deps.logger));
-  return app;
+  const nodeListener = () => withFastPath({ hotReads: deps.hotReads, guard, durations, logger: deps.logger }, getRequestListener(app.fetch));
+  return { app, nodeListener };
 }

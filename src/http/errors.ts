@@ -1,24 +1,38 @@
 import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HTTPException } from 'hono/http-exception';
 import { NotFoundError, ValidationError, VigilError } from '../errors.ts';
 import type { Logger } from '../runtime/logger.ts';
 
-/** The one place errors become responses: typed errors map to their status, anything else is a 500 with no details. */
-export function errorResponse(error: Error, c: Context, logger: Logger): Response {
+/** An error as the client sees it: a status and a JSON body. */
+export interface ErrorPayload {
+  status: ContentfulStatusCode;
+  body: Record<string, unknown>;
+}
+
+/**
+ * The one place errors become answers: typed errors map to their status, anything else is logged
+ * and answered 500 with no details. Used by the Hono app's `onError` and by the fast path alike.
+ */
+export function errorPayload(error: unknown, logger: Logger, request: { method: string; path: string }): ErrorPayload {
   if (error instanceof ValidationError) {
-    return c.json({ error: error.message, code: error.code, issues: error.issues }, error.status);
+    return { status: error.status as ContentfulStatusCode, body: { error: error.message, code: error.code, issues: error.issues } };
   }
-  if (error instanceof NotFoundError) {
-    return c.json({ error: error.message, code: error.code }, 404);
-  }
+  if (error instanceof NotFoundError) return { status: 404, body: { error: error.message, code: error.code } };
   if (error instanceof HTTPException) {
-    const status = error.status;
+    const status = error.status as ContentfulStatusCode;
     const message = status === 413 ? 'request body too large' : error.message || 'bad request';
-    return c.json({ error: message, code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' }, status);
+    return { status, body: { error: message, code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' } };
   }
   if (error instanceof VigilError && error.code === 'CONFLICT') {
-    return c.json({ error: error.message, code: error.code, field: error.field }, 409);
+    return { status: 409, body: { error: error.message, code: error.code, field: error.field } };
   }
-  logger.error({ err: error, path: c.req.path, method: c.req.method }, 'request failed');
-  return c.json({ error: 'internal error', code: 'INTERNAL' }, 500);
+  logger.error({ err: error, path: request.path, method: request.method }, 'request failed');
+  return { status: 500, body: { error: 'internal error', code: 'INTERNAL' } };
+}
+
+/** `errorPayload` as the Hono app's response. */
+export function errorResponse(error: Error, c: Context, logger: Logger): Response {
+  const { status, body } = errorPayload(error, logger, { method: c.req.method, path: c.req.path });
+  return c.json(body, status);
 }

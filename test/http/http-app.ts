@@ -3,7 +3,8 @@ import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { loadConfig } from '../../src/config.ts';
 import { ApiDocs } from '../../src/http/api-docs.ts';
-import { createApp, type RouteModule } from '../../src/http/app.ts';
+import { HotReads } from '../../src/http/hot-reads.ts';
+import { createHttp, type RouteModule } from '../../src/http/app.ts';
 import type { HttpDeps } from '../../src/http/deps.ts';
 import { SseHub } from '../../src/http/sse-hub.ts';
 import { parseBody } from '../../src/http/validate.ts';
@@ -46,9 +47,10 @@ export function httpApp(env: Record<string, string> = {}, extra: RouteModule[] =
     routes: [],
     sse,
     docs: new ApiDocs(),
+    hotReads: new HotReads(),
     isStarted: () => true,
     messages: () => [],
   };
-  const app = createApp(deps, extra);
-  return { app, deps, close: async () => { sse.close(); await store.close(); } };
+  const { app, nodeListener } = createHttp(deps, extra);
+  return { app, nodeListener, deps, close: async () => { sse.close(); await store.close(); } };
 }

@@ -24,14 +24,6 @@ export function clientAddress(c: Context): string {
   return incomingOf(c)?.socket?.remoteAddress ?? 'local';
 }
 
-/** The bearer token of the `Authorization` header, if any. */
-export function bearerToken(c: Context): string | undefined {
-  const header = requestHeader(c, 'authorization');
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
-
 /**
  * Sets a response header. On Node it goes straight onto the raw response (merged by `writeHead`):
  * a header set through Hono makes it build a `Headers` object for the response; moving the

@@ -30,8 +30,8 @@ export function actorRoutes(app: Hono, deps: HttpDeps): void {
   };
 
   deps.docs.add({ method: 'get', path: '/actors/:id', tag: 'actors', summary: 'One actor: value, context, status' });
-  app.get('/actors/:id', (c) => c.json(viewOf(lookup(c.req.param('id')), true)));
+  deps.hotReads.get(app, '/actors/:id', ({ id }) => viewOf(lookup(id!), true));
 
   deps.docs.add({ method: 'get', path: '/actors/:id/machine', tag: 'actors', summary: "The actor's machine definition" });
-  app.get('/actors/:id/machine', (c) => c.json(lookup(c.req.param('id')).machine.toJSON()));
+  deps.hotReads.get(app, '/actors/:id/machine', ({ id }) => lookup(id!).machine.toJSON());
 }

@@ -1,0 +1,183 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { MemoryStore } from 'hono-rate-limiter';
+import type { Rate, RouteClass } from '../config.ts';
+
+/** Routes that are never rate limited (probes and scrapes) nor guarded by API_TOKEN_READS: they end with these. */
+const UNLIMITED = ['/healthz', '/readyz', '/metrics'];
+
+const UNITS: Record<number, string> = { 1_000: 'second', 60_000: 'minute', 3_600_000: 'hour', 86_400_000: 'day' };
+
+/** `100 per 1 minute`: the configured rate as a refusal states it. */
+export function describeRate(rate: Rate): string {
+  return `${rate.limit} per 1 ${UNITS[rate.windowMs] ?? `${rate.windowMs / 1_000} seconds`}`;
+}
+
+/**
+ * How a request is limited: `/admin/…` routes are admin, GET and HEAD are reads, anything else is a
+ * write, and the probes and `/metrics` are `unlimited`. Decided on the route pattern (`/rules/:id`)
+ * when a route matched, so a rule whose id is `admin` is not mistaken for an admin route, and
+ * mounting under a prefix keeps the class.
+ */
+export function routeClass(method: string, pattern: string): RouteClass | 'unlimited' {
+  if (UNLIMITED.some((suffix) => pattern.endsWith(suffix))) return 'unlimited';
+  if (/(^|\/)admin(\/|$)/.test(pattern)) return 'admin';
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/** Whether `presented` is `expected`, in time independent of where they differ (and of their lengths: both are hashed first). */
+export function tokenMatches(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined) return false;
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** The bearer token of an `Authorization` header value, if any. */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+}
+
+/** What the guard needs to know of one request, whichever server received it. */
+export interface RequestFacts {
+  method: string;
+  /** The matched route pattern (`/actors/:id`), or the path when no route matched. */
+  pattern: string;
+  /** Whether `pattern` is a route's (its class is then remembered) rather than a path no route matched. */
+  matched: boolean;
+  /** The client's address: the socket's peer (forwarding headers are not trusted), or `local`. */
+  address: string;
+  /** The raw `Authorization` header; needed only when `guard.readsToken`. */
+  authorization: string | undefined;
+}
+
+/** Response headers as a flat list of names and values, the form `writeHead` takes fastest. */
+export type HeaderList = string[];
+
+/** A refused request: the status, the extra headers and the JSON body to answer with. */
+export interface Refusal {
+  status: 401 | 429;
+  headers: HeaderList;
+  body: { error: string; code: string; detail?: string };
+}
+
+/** The guard's answer. `limitHeaders` (X-RateLimit-*) go on the response whether it is refused or not. */
+export interface Verdict {
+  limitHeaders: HeaderList | undefined;
+  refusal: Refusal | undefined;
+}
+
+/** What the guard enforces, from the config. */
+export interface GuardOptions {
+  /** Per route class; absent when ENABLE_RATE_LIMITING=false. */
+  rates: Record<RouteClass, Rate> | undefined;
+  /** API_TOKEN; when unset nothing needs a token. */
+  token: string | undefined;
+  /** API_TOKEN_READS: reads need the token too. */
+  tokenReads: boolean;
+}
+
+/** One route class: its rate, its refusal text and its own counters (hono-rate-limiter's MemoryStore, fixed windows). */
+interface ClassLimiter {
+  rate: Rate;
+  limit: string;
+  message: string;
+  store: MemoryStore;
+}
+
+function classLimiter(rate: Rate): ClassLimiter {
+  const store = new MemoryStore();
+  store.init({ windowMs: rate.windowMs } as Parameters<MemoryStore['init']>[0]);
+  return { rate, limit: String(rate.limit), message: `Rate limit exceeded: ${describeRate(rate)}`, store };
+}
+
+const PASS: Verdict = { limitHeaders: undefined, refusal: undefined };
+
+/**
+ * Vigil's request policy, in one place for every server that answers Vigil's routes (the Hono
+ * middleware and the node:http fast path): rate limits by route class, then the API token.
+ *
+ * Rate limits: reads, writes and admin (see `routeClass`) each have their own limit and counters,
+ * keyed by client address, and by token too for a request carrying the valid token; probes and
+ * `/metrics` are never limited. The counting is hono-rate-limiter's MemoryStore, whose `increment`
+ * is synchronous. A refusal is 429 with `Retry-After` and a body naming the configured rate.
+ *
+ * API token: mutating routes (and reads, with API_TOKEN_READS) need `Authorization: Bearer <token>`,
+ * compared in constant time; otherwise 401 with `WWW-Authenticate: Bearer`. The probes and
+ * `/metrics` stay open: health checkers and scrapers rarely carry a token, and neither exposes
+ * stored data.
+ */
+export class RequestGuard {
+  readonly #limiters: Record<RouteClass, ClassLimiter> | undefined;
+  readonly #token: string | undefined;
+  readonly #tokenReads: boolean;
+  /**
+   * Whether `check` looks at the `Authorization` header (API_TOKEN is set). When not, the fast path
+   * leaves `req.headers` alone: Node builds that object on first look, a cost a hot read need not pay.
+   */
+  readonly readsToken: boolean;
+  /** The class of each matched route pattern and method, worked out once. */
+  readonly #classes = new Map<string, RouteClass | 'unlimited'>();
+
+  constructor(options: GuardOptions) {
+    const rates = options.rates;
+    this.#limiters = rates && { read: classLimiter(rates.read), write: classLimiter(rates.write), admin: classLimiter(rates.admin) };
+    this.#token = options.token;
+    this.readsToken = options.token !== undefined;
+    this.#tokenReads = options.tokenReads;
+  }
+
+  check(request: RequestFacts): Verdict {
+    const kind = this.#classOf(request);
+    if (kind === 'unlimited' || (this.#limiters === undefined && this.#token === undefined)) return PASS;
+    // Hashed at most once per request, and only when a token is configured.
+    const bearer = this.#token === undefined ? undefined : bearerOf(request.authorization);
+    const validToken = this.#token !== undefined && tokenMatches(bearer, this.#token);
+    let limitHeaders: HeaderList | undefined;
+    if (this.#limiters) {
+      const limiter = this.#limiters[kind];
+      // Only a valid token gets a bucket of its own: keying on any presented token would let a
+      // client escape its limit by sending a new random token with each request.
+      const { totalHits, resetTime } = limiter.store.increment(validToken ? `token:${request.address}` : request.address);
+      const resetMs = resetTime?.getTime() ?? Date.now() + limiter.rate.windowMs;
+      const limit = limiter.rate.limit;
+      limitHeaders = [
+        'X-RateLimit-Limit',
+        limiter.limit,
+        'X-RateLimit-Remaining',
+        String(Math.max(limit - totalHits, 0)),
+        'X-RateLimit-Reset',
+        String(Math.ceil(resetMs / 1_000)),
+      ];
+      if (totalHits > limit) {
+        const retryAfter = String(Math.max(1, Math.ceil((resetMs - Date.now()) / 1_000)));
+        return {
+          limitHeaders,
+          refusal: { status: 429, headers: ['Retry-After', retryAfter], body: { error: limiter.message, detail: 'Too many requests', code: 'RATE_LIMIT_EXCEEDED' } },
+        };
+      }
+    }
+    const guarded = this.#token !== undefined && (kind !== 'read' || this.#tokenReads);
+    if (!guarded || validToken) return { limitHeaders, refusal: undefined };
+    const presented = bearer !== undefined;
+    return {
+      limitHeaders,
+      refusal: {
+        status: 401,
+        headers: ['WWW-Authenticate', presented ? 'Bearer error="invalid_token"' : 'Bearer'],
+        body: { error: presented ? 'invalid API token' : 'this route needs Authorization: Bearer <API_TOKEN>', code: 'UNAUTHORIZED' },
+      },
+    };
+  }
+
+  #classOf(request: RequestFacts): RouteClass | 'unlimited' {
+    if (!request.matched) return routeClass(request.method, request.pattern);
+    const key = `${request.method} ${request.pattern}`;
+    let kind = this.#classes.get(key);
+    if (kind === undefined) {
+      kind = routeClass(request.method, request.pattern);
+      this.#classes.set(key, kind);
+    }
+    return kind;
+  }
+}
