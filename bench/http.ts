@@ -1,8 +1,10 @@
 /**
- * HTTP surface: `GET /actors/:id` requests/s through Vigil's full middleware (rate limiting on,
- * request metrics, token and body guards) beside a bare node:http server answering the same JSON;
- * then SSE fan-out to 200 clients at 100 changes/s through `/events`, beside a bare node:http SSE
- * server writing the same frames. Load generators run in a worker thread; both sides in one run.
+ * HTTP surface: `GET /actors/:id` requests/s from Vigil's server as `vigil run` serves it (rate
+ * limits on, request metrics, token guard; the fast path for hot reads), beside a bare node:http
+ * server answering the same JSON, a bare Hono app, and Vigil's Hono app alone as a gateway mounting
+ * `runtime.app` serves it; then SSE fan-out to 200 clients at 100 changes/s through `/events`,
+ * beside a bare node:http SSE server writing the same frames. All in one run, load from wrk when
+ * installed (else a Node client in a worker thread).
  */
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
@@ -11,7 +13,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { assign, createActor, setup } from 'xstate';
-import { serve } from '@hono/node-server';
+import { getRequestListener, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createRuntime } from '../src/runtime.ts';
 import { viewOf } from '../src/runtime/registry.ts';
@@ -138,16 +140,20 @@ const bareUrl = await listen(bare);
 const floorApp = new Hono().get('/actors/:id', (c) => c.json(viewOf(publisher, true)));
 const floor = serve({ fetch: floorApp.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
 const floorUrl = await (once(floor, 'listening') as Promise<unknown>).then(() => `http://127.0.0.1:${(floor.address() as AddressInfo).port}`);
+// Vigil's Hono app alone, middleware and all, as a gateway mounting `runtime.app` serves it (no fast path).
+const mounted = createServer(getRequestListener(runtime.app.fetch));
+const mountedUrl = await listen(mounted);
 
-console.log(`GET /actors/publisher: ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1_000} s a run, ${ROUNDS} rounds of the three servers in turn after one warm-up run of each; load from ${WRK ? 'wrk' : 'a Node client in a worker thread (install wrk for a lighter one)'}`);
-for (const url of [bareUrl, floorUrl, vigilUrl]) await requestsPerSecond(`${url}/actors/publisher`);
+console.log(`GET /actors/publisher: ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1_000} s a run, ${ROUNDS} rounds of the four servers in turn after one warm-up run of each; load from ${WRK ? 'wrk' : 'a Node client in a worker thread (install wrk for a lighter one)'}`);
+for (const url of [bareUrl, floorUrl, mountedUrl, vigilUrl]) await requestsPerSecond(`${url}/actors/publisher`);
 // Rounds in turn, so a slow spell of the machine (the runtime's own timers, other processes) falls
 // on all three servers; each server's figure is its median run, each ratio the median of the rounds'.
-const runs: Array<{ bare: HttpFigures; floor: HttpFigures; vigil: HttpFigures }> = [];
+const runs: Array<{ bare: HttpFigures; floor: HttpFigures; mounted: HttpFigures; vigil: HttpFigures }> = [];
 for (let round = 0; round < ROUNDS; round++) {
   runs.push({
     bare: await requestsPerSecond(`${bareUrl}/actors/publisher`),
     floor: await requestsPerSecond(`${floorUrl}/actors/publisher`),
+    mounted: await requestsPerSecond(`${mountedUrl}/actors/publisher`),
     vigil: await requestsPerSecond(`${vigilUrl}/actors/publisher`),
   });
 }
@@ -158,15 +164,18 @@ const medianRun = (pick: (run: (typeof runs)[number]) => HttpFigures): HttpFigur
 };
 const bareHttp = medianRun((run) => run.bare);
 const floorHttp = medianRun((run) => run.floor);
+const mountedHttp = medianRun((run) => run.mounted);
 const vigilHttp = medianRun((run) => run.vigil);
 const httpRatio = Number(median(runs.map((run) => run.vigil.rps / run.bare.rps)).toFixed(2));
 const floorRatio = Number(median(runs.map((run) => run.floor.rps / run.bare.rps)).toFixed(2));
+const mountedRatio = Number(median(runs.map((run) => run.mounted.rps / run.bare.rps)).toFixed(2));
 console.log(`${'server'.padEnd(34)}${'req/s'.padStart(10)}${'errors'.padStart(8)}  statuses`);
 console.log(`${'bare node:http'.padEnd(34)}${String(bareHttp.rps).padStart(10)}${String(bareHttp.errors).padStart(8)}  ${JSON.stringify(bareHttp.statuses)}`);
 console.log(`${'bare Hono on @hono/node-server'.padEnd(34)}${String(floorHttp.rps).padStart(10)}${String(floorHttp.errors).padStart(8)}  ${JSON.stringify(floorHttp.statuses)}`);
-console.log(`${'vigil (rate limits on)'.padEnd(34)}${String(vigilHttp.rps).padStart(10)}${String(vigilHttp.errors).padStart(8)}  ${JSON.stringify(vigilHttp.statuses)}`);
+console.log(`${'vigil runtime.app on a gateway'.padEnd(34)}${String(mountedHttp.rps).padStart(10)}${String(mountedHttp.errors).padStart(8)}  ${JSON.stringify(mountedHttp.statuses)}`);
+console.log(`${'vigil run (rate limits on)'.padEnd(34)}${String(vigilHttp.rps).padStart(10)}${String(vigilHttp.errors).padStart(8)}  ${JSON.stringify(vigilHttp.statuses)}`);
 console.log(`rounds (vigil / bare): ${runs.map((run) => (run.vigil.rps / run.bare.rps).toFixed(2)).join(' ')}`);
-console.log(`ratio ${httpRatio} of bare node:http (target ≥ 0.8; median of the rounds); the bare Hono app alone reaches ${floorRatio}`);
+console.log(`ratio ${httpRatio} of bare node:http (target ≥ 0.8; median of the rounds); the bare Hono app alone reaches ${floorRatio}, Vigil's Hono app without the fast path ${mountedRatio}`);
 
 // --- SSE -------------------------------------------------------------------------------------
 const benchActor = createActor(benchMachine);
@@ -201,13 +210,14 @@ benchActor.stop();
 runtime.actors.remove('bench');
 bare.close();
 floor.close();
+mounted.close();
 bareSseServer.closeAllConnections();
 bareSseServer.close();
 await runtime.stop();
 console.log(
   JSON.stringify({
     bench: 'http',
-    get: { vigilRps: vigilHttp.rps, bareRps: bareHttp.rps, honoFloorRps: floorHttp.rps, ratio: httpRatio, honoFloorRatio: floorRatio, rounds: ROUNDS, concurrency: CONCURRENCY, loadGenerator: WRK ? 'wrk' : 'node' },
+    get: { vigilRps: vigilHttp.rps, bareRps: bareHttp.rps, honoFloorRps: floorHttp.rps, ratio: httpRatio, honoFloorRatio: floorRatio, mountedAppRps: mountedHttp.rps, mountedAppRatio: mountedRatio, rounds: ROUNDS, concurrency: CONCURRENCY, loadGenerator: WRK ? 'wrk' : 'node' },
     sse: { clients: SSE_CLIENT_COUNT, hz: SSE_HZ, events: SSE_EVENTS, vigil: vigilSse, bare: bareSse },
   }),
 );

@@ -83,12 +83,24 @@ interface ClassLimiter {
   limit: string;
   message: string;
   store: MemoryStore;
+  /** `X-RateLimit-Reset` for a window ending at `resetMs`: Unix seconds, the last one's text kept. */
+  resetText(resetMs: number): string;
 }
 
 function classLimiter(rate: Rate): ClassLimiter {
   const store = new MemoryStore();
   store.init({ windowMs: rate.windowMs } as Parameters<MemoryStore['init']>[0]);
-  return { rate, limit: String(rate.limit), message: `Rate limit exceeded: ${describeRate(rate)}`, store };
+  let lastReset = NaN;
+  let lastText = '';
+  const resetText = (resetMs: number): string => {
+    const seconds = Math.ceil(resetMs / 1_000);
+    if (seconds !== lastReset) {
+      lastReset = seconds;
+      lastText = String(seconds);
+    }
+    return lastText;
+  };
+  return { rate, limit: String(rate.limit), message: `Rate limit exceeded: ${describeRate(rate)}`, store, resetText };
 }
 
 const PASS: Verdict = { limitHeaders: undefined, refusal: undefined };
@@ -116,8 +128,8 @@ export class RequestGuard {
    * leaves `req.headers` alone: Node builds that object on first look, a cost a hot read need not pay.
    */
   readonly readsToken: boolean;
-  /** The class of each matched route pattern and method, worked out once. */
-  readonly #classes = new Map<string, RouteClass | 'unlimited'>();
+  /** The class of each matched route pattern, for GET/HEAD and for the other methods, worked out once. */
+  readonly #classes = new Map<string, { read: RouteClass | 'unlimited'; other: RouteClass | 'unlimited' }>();
 
   constructor(options: GuardOptions) {
     const rates = options.rates;
@@ -147,7 +159,7 @@ export class RequestGuard {
         'X-RateLimit-Remaining',
         String(Math.max(limit - totalHits, 0)),
         'X-RateLimit-Reset',
-        String(Math.ceil(resetMs / 1_000)),
+        limiter.resetText(resetMs),
       ];
       if (totalHits > limit) {
         const retryAfter = String(Math.max(1, Math.ceil((resetMs - Date.now()) / 1_000)));
@@ -171,13 +183,13 @@ export class RequestGuard {
   }
 
   #classOf(request: RequestFacts): RouteClass | 'unlimited' {
-    if (!request.matched) return routeClass(request.method, request.pattern);
-    const key = `${request.method} ${request.pattern}`;
-    let kind = this.#classes.get(key);
-    if (kind === undefined) {
-      kind = routeClass(request.method, request.pattern);
-      this.#classes.set(key, kind);
+    const { method, pattern } = request;
+    if (!request.matched) return routeClass(method, pattern);
+    let kinds = this.#classes.get(pattern);
+    if (kinds === undefined) {
+      kinds = { read: routeClass('GET', pattern), other: routeClass('POST', pattern) };
+      this.#classes.set(pattern, kinds);
     }
-    return kind;
+    return method === 'GET' || method === 'HEAD' ? kinds.read : kinds.other;
   }
 }
