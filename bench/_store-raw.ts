@@ -3,10 +3,10 @@
  * hand-written loader would (better-sqlite3: one prepared statement run in a transaction per batch;
  * pg: one multi-row INSERT per batch), into the same tables as the stores write.
  */
-import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { Reading } from '../src/domain/reading.ts';
+import { timeOrderedId } from '../src/storage/ids.ts';
 
 /** Columns of one alert event as written, resolved, by the baselines. */
 const EVENT_COLUMNS = [
@@ -15,12 +15,12 @@ const EVENT_COLUMNS = [
 ] as const;
 const NOTE_COLUMNS = ['id', 'channel', 'severity', 'title', 'message', 'metadata', 'alert_id', 'next_attempt_at', 'created_at'] as const;
 
-/** The `i`-th event (already resolved) and its two notifications, as column values. */
-function eventRows(i: number, sqlite: boolean): { event: unknown[]; notes: unknown[][] } {
+/** The `i`-th event (already resolved) and its two notifications, as column values, with ids made as the stores make them. */
+function eventRows(i: number, sqlite: boolean, round = 0): { event: unknown[]; notes: unknown[][] } {
   const at = new Date(Date.UTC(2030, 0, 1) + i * 1000).toISOString();
-  const rule = `raw-rule-${i}`;
-  const event = [randomUUID(), rule, 'device-1', 'cpu', '>', 'critical', 90, 97.5, at, sqlite ? 1 : true, at, 42, '{}'];
-  const note = (title: string) => [randomUUID(), 'console', 'critical', title, 'cpu at 97.5', '{}', rule, at, at];
+  const rule = `raw${round}-rule-${i}`;
+  const event = [timeOrderedId(), rule, 'device-1', 'cpu', '>', 'critical', 90, 97.5, at, sqlite ? 1 : true, at, 42, '{}'];
+  const note = (title: string) => [timeOrderedId(), 'console', 'critical', title, 'cpu at 97.5', '{}', rule, at, at];
   return { event, notes: [note('fired'), note('resolved')] };
 }
 
@@ -33,9 +33,9 @@ export function rawSqlite(db: Database.Database) {
   const insertNote = db.prepare(`INSERT INTO notifications (${NOTE_COLUMNS.join(', ')}) VALUES (${NOTE_COLUMNS.map(() => '?').join(', ')})`);
   const upsert = db.prepare(`INSERT INTO readings_latest (device_id, metric, value, ts) VALUES (?, ?, ?, ?)
     ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = excluded.ts WHERE excluded.ts >= readings_latest.ts`);
-  const eventBatch = db.transaction((from: number, to: number) => {
+  const eventBatch = db.transaction((from: number, to: number, round: number) => {
     for (let i = from; i < to; i++) {
-      const { event, notes } = eventRows(i, true);
+      const { event, notes } = eventRows(i, true, round);
       insertEvent.run(...event);
       for (const note of notes) insertNote.run(...note);
     }
@@ -53,8 +53,8 @@ export function rawSqlite(db: Database.Database) {
     for (const r of batch) upsert.run(r.device_id, r.metric, r.value, r.ts);
   });
   return {
-    async events(count: number, batchSize: number) {
-      for (let from = 0; from < count; from += batchSize) eventBatch(from, Math.min(count, from + batchSize));
+    async events(count: number, batchSize: number, round = 0) {
+      for (let from = 0; from < count; from += batchSize) eventBatch(from, Math.min(count, from + batchSize), round);
     },
     async eventsOneByOne(count: number) {
       for (let i = 0; i < count; i++) {
@@ -96,9 +96,9 @@ export function rawPostgres(client: pg.ClientBase, pool: pg.Pool, concurrency: n
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
     },
-    async events(count: number, batchSize: number) {
+    async events(count: number, batchSize: number, round = 0) {
       for (let from = 0; from < count; from += batchSize) {
-        const rows = Array.from({ length: Math.min(batchSize, count - from) }, (_, k) => eventRows(from + k, false));
+        const rows = Array.from({ length: Math.min(batchSize, count - from) }, (_, k) => eventRows(from + k, false, round));
         const notes = rows.flatMap((row) => row.notes);
         await client.query('BEGIN');
         await client.query(

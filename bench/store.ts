@@ -3,10 +3,11 @@
  * the same rows into the same tables, measured in the same run:
  * - alert events: each opened, then resolved, through `store.alerts.open/resolve` (one transaction
  *   apiece, with one outbox row each, as the alert actors write them; `--concurrency` rules at once,
- *   default 64: a burst of rules firing together, which the store commits in groups);
+ *   default 64: a burst of rules firing together, which the store commits in groups), in `--rounds`
+ *   rounds taking turns with the raw batched inserts (the median round's figures are shown);
  * - readings: `store.readings.upsertLatest` in batches of `--batch` over `--keys` (device, metric) keys.
  *
- *   npx tsx bench/store.ts [--events N] [--readings N] [--batch N] [--keys N] [--concurrency N] [--postgres URL]
+ *   npx tsx bench/store.ts [--events N] [--rounds N] [--readings N] [--batch N] [--keys N] [--concurrency N] [--postgres URL]
  *
  * PostgreSQL: `--postgres`, else VIGIL_TEST_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/test;
  * it works in a fresh schema dropped at the end, and is left out (said so) when unreachable.
@@ -26,7 +27,8 @@ import { rawPostgres, rawSqlite } from './_store-raw.ts';
 
 const { values } = parseArgs({
   options: {
-    events: { type: 'string', default: '2000' },
+    events: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
     readings: { type: 'string', default: '100000' },
     batch: { type: 'string', default: '500' },
     keys: { type: 'string', default: '5000' },
@@ -39,7 +41,7 @@ const positive = (name: keyof typeof values): number => {
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`--${name} must be an integer ≥ 1, got ${values[name]}`);
   return n;
 };
-const [events, readingCount, batchSize, keys, concurrency] = (['events', 'readings', 'batch', 'keys', 'concurrency'] as const).map(positive);
+const [events, readingCount, batchSize, keys, concurrency, rounds] = (['events', 'readings', 'batch', 'keys', 'concurrency', 'rounds'] as const).map(positive);
 const url = values.postgres!;
 const MAX_RAW_CONNECTIONS = 32;
 
@@ -113,7 +115,7 @@ const record = (store: string, workload: string, ours: number, raw: number, rawO
 
 /** What the bare-driver baselines can do. */
 interface Raw {
-  events(count: number, batch: number): Promise<void>;
+  events(count: number, batch: number, round: number): Promise<void>;
   eventsOneByOne(count: number): Promise<void>;
   readings(batches: Reading[][]): Promise<void>;
 }
@@ -123,8 +125,16 @@ async function compare(name: string, store: Store, raw: Raw): Promise<void> {
   await storeEvents(store, 50, 'warm')();
   await storeReadings(store, readingBatches(batchSize * 2, 'warm'))();
   await raw.readings(readingBatches(batchSize * 2, 'rawwarm'));
-  const ours = await rate(events, storeEvents(store, events, 'bench'));
-  const batched = await rate(events, () => raw.events(events, batchSize));
+  // Rounds in turn, so both sides write into tables of the same size and share the machine's slow
+  // spells; the figures are the median round's (by ratio).
+  const eventRounds: Array<{ ours: number; batched: number }> = [];
+  for (let round = 0; round < rounds; round++) {
+    const ours = await rate(events, storeEvents(store, events, `bench${round}`));
+    eventRounds.push({ ours, batched: await rate(events, () => raw.events(events, batchSize, round)) });
+  }
+  eventRounds.sort((a, b) => a.ours / a.batched - b.ours / b.batched);
+  const { ours, batched } = eventRounds[Math.floor(rounds / 2)]!;
+  console.log(`${name} alert-event rounds (store / raw batched): ${eventRounds.map((r) => (r.ours / r.batched).toFixed(2)).join(' ')}`);
   record(name, 'alert events (open+resolve)', ours, batched, await rate(events, () => raw.eventsOneByOne(events)));
   record(
     name,

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { AlertEvent, NewAlertEvent } from '../domain/alert-event.ts';
 import type { NewNotification, Notification } from '../domain/notification.ts';
+import { timeOrderedId } from './ids.ts';
 import { isoTime, now } from './timestamps.ts';
 
 /** The open event `input` becomes once stored: an id unless given, canonical time, no resolution yet. */
 export function newAlertEvent(input: NewAlertEvent): AlertEvent {
   return {
-    id: input.id ?? randomUUID(),
+    id: input.id ?? timeOrderedId(),
     alert_id: input.alert_id,
     device_id: input.device_id,
     metric: input.metric,
@@ -32,7 +32,7 @@ export function newEventValues(event: AlertEvent): unknown[] {
 export function newNotificationRows(notifications: NewNotification[], alertId: string | null = null): Notification[] {
   const createdAt = now();
   return notifications.map((n) => ({
-    id: randomUUID(),
+    id: timeOrderedId(),
     channel: n.channel,
     severity: n.severity,
     title: n.title,

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { AlertIntent } from '../../actors/alert.ts';
+import { timeOrderedId } from '../../storage/ids.ts';
 import type { Store } from '../../storage/store.ts';
 import { withBackoff, type BackoffOptions } from '../../streams/backoff.ts';
 import type { Logger } from '../logger.ts';
@@ -79,7 +79,7 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     const at = new Date(w.at).toISOString();
     const { rule } = w;
     if (w.kind === 'fire') {
-      const id = randomUUID();
+      const id = timeOrderedId();
       const event = {
         id,
         alert_id: rule.id,

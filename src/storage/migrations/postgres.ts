@@ -138,5 +138,17 @@ const messageRetention: Migration = {
   sql: `CREATE INDEX messages_received_at ON messages (received_at);`,
 };
 
+// Resolved events are found by resolution time (retention, `is_resolved=true` lists), open ones by
+// rule through alert_events_one_open. An index on (is_resolved, resolved_at) tempted the planner to
+// find a wave's open events by scanning its `is_resolved = false` part, which grows with the dead
+// entries every resolve leaves until a vacuum; a partial index of resolved events cannot be used so.
+const resolvedIndex: Migration = {
+  version: '005_resolved_index',
+  sql: `
+    DROP INDEX alert_events_resolved;
+    CREATE INDEX alert_events_resolved_at ON alert_events (resolved_at) WHERE is_resolved;
+  `,
+};
+
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
-export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention];
+export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex];

@@ -67,13 +67,15 @@ const OPEN_ALL = `WITH ev AS (
   ), outbox AS (${insertNotificationsFrom(11, { ownerIn: 'ev' })})
   SELECT k.rule, ${qualified('cur')}
   FROM unnest($2::text[]) AS k(rule)
-    LEFT JOIN alert_events cur ON cur.alert_id = k.rule AND NOT cur.is_resolved
+    LEFT JOIN alert_events cur ON cur.alert_id = k.rule AND NOT cur.is_resolved AND cur.alert_id = ANY($2::text[])
   WHERE k.rule NOT IN (SELECT alert_id FROM ev)`;
 // Every resolve of a wave (distinct rules) in one statement; rules with no open event return no row.
+// `alert_id = ANY(…)` (here and in OPEN_ALL) lets the planner look the rules up in
+// alert_events_one_open, rather than join against every open event (the unnest's row count is unknown to it).
 const RESOLVE_ALL = `WITH ev AS (
     UPDATE alert_events a SET is_resolved = TRUE, resolved_at = r.resolved_at, resolution_value = r.resolution_value
     FROM unnest($1::text[], $2::timestamptz[], $3::float8[]) AS r(alert_id, resolved_at, resolution_value)
-    WHERE a.alert_id = r.alert_id AND NOT a.is_resolved
+    WHERE a.alert_id = r.alert_id AND NOT a.is_resolved AND a.alert_id = ANY($1::text[])
     RETURNING ${qualified('a')}
   ), outbox AS (${insertNotificationsFrom(4, { ownerIn: 'ev' })})
   SELECT ${ALERT_COLUMNS} FROM ev`;
