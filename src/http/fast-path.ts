@@ -1,8 +1,8 @@
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Logger } from '../runtime/logger.ts';
 import { errorPayload } from './errors.ts';
 import type { RequestGuard } from './guard.ts';
-import type { HotReads } from './hot-reads.ts';
+import type { HotMatch, HotReads } from './hot-reads.ts';
 import type { RequestDurations } from './request-durations.ts';
 
 /** What the fast path shares with the Hono app, so both answer a hot read alike. */
@@ -25,7 +25,7 @@ export interface FastPathParts {
  * `runtime.app` and get the Hono route, which is correct, only slower.
  */
 export function withFastPath(parts: FastPathParts, fallback: RequestListener): RequestListener {
-  const { hotReads, guard, durations, logger } = parts;
+  const { hotReads, durations, logger } = parts;
   return (req, res) => {
     const url = req.url ?? '';
     const query = url.indexOf('?');
@@ -33,26 +33,53 @@ export function withFastPath(parts: FastPathParts, fallback: RequestListener): R
     const match = req.method === 'GET' ? hotReads.match(path) : undefined;
     if (!match) return fallback(req, res);
     const started = performance.now();
-    const verdict = guard.check({ method: 'GET', pattern: match.pattern, matched: true, address: req.socket.remoteAddress ?? 'local', authorization: guard.readsToken ? req.headers.authorization : undefined });
-    let status = 200;
-    let json: string;
-    if (verdict.refusal) {
-      status = verdict.refusal.status;
-      json = JSON.stringify(verdict.refusal.body);
-    } else {
-      try {
-        json = JSON.stringify(match.read(match.params));
-      } catch (error) {
-        const payload = errorPayload(error, logger, { method: 'GET', path });
-        status = payload.status;
-        json = JSON.stringify(payload.body);
-      }
+    let answer: Answer;
+    try {
+      answer = answerHotRead(match, req, path, parts);
+    } catch (error) {
+      // A failure outside the read itself (the guard, say) is this request's 500, never the process's.
+      answer = errorAnswer(error, logger, path, ['content-type', 'application/json']);
     }
-    const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(json))];
-    if (verdict.limitHeaders) headers.push(...verdict.limitHeaders);
-    if (verdict.refusal) headers.push(...verdict.refusal.headers);
-    res.writeHead(status, headers);
-    res.end(json);
-    durations.observe('GET', match.pattern, status, (performance.now() - started) / 1_000);
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.json);
+    durations.observe('GET', match.pattern, answer.status, (performance.now() - started) / 1_000);
   };
+}
+
+/** A response as the fast path writes it: headers as a flat list of names and values. */
+interface Answer {
+  status: number;
+  headers: string[];
+  json: string;
+}
+
+function answerHotRead(match: HotMatch, req: IncomingMessage, path: string, { guard, logger }: FastPathParts): Answer {
+  const verdict = guard.check({
+    method: 'GET',
+    pattern: match.pattern,
+    matched: true,
+    address: req.socket.remoteAddress ?? 'local',
+    authorization: guard.readsToken ? req.headers.authorization : undefined,
+  });
+  const headers = ['content-type', 'application/json'];
+  if (verdict.limitHeaders) headers.push(...verdict.limitHeaders);
+  if (verdict.refusal) {
+    headers.push(...verdict.refusal.headers);
+    return withLength({ status: verdict.refusal.status, headers, json: JSON.stringify(verdict.refusal.body) });
+  }
+  try {
+    return withLength({ status: 200, headers, json: JSON.stringify(match.read(match.params)) });
+  } catch (error) {
+    return errorAnswer(error, logger, path, headers);
+  }
+}
+
+function errorAnswer(error: unknown, logger: Logger, path: string, headers: string[]): Answer {
+  const payload = errorPayload(error, logger, { method: 'GET', path });
+  return withLength({ status: payload.status, headers, json: JSON.stringify(payload.body) });
+}
+
+function withLength(answer: Answer): Answer {
+  answer.headers.push('content-length', String(Buffer.byteLength(answer.json)));
+  return answer;
 }
