@@ -77,6 +77,9 @@ describe('GET /openapi.json', () => {
       expect(doc.openapi).toBe('3.1.0');
       expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/metrics', '/actors', '/actors/{id}', '/actors/{id}/machine', '/events', '/messages', '/', '/items']));
       expect(doc.paths['/actors/{id}'].get.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }]);
+      const actorSchema = doc.paths['/actors/{id}'].get.responses['200'].content['application/json'].schema;
+      expect(actorSchema.required).toEqual(['id', 'kind', 'status', 'value']);
+      expect(Object.keys(actorSchema.properties)).toEqual(['id', 'kind', 'status', 'value', 'context']);
       expect(doc.paths['/actors'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['kind', 'limit']);
       const items = doc.paths['/items'].post;
       expect(items.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name', 'count'], properties: { count: { type: 'integer' } } });

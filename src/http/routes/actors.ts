@@ -10,9 +10,19 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
 });
 
+/** An actor as `/actors/:id` shows it (and `/actors`, without `context`, and every SSE event's data). */
+const actorView = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.enum(['active', 'done', 'error', 'stopped']),
+  value: z.unknown().describe('the state value: a name, or nested names for compound states'),
+  context: z.unknown().optional(),
+});
+const actorList = z.object({ total: z.number().int(), actors: z.array(actorView.omit({ context: true })) });
+
 /** `GET /actors` (states), `GET /actors/:id` (value, context, status), `GET /actors/:id/machine` (definition). */
 export function actorRoutes(app: Hono, deps: HttpDeps): void {
-  deps.docs.add({ method: 'get', path: '/actors', tag: 'actors', summary: 'Every actor with its state', query: listQuery });
+  deps.docs.add({ method: 'get', path: '/actors', tag: 'actors', summary: 'Every actor with its state', query: listQuery, response: actorList });
   app.get('/actors', (c) => {
     const { kind, limit } = parseQuery(c, listQuery);
     const actors = [];
@@ -29,7 +39,7 @@ export function actorRoutes(app: Hono, deps: HttpDeps): void {
     return entry;
   };
 
-  deps.docs.add({ method: 'get', path: '/actors/:id', tag: 'actors', summary: 'One actor: value, context, status' });
+  deps.docs.add({ method: 'get', path: '/actors/:id', tag: 'actors', summary: 'One actor: value, context, status', response: actorView });
   deps.hotReads.get(app, '/actors/:id', ({ id }) => viewOf(lookup(id!), true));
 
   deps.docs.add({ method: 'get', path: '/actors/:id/machine', tag: 'actors', summary: "The actor's machine definition" });
