@@ -27,6 +27,11 @@ export function errorPayload(error: unknown, logger: Logger, request: { method: 
   if (error instanceof VigilError && error.code === 'CONFLICT') {
     return { status: 409, body: { error: error.message, code: error.code, field: error.field } };
   }
+  if (error instanceof VigilError && error.retriable) {
+    // The store or the broker is unreachable for now: the client may try again later.
+    logger.warn({ err: error, path: request.path, method: request.method }, 'request failed; retriable');
+    return { status: 503, body: { error: error.message, code: error.code, retriable: true } };
+  }
   logger.error({ err: error, path: request.path, method: request.method }, 'request failed');
   return { status: 500, body: { error: 'internal error', code: 'INTERNAL' } };
 }

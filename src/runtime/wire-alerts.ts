@@ -16,7 +16,11 @@ import type { TopicHandler } from './topic-handler.ts';
  */
 export function alertConcerns(ctx: RuntimeContext): Concern[] {
   const ownership = ruleOwnership({ broker: ctx.broker, topic: TOPICS.deviceReadings, logger: ctx.logger.child({ component: 'rule-ownership' }) });
-  const engine = createAlertEngine({ ctx, ownership });
+  // Rules owned by partition: readings taken over HTTP go through the topic to their owners.
+  const forward = ownership.assignments
+    ? (reading: { device_id: string }) => ctx.broker.publish(TOPICS.deviceReadings, reading, { key: reading.device_id })
+    : undefined;
+  const engine = createAlertEngine({ ctx, ownership, forward });
   const readings: TopicHandler = async (messages) => {
     // A reading without `ts` takes the time the broker accepted it, not the time it is consumed: a
     // redelivered message then keeps its original time and is recognised as stale, not as new data.

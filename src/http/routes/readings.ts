@@ -21,7 +21,7 @@ async function jsonBody(request: Request): Promise<unknown> {
  * on its own: the valid ones are evaluated and stored even when others are rejected (422 listing
  * the rejected ones by index, with `accepted`); 202 when all were accepted.
  */
-export function readingRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngine, 'ingest'>): void {
+export function readingRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngine, 'accept'>): void {
   deps.docs.add({
     method: 'post',
     path: '/readings',
@@ -37,8 +37,9 @@ export function readingRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngin
     if (items.length > READINGS_BATCH_LIMIT) {
       throw new ValidationError([{ path: 'body', message: `at most ${READINGS_BATCH_LIMIT} readings per request (got ${items.length})` }], { code: 'BATCH_TOO_LARGE' });
     }
-    // 202: evaluated now; the latest reading per series is stored write-behind (within 250 ms).
-    const result = engine.ingest(items);
+    // 202: evaluated now, the latest reading per series stored write-behind (within 250 ms); on
+    // Kafka, once the broker has them for the instances that own their rules.
+    const result = await engine.accept(items);
     if (result.rejected.length === 0) return c.json({ accepted: result.accepted, stale: result.stale }, 202);
     const issues = result.rejected.map(({ issue }) => issue);
     return c.json({ error: new ValidationError(issues).message, code: 'VALIDATION_FAILED', accepted: result.accepted, stale: result.stale, issues }, 422);

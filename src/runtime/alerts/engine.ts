@@ -10,6 +10,7 @@ import type { Issue } from '../../errors.ts';
 import type { RuntimeContext } from '../context.ts';
 import { wakeNotifier } from '../wire-notifier.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
+import { forwardReadings } from './forward-readings.ts';
 import { createReadingSink } from './reading-sink.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
 import { createRuleActors, holdsAlert, seriesKey } from './rule-actors.ts';
@@ -35,6 +36,11 @@ export interface AlertEngineOptions {
   flushMs?: number;
   /** Which rules this instance runs (default: all); on Kafka, those of the devices in its partitions. */
   ownership?: RuleOwnership;
+  /**
+   * Publishes a reading to the readings topic, keyed by device. Given when rules are owned by
+   * partition: readings from HTTP then go to their owners (see `accept`).
+   */
+  forward?: (reading: Reading) => Promise<unknown>;
 }
 
 /** What one `ingest` call did: readings accepted and evaluated, stale ones (older than one already routed), rejections. */
@@ -148,6 +154,18 @@ export function createAlertEngine(options: AlertEngineOptions) {
     return result;
   }
 
+  /**
+   * Readings from HTTP. When rules are owned by partition (on Kafka), the instance that took the
+   * request may not run their rules, and in reactive mode nothing else would evaluate them: they
+   * go to the readings topic instead, for the owners (see `forwardReadings`). Otherwise `ingest`.
+   */
+  async function accept(raws: unknown[]): Promise<IngestResult> {
+    if (!options.forward) return ingest(raws);
+    const result = await forwardReadings(raws, { publish: options.forward, now: now() });
+    if (result.rejected.length > 0) readingsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
+    return result;
+  }
+
   /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
   async function cycle(): Promise<CycleOutcome> {
     const started = performance.now();
@@ -184,6 +202,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     actors,
     rules,
     ingest,
+    accept,
     cycle,
     /** The writes recorded by a dry run, in order. */
     recorded,

@@ -145,5 +145,36 @@ if (problem !== undefined && !process.env.CI) {
       expect(all.filter((event) => !event.is_resolved)).toHaveLength(DEVICES.length - 1);
       expect(overlaps).toEqual([]);
     });
+
+    it('evaluates readings POSTed to an instance that does not own their device on the owner, in reactive mode', async () => {
+      const cluster = createFakeKafka({ partitions: PARTITIONS });
+      const schema = `vigil_test_${randomUUID().replaceAll('-', '')}`;
+      schemas.push(schema);
+      const a = runtimeOn(cluster, schema);
+      const b = runtimeOn(cluster, schema);
+      await a.store.migrate();
+      const rules = [];
+      for (const device of DEVICES) {
+        rules.push(await a.store.rules.create(ruleInputSchema.parse({ name: `hot ${device}`, device_id: device, metric: 'temp', operator: '>', threshold: 50 })));
+      }
+      await a.start({ listen: false });
+      await b.start({ listen: false });
+      await until(() => ruleIds(b).length > 0 && ruleIds(a).length + ruleIds(b).length === DEVICES.length, 'the rules to split between A and B');
+      const ofB = rules.find((rule) => ruleIds(b).includes(`rule:${rule.id}`))!;
+
+      // To A, which does not run the rule: one valid reading and one without a value.
+      const response = await a.app.request('/readings', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([{ device_id: ofB.device_id, metric: 'temp', value: 80 }, { device_id: ofB.device_id, metric: 'temp' }]),
+      });
+      expect(response.status).toBe(422);
+      expect(await response.json()).toMatchObject({ accepted: 1, issues: [{ path: '1.value' }] });
+
+      await until(async () => (await a.store.alerts.list({ alert_id: ofB.id })).length === 1, 'the owner to fire the rule');
+      expect(stateOf(b, ofB.id)).toBe('firing');
+      expect(a.actors.get(`rule:${ofB.id}`)).toBeUndefined();
+      expect((await a.store.readings.latestAll()).find((reading) => reading.device_id === ofB.device_id)?.value).toBe(80);
+    });
   });
 }
