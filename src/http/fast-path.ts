@@ -20,9 +20,9 @@ export interface FastPathParts {
  * duration histogram; test/http/fast-path.test.ts holds the two to that.
  *
  * Why: the hottest route is polled by dashboards and gateways, and Hono on @hono/node-server
- * reaches ~0.74 of bare node:http on it before any middleware (bench/http.ts), while the
- * issue's target for the whole route, rate limits on, is 0.8. Embedding gateways mount
- * `runtime.app` and get the Hono route, which is correct, only slower.
+ * reaches ~0.75 of bare node:http on it before any middleware (bench/http.ts), while Vigil's
+ * target for the whole route, rate limits on, is 0.8. Embedding gateways mount `runtime.app` and
+ * get the Hono route, which is correct, only slower.
  */
 export function withFastPath(parts: FastPathParts, fallback: RequestListener): RequestListener {
   const { hotReads, durations, logger } = parts;
