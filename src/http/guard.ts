@@ -5,6 +5,14 @@ import type { Rate, RouteClass } from '../config.ts';
 /** Routes that are never rate limited (probes and scrapes) nor guarded by API_TOKEN_READS: they end with these. */
 const UNLIMITED = ['/healthz', '/readyz', '/metrics'];
 
+/**
+ * The dashboard shell: its page (`/`) and the routes ending with these (its files). They hold no
+ * data, and a browser navigating to the page cannot send a bearer header: the page asks for the
+ * token and sends it on its own data requests. So reading them never needs API_TOKEN; they are
+ * still rate limited as reads.
+ */
+const PUBLIC = ['/assets/:file'];
+
 const UNITS: Record<number, string> = { 1_000: 'second', 60_000: 'minute', 3_600_000: 'hour', 86_400_000: 'day' };
 
 /** `100 per 1 minute`: the configured rate as a refusal states it. */
@@ -22,6 +30,18 @@ export function routeClass(method: string, pattern: string): RouteClass | 'unlim
   if (UNLIMITED.some((suffix) => pattern.endsWith(suffix))) return 'unlimited';
   if (/(^|\/)admin(\/|$)/.test(pattern)) return 'admin';
   return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+}
+
+/**
+ * Whether a request needs `Authorization: Bearer <API_TOKEN>` when API_TOKEN is set: writes and
+ * admin always; reads only with API_TOKEN_READS, and then not the dashboard shell; the probes and
+ * `/metrics` never. Like `routeClass`, decided on the route pattern.
+ */
+export function needsToken(method: string, pattern: string, tokenReads: boolean): boolean {
+  const kind = routeClass(method, pattern);
+  if (kind === 'unlimited') return false;
+  if (kind !== 'read') return true;
+  return tokenReads && pattern !== '/' && !PUBLIC.some((suffix) => pattern.endsWith(suffix));
 }
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
@@ -105,6 +125,13 @@ function classLimiter(rate: Rate): ClassLimiter {
 
 const PASS: Verdict = { limitHeaders: undefined, refusal: undefined };
 
+/** How the guard treats one route for one method: its rate-limit class, and whether it needs the token. */
+interface Access {
+  kind: RouteClass | 'unlimited';
+  /** API_TOKEN is set and `needsToken` says this route needs it. */
+  guarded: boolean;
+}
+
 /**
  * Vigil's request policy, in one place for every server that answers Vigil's routes (the Hono
  * middleware and the node:http fast path): rate limits by route class, then the API token.
@@ -117,7 +144,8 @@ const PASS: Verdict = { limitHeaders: undefined, refusal: undefined };
  * API token: mutating routes (and reads, with API_TOKEN_READS) need `Authorization: Bearer <token>`,
  * compared in constant time; otherwise 401 with `WWW-Authenticate: Bearer`. The probes and
  * `/metrics` stay open: health checkers and scrapers rarely carry a token, and neither exposes
- * stored data.
+ * stored data. So does the dashboard shell (see `needsToken`): a browser cannot send the token to
+ * load it, and the page sends the token on its data requests itself.
  */
 export class RequestGuard {
   readonly #limiters: Record<RouteClass, ClassLimiter> | undefined;
@@ -128,8 +156,8 @@ export class RequestGuard {
    * leaves `req.headers` alone: Node builds that object on first look, a cost a hot read need not pay.
    */
   readonly readsToken: boolean;
-  /** The class of each matched route pattern, for GET/HEAD and for the other methods, worked out once. */
-  readonly #classes = new Map<string, { read: RouteClass | 'unlimited'; other: RouteClass | 'unlimited' }>();
+  /** The access of each matched route pattern, for GET/HEAD and for the other methods, worked out once. */
+  readonly #routes = new Map<string, { read: Access; other: Access }>();
 
   constructor(options: GuardOptions) {
     const rates = options.rates;
@@ -140,7 +168,8 @@ export class RequestGuard {
   }
 
   check(request: RequestFacts): Verdict {
-    const kind = this.#classOf(request);
+    const access = this.#accessOf(request);
+    const kind = access.kind;
     if (kind === 'unlimited' || (this.#limiters === undefined && this.#token === undefined)) return PASS;
     // Hashed at most once per request, and only when a token is configured.
     const bearer = this.#token === undefined ? undefined : bearerOf(request.authorization);
@@ -169,8 +198,7 @@ export class RequestGuard {
         };
       }
     }
-    const guarded = this.#token !== undefined && (kind !== 'read' || this.#tokenReads);
-    if (!guarded || validToken) return { limitHeaders, refusal: undefined };
+    if (!access.guarded || validToken) return { limitHeaders, refusal: undefined };
     const presented = bearer !== undefined;
     return {
       limitHeaders,
@@ -182,14 +210,19 @@ export class RequestGuard {
     };
   }
 
-  #classOf(request: RequestFacts): RouteClass | 'unlimited' {
+  /** Cached per matched pattern, so a hot route costs one map lookup; a path no route matched is worked out each time (not kept: there is no end to them). */
+  #accessOf(request: RequestFacts): Access {
     const { method, pattern } = request;
-    if (!request.matched) return routeClass(method, pattern);
-    let kinds = this.#classes.get(pattern);
-    if (kinds === undefined) {
-      kinds = { read: routeClass('GET', pattern), other: routeClass('POST', pattern) };
-      this.#classes.set(pattern, kinds);
+    if (!request.matched) return this.#access(method, pattern);
+    let route = this.#routes.get(pattern);
+    if (route === undefined) {
+      route = { read: this.#access('GET', pattern), other: this.#access('POST', pattern) };
+      this.#routes.set(pattern, route);
     }
-    return method === 'GET' || method === 'HEAD' ? kinds.read : kinds.other;
+    return method === 'GET' || method === 'HEAD' ? route.read : route.other;
+  }
+
+  #access(method: string, pattern: string): Access {
+    return { kind: routeClass(method, pattern), guarded: this.#token !== undefined && needsToken(method, pattern, this.#tokenReads) };
   }
 }

@@ -112,6 +112,32 @@ describe('API token', () => {
     expect((await guarded.request('/actors', { headers: { authorization: 'Bearer t0ken' } })).status).toBe(200);
     for (const path of ['/healthz', '/readyz', '/metrics']) expect((await guarded.request(path)).status).toBe(200);
   });
+
+  it('serves the dashboard page and its files without the token under API_TOKEN_READS, limited as reads', async () => {
+    const app = open({ API_TOKEN: 't0ken', API_TOKEN_READS: 'true', RATE_LIMIT_READS: '4/minute' });
+    const remaining: Array<string | null> = [];
+    for (const path of ['/', '/assets/dashboard.js', '/assets/sse-reader.js']) {
+      const response = await app.request(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('x-ratelimit-limit')).toBe('4');
+      expect(response.headers.get('x-ratelimit-reset')).not.toBeNull();
+      remaining.push(response.headers.get('x-ratelimit-remaining'));
+    }
+    const data = await app.request('/actors');
+    expect(data.status).toBe(401);
+    expect(data.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(remaining).toEqual(['3', '2', '1']);
+    // The shell counts against the read limit like any read.
+    expect((await app.request('/')).status).toBe(429);
+  });
+
+  it('still needs the token to write to the dashboard routes, and for an asset path no route matches', async () => {
+    const app = open({ API_TOKEN: 't0ken', API_TOKEN_READS: 'true' });
+    expect((await app.request('/', { method: 'POST' })).status).toBe(401);
+    expect((await app.request('/assets/dashboard.js', { method: 'DELETE' })).status).toBe(401);
+    expect((await app.request('/assets/x/y.js')).status).toBe(401);
+    expect((await app.request('/assets/nothing.js')).status).toBe(404);
+  });
 });
 
 describe('input', () => {

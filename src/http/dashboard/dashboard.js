@@ -1,12 +1,14 @@
 // Vigil's dashboard: actors and their states, the selected actor's machine with the current state
 // highlighted live over Server-Sent Events, the subscriber buffer, alerts and plugin health.
+import { authorization, storedToken, tokenForm } from './api-token.js';
 import { drawMachine } from './machine-graph.js';
+import { readEvents } from './sse-reader.js';
 
 const base = new URL('.', location.href);
 const api = (path) => new URL(path, base);
 const actors = new Map();
-const listened = new Set();
-const view = { selected: null, highlight: null, source: null };
+const view = { selected: null, highlight: null, stream: null };
+const tokenPrompt = tokenForm(refreshAll);
 
 const $ = (selector) => document.querySelector(selector);
 function node(tag, attrs = {}, children = []) {
@@ -23,9 +25,21 @@ function stateText(value) {
   return Object.entries(value).map(([key, child]) => (stateText(child) ? `${key}.${stateText(child)}` : key)).join(', ');
 }
 
-/** GET a JSON route; `null` when the route does not exist in this build (404), so its panel says so. */
+/** A data request refused for want of the right token: the token form shows it, so it is not logged. */
+class Unauthorized extends Error {}
+
+/**
+ * GET a JSON route with the token, if one was given; `null` when the route does not exist in this
+ * build (404), so its panel says so.
+ */
 async function getJson(path) {
-  const response = await fetch(api(path), { headers: { accept: 'application/json' } });
+  const sent = storedToken();
+  const response = await fetch(api(path), { headers: { accept: 'application/json', ...authorization(sent) } });
+  if (response.status === 401) {
+    tokenPrompt.refused(sent);
+    throw new Unauthorized(`${path}: HTTP 401`);
+  }
+  tokenPrompt.accepted(sent);
   if (response.status === 404) return null;
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
@@ -35,7 +49,7 @@ function renderActorRow(actor, live) {
   let row = document.querySelector(`tr[data-actor="${CSS.escape(actor.id)}"]`);
   if (!row) {
     row = node('tr', { 'data-actor': actor.id }, [node('td', {}, actor.id), node('td', {}, actor.kind), node('td', { class: 'state' }), node('td', { class: 'status' })]);
-    row.addEventListener('click', () => select(actor.id));
+    row.addEventListener('click', () => run(() => select(actor.id)));
     $('#actors tbody').append(row);
   }
   const cell = row.querySelector('.state');
@@ -57,7 +71,6 @@ async function refreshActors() {
   for (const actor of body.actors) {
     actors.set(actor.id, actor);
     renderActorRow(actor, false);
-    listen(actor.id);
   }
   if (!view.selected && body.actors.length > 0) await select(body.actors[0].id);
 }
@@ -72,13 +85,6 @@ async function select(id) {
   view.highlight(actors.get(id)?.value);
 }
 
-/** Named SSE events (`event:` is the actor id) need a listener each; new actors get one as they appear. */
-function listen(id) {
-  if (!view.source || listened.has(id)) return;
-  listened.add(id);
-  view.source.addEventListener(id, (event) => onChange(JSON.parse(event.data), event.lastEventId));
-}
-
 function onChange(actor, eventId) {
   const known = actors.get(actor.id);
   actors.set(actor.id, { ...known, ...actor });
@@ -90,19 +96,30 @@ function onChange(actor, eventId) {
   if (actor.kind === 'subscriber') scheduleMessages();
 }
 
+/** The live stream of `/events`: each event's `event:` is an actor id, its data the actor. */
 function connect() {
-  const source = new EventSource(api('events'));
-  view.source = source;
+  view.stream?.close();
   const badge = $('#connection');
-  source.addEventListener('open', () => {
-    badge.dataset.state = 'open';
-    badge.textContent = 'live';
+  const show = (state, text) => {
+    badge.dataset.state = state;
+    badge.textContent = text;
+  };
+  let sent;
+  view.stream = readEvents(api('events'), {
+    headers: () => {
+      sent = storedToken();
+      return authorization(sent);
+    },
+    onOpen: () => {
+      tokenPrompt.accepted(sent);
+      show('open', 'live');
+    },
+    onEvent: (event) => onChange(JSON.parse(event.data), event.id),
+    onError: ({ status, retrying }) => {
+      if (status === 401) tokenPrompt.refused(sent);
+      show('closed', retrying ? 'reconnecting…' : status === 401 ? 'needs the token' : `stopped (HTTP ${status})`);
+    },
   });
-  source.addEventListener('error', () => {
-    badge.dataset.state = 'closed';
-    badge.textContent = 'reconnecting…';
-  });
-  for (const id of actors.keys()) listen(id);
 }
 
 function table(rows, columns) {
@@ -120,14 +137,18 @@ let messagesTimer = null;
 function scheduleMessages() {
   messagesTimer ??= setTimeout(() => {
     messagesTimer = null;
-    refreshMessages().catch(() => {});
+    run(refreshMessages);
   }, 2_000);
 }
 
 async function refreshMessages() {
   const body = await getJson('messages');
+  if (body === null) {
+    $('#messages').replaceChildren(node('p', { class: 'muted' }, 'the subscriber buffer is not available in this build'));
+    return;
+  }
   const messages = body.messages.slice(-50).reverse();
-  $('#message-count').textContent = body ? `(${body.count})` : '';
+  $('#message-count').textContent = `(${body.count})`;
   $('#messages').replaceChildren(
     table(messages, [
       ['offset', (m) => `${m.topic}#${m.offset}`],
@@ -176,14 +197,23 @@ async function refreshPlugins() {
   );
 }
 
+/** Runs a refresh, and logs its failure unless it is a refusal, which the token form already shows. */
+const run = (fn) => fn().catch((error) => {
+  if (!(error instanceof Unauthorized)) console.warn(error);
+});
 const every = (ms, fn) => {
-  const run = () => fn().catch((error) => console.warn(error));
-  run();
-  setInterval(run, ms);
+  run(fn);
+  setInterval(() => run(fn), ms);
 };
+
+/** After a token is given: everything again, with it. */
+function refreshAll() {
+  connect();
+  for (const fn of [refreshActors, refreshAlerts, refreshPlugins, refreshMessages]) run(fn);
+}
 
 connect();
 every(15_000, refreshActors);
 every(10_000, refreshAlerts);
 every(10_000, refreshPlugins);
-refreshMessages().catch(() => {});
+run(refreshMessages);

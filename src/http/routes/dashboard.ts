@@ -7,6 +7,8 @@ import type { HttpDeps } from '../deps.ts';
 const ASSETS: Record<string, string> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
   'machine-graph.js': 'text/javascript; charset=utf-8',
+  'sse-reader.js': 'text/javascript; charset=utf-8',
+  'api-token.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
 };
 
