@@ -12,7 +12,7 @@ export function guardRequests(guard: RequestGuard): MiddlewareHandler {
       pattern: route ?? c.req.path,
       matched: route !== undefined,
       address: clientAddress(c),
-      authorization: requestHeader(c, 'authorization'),
+      authorization: guard.readsToken ? requestHeader(c, 'authorization') : undefined,
     });
     if (verdict.limitHeaders) setHeaders(c, verdict.limitHeaders);
     const refusal = verdict.refusal;
