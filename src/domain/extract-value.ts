@@ -65,3 +65,18 @@ export function toReading(raw: unknown, now: string, prefix = ''): { reading: Re
   if (ts === undefined) return { issue: { path: joinPath(prefix, 'ts'), message: 'must be an ISO-8601 time or epoch seconds/milliseconds' } };
   return { reading: { device_id: String(input.device_id), metric, value, ts } };
 }
+
+/**
+ * A batch of raw readings checked with `toReading`: the valid ones in order, and each rejected
+ * one's index and issue (its path starts with the index when the batch holds more than one).
+ */
+export function checkReadings(raws: unknown[], now: string): { readings: Reading[]; rejected: { index: number; issue: Issue }[] } {
+  const readings: Reading[] = [];
+  const rejected: { index: number; issue: Issue }[] = [];
+  for (let index = 0; index < raws.length; index++) {
+    const checked = toReading(raws[index], now, raws.length > 1 ? String(index) : '');
+    if ('issue' in checked) rejected.push({ index, issue: checked.issue });
+    else readings.push(checked.reading);
+  }
+  return { readings, rejected };
+}

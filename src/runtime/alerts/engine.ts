@@ -3,7 +3,7 @@ import { concatMap, from, type Subscription } from 'rxjs';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { alertMachine, type PersistedAlert } from '../../actors/alert.ts';
 import { alertWorkerMachine, type AlertWorkerContext, type CycleOutcome } from '../../actors/alert-worker.ts';
-import { toReading } from '../../domain/extract-value.ts';
+import { checkReadings } from '../../domain/extract-value.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Issue } from '../../errors.ts';
@@ -116,18 +116,12 @@ export function createAlertEngine(options: AlertEngineOptions) {
   /** Readings: checked, routed to their rules at once (reactive mode), stored write-behind. */
   function ingest(raws: unknown[]): IngestResult {
     const at = now();
-    const nowIso = new Date(at).toISOString();
-    const result: IngestResult = { accepted: 0, stale: 0, rejected: [], stored: Promise.resolve() };
+    const { readings, rejected } = checkReadings(raws, new Date(at).toISOString());
+    const result: IngestResult = { accepted: 0, stale: 0, rejected, stored: Promise.resolve() };
     const toStore: { key: string; reading: Reading }[] = [];
     let errors = 0;
     let lastError: string | null = null;
-    for (let index = 0; index < raws.length; index++) {
-      const checked = toReading(raws[index], nowIso, raws.length > 1 ? String(index) : '');
-      if ('issue' in checked) {
-        result.rejected.push({ index, issue: checked.issue });
-        continue;
-      }
-      const { reading } = checked;
+    for (const reading of readings) {
       const key = seriesKey(reading.device_id, reading.metric);
       toStore.push({ key, reading });
       result.accepted++;
