@@ -171,9 +171,12 @@ export class RequestGuard {
     const access = this.#accessOf(request);
     const kind = access.kind;
     if (kind === 'unlimited' || (this.#limiters === undefined && this.#token === undefined)) return PASS;
-    // Hashed at most once per request, and only when a token is configured.
-    const bearer = this.#token === undefined ? undefined : bearerOf(request.authorization);
-    const validToken = this.#token !== undefined && tokenMatches(bearer, this.#token);
+    // Hashed at most once per request, and only when the answer is used: to key the rate limit, or
+    // for a route that needs the token.
+    const token = this.#token;
+    const checksToken = token !== undefined && (this.#limiters !== undefined || access.guarded);
+    const bearer = checksToken ? bearerOf(request.authorization) : undefined;
+    const validToken = checksToken && tokenMatches(bearer, token);
     let limitHeaders: HeaderList | undefined;
     if (this.#limiters) {
       const limiter = this.#limiters[kind];
