@@ -77,7 +77,8 @@ if (problem !== undefined && !process.env.CI) {
       return runtime;
     };
 
-    it('runs each rule in exactly one instance as partitions move; a firing alert stays firing, with no duplicate event', async () => {
+    /** Two instances (not started) on one fake cluster and a fresh schema, with a rule per device. */
+    const twoInstances = async () => {
       const cluster = createFakeKafka({ partitions: PARTITIONS });
       const schema = `vigil_test_${randomUUID().replaceAll('-', '')}`;
       schemas.push(schema);
@@ -88,6 +89,14 @@ if (problem !== undefined && !process.env.CI) {
       for (const device of DEVICES) {
         rules.push(await a.store.rules.create(ruleInputSchema.parse({ name: `hot ${device}`, device_id: device, metric: 'temp', operator: '>', threshold: 50 })));
       }
+      return { a, b, rules };
+    };
+
+    const rulesSplit = (a: Runtime, b: Runtime) =>
+      until(() => ruleIds(b).length > 0 && ruleIds(a).length + ruleIds(b).length === DEVICES.length, 'the rules to split between A and B');
+
+    it('runs each rule in exactly one instance as partitions move; a firing alert stays firing, with no duplicate event', async () => {
+      const { a, b, rules } = await twoInstances();
       expect(new Set(DEVICES.map((device) => kafkaPartitionOf(device, PARTITIONS))).size).toBeGreaterThan(1);
 
       // Sampled all along: a rule must never run in both instances at once.
@@ -108,7 +117,7 @@ if (problem !== undefined && !process.env.CI) {
         await until(async () => (await events()).length === DEVICES.length, 'one open event per rule');
 
         await b.start({ listen: false });
-        await until(() => ruleIds(b).length > 0 && ruleIds(a).length + ruleIds(b).length === DEVICES.length, 'the rules to split between A and B');
+        await rulesSplit(a, b);
         const inB = ruleIds(b);
         expect([...ruleIds(a), ...inB].sort()).toEqual(rules.map((rule) => `rule:${rule.id}`).sort());
         for (const id of inB) expect(stateOf(b, id.slice('rule:'.length))).toBe('firing');
@@ -147,19 +156,10 @@ if (problem !== undefined && !process.env.CI) {
     });
 
     it('evaluates readings POSTed to an instance that does not own their device on the owner, in reactive mode', async () => {
-      const cluster = createFakeKafka({ partitions: PARTITIONS });
-      const schema = `vigil_test_${randomUUID().replaceAll('-', '')}`;
-      schemas.push(schema);
-      const a = runtimeOn(cluster, schema);
-      const b = runtimeOn(cluster, schema);
-      await a.store.migrate();
-      const rules = [];
-      for (const device of DEVICES) {
-        rules.push(await a.store.rules.create(ruleInputSchema.parse({ name: `hot ${device}`, device_id: device, metric: 'temp', operator: '>', threshold: 50 })));
-      }
+      const { a, b, rules } = await twoInstances();
       await a.start({ listen: false });
       await b.start({ listen: false });
-      await until(() => ruleIds(b).length > 0 && ruleIds(a).length + ruleIds(b).length === DEVICES.length, 'the rules to split between A and B');
+      await rulesSplit(a, b);
       const ofB = rules.find((rule) => ruleIds(b).includes(`rule:${rule.id}`))!;
 
       // To A, which does not run the rule: one valid reading and one without a value.
