@@ -102,7 +102,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
       reportTransition: (_, { to }) => transitionsTotal.inc({ to }),
     },
   });
-  const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock, inspect: ctx.inspect });
+  // Interval mode changes states only at the worker's evaluations: no deadline timers.
+  const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock, timers: mode !== 'interval', inspect: ctx.inspect });
   const sink = createReadingSink({ store, flushMs: options.flushMs });
 
   /** A rule that stops leaves no alert open: its firing alert is resolved with the last value it saw. */
@@ -132,8 +133,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
         continue;
       }
       route.ts = reading.ts;
+      // Each reading is an evaluation at its own `ts`.
+      const ts = Date.parse(reading.ts);
       for (const entry of route.entries) {
-        const error = actors.deliver(entry, { type: 'READING', value: reading.value, at });
+        const error = actors.deliver(entry, { type: 'EVALUATE', at: ts, now: at, value: reading.value, ts });
         if (error !== null) {
           errors++;
           lastError = error;
