@@ -77,7 +77,8 @@ export type AlertTransition = 'pending' | 'ok' | 'nodata';
 
 type Armed = 'ok' | 'pending' | 'clearing';
 
-const seconds = (s: number | null | undefined): number => (s ?? 0) * 1_000;
+// Rounded to whole milliseconds: `60.001 * 1000` is not exactly 60001 in floating point.
+const seconds = (s: number | null | undefined): number => Math.round((s ?? 0) * 1_000);
 
 /** One evaluation: its time (never before the last one) and the latest reading at it. */
 interface Evaluation {
