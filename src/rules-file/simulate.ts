@@ -37,6 +37,16 @@ function samplesOf(series: InputSeries, intervalMs: number): Reading[] {
   return samples;
 }
 
+/** Where each run's writes go, by its actor system (the rule actors of one run share one). */
+const sinks = new WeakMap<object, SimulatedWrite[]>();
+const record =
+  (kind: SimulatedWrite['kind']) =>
+  ({ system }: { system: object }, intent: AlertIntent) =>
+    void sinks.get(system)?.push({ kind, ruleId: intent.rule.id, value: intent.value, at: intent.at });
+const quiet = createLogger('silent', { write: () => {} });
+// Provided once: building a machine costs about a millisecond, more than a whole short test.
+const machine = alertMachine.provide({ actions: { fireAlert: record('fire'), resolveAlert: record('resolve') } });
+
 /**
  * Runs rules over input series in interval mode on a virtual clock, with the production rule
  * actors and alert machine: at each evaluation time t, every rule is evaluated against the latest
@@ -45,20 +55,17 @@ function samplesOf(series: InputSeries, intervalMs: number): Reading[] {
  */
 export function simulate(options: SimulationOptions): SimulatedWrite[] {
   const written: SimulatedWrite[] = [];
-  const record = (kind: SimulatedWrite['kind']) => (_: unknown, intent: AlertIntent) =>
-    void written.push({ kind, ruleId: intent.rule.id, value: intent.value, at: intent.at });
-  const machine = alertMachine.provide({ actions: { fireAlert: record('fire'), resolveAlert: record('resolve') } });
   let now = 0;
   const actors = createRuleActors({
     registry: new ActorRegistry(),
-    logger: createLogger('silent'),
+    logger: quiet,
     machine,
     now: () => now,
     clock: new SimulatedClock(),
     timers: false,
   });
   try {
-    for (const rule of options.rules) actors.start(rule);
+    for (const rule of options.rules) sinks.set(actors.start(rule).actor.system, written);
     const all = options.series.map((series) => ({ samples: samplesOf(series, options.sampleIntervalMs), next: 0 }));
     const latest = new Map<(typeof all)[number], Reading>();
     for (let n = 0; n * options.evaluationIntervalMs <= options.untilMs; n++) {
