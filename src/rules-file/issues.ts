@@ -8,5 +8,10 @@ export function pathOf(parts: readonly PropertyKey[]): string {
 
 /** zod's issues as Vigil's, under `prefix`. */
 export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): Issue[] {
-  return error.issues.map((issue) => ({ path: pathOf([...prefix, ...issue.path]), message: issue.message }));
+  return error.issues.flatMap((issue) =>
+    // An unknown key is named itself, so the message points at the line to fix.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...prefix, ...issue.path, key]), message: 'is not a known field (check its spelling and indentation)' }))
+      : [{ path: pathOf([...prefix, ...issue.path]), message: issue.message }],
+  );
 }

@@ -3,6 +3,7 @@ import { concatMap, from, type Subscription } from 'rxjs';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { alertMachine, type PersistedAlert } from '../../actors/alert.ts';
 import { alertWorkerMachine, type AlertWorkerContext, type CycleOutcome } from '../../actors/alert-worker.ts';
+import { configuredChannels } from '../../channels/open-channels.ts';
 import { checkReadings } from '../../domain/extract-value.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
@@ -87,7 +88,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
   };
   const writer: AlertWriter = options.dryRun
     ? { push: (w) => void recorded.push(w), drain: async () => {}, queued: 0 }
-    : createAlertWriter({ store, logger, onWritten });
+    : createAlertWriter({ store, logger, onWritten, channels: configuredChannels(ctx.config) });
 
   const machine = alertMachine.provide({
     actions: {
