@@ -23,8 +23,11 @@ export function resolvedNotifications(
   return perChannel(rule, { ...alertResolved(event, rule.name), alert_id: rule.id }, available);
 }
 
-/** The rule's own channels when it names some; else the severity's routes among the available channels, as plugin health does. */
+/**
+ * The rule's own channels when it names some; else the routes of the rule's severity among the
+ * available channels, as plugin health does (for its resolution too, so it reaches whoever was told it fired).
+ */
 function perChannel(rule: Rule, draft: Omit<NewNotification, 'channel'>, available: AvailableChannels): NewNotification[] {
-  if (rule.channels.length === 0) return route(draft, available);
+  if (rule.channels.length === 0) return route(draft, available, { by: rule.severity });
   return rule.channels.map((channel) => ({ ...draft, channel }));
 }
