@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../e2e/cli.ts';
@@ -33,9 +34,9 @@ describe(`the package from npm pack (${PACKAGE_NAME})`, () => {
     ({ project, tarball } = await installPacked());
   }, 300_000);
 
-  afterAll(() => {
-    if (tarball) rmSync(dirname(tarball), { recursive: true, force: true });
-  });
+  afterAll(async () => {
+    if (tarball) await rm(dirname(tarball), { recursive: true, force: true });
+  }, 120_000);
 
   it('ships the compiled code, its types, the dashboard assets and the bin, and no tests or benchmarks', async () => {
     const files = await tarballFiles(tarball);
