@@ -165,6 +165,33 @@ if (brokers.length === 0) {
       expect(overlaps).toEqual([]);
     });
 
+    it('brings a rule created, updated or deleted on one instance to the instance owning its device at once (no interval cycle runs)', async () => {
+      const { a, b, rules } = await twoInstances();
+      await a.start({ listen: false });
+      await b.start({ listen: false });
+      await rulesSplit(a, b);
+      const device = rules.find((rule) => ruleIds(b).includes(`rule:${rule.id}`))!.device_id;
+      const request = (method: string, path: string, body?: unknown) =>
+        a.app.request(path, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+
+      const created = await request('POST', '/rules', { id: `humid-${device}`, name: 'humid', device_id: device, metric: 'humidity', operator: '>', threshold: 90 });
+      expect(created.status).toBe(201);
+      await until(() => ruleIds(b).includes(`rule:humid-${device}`), 'the owner to start the new rule');
+      expect(ruleIds(a)).not.toContain(`rule:humid-${device}`);
+
+      expect((await request('PATCH', `/rules/humid-${device}`, { threshold: 95 })).status).toBe(200);
+      await until(() => (b.actors.get(`rule:humid-${device}`)?.actor.getSnapshot().context as { rule?: { threshold?: number } } | undefined)?.rule?.threshold === 95, 'the owner to update the rule');
+
+      expect((await request('PATCH', `/rules/humid-${device}`, { enabled: false })).status).toBe(200);
+      await until(() => !ruleIds(b).includes(`rule:humid-${device}`), 'the owner to stop the disabled rule');
+      expect((await request('PATCH', `/rules/humid-${device}`, { enabled: true })).status).toBe(200);
+      await until(() => ruleIds(b).includes(`rule:humid-${device}`), 'the owner to start the enabled rule again');
+
+      expect((await request('DELETE', `/rules/humid-${device}`)).status).toBe(204);
+      await until(() => !ruleIds(b).includes(`rule:humid-${device}`), 'the owner to retire the deleted rule');
+      expect(ruleIds(a)).not.toContain(`rule:humid-${device}`);
+    });
+
     it('evaluates readings POSTed to an instance that does not own their device on the owner, in reactive mode', async () => {
       const { a, b, rules } = await twoInstances();
       await a.start({ listen: false });
