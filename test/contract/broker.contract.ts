@@ -32,7 +32,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export function runBrokerContract(name: string, options: BrokerContractOptions): void {
   const { create, topicPrefix = 'vigil-contract', timeoutMs = 5_000, quietMs = 300 } = options;
 
-  describe(`Broker contract: ${name}`, () => {
+  // A test may wait up to timeoutMs for a delivery, then more: its own limit leaves room for that.
+  describe(`Broker contract: ${name}`, { timeout: Math.max(20_000, timeoutMs * 2) }, () => {
     const brokers: Broker[] = [];
     const members: Member[] = [];
 

@@ -63,7 +63,8 @@ if (brokers.length === 0) {
     it('runs with two runtimes sharing one PostgreSQL', () => undefined);
   });
 } else {
-  describe('partition-owned rules: two runtimes, one PostgreSQL, one Kafka consumer group', () => {
+  // Rebalances on a real broker take seconds, more on a loaded machine.
+  describe('partition-owned rules: two runtimes, one PostgreSQL, one Kafka consumer group', { timeout: 90_000 }, () => {
     const running: Runtime[] = [];
     afterEach(async () => {
       for (const runtime of running.splice(0)) await runtime.stop();

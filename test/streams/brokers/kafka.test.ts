@@ -25,7 +25,7 @@ if (brokers.length === 0) {
     it('commits after ack, redelivers after nack, dead-letters, hands partitions over', () => undefined);
   });
 } else {
-  describe(`kafka adapter on the real broker at ${brokers.join(',')}`, () => {
+  describe(`kafka adapter on the real broker at ${brokers.join(',')}`, { timeout: 60_000 }, () => {
     const client = new Kafka({ clientId: 'vigil-adapter-test', brokers, logLevel: logLevel.NOTHING });
     const opened: KafkaBroker[] = [];
     const subscriptions: Subscription[] = [];
