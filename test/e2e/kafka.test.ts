@@ -77,16 +77,20 @@ if (!KAFKA_BROKERS) {
       const watch = watchOwnership(started);
       try {
         // Created on A: each rule reaches the instance that owns its device through the rule-changes topic.
+        const createdAt = Date.now();
         for (const [i, device] of devices.entries()) {
           const response = await post(`${a.url}/rules`, { id: ids[i], name: `hot ${device}`, device_id: device, metric: 'temp', operator: '>', threshold: 50 });
           expect(response.status).toBe(201);
         }
         let owners = await exactlyOneActorEach(started, ids, 10_000);
+        console.info(`kafka e2e: ${ids.length} rules created on A, each running on its owner after ${Date.now() - createdAt} ms`);
         expect(new Set(owners.values())).toEqual(new Set(['a', 'b', 'c']));
 
         // Readings sent to B fire every rule, wherever it runs: one open event each.
+        const postedAt = Date.now();
         for (const device of devices) expect((await post(`${b.url}/readings`, { device_id: device, metric: 'temp', value: 80 })).status).toBe(202);
         await eventually(async () => ((await eventsOf(c, ids)).filter((event) => !event.is_resolved).length === ids.length ? true : undefined), 10_000, 50);
+        console.info(`kafka e2e: readings sent to B, every rule's event open (seen on C) after ${Date.now() - postedAt} ms`);
 
         // kill -9 of the instance owning the most rules: the others adopt its rules, still firing.
         const victim = [a, b, c].sort((x, y) => [...owners.values()].filter((n) => n === y.name).length - [...owners.values()].filter((n) => n === x.name).length)[0]!;
