@@ -164,12 +164,17 @@ export function createAlertEngine(options: AlertEngineOptions) {
     return result;
   }
 
-  /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
-  async function cycle(): Promise<CycleOutcome> {
-    const started = performance.now();
+  /** Reloads the rules and brings the actors in line with them (another instance may have changed them). */
+  async function reconcile(): Promise<void> {
     const all = await store.rules.list();
     await ownership.learn(all);
     await rules.sync(all);
+  }
+
+  /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
+  async function cycle(): Promise<CycleOutcome> {
+    const started = performance.now();
+    await reconcile();
     const evaluated = mode === 'reactive' ? { evaluations: 0, errors: 0, lastError: null } : actors.evaluate(await store.readings.latestAll());
     return { rules: actors.size, ...evaluated, durationMs: performance.now() - started, at: now() };
   }
@@ -209,7 +214,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
       handovers = ownership.assignments
         ?.pipe(concatMap((partitions) => from(handOver(partitions).catch((error: unknown) => logger.error({ err: error, partitions }, 'rule handover failed')))))
         .subscribe();
-      changes?.start((ruleId) => rules.refresh(ruleId));
+      changes?.start({ refresh: (ruleId) => rules.refresh(ruleId), reconcile });
       if (options.dryRun) return;
       const persisted = (await store.snapshots.load(ALERT_WORKER_ID)) as { context?: Partial<AlertWorkerContext> } | undefined;
       startWorker(persisted?.context);

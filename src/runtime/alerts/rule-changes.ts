@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { concatMap, from, type Subscription } from 'rxjs';
+import { concatMap, first, from, type Subscription } from 'rxjs';
 import type { Rule } from '../../domain/rule.ts';
 import { TOPICS, type Batch, type Broker } from '../../streams/broker.ts';
 import type { Logger } from '../logger.ts';
@@ -29,6 +29,7 @@ export function ruleChangeFeed(options: RuleChangeFeedOptions) {
   const { broker, logger } = options;
   const groupId = `${options.groupId}.rule-changes.${randomUUID()}`;
   let subscription: Subscription | undefined;
+  let joined: Subscription | undefined;
 
   async function handle(batch: Batch, refresh: (ruleId: string) => Promise<void>): Promise<void> {
     try {
@@ -51,16 +52,26 @@ export function ruleChangeFeed(options: RuleChangeFeedOptions) {
         logger.warn({ err: error, rule: rule.id }, 'rule change not published; owners adopt it at the next interval');
       }
     },
-    /** Reads changes until `stop()`, calling `refresh` with each changed rule's id (in order, per device). */
-    start(refresh: (ruleId: string) => Promise<void>): void {
+    /**
+     * Reads changes until `stop()`, calling `refresh` with each changed rule's id (in order, per
+     * device). Once the feed's partitions are first assigned, `reconcile` runs once: a change made
+     * while this instance was joining (before its offsets were set) is then not left to the interval.
+     */
+    start(handlers: { refresh: (ruleId: string) => Promise<void>; reconcile: () => Promise<void> }): void {
       subscription = broker
         .consume([TOPICS.ruleChanges], { groupId, fromBeginning: false, batchSize: 100, batchMs: 0 })
-        .pipe(concatMap((batch) => from(handle(batch, refresh))))
+        .pipe(concatMap((batch) => from(handle(batch, handlers.refresh))))
         .subscribe({ error: (error: unknown) => logger.error({ err: error }, 'rule changes no longer read; owners adopt changes at each interval') });
+      joined = broker
+        .assignments?.(TOPICS.ruleChanges)
+        .pipe(first((partitions) => partitions.length > 0))
+        .subscribe(() => void handlers.reconcile().catch((error: unknown) => logger.warn({ err: error }, 'rules not reconciled after joining; the interval will')));
     },
     stop(): void {
       subscription?.unsubscribe();
+      joined?.unsubscribe();
       subscription = undefined;
+      joined = undefined;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/runtime/logger.ts';
 import { ruleChangeFeed, type RuleChangeFeed } from '../../../src/runtime/alerts/rule-changes.ts';
@@ -42,8 +43,9 @@ describe('rule change feed', () => {
     });
     const seenA: string[] = [];
     const seenB: string[] = [];
-    a.start(async (id) => void seenA.push(id));
-    b.start(async (id) => void seenB.push(id));
+    const reconcile = async () => undefined;
+    a.start({ refresh: async (id) => void seenA.push(id), reconcile });
+    b.start({ refresh: async (id) => void seenB.push(id), reconcile });
     for (const id of ['r1', 'r2', 'r3']) await a.publish({ id, device_id: 'gw-1' });
     await b.publish({ id: 'r4', device_id: 'gw-2' });
     await until(() => seenA.length === 4 && seenB.length === 4, 'both instances to see every change');
@@ -59,14 +61,33 @@ describe('rule change feed', () => {
     const broker = memory();
     const feed = open(broker);
     const calls: string[] = [];
-    feed.start(async (id) => {
-      calls.push(id);
-      if (calls.length === 1) throw new Error('store down');
+    feed.start({
+      refresh: async (id) => {
+        calls.push(id);
+        if (calls.length === 1) throw new Error('store down');
+      },
+      reconcile: async () => undefined,
     });
     await broker.publish(TOPICS.ruleChanges, { something: 'else' }, { key: 'gw-1' });
     await feed.publish({ id: 'r1', device_id: 'gw-1' });
     await until(() => calls.length === 2, 'the redelivery');
     expect(calls).toEqual(['r1', 'r1']);
+  });
+
+  it('reconciles every rule once, when its partitions of the feed are first assigned (a change made while joining is not missed)', async () => {
+    // The in-process broker reports no assignments: a Subject stands for the Kafka adapter's.
+    const assigned = new Subject<number[]>();
+    const feed = open({ ...memory(), assignments: () => assigned.asObservable() });
+    let reconciled = 0;
+    feed.start({ refresh: async () => undefined, reconcile: async () => void reconciled++ });
+    assigned.next([]);
+    await sleep(10);
+    expect(reconciled).toBe(0);
+    assigned.next([0, 1]);
+    assigned.next([2]);
+    await until(() => reconciled === 1, 'the reconciliation');
+    await sleep(20);
+    expect(reconciled).toBe(1);
   });
 
   it('does not throw when the change cannot be published (the interval reconciliation catches up)', async () => {
