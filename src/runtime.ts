@@ -7,6 +7,7 @@ import { loadConfig, type Config, type ConfigSource } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { ApiDocs } from './http/api-docs.ts';
 import { createHttp } from './http/app.ts';
+import { answerClientError } from './http/errors.ts';
 import { HotReads } from './http/hot-reads.ts';
 import { SseHub, type SseHubOptions } from './http/sse-hub.ts';
 import type { SubscriberContext } from './actors/subscriber.ts';
@@ -123,6 +124,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     if (startOptions.listen === false) return {};
     const url = await new Promise<string>((resolve, reject) => {
       const listening = createServer(http.nodeListener());
+      listening.on('clientError', answerClientError);
       server = listening;
       listening.listen(config.port, config.host, () => resolve(`http://${config.host}:${(listening.address() as AddressInfo).port}`));
       listening.once('error', (error: NodeJS.ErrnoException) =>
