@@ -70,6 +70,9 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+/** Listen errors that mean HOST names no address of this machine. */
+const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EADDRNOTAVAIL']);
+
 /** The concerns of a runtime, in start order (they stop in reverse): consumers before producers. */
 function assembleConcerns(ctx: RuntimeContext): Concern[] {
   return [
@@ -131,7 +134,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         reject(
           error.code === 'EADDRINUSE' || error.code === 'EACCES'
             ? new ConfigError(`PORT: ${config.host}:${config.port} cannot be used (${error.code}); set PORT to a free port, or 0 for any`, 'PORT')
-            : error,
+            : UNKNOWN_HOST.has(error.code ?? '')
+              ? new ConfigError(`HOST: ${config.host} is not an address of this machine (${error.code}); set HOST to 127.0.0.1, 0.0.0.0 or a local address`, 'HOST')
+              : error,
         ),
       );
     });

@@ -36,16 +36,4 @@ describe('vigil cleanup (real process)', () => {
     expect(await vigil.exit()).toBe(2);
     expect(vigil.output()).toContain('--days: must be a number of days from more than 0 to 36500');
   });
-
-  it.each([
-    [['cleanup', '--days', '1e9'], {}, '--days: must be at most 36500 days'],
-    [['cleanup', '--days', 'Infinity'], {}, '--days: must be a number of days'],
-    [['cleanup'], { CLEANUP_RETENTION_DAYS: '1e9' }, 'CLEANUP_RETENTION_DAYS: must be at most 36500 days'],
-    [['run'], { PUBLISH_INTERVAL_SECONDS: '1e9' }, 'PUBLISH_INTERVAL_SECONDS: '],
-  ])('vigil %j with %j exits 2 with one line naming the bound, no stack', async (args, env, message) => {
-    const vigil = startVigil(args, { DATABASE_URL: `sqlite:${join(dir, 'bounds.db')}`, PORT: '0', ...env });
-    expect(await vigil.exit()).toBe(2);
-    expect(vigil.output()).toContain(message);
-    expect(vigil.output()).not.toMatch(/\n\s+at .*:\d+:\d+/);
-  }, 60_000);
 });
