@@ -96,7 +96,8 @@ async function startVigil(name: string, early: boolean): Promise<{ runtime: Runt
     logger,
     env: { PORT: '0', LOG_LEVEL: 'silent', ENABLE_RATE_LIMITING: 'false', ALERT_MODE: 'reactive', PUBLISH_INTERVAL_SECONDS: '3600' },
   });
-  const url = (await runtime.start()) as string;
+  const { url } = await runtime.start();
+  if (!url) throw new Error("vigil did not listen");
   for (let i = 0; i < RULES; i += 100) {
     const batch = Array.from({ length: 100 }, (_, j) => ({ id: `r${i + j}`, name: `rule ${i + j}`, device_id: `d${i + j}`, metric: 'cpu', operator: '>', threshold: 80 }));
     await Promise.all(batch.map((rule) => runtime.app.request('/rules', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) })));

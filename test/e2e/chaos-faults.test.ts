@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const json = { 'content-type': 'application/json' };
 
 async function started(env: Record<string, string>): Promise<{ vigil: VigilProcess; url: string }> {
-  const vigil = startVigil(['run'], { PORT: '0', ENABLE_RATE_LIMITING: 'false', ALERT_MODE: 'reactive', PUBLISH_INTERVAL_SECONDS: '3600', ...env });
+  const vigil = startVigil(['run'], { PORT: '0', ENABLE_RATE_LIMITING: 'false', ALERT_MODE: 'reactive', PUBLISH_INTERVAL_SECONDS: '3600', NOTIFY_REPEAT_INTERVAL_SECONDS: '0', ...env });
   cleanups.push(async () => {
     if (vigil.child.exitCode === null) {
       vigil.child.kill('SIGTERM');

@@ -53,6 +53,8 @@ describe('chaos: kill -9 under load (real process, SQLite file)', () => {
       ENABLE_WEBHOOK_ALERTS: 'true',
       WEBHOOK_URL: `${peer.url}/hook`,
       ALERT_MODE: 'reactive',
+      // Every notification is expected: none is suppressed as a repeat within an interval.
+      NOTIFY_REPEAT_INTERVAL_SECONDS: '0',
       PUBLISH_INTERVAL_SECONDS: '3600',
     });
     stopLast = () => vigil.stop();
