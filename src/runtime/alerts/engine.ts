@@ -129,14 +129,14 @@ export function createAlertEngine(options: AlertEngineOptions) {
     const { readings, rejected } = checkReadings(raws, new Date(at).toISOString());
     const result: IngestResult = { accepted: 0, stale: 0, rejected, stored: Promise.resolve() };
     const writes: AlertWrite[] = [];
-    let errors = 0;
-    let lastError: string | null = null;
     caused = writes;
+    let routed: ReturnType<typeof route>;
     try {
-      ({ errors, lastError } = route(readings, at, result));
+      routed = route(readings, at, result);
     } finally {
       caused = undefined;
     }
+    const { errors, lastError } = routed;
     readingsTotal.inc({ outcome: 'accepted' }, result.accepted - result.stale);
     if (result.stale > 0) readingsTotal.inc({ outcome: 'stale' }, result.stale);
     if (result.rejected.length > 0) readingsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
