@@ -5,9 +5,11 @@ type Batch = Parameters<AlertEventRepository['commit']>[0];
 
 /**
  * `alerts.commit` on PostgreSQL: the transitions go through the alerts' group commit (submitted
- * together, so they share a group and keep their order), then the readings are upserted. Two
- * transactions in that order: a reading is never stored without the events it caused; after a crash
- * between the two, the resent reading finds its events written and changes nothing.
+ * together, so they share a group and keep their order), then the readings are upserted: two
+ * transactions in that order, so a reading is never stored without the events it caused. Not yet
+ * one transaction: after a crash between the two, a resent request holding several readings of one
+ * series evaluates them against the state after its last committed transition (SQLite commits both
+ * in one transaction and has no such window).
  */
 export async function commitInOrder(alerts: Pick<AlertEventRepository, 'open' | 'resolve' | 'openFor'>, readings: ReadingRepository, batch: Batch): Promise<TransitionOutcome[]> {
   const known = new Map<string, AlertEvent | undefined>();
