@@ -243,7 +243,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
           logger.warn('alert cycle did not finish in time; stopping anyway');
         }
       }
-      await writer.drain();
+      if (!(await drainedWithin(writer, STOP_DRAIN_MS))) {
+        // The store is still refusing writes: they were never acknowledged, so stopping loses nothing promised.
+        logger.warn({ queued: writer.queued }, 'alert writes not committed at stop');
+      }
       if (!options.dryRun) {
         const entries: { actorId: string; snapshot: unknown }[] = actors.persisted();
         if (worker) entries.push({ actorId: ALERT_WORKER_ID, snapshot: worker.getPersistedSnapshot() });
@@ -265,6 +268,20 @@ export function createAlertEngine(options: AlertEngineOptions) {
     /** Waits for the readings and alert writes queued so far (tests, graceful stop). */
     settle: (): Promise<void> => writer.drain(),
   };
+}
+
+/** How long a stop waits for the queued writes when the store keeps refusing them. */
+const STOP_DRAIN_MS = 3_000;
+
+/** Whether the writer drained within `ms`. */
+async function drainedWithin(writer: AlertWriter, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([writer.drain().then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The alert engine of one runtime. */
