@@ -30,9 +30,9 @@ export function alertConcerns(ctx: RuntimeContext): Concern[] {
     // A reading without `ts` takes the time the broker accepted it, not the time it is consumed: a
     // redelivered message then keeps its original time and is recognised as stale, not as new data.
     const result = engine.ingest(messages.map((m) => withBrokerTime(m.value, m.timestamp)));
-    // The batch is acknowledged only once its readings are stored and the alert writes they caused
-    // landed: an instance killed before that leaves the batch to the next owner, which evaluates it again.
-    await engine.settle();
+    // The batch is acknowledged only once its readings and the alert events they caused are stored:
+    // an instance killed before that leaves the batch to the next owner, which evaluates it again.
+    await result.stored;
     const rejected = result.rejected.map(({ index, issue }) => ({ message: messages[index]!, error: new ValidationError([issue]).message }));
     return { rejected };
   };

@@ -19,12 +19,19 @@ export interface SqliteStoreOptions {
   /** Database file (its directory is created), or `:memory:`. */
   path: string;
   logger?: Logger;
-  /** How long a write waits for another connection's lock before failing retriably (default 5000). */
+  /**
+   * How long a statement waits for another connection's lock before failing retriably (default 50).
+   * The driver is synchronous: the wait blocks the event loop, so it is kept short, and callers
+   * retry with backoff (the alert writer) or answer 503 `retriable` (HTTP).
+   */
   busyTimeoutMs?: number;
 }
 
+/** The default busy wait of a SQLite store, in ms. */
+export const SQLITE_BUSY_TIMEOUT_MS = 50;
+
 /** The Store on SQLite (better-sqlite3, WAL): Vigil's embedded default. Call `migrate()` before use. */
-export function createSqliteStore({ path, logger, busyTimeoutMs = 5000 }: SqliteStoreOptions): Store {
+export function createSqliteStore({ path, logger, busyTimeoutMs = SQLITE_BUSY_TIMEOUT_MS }: SqliteStoreOptions): Store {
   const connection = openSqlite(path, busyTimeoutMs);
   const { db, statement } = connection;
   const log = logger?.child({ store: 'sqlite' });

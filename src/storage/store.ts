@@ -56,6 +56,17 @@ export interface ReadingRepository {
   deleteOlderThan(cutoff: string): Promise<number>;
 }
 
+/** An alert transition as data: opening an event, or resolving the rule's open one (its notifications made from it). */
+export type AlertTransition =
+  | { kind: 'open'; event: NewAlertEvent; notifications: NewNotification[] }
+  | { kind: 'resolve'; alertId: string; resolution: Resolution; notifications: (event: AlertEvent) => NewNotification[] };
+
+/** What a transition did: `event` is the opened (or already open) event, or the one resolved; `changed` false when it was a no-op. */
+export interface TransitionOutcome {
+  changed: boolean;
+  event: AlertEvent | undefined;
+}
+
 /**
  * Alert events and their notifications: firing and resolving are each one transaction, and the
  * notifications written with an event default their `alert_id` to the event's rule.
@@ -69,6 +80,14 @@ export interface AlertEventRepository {
   /** Resolves the rule's open event and enqueues its notifications atomically; undefined when none is open. */
   resolve(alertId: string, resolution: Resolution, notifications: NewNotification[]): Promise<AlertEvent | undefined>;
   openFor(alertId: string): Promise<AlertEvent | undefined>;
+  /**
+   * The readings path's write: `transitions` in order (each as `open`/`resolve` would do it), then
+   * `readings` (as `readings.upsertLatest` would), so that a reading is stored only with the alert
+   * events and outbox rows it caused (SQLite: one transaction; PostgreSQL: the transitions' group,
+   * then the readings). Concurrent calls share one group commit, in call order. One outcome per
+   * transition, in order.
+   */
+  commit(batch: { transitions: AlertTransition[]; readings: Reading[] }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */
   list(filter: AlertEventFilter): Promise<AlertEvent[]>;
   /** `by_severity` counts every event; the mean time to resolve is over resolved events (null when none). */

@@ -263,6 +263,34 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         ]);
       });
 
+      it('commit writes transitions in order with their outbox rows, then the readings; concurrent commits all land', async () => {
+        const ruleId = uid('rule');
+        const id = uid('event');
+        const reading: Reading = { device_id: 'device-commit', metric: 'cpu', value: 95, ts: at(5) };
+        const outcomes = await store.alerts.commit({
+          transitions: [
+            { kind: 'open', event: newEvent(ruleId, { id }), notifications: [note()] },
+            { kind: 'resolve', alertId: ruleId, resolution: { resolved_at: at(10), resolution_value: 1 }, notifications: (event) => [note({ dedup_key: `resolved:${event.id}` })] },
+            { kind: 'resolve', alertId: ruleId, resolution: { resolved_at: at(11), resolution_value: 2 }, notifications: () => [note()] },
+          ],
+          readings: [reading],
+        });
+        expect(outcomes.map((o) => [o.changed, o.event?.id])).toEqual([
+          [true, id],
+          [true, id],
+          [false, undefined],
+        ]);
+        expect((await store.alerts.list({ alert_id: ruleId }))[0]).toMatchObject({ is_resolved: true, resolution_value: 1 });
+        const keys = (await store.notifications.list({})).map((n) => n.dedup_key);
+        expect(keys).toHaveLength(2);
+        expect(keys).toContain(`resolved:${id}`);
+        expect(await store.readings.latest('device-commit', 'cpu')).toEqual(reading);
+        const rules = Array.from({ length: 20 }, () => uid('rule'));
+        await Promise.all(rules.map((r, i) => store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(r), notifications: [] }], readings: [{ ...reading, device_id: r, ts: at(i) }] })));
+        expect((await store.alerts.list({ is_resolved: false })).map((e) => e.alert_id).sort()).toEqual([...rules].sort());
+        expect(await store.readings.latestAll()).toHaveLength(21);
+      });
+
       it('a second open for the same rule returns the open event and writes nothing', async () => {
         const ruleId = uid('rule');
         const first = await store.alerts.open(newEvent(ruleId), [note()]);

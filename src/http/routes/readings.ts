@@ -37,9 +37,12 @@ export function readingRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngin
     if (items.length > READINGS_BATCH_LIMIT) {
       throw new ValidationError([{ path: 'body', message: `at most ${READINGS_BATCH_LIMIT} readings per request (got ${items.length})` }], { code: 'BATCH_TOO_LARGE' });
     }
-    // 202: evaluated now, the latest reading per series stored write-behind (within 250 ms); on
-    // Kafka, once the broker has them for the instances that own their rules.
+    // 202 only once the readings, the alert events they caused and those events' outbox rows are
+    // committed (a group commit shared by concurrent requests); on Kafka, once the broker acknowledged
+    // them (acks = all) for the instances that own their rules. A store that cannot take them now is
+    // a 503 with `retriable: true`: nothing of the request was acknowledged, and it can be resent.
     const result = await engine.accept(items);
+    await result.stored;
     if (result.rejected.length === 0) return c.json({ accepted: result.accepted, stale: result.stale }, 202);
     const issues = result.rejected.map(({ issue }) => issue);
     return c.json({ error: new ValidationError(issues).message, code: 'VALIDATION_FAILED', accepted: result.accepted, stale: result.stale, issues }, 422);

@@ -1,6 +1,7 @@
 import type { AlertIntent } from '../../actors/alert.ts';
+import type { Reading } from '../../domain/reading.ts';
 import { timeOrderedId } from '../../storage/ids.ts';
-import type { Store } from '../../storage/store.ts';
+import type { AlertTransition, Store, TransitionOutcome } from '../../storage/store.ts';
 import { withBackoff, type BackoffOptions } from '../../streams/backoff.ts';
 import type { Logger } from '../logger.ts';
 import { firedNotifications, resolvedNotifications, type AvailableChannels } from './notifications.ts';
@@ -10,141 +11,209 @@ export interface AlertWrite extends AlertIntent {
   kind: 'fire' | 'resolve';
 }
 
-/** What a write did: `created`/`resolved` false when the store already had it so (idempotent). */
+/** What a write did: `changed` false when the store already had it so (idempotent). */
 export type WriteOutcome = { write: AlertWrite; ok: true; changed: boolean; eventId?: string } | { write: AlertWrite; ok: false; error: unknown };
 
 /** Options of `createAlertWriter`. */
 export interface AlertWriterOptions {
-  store: Store;
+  store: Pick<Store, 'alerts'>;
   logger: Logger;
-  /**
-   * Called once per write when it is done (or given up). A rule's outcomes come in its push order;
-   * outcomes of different rules may interleave in any order.
-   */
+  /** Called once per write when it is committed (or given up), in push order. */
   onWritten?: (outcome: WriteOutcome) => void;
-  /** Retries of a retriable store failure before the write is given up (default: the one backoff's). */
-  retries?: number;
-  /** The waits between retries (default: the one backoff's). */
+  /** The waits between retries of a retriable store failure (default: the one backoff's; retried until it succeeds). */
   backoff?: Partial<BackoffOptions>;
   /** The channels a rule without `channels` is routed among by severity (default: console). */
   channels?: AvailableChannels;
-  /** Most writes in flight at once, over all rules (default 256): enough to fill a store group. */
-  maxInFlight?: number;
+  /** Most units committed together (default 256, the store's group size). */
+  maxBatch?: number;
 }
 
-/** The alert writes, ordered per rule: `push` never blocks the machine that fires; `drain` awaits them. */
+/** The alert writes and the readings that caused them, committed in push order. */
 export interface AlertWriter {
+  /** Queues one write on its own (a timer's or an interval's transition); never blocks the machine. */
   push(write: AlertWrite): void;
-  /** Resolves once every write pushed so far is done. */
+  /**
+   * Queues readings with the writes they caused, committed together after everything queued before.
+   * Resolves once committed. Rejects at the first failure: the unit is still retried in the
+   * background when the failure is retriable (so a resend finds its writes done, in order).
+   */
+  commit(writes: AlertWrite[], readings: Reading[]): Promise<void>;
+  /** Resolves once every unit queued so far is committed or given up. */
   drain(): Promise<void>;
-  /** Writes pushed and not yet done. */
+  /** Writes queued and not yet done. */
   readonly queued: number;
 }
 
-/** At most `max` holders at a time; the others wait their turn in arrival order. */
-function slots(max: number): { acquire(): Promise<void>; release(): void } {
-  let taken = 0;
-  const waiting: (() => void)[] = [];
+interface Unit {
+  writes: AlertWrite[];
+  readings: Reading[];
+  /** Settles the caller's promise (first call wins). */
+  settle(error?: unknown): void;
+  /** Resolves when the unit is done, however it ended. */
+  done: Promise<void>;
+  finish(): void;
+}
+
+/** The store transition of a write. */
+function transitionOf(w: AlertWrite, channels: AvailableChannels | undefined): AlertTransition {
+  const at = new Date(w.at).toISOString();
+  const { rule } = w;
+  if (w.kind === 'resolve') {
+    const resolution = { resolved_at: at, resolution_value: w.value };
+    return { kind: 'resolve', alertId: rule.id, resolution, notifications: (event) => resolvedNotifications(rule, event, channels) };
+  }
+  const event = {
+    id: timeOrderedId(),
+    alert_id: rule.id,
+    device_id: rule.device_id,
+    metric: rule.metric,
+    operator: rule.operator,
+    severity: rule.severity,
+    threshold_value: rule.threshold,
+    current_value: w.value,
+    triggered_at: at,
+    metadata: { rule_name: rule.name, for_seconds: rule.for_seconds, clear_threshold: rule.clear_threshold },
+  };
+  return { kind: 'open', event, notifications: firedNotifications(rule, event, channels) };
+}
+
+function newUnit(writes: AlertWrite[], readings: Reading[], onSettled: { resolve(): void; reject(error: unknown): void }): Unit {
+  let settled = false;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
   return {
-    acquire() {
-      if (taken < max) {
-        taken++;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    release() {
-      const next = waiting.shift();
-      if (next) next();
-      else taken--;
+    writes,
+    readings,
+    done,
+    finish,
+    settle(error) {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) onSettled.resolve();
+      else onSettled.reject(error);
     },
   };
 }
 
+/** The longest prefix of `queue` (at most `max`) in which no rule has writes in two units: those can commit concurrently. */
+function nextBatch(queue: Unit[], max: number): Unit[] {
+  const rules = new Set<string>();
+  let n = 0;
+  for (; n < queue.length && n < max; n++) {
+    const ids = queue[n]!.writes.map((w) => w.rule.id);
+    if (n > 0 && ids.some((id) => rules.has(id))) break;
+    for (const id of ids) rules.add(id);
+  }
+  return queue.splice(0, Math.max(1, n));
+}
+
 /**
- * Writes fire/resolve intents as one chain per rule: a rule's writes run one at a time in push order,
- * so its resolve never overtakes its fire, while writes of different rules run concurrently (at most
- * `maxInFlight`), which lets the store commit them in groups. Each write is one store transaction
- * (event + outbox rows); the store's one-open-event-per-rule rule makes a repeated fire harmless.
+ * One ordered queue of units (readings with the alert writes they caused, or a lone write), committed
+ * in push order: a batch of units goes to the store at once, so they share one group commit; the next
+ * batch starts when it is done. A retriable failure (a locked or unreachable store) retries the
+ * failed units with the one backoff, until they commit, before anything queued after them: a rule's
+ * resolve never overtakes its fire, and a reading is never stored ahead of an earlier one's events.
  */
 export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
-  const { store, logger, maxInFlight = 256 } = options;
-  if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1)) {
-    throw new RangeError(`maxInFlight must be an integer ≥ 1, got ${maxInFlight}`);
-  }
-  const inFlight = slots(maxInFlight);
-  /** The last write of each rule with writes not yet done: the next one of that rule runs after it. */
-  const tails = new Map<string, Promise<void>>();
+  const { store, logger, maxBatch = 256 } = options;
+  if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new RangeError(`maxBatch must be an integer ≥ 1, got ${maxBatch}`);
+  const queue: Unit[] = [];
+  let last: Promise<void> = Promise.resolve();
+  let running = false;
   let queued = 0;
+  /** The failure the head batch is backing off from: units queued meanwhile are told at once. */
+  let failing: unknown;
 
-  async function write(w: AlertWrite): Promise<WriteOutcome> {
-    const at = new Date(w.at).toISOString();
-    const { rule } = w;
-    if (w.kind === 'fire') {
-      const id = timeOrderedId();
-      const event = {
-        id,
-        alert_id: rule.id,
-        device_id: rule.device_id,
-        metric: rule.metric,
-        operator: rule.operator,
-        severity: rule.severity,
-        threshold_value: rule.threshold,
-        current_value: w.value,
-        triggered_at: at,
-        metadata: { rule_name: rule.name, for_seconds: rule.for_seconds, clear_threshold: rule.clear_threshold },
-      };
-      const result = await store.alerts.open(event, firedNotifications(rule, event, options.channels));
-      return { write: w, ok: true, changed: result.created, eventId: result.event.id };
-    }
-    const open = await store.alerts.openFor(rule.id);
-    if (!open) return { write: w, ok: true, changed: false };
-    const resolution = { resolved_at: at, resolution_value: w.value };
-    const resolved = await store.alerts.resolve(rule.id, resolution, resolvedNotifications(rule, { ...open, ...resolution }, options.channels));
-    return { write: w, ok: true, changed: resolved !== undefined, eventId: open.id };
+  const report = (unit: Unit, outcomes: TransitionOutcome[] | undefined, error?: unknown) => {
+    unit.writes.forEach((write, i) => {
+      const outcome = outcomes?.[i];
+      const written: WriteOutcome = outcome ? { write, ok: true, changed: outcome.changed, eventId: outcome.event?.id } : { write, ok: false, error };
+      try {
+        options.onWritten?.(written);
+      } catch (listenerError) {
+        logger.error({ err: listenerError, rule: write.rule.id }, 'alert write listener failed');
+      }
+    });
+    queued -= unit.writes.length;
+    unit.finish();
+  };
+
+  async function runBatch(batch: Unit[]): Promise<void> {
+    let pending = batch;
+    await withBackoff(
+      async () => {
+        const settled = await Promise.allSettled(pending.map((u) => store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings })));
+        const retry: Unit[] = [];
+        let firstError: unknown;
+        settled.forEach((result, i) => {
+          const unit = pending[i]!;
+          if (result.status === 'fulfilled') {
+            unit.settle();
+            report(unit, result.value);
+            return;
+          }
+          unit.settle(result.reason);
+          if (isRetriableFailure(result.reason)) {
+            firstError ??= result.reason;
+            retry.push(unit);
+            return;
+          }
+          logger.error({ err: result.reason, writes: unit.writes.length, readings: unit.readings.length }, 'alert write failed; given up');
+          report(unit, undefined, result.reason);
+        });
+        pending = retry;
+        failing = firstError;
+        if (retry.length > 0) throw firstError;
+      },
+      {
+        ...options.backoff,
+        maxRetries: Infinity,
+        onRetry: ({ error, attempt, delayMs }) => {
+          logger.warn({ err: error, attempt, delayMs, units: pending.length }, 'store write failed; retrying');
+          for (const unit of queue) unit.settle(error);
+        },
+      },
+    );
   }
 
-  /** One write with its retries; never rejects: a write given up is an outcome too. */
-  async function run(next: AlertWrite): Promise<void> {
-    await inFlight.acquire();
-    let outcome: WriteOutcome;
-    try {
-      outcome = await withBackoff(() => write(next), {
-        ...options.backoff,
-        maxRetries: options.retries,
-        onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, rule: next.rule.id, attempt, delayMs }, 'alert write failed; retrying'),
-      });
-    } catch (error) {
-      logger.error({ err: error, rule: next.rule.id, kind: next.kind }, 'alert write failed; given up');
-      outcome = { write: next, ok: false, error };
-    } finally {
-      inFlight.release();
+  async function run(): Promise<void> {
+    running = true;
+    while (queue.length > 0) await runBatch(nextBatch(queue, maxBatch));
+    failing = undefined;
+    running = false;
+  }
+
+  function enqueue(writes: AlertWrite[], readings: Reading[]): Promise<void> {
+    let callbacks!: { resolve(): void; reject(error: unknown): void };
+    const acknowledged = new Promise<void>((resolve, reject) => (callbacks = { resolve, reject }));
+    // The caller may not wait (a lone write): its failure is reported through onWritten, not as an unhandled rejection.
+    acknowledged.catch(() => {});
+    const unit = newUnit(writes, readings, callbacks);
+    if (writes.length === 0 && readings.length === 0) {
+      unit.settle();
+      return acknowledged;
     }
-    queued--;
-    try {
-      options.onWritten?.(outcome);
-    } catch (error) {
-      // A failing listener must not stall the rule's chain (its later writes would never run).
-      logger.error({ err: error, rule: next.rule.id }, 'alert write listener failed');
-    }
+    queued += writes.length;
+    queue.push(unit);
+    last = Promise.all([last, unit.done]).then(() => undefined);
+    if (failing !== undefined) unit.settle(failing);
+    if (!running) void run();
+    return acknowledged;
   }
 
   return {
-    push(w) {
-      const ruleId = w.rule.id;
-      queued++;
-      const previous = tails.get(ruleId);
-      const tail = previous ? previous.then(() => run(w)) : run(w);
-      tails.set(ruleId, tail);
-      void tail.then(() => {
-        if (tails.get(ruleId) === tail) tails.delete(ruleId);
-      });
+    push(write) {
+      void enqueue([write], []);
     },
-    async drain() {
-      await Promise.all(tails.values());
-    },
+    commit: enqueue,
+    drain: () => last,
     get queued() {
       return queued;
     },
   };
+}
+
+/** Whether a failed commit is worth another attempt: a StoreError says so; anything of unknown kind is not retried forever. */
+function isRetriableFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 }

@@ -12,7 +12,6 @@ import type { RuntimeContext } from '../context.ts';
 import { wakeNotifier } from '../wire-notifier.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { forwardReadings } from './forward-readings.ts';
-import { createReadingSink } from './reading-sink.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
 import { createRuleActors, holdsAlert, seriesKey } from './rule-actors.ts';
 import { createRuleAdoption } from './adoption.ts';
@@ -34,8 +33,6 @@ export interface AlertEngineOptions {
   clock?: Clock;
   /** Record the writes instead of making them, and persist nothing (`vigil worker --dry-run`). */
   dryRun?: boolean;
-  /** Write-behind delay of the latest readings (default 250 ms). */
-  flushMs?: number;
   /** Which rules this instance runs (default: all); on Kafka, those of the devices in its partitions. */
   ownership?: RuleOwnership;
   /**
@@ -52,7 +49,10 @@ export interface IngestResult {
   accepted: number;
   stale: number;
   rejected: { index: number; issue: Issue }[];
-  /** Resolves once the accepted readings are stored. */
+  /**
+   * Resolves once the accepted readings are stored with the alert events and outbox rows they caused;
+   * rejects (retriable StoreError) when the store could not take them now: resend them.
+   */
   stored: Promise<void>;
 }
 
@@ -90,25 +90,32 @@ export function createAlertEngine(options: AlertEngineOptions) {
     if (!outcome.ok) ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: counts.lastError });
   };
   const writer: AlertWriter = options.dryRun
-    ? { push: (w) => void recorded.push(w), drain: async () => {}, queued: 0 }
+    ? {
+        push: (w) => void recorded.push(w),
+        commit: async (writes) => void recorded.push(...writes),
+        drain: async () => {},
+        queued: 0,
+      }
     : createAlertWriter({ store, logger, onWritten, channels: configuredChannels(ctx.config) });
+  /** The writes the readings being ingested caused (set while `ingest` routes them): committed with them. */
+  let caused: AlertWrite[] | undefined;
+  const write = (w: AlertWrite) => (caused ? caused.push(w) : writer.push(w));
 
   const machine = alertMachine.provide({
     actions: {
       fireAlert: (_, intent) => {
         transitionsTotal.inc({ to: 'firing' });
-        writer.push({ kind: 'fire', ...intent });
+        write({ kind: 'fire', ...intent });
       },
       resolveAlert: (_, intent) => {
         transitionsTotal.inc({ to: 'resolved' });
-        writer.push({ kind: 'resolve', ...intent });
+        write({ kind: 'resolve', ...intent });
       },
       reportTransition: (_, { to }) => transitionsTotal.inc({ to }),
     },
   });
   // Interval mode changes states only at the worker's evaluations: no deadline timers.
   const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock, timers: mode !== 'interval', inspect: ctx.inspect });
-  const sink = createReadingSink({ store, flushMs: options.flushMs });
 
   /** A rule that stops leaves no alert open: its firing alert is resolved with the last value it saw. */
   const retire = (last: PersistedAlert | undefined, rule: Rule) => {
@@ -119,17 +126,37 @@ export function createAlertEngine(options: AlertEngineOptions) {
   const rules = createRuleService({ store, actors, retire, owns: (rule) => ownership.owns(rule), learn: (some) => ownership.learn(some), changed: changes?.publish });
   const { startRules, handOver } = createRuleAdoption({ store, actors, ownership, writer, logger, now, dryRun: options.dryRun });
 
-  /** Readings: checked, routed to their rules at once (reactive mode), stored write-behind. */
+  /**
+   * Readings: checked, routed to their rules at once (reactive mode), then committed with the alert
+   * writes they caused, in arrival order (`stored`): an acknowledgement waits for it.
+   */
   function ingest(raws: unknown[]): IngestResult {
     const at = now();
     const { readings, rejected } = checkReadings(raws, new Date(at).toISOString());
     const result: IngestResult = { accepted: 0, stale: 0, rejected, stored: Promise.resolve() };
-    const toStore: { key: string; reading: Reading }[] = [];
+    const writes: AlertWrite[] = [];
+    caused = writes;
+    let routed: ReturnType<typeof route>;
+    try {
+      routed = route(readings, at, result);
+    } finally {
+      caused = undefined;
+    }
+    const { errors, lastError } = routed;
+    readingsTotal.inc({ outcome: 'accepted' }, result.accepted - result.stale);
+    if (result.stale > 0) readingsTotal.inc({ outcome: 'stale' }, result.stale);
+    if (result.rejected.length > 0) readingsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
+    if (errors > 0) worker?.send({ type: 'EVALUATED', evaluations: 0, errors, lastError });
+    result.stored = options.dryRun ? Promise.resolve() : writer.commit(writes, readings);
+    return result;
+  }
+
+  /** Sends each reading to the rules of its series (a stale one to none); counts into `result`. */
+  function route(readings: Reading[], at: number, result: IngestResult): { errors: number; lastError: string | null } {
     let errors = 0;
     let lastError: string | null = null;
     for (const reading of readings) {
       const key = seriesKey(reading.device_id, reading.metric);
-      toStore.push({ key, reading });
       result.accepted++;
       const route = mode === 'interval' ? undefined : actors.route(key);
       if (!route) continue;
@@ -148,12 +175,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
         }
       }
     }
-    readingsTotal.inc({ outcome: 'accepted' }, result.accepted - result.stale);
-    if (result.stale > 0) readingsTotal.inc({ outcome: 'stale' }, result.stale);
-    if (result.rejected.length > 0) readingsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
-    if (errors > 0) worker?.send({ type: 'EVALUATED', evaluations: 0, errors, lastError });
-    result.stored = options.dryRun ? Promise.resolve() : sink.add(toStore);
-    return result;
+    return { errors, lastError };
   }
 
   /**
@@ -236,8 +258,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
           logger.warn('alert cycle did not finish in time; stopping anyway');
         }
       }
-      await sink.flush();
-      await writer.drain();
+      if (!(await drainedWithin(writer, STOP_DRAIN_MS))) {
+        // The store is still refusing writes: they were never acknowledged, so stopping loses nothing promised.
+        logger.warn({ queued: writer.queued }, 'alert writes not committed at stop');
+      }
       if (!options.dryRun) {
         const entries: { actorId: string; snapshot: unknown }[] = actors.persisted();
         if (worker) entries.push({ actorId: ALERT_WORKER_ID, snapshot: worker.getPersistedSnapshot() });
@@ -256,14 +280,23 @@ export function createAlertEngine(options: AlertEngineOptions) {
       const stats = worker.getSnapshot().context;
       return { ...stats, uptime_seconds: Math.round((now() - stats.startedAt) / 1_000) };
     },
-    /** Writes the latest readings pending in the write-behind now. */
-    flushReadings: () => sink.flush(),
-    /** Writes the pending readings and alert writes now (tests, graceful stop). */
-    async settle(): Promise<void> {
-      await sink.flush();
-      await writer.drain();
-    },
+    /** Waits for the readings and alert writes queued so far (tests, graceful stop). */
+    settle: (): Promise<void> => writer.drain(),
   };
+}
+
+/** How long a stop waits for the queued writes when the store keeps refusing them. */
+const STOP_DRAIN_MS = 3_000;
+
+/** Whether the writer drained within `ms`. */
+async function drainedWithin(writer: AlertWriter, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([writer.drain().then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The alert engine of one runtime. */

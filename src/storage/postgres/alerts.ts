@@ -6,7 +6,9 @@ import type { AlertEventRepository } from '../store.ts';
 import { isoTime } from '../timestamps.ts';
 import { ALERT_COLUMNS as COLUMNS, type AlertCall, OPEN_FOR, SetAttemptFailed, singleCall, writeTogether } from './alert-calls.ts';
 import type { PostgresConnection } from './connection.ts';
+import { commitInOrder } from './commit.ts';
 import { runGroupCalls } from './group.ts';
+import { postgresReadings } from './readings.ts';
 
 /** Most transitions committed together. */
 const MAX_GROUP_SIZE = 256;
@@ -52,7 +54,9 @@ function listQuery(filter: AlertEventFilter): { sql: string; params: unknown[] }
  */
 const customPlanned = (text: string, values: unknown[]): QueryConfig => ({ text, values });
 
-export function postgresAlerts({ query, prepared, pipelinedTransaction }: PostgresConnection): AlertEventRepository {
+export function postgresAlerts(connection: PostgresConnection): AlertEventRepository {
+  const { query, prepared, pipelinedTransaction } = connection;
+  const readings = postgresReadings(connection);
   const openFor = async (alertId: string): Promise<AlertEvent | undefined> => (await query<AlertEvent>(OPEN_FOR, [alertId])).rows[0];
 
   const oneByOne = async (calls: AlertCall[]): Promise<Settled<unknown>[]> => {
@@ -76,7 +80,8 @@ export function postgresAlerts({ query, prepared, pipelinedTransaction }: Postgr
     maxGroupSize: MAX_GROUP_SIZE,
   });
 
-  return {
+  const repository: AlertEventRepository = {
+    commit: (batch) => commitInOrder(repository, readings, batch),
     async open(input, notifications) {
       const event = newAlertEvent(input);
       const call: AlertCall = { kind: 'open', event, notifications: newNotificationRows(notifications, event.alert_id) };
@@ -113,4 +118,5 @@ export function postgresAlerts({ query, prepared, pipelinedTransaction }: Postgr
       return rowCount ?? 0;
     },
   };
+  return repository;
 }

@@ -2,7 +2,9 @@ import type { AlertEvent, AlertEventFilter, NewAlertEvent, Resolution } from '..
 import type { NewNotification } from '../../domain/notification.ts';
 import { groupCommit, type Settled } from '../group-commit.ts';
 import { newAlertEvent, newEventValues } from '../rows.ts';
-import type { AlertEventRepository } from '../store.ts';
+import type { AlertEventRepository, AlertTransition, TransitionOutcome } from '../store.ts';
+import type { Reading } from '../../domain/reading.ts';
+import { upsertReadings } from './readings.ts';
 import { isoTime } from '../timestamps.ts';
 import type { SqliteConnection } from './connection.ts';
 import { closedError, guarded, toStoreError } from './guard.ts';
@@ -113,12 +115,27 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     return { event, created: true };
   };
 
-  const resolve = (alertId: string, resolution: Resolution, notifications: NewNotification[]) => {
+  const resolve = (alertId: string, resolution: Resolution, notifications: NewNotification[] | ((event: AlertEvent) => NewNotification[])) => {
     const resolvedAt = isoTime(resolution.resolved_at, 'resolved_at');
     const row = statement(RESOLVE).get(resolvedAt, resolution.resolution_value, alertId) as AlertEventRow | undefined;
     if (!row) return undefined;
-    insertNotifications(statement, notifications, alertId);
-    return fromRow(row);
+    const event = fromRow(row);
+    insertNotifications(statement, typeof notifications === 'function' ? notifications(event) : notifications, alertId);
+    return event;
+  };
+
+  /** One call of the group: the transitions, then the readings (all or nothing: a failing call is rolled back alone). */
+  const commit = (transitions: AlertTransition[], readings: Reading[]): TransitionOutcome[] => {
+    const outcomes = transitions.map((t): TransitionOutcome => {
+      if (t.kind === 'open') {
+        const { event, created } = open(t.event, t.notifications);
+        return { changed: created, event };
+      }
+      const event = resolve(t.alertId, t.resolution, t.notifications);
+      return { changed: event !== undefined, event };
+    });
+    upsertReadings(statement, readings);
+    return outcomes;
   };
 
   const runGroup = groupRunner(db);
@@ -132,7 +149,7 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     }
   };
 
-  const reads = guarded<Omit<AlertEventRepository, 'open' | 'resolve'>>(db, 'alerts', {
+  const reads = guarded<Omit<AlertEventRepository, 'open' | 'resolve' | 'commit'>>(db, 'alerts', {
     openFor,
     list(filter) {
       const { sql, params } = listQuery(filter);
@@ -161,5 +178,6 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     ...reads,
     open: (event, notifications) => submit('alerts.open', () => open(event, notifications)),
     resolve: (alertId, resolution, notifications) => submit('alerts.resolve', () => resolve(alertId, resolution, notifications)),
+    commit: ({ transitions, readings }) => submit('alerts.commit', () => commit(transitions, readings)),
   };
 }

@@ -10,14 +10,19 @@ export interface SqliteConnection {
   statement(sql: string): Database.Statement;
 }
 
+/** How long opening the file waits for another process's lock. */
+const OPEN_TIMEOUT_MS = 5_000;
+
 /** Opens `path` (creating its directory; `:memory:` allowed) with the pragmas Vigil relies on; throws StoreError. */
 export function openSqlite(path: string, busyTimeoutMs: number): SqliteConnection {
   let db: Database.Database | undefined;
   try {
     if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-    // The busy timeout comes first: switching to WAL takes a lock another process may hold.
-    db = new Database(path, { timeout: Math.max(0, Math.trunc(busyTimeoutMs)) });
+    // The busy timeout comes first: switching to WAL takes a lock another process may hold. Opening
+    // happens once, before anything is served, so it may wait longer than a statement later does.
+    db = new Database(path, { timeout: Math.max(OPEN_TIMEOUT_MS, Math.trunc(busyTimeoutMs)) });
     db.pragma('journal_mode = WAL');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
     // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

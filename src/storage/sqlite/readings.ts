@@ -9,12 +9,15 @@ const UPSERT = `INSERT INTO readings_latest (device_id, metric, value, ts) VALUE
   ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = excluded.ts
   WHERE excluded.ts >= readings_latest.ts`;
 
+/** Upserts `readings` into readings_latest within the caller's transaction. */
+export function upsertReadings(statement: SqliteConnection['statement'], readings: Reading[]): void {
+  const upsert = statement(UPSERT);
+  for (const r of readings) upsert.run(r.device_id, r.metric, r.value, isoTime(r.ts, 'ts'));
+}
+
 /** The latest reading per (device, metric) in SQLite. */
 export function sqliteReadings({ db, statement }: SqliteConnection): Synchronous<ReadingRepository> {
-  const upsertLatest = db.transaction((readings: Reading[]) => {
-    const upsert = statement(UPSERT);
-    for (const r of readings) upsert.run(r.device_id, r.metric, r.value, isoTime(r.ts, 'ts'));
-  });
+  const upsertLatest = db.transaction((readings: Reading[]) => upsertReadings(statement, readings));
   return {
     upsertLatest(readings) {
       if (readings.length > 0) upsertLatest.immediate(readings);

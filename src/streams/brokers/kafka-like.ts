@@ -79,7 +79,7 @@ export interface RecordMetadataLike {
 export interface ProducerLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  send(record: { topic: string; messages: Array<{ key: string | null; value: string }> }): Promise<RecordMetadataLike[]>;
+  send(record: { topic: string; messages: Array<{ key: string | null; value: string }>; acks?: number }): Promise<RecordMetadataLike[]>;
 }
 
 /** A kafkajs `Admin`, narrowed to topic metadata (partition counts). */

@@ -141,7 +141,8 @@ export function createKafkaBroker(options: KafkaBrokerOptions): KafkaBroker {
     const json = encodeValue(value);
     const client = producer ?? (await connectProducer());
     try {
-      const [metadata] = await client.send({ topic, messages: [{ key: publishOptions.key ?? null, value: json }] });
+      // acks = -1 (all in-sync replicas), kafkajs' default, said here: a 202 for a forwarded reading rests on it.
+      const [metadata] = await client.send({ topic, messages: [{ key: publishOptions.key ?? null, value: json }], acks: -1 });
       return { topic, partition: metadata.partition, offset: metadata.baseOffset ?? metadata.offset ?? '0' };
     } catch (error) {
       const reason = messageOf(error);
