@@ -18,7 +18,9 @@ import { registerRuntimeMetrics } from './runtime/metrics.ts';
 import { ActorRegistry, type ActorChange } from './runtime/registry.ts';
 import { createRunReporter } from './runtime/run-reporter.ts';
 import type { TopicHandler } from './runtime/topic-handler.ts';
-import { alertConcerns } from './runtime/wire-alerts.ts';
+import { createInProcessApi, type InProcessApi } from './runtime/in-process-api.ts';
+import { wireAlerts } from './runtime/wire-alerts.ts';
+import { mqttConcerns } from './runtime/wire-mqtt.ts';
 import { analyticsConcern } from './runtime/wire-analytics.ts';
 import { janitorConcern } from './runtime/wire-janitor.ts';
 import { registerNotificationTopic } from './runtime/notification-topic.ts';
@@ -34,9 +36,12 @@ import type { SeenMessage, Store } from './storage/store.ts';
 
 /** Options of `createRuntime`; everything has a default, so `createRuntime()` runs on the embedded default. */
 export interface RuntimeOptions {
-  /** A validated config; when absent, one is loaded from `env` (default `process.env`) and `overrides`. */
+  /** A validated config; when absent, one is loaded from `env` over `process.env` (see `inheritEnv`) and `overrides`. */
   config?: Config;
+  /** Settings by their environment names (`PORT`, `DATABASE_URL`…); they win over `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Whether `env` is merged over `process.env` (default true); false reads `env` alone. */
+  inheritEnv?: boolean;
   overrides?: ConfigSource;
   /** Adapters to use instead of the ones the config names (tests, embedding). */
   store?: Store;
@@ -52,8 +57,8 @@ export interface StartOptions {
   listen?: boolean;
 }
 
-/** A running (or ready to run) Vigil. */
-export interface Runtime {
+/** A running (or ready to run) Vigil; `rules`, `ingest` and `alerts` are its in-process API (no HTTP, no rate limit). */
+export interface Runtime extends InProcessApi {
   readonly config: Config;
   readonly logger: Logger;
   /** The Hono app with every route; mount it in a gateway or let `start()` serve it. */
@@ -61,7 +66,7 @@ export interface Runtime {
   readonly actors: ActorRegistry;
   readonly store: Store;
   readonly broker: Broker;
-  /** Snapshot changes of every actor. */
+  /** Snapshot changes of every actor, as `GET /events` streams them; completes when the runtime stops. */
   observe(): Observable<ActorChange>;
   /** Migrates the store, restores and starts every actor, then serves HTTP; resolves with the URL when listening. */
   start(options?: StartOptions): Promise<{ url?: string }>;
@@ -70,14 +75,16 @@ export interface Runtime {
 }
 
 /** The concerns of a runtime, in start order (they stop in reverse): consumers before producers. */
-function assembleConcerns(ctx: RuntimeContext): Concern[] {
+function assembleConcerns(ctx: RuntimeContext, alerts: ReturnType<typeof wireAlerts>): Concern[] {
   return [
     ...inspectionConcerns(ctx),
     pluginHealthConcern(ctx),
     notifierConcern(ctx),
-    ...alertConcerns(ctx),
+    ...alerts.concerns,
+    ...mqttConcerns(ctx, alerts.engine),
     subscriberConcern(ctx),
-    publisherConcern(ctx),
+    // PUBLISH_INTERVAL_SECONDS=0 turns the heartbeat off.
+    ...(ctx.config.publishIntervalSeconds > 0 ? [publisherConcern(ctx)] : []),
     janitorConcern(ctx),
     analyticsConcern(ctx),
     ...propagatorConcerns(ctx),
@@ -86,7 +93,8 @@ function assembleConcerns(ctx: RuntimeContext): Concern[] {
 
 /** Assembles Vigil from one config: adapters, actors, HTTP. */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  const config = options.config ?? loadConfig({ env: options.env ?? process.env, overrides: options.overrides });
+  const env = options.inheritEnv === false ? (options.env ?? {}) : { ...process.env, ...options.env };
+  const config = options.config ?? loadConfig({ env, overrides: options.overrides });
   const logger = options.logger ?? createLogger(config.logLevel);
   const runs = createRunReporter();
   const ctx: RuntimeContext = {
@@ -103,7 +111,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const { store, broker, registry } = ctx;
   registerRuntimeMetrics(ctx);
   registerNotificationTopic(ctx);
-  const concerns = assembleConcerns(ctx);
+  const alerts = wireAlerts(ctx);
+  const concerns = assembleConcerns(ctx, alerts);
+  const api = createInProcessApi(store, alerts.engine);
   const sse = new SseHub(registry.changes(), logger.child({ component: 'sse' }), options.sse);
   let started = false;
   let server: Server | undefined;
@@ -164,6 +174,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     store,
     broker,
     observe: () => registry.changes(),
+    ...api,
     start,
     stop: () => (stopping ??= shutdown()),
   };

@@ -35,7 +35,7 @@ export const rawSchema = z.object({
   KAFKA_SASL_USERNAME: optionalText,
   KAFKA_SASL_PASSWORD: optionalText,
   KAFKA_MAX_RETRIES: z.coerce.number().int().min(0).max(1_000).default(10),
-  PUBLISH_INTERVAL_SECONDS: positiveNumber.default(5),
+  PUBLISH_INTERVAL_SECONDS: z.coerce.number().min(0).default(5),
   BUFFER_SIZE: positiveInt.max(1_000_000).default(100),
   BATCH_SIZE: positiveInt.max(10_000).default(25),
   BATCH_WAIT_MS: positiveInt.max(600_000).default(5_000),
@@ -72,6 +72,14 @@ export const rawSchema = z.object({
   CLEANUP_RETENTION_DAYS: positiveNumber.default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSPECT: inspectUrl.optional(),
+  MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/\S+$/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').optional(),
+  MQTT_TOPICS: z.string().trim().min(1).default('sensors/+/+'),
+  MQTT_TOPIC_TEMPLATE: z.string().trim().min(1).default('sensors/{device_id}/{metric}'),
+  MQTT_QOS: z.coerce.number().int().min(0).max(1).default(1),
+  MQTT_CLIENT_ID: optionalText,
+  MQTT_CLEAN_SESSION: bool.default(true),
+  MQTT_USERNAME: optionalText,
+  MQTT_PASSWORD: optionalText,
 });
 
 /** The raw keys, as in the environment. */
@@ -82,7 +90,7 @@ export const CONFIG_KEYS = Object.keys(rawSchema.shape) as ConfigKey[];
 export const FIXES: Partial<Record<ConfigKey, string>> = {
   PORT: 'use a TCP port number from 0 to 65535',
   DATABASE_URL: 'use sqlite:./data/vigil.db or postgres://user@host:5432/db',
-  PUBLISH_INTERVAL_SECONDS: 'use the heartbeat period in seconds, e.g. 5',
+  PUBLISH_INTERVAL_SECONDS: 'use the heartbeat period in seconds, e.g. 5 (0 turns the heartbeat off)',
   BUFFER_SIZE: 'use a whole number of messages, e.g. 100',
   BATCH_SIZE: 'use a whole number of messages per batch, e.g. 25',
   BATCH_WAIT_MS: 'use the longest wait for a batch to fill, in milliseconds, e.g. 5000',
@@ -108,6 +116,10 @@ export const FIXES: Partial<Record<ConfigKey, string>> = {
   NOTIFY_POLL_INTERVAL_MS: 'use the outbox polling period in milliseconds, e.g. 1000',
   NOTIFY_BACKOFF_INITIAL_MS: 'use the wait before the first retry of a notification, in milliseconds, e.g. 1000',
   ANALYTICS_INTERVAL_SECONDS: 'use the analytics snapshot period in seconds, e.g. 3600',
+  MQTT_URL: 'use the broker URL, e.g. mqtt://127.0.0.1:1883',
+  MQTT_TOPICS: 'use comma-separated topic filters, e.g. sensors/+/+',
+  MQTT_TOPIC_TEMPLATE: 'use topic levels naming {device_id} and optionally {metric}, e.g. sensors/{device_id}/{metric}',
+  MQTT_QOS: 'use 0 (at most once) or 1 (at least once: acknowledged after the readings are stored)',
 };
 
 /** Where Kafka is and how to reach it (set when KAFKA_BROKERS is). */

@@ -21,7 +21,10 @@ export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
   const cache = { 'cache-control': 'no-cache' };
 
   deps.docs.add({ method: 'get', path: '/', tag: 'dashboard', summary: 'The dashboard page (HTML)' });
-  app.get('/', (c) => c.html(page, 200, cache));
+  // The page's URLs are relative, so it must be served from a path ending in '/': mounted at
+  // /vigil, '/' becomes /vigil, which is redirected to /vigil/ (Hono routes that one through '/*').
+  app.get('/', (c) => (c.req.path.endsWith('/') ? c.html(page, 200, cache) : c.redirect(`${c.req.path}/${new URL(c.req.url).search}`, 308)));
+  app.get('/*', (c, next) => (c.req.path === c.req.routePath.slice(0, -1) ? c.html(page, 200, cache) : next()));
 
   deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet" });
   app.get('/assets/:file', (c) => {
