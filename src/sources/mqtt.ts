@@ -5,6 +5,9 @@ import type { Logger } from '../runtime/logger.ts';
 import { backoffDelay } from '../streams/backoff.ts';
 import { messageReading } from './mqtt-message.ts';
 
+/** How long the broker keeps a persistent session (MQTT_CLEAN_SESSION=false) after a disconnect: one day. */
+export const SESSION_EXPIRY_SECONDS = 86_400;
+
 /** What the source does with a message's reading: accepted, or rejected naming why. */
 export type MqttOutcome = 'accepted' | 'rejected' | 'failed';
 
@@ -41,6 +44,8 @@ export function createMqttSource(options: MqttSourceOptions) {
   let client: MqttClient | undefined;
   let attempts = 0;
   let lastError: string | undefined;
+  /** Called once subscribed (or once the first attempt failed): `start` waits for it. */
+  let settled: (() => void) | undefined;
   let pending: unknown[] = [];
   let flushing = false;
   /** Ingests not finished yet: a stop waits for them, so their acknowledgements still go out. */
@@ -103,8 +108,12 @@ export function createMqttSource(options: MqttSourceOptions) {
 
   function clientOptions(): IClientOptions {
     return {
+      // MQTT 5: mqtt.js honours customHandleAcks (acknowledge after storing) only on protocol 5.
+      protocolVersion: 5,
       ...(config.clientId ? { clientId: config.clientId } : {}),
       clean: config.clean,
+      // A kept session outlives a disconnect (MQTT 5 ends it at once unless an expiry is given).
+      ...(config.clean ? {} : { properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS } }),
       ...(config.username ? { username: config.username } : {}),
       ...(config.password ? { password: config.password } : {}),
       reconnectPeriod: backoff.initialMs,
@@ -125,6 +134,7 @@ export function createMqttSource(options: MqttSourceOptions) {
           lastError = `subscribe failed: ${error.message}`;
           logger.error({ err: error, topics: config.topics }, 'mqtt subscribe failed');
         }
+        settled?.();
       });
     });
     c.on('message', (topic, payload, packet) => {
@@ -141,11 +151,13 @@ export function createMqttSource(options: MqttSourceOptions) {
     c.on('error', (error) => {
       lastError = error.message;
       logger.warn({ err: error }, 'mqtt error');
+      settled?.();
     });
     c.on('reconnect', () => logger.info({ attempt: attempts }, 'mqtt reconnecting'));
     c.on('close', () => {
       // The next reconnect waits longer each time (mqtt.js reads reconnectPeriod when it schedules one).
       attempts++;
+      settled?.();
       c.options.reconnectPeriod = Math.max(1, Math.round(backoffDelay(attempts, { ...backoff, factor: 2, jitter: 0.5 })));
     });
     c.on('offline', () => logger.warn({ url: config.url }, 'mqtt offline'));
@@ -153,20 +165,20 @@ export function createMqttSource(options: MqttSourceOptions) {
 
   return {
     /**
-     * Connects; resolves on the first connection or the first failure to connect. A broker that is
-     * down does not stop the runtime: the client keeps retrying and readiness says not connected.
+     * Connects and subscribes; resolves once subscribed, or on the first failure to connect. A broker
+     * that is down does not stop the runtime: the client keeps retrying and readiness says not connected.
      */
     async start(): Promise<void> {
+      const subscribed = new Promise<void>((resolve) => {
+        settled = () => {
+          settled = undefined;
+          resolve();
+        };
+      });
       const c = mqtt.connect(config.url, clientOptions());
       client = c;
       listen(c);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          c.off('connect', done).off('close', done).off('error', done);
-          resolve();
-        };
-        c.on('connect', done).on('close', done).on('error', done);
-      });
+      await subscribed;
       if (!c.connected) logger.warn({ url: config.url, reason: lastError }, 'mqtt not connected yet; retrying');
     },
     /** Stops taking messages, finishes the ones in hand (their acknowledgements go out), then disconnects. */
