@@ -2,6 +2,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../src/errors.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { eventually } from '../e2e/cli.ts';
 
 // A rate limit of one request a minute: in-process calls must never meet it.
 const base = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600', RATE_LIMIT_DEFAULT: '1/minute' };
@@ -100,6 +101,18 @@ describe('runtime.ingest', () => {
     expect(stats.firing_now).toMatchObject({ count: 1, rules: [{ rule_id: 'hot-1', value: 95 }] });
     expect(stats.events.open).toBe(1);
     await expect(runtime.alerts.events({ since: 'yesterday' })).rejects.toMatchObject({ field: 'since' });
+  });
+
+  it('fires a rule with for_seconds once the value has held that long, on real timers', async () => {
+    const runtime = await started();
+    await runtime.rules.create({ ...hot, for_seconds: 0.3 });
+    await runtime.ingest({ device_id: 'dev-1', metric: 'temp', value: 95 });
+    expect(await runtime.alerts.events({ alert_id: 'hot-1' })).toEqual([]);
+    const fired = await eventually(async () => {
+      const events = await runtime.alerts.events({ alert_id: 'hot-1' });
+      return events.length === 1 ? events : undefined;
+    });
+    expect(fired[0]).toMatchObject({ current_value: 95 });
   });
 });
 

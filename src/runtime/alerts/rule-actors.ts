@@ -67,7 +67,8 @@ export function persistedAlert(actor: AnyActorRef): PersistedAlert {
  */
 export function createRuleActors(options: RuleActorsOptions) {
   const { registry, logger, machine, now } = options;
-  const host = createActor(fromCallback(() => undefined), { id: 'rules', clock: options.clock, inspect: options.inspect });
+  // `clock: undefined` would replace XState's default clock and break every delayed transition: spread it only when set.
+  const host = createActor(fromCallback(() => undefined), { id: 'rules', ...(options.clock ? { clock: options.clock } : {}), inspect: options.inspect });
   host.start();
   const entries = new Map<string, RuleEntry>();
   const routes = new Map<string, Route>();
