@@ -37,7 +37,7 @@ describe('examples/edge-gateway (real process, Mosquitto)', () => {
       const url = await eventually(async () => /"url":"([^"]+)","dashboard"/.exec(out)?.[1], 30_000);
       expect(await (await fetch(`${url}/`)).json()).toEqual({ gateway: 'gw-test', vigil: '/vigil/' });
       expect((await fetch(`${url}/vigil/`)).headers.get('content-type')).toContain('text/html');
-      expect((await (await fetch(`${url}/vigil/openapi.json`)).json()).servers).toEqual([{ url: '/vigil' }]);
+      expect(((await (await fetch(`${url}/vigil/openapi.json`)).json()) as { servers: unknown }).servers).toEqual([{ url: '/vigil' }]);
 
       // Its own readings, in-process: the load rule's actor has seen a value.
       const actor = await eventually(async () => {
