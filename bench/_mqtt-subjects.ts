@@ -57,10 +57,9 @@ async function vigil(): Promise<{ handled: Report; stop(): Promise<void> }> {
     await runtime.rules.create({ id: `r${i}`, name: `d${i} hot`, device_id: `d${i}`, metric: 'temp', operator: '>', threshold: THRESHOLD });
   }
   const handled = async () => {
-    const text = await (await runtime.app.request('/metrics')).text();
-    let sum = 0;
-    for (const line of text.split('\n')) if (line.startsWith('vigil_mqtt_messages_total{')) sum += Number(line.split(' ')[1]);
-    return sum;
+    const counter = runtime.metrics.getSingleMetric('vigil_mqtt_messages_total');
+    const { values } = await counter!.get();
+    return values.reduce((sum, { value }) => sum + value, 0);
   };
   return {
     handled,
@@ -74,6 +73,7 @@ async function vigil(): Promise<{ handled: Report; stop(): Promise<void> }> {
 const subject = kind === 'vigil' ? await vigil() : await floor();
 process.send!({ type: 'ready' });
 process.on('message', (message: { type: string }) => {
+  if (message.type === 'progress') void subject.handled().then((handled) => process.send!({ type: 'progress', handled }));
   if (message.type === 'report') {
     void subject.handled().then((handled) => process.send!({ type: 'report', handled, rss: process.memoryUsage().rss, cpu: process.cpuUsage() }));
   }

@@ -64,6 +64,8 @@ export interface Runtime extends InProcessApi {
   /** The Hono app with every route; mount it in a gateway or let `start()` serve it. */
   readonly app: Hono;
   readonly actors: ActorRegistry;
+  /** This runtime's Prometheus metrics (its own registry, as `GET /metrics` serves it): a gateway can merge it into its own. */
+  readonly metrics: Registry;
   readonly store: Store;
   readonly broker: Broker;
   /** Snapshot changes of every actor, as `GET /events` streams them; completes when the runtime stops. */
@@ -171,6 +173,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     logger,
     app,
     actors: registry,
+    metrics: ctx.metrics,
     store,
     broker,
     observe: () => registry.changes(),
