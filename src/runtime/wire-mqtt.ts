@@ -33,7 +33,7 @@ export function mqttConcerns(ctx: RuntimeContext, engine: Pick<AlertEngine, 'acc
             await result.stored;
             return { rejected: result.rejected };
           },
-          onMessage: (outcome) => messages.inc({ outcome }),
+          onMessage: (outcome, count) => messages.inc({ outcome }, count),
         });
         await source.start();
       },

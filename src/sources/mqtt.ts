@@ -20,8 +20,8 @@ export interface MqttSourceOptions {
    * with `durable`, their alert writes too): a QoS 1 message is acknowledged only then.
    */
   ingest(readings: unknown[], options: { durable: boolean }): Promise<{ rejected: { index: number; issue: Issue }[] }>;
-  /** Called once per message with what became of it (metrics). */
-  onMessage?(outcome: MqttOutcome): void;
+  /** Called with what became of `count` messages (metrics). */
+  onMessage?(outcome: MqttOutcome, count: number): void;
   /** Reconnect waits: 500 ms doubling up to 30 s by default. */
   backoff?: { initialMs: number; maxMs: number };
 }
@@ -60,14 +60,14 @@ export function createMqttSource(options: MqttSourceOptions) {
   function readingOf(topic: string, payload: Buffer): unknown {
     const read = messageReading(config.template, topic, payload);
     if ('reading' in read) return read.reading;
-    options.onMessage?.('rejected');
+    options.onMessage?.('rejected', 1);
     logger.warn({ topic, field: read.issue.path, reason: read.issue.message }, 'mqtt message rejected');
     return undefined;
   }
 
   function report(topic: string, rejected: { issue: Issue }[]): void {
     for (const { issue } of rejected) logger.warn({ topic, field: issue.path, reason: issue.message }, 'mqtt reading rejected');
-    options.onMessage?.(rejected.length > 0 ? 'rejected' : 'accepted');
+    options.onMessage?.(rejected.length > 0 ? 'rejected' : 'accepted', 1);
   }
 
   /** QoS 0: readings are gathered and ingested together once the messages read so far are handled. */
@@ -78,12 +78,12 @@ export function createMqttSource(options: MqttSourceOptions) {
     track(options.ingest(batch, { durable: false })).then(
       ({ rejected }) => {
         for (const { issue } of rejected) logger.warn({ field: issue.path, reason: issue.message }, 'mqtt reading rejected');
-        for (let i = 0; i < batch.length - rejected.length; i++) options.onMessage?.('accepted');
-        for (let i = 0; i < rejected.length; i++) options.onMessage?.('rejected');
+        options.onMessage?.('accepted', batch.length - rejected.length);
+        if (rejected.length > 0) options.onMessage?.('rejected', rejected.length);
       },
       (error: unknown) => {
         logger.error({ err: error, readings: batch.length }, 'mqtt readings failed to store');
-        for (let i = 0; i < batch.length; i++) options.onMessage?.('failed');
+        options.onMessage?.('failed', batch.length);
       },
     );
   }
@@ -98,7 +98,7 @@ export function createMqttSource(options: MqttSourceOptions) {
         ack(0);
       },
       (error: unknown) => {
-        options.onMessage?.('failed');
+        options.onMessage?.('failed', 1);
         logger.error({ err: error, topic }, 'mqtt reading failed to store; not acknowledged, reconnecting for redelivery');
         ack(error instanceof Error ? error : new Error(messageOf(error)));
         client?.stream?.destroy();
