@@ -19,6 +19,7 @@ import { ActorRegistry, type ActorChange } from './runtime/registry.ts';
 import { createRunReporter } from './runtime/run-reporter.ts';
 import type { TopicHandler } from './runtime/topic-handler.ts';
 import { createInProcessApi, type InProcessApi } from './runtime/in-process-api.ts';
+import type { AlertEngine } from './runtime/alerts/engine.ts';
 import { wireAlerts } from './runtime/wire-alerts.ts';
 import { mqttConcerns } from './runtime/wire-mqtt.ts';
 import { analyticsConcern } from './runtime/wire-analytics.ts';
@@ -76,12 +77,20 @@ export interface Runtime extends InProcessApi {
   stop(): Promise<void>;
 }
 
-/** The concerns of a runtime, in start order (they stop in reverse): consumers before producers. */
-function assembleConcerns(ctx: RuntimeContext, alerts: ReturnType<typeof wireAlerts>): Concern[] {
-  return [
-    ...inspectionConcerns(ctx),
-    pluginHealthConcern(ctx),
-    notifierConcern(ctx),
+/**
+ * The concerns of a runtime, in start order (they stop in reverse): consumers before producers;
+ * and the alert engine, which the in-process API shares with the routes. Inspection is wired first:
+ * it sets `ctx.inspect`, which the others read when they create their actors.
+ */
+function assembleConcerns(ctx: RuntimeContext): { concerns: Concern[]; engine: AlertEngine } {
+  const inspection = inspectionConcerns(ctx);
+  const health = pluginHealthConcern(ctx);
+  const notifier = notifierConcern(ctx);
+  const alerts = wireAlerts(ctx);
+  const concerns = [
+    ...inspection,
+    health,
+    notifier,
     ...alerts.concerns,
     ...mqttConcerns(ctx, alerts.engine),
     subscriberConcern(ctx),
@@ -91,6 +100,7 @@ function assembleConcerns(ctx: RuntimeContext, alerts: ReturnType<typeof wireAle
     analyticsConcern(ctx),
     ...propagatorConcerns(ctx),
   ];
+  return { concerns, engine: alerts.engine };
 }
 
 /** Assembles Vigil from one config: adapters, actors, HTTP. */
@@ -113,9 +123,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const { store, broker, registry } = ctx;
   registerRuntimeMetrics(ctx);
   registerNotificationTopic(ctx);
-  const alerts = wireAlerts(ctx);
-  const concerns = assembleConcerns(ctx, alerts);
-  const api = createInProcessApi(store, alerts.engine);
+  const { concerns, engine } = assembleConcerns(ctx);
+  const api = createInProcessApi(store, engine);
   const sse = new SseHub(registry.changes(), logger.child({ component: 'sse' }), options.sse);
   let started = false;
   let server: Server | undefined;
