@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createRuntime } from 'vigil';
+import { createRuntime } from '@vigil-alerts/vigil';
 
 const port = Number(process.env.GATEWAY_PORT ?? 8080);
 const gatewayId = process.env.GATEWAY_ID ?? 'gw-1';

@@ -16,8 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('examples/edge-gateway (real process, Mosquitto)', () => {
   it('serves its own routes and Vigil at /vigil/, ingests its own readings and MQTT ones, and stops on SIGTERM', async () => {
     const root = `gw-${randomUUID()}`;
-    // From the checkout the package resolves to its TypeScript sources, hence the tsx loader.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway.js'], {
+    // From the checkout, plain node: the package's name resolves to this checkout's dist/ (built by the test setup).
+    const child = spawn(process.execPath, ['gateway.js'], {
       cwd: EXAMPLE,
       env: {
         PATH: process.env.PATH ?? '',
