@@ -4,20 +4,22 @@ import { cleanupCommand } from './cli/cleanup.ts';
 import { migrateCommand } from './cli/migrate.ts';
 import { propagateCommand } from './cli/propagate.ts';
 import { runCommand } from './cli/run.ts';
+import { testCommand } from './cli/test-rules.ts';
 import { workerCommand } from './cli/worker.ts';
 import type { ConfigSource } from './config.ts';
 
-type Command = {
-  summary: string;
-  switches: string[];
-  run: (config: ConfigSource, flags: Record<string, string | true>) => Promise<number>;
-};
+type Command = { summary: string } & (
+  | { switches: string[]; run: (config: ConfigSource, flags: Record<string, string | true>) => Promise<number> }
+  /** A command that takes positional arguments parses them itself. */
+  | { main: (args: string[]) => Promise<number> }
+);
 
 const COMMANDS: Record<string, Command> = {
   run: { summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM', switches: ['verbose', 'inspect'], run: runCommand },
   worker: { summary: 'run the alert worker alone (--interval S, --dry-run, --config-check)', switches: ['verbose', 'dry-run', 'config-check'], run: workerCommand },
   migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: migrateCommand },
   propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: propagateCommand },
+  test: { summary: 'test rules FILE… [--json]: run alert rule unit tests on a virtual clock', main: testCommand },
   cleanup: { summary: 'delete what is older than the retention (--days N, default CLEANUP_RETENTION_DAYS)', switches: ['verbose'], run: cleanupCommand },
 };
 
@@ -39,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.badInput;
   }
   try {
+    if ('main' in command) return await command.main(argv.slice(1));
     const { config, flags } = parseArgs(argv, new Set(command.switches));
     return await command.run(config, flags);
   } catch (error) {

@@ -19,6 +19,7 @@ export function openBroker(kafka: Config['kafka'], logger: Logger, runs?: RunRep
       runs,
       fromBeginning: kafka.fromBeginning,
       retry: { maxRetries: kafka.maxRetries },
+      group: { sessionTimeoutMs: kafka.sessionTimeoutMs, heartbeatIntervalMs: kafka.heartbeatIntervalMs, rebalanceTimeoutMs: kafka.rebalanceTimeoutMs },
     });
   });
 }
