@@ -24,7 +24,7 @@ describe('runtime.rules', () => {
   it('creates, gets, lists, updates and deletes a rule, its actor following', async () => {
     const runtime = await started();
     const created = await runtime.rules.create(hot);
-    expect(created).toMatchObject({ id: 'hot-1', severity: 'warning', enabled: true, channels: ['console'] });
+    expect(created).toMatchObject({ id: 'hot-1', severity: 'warning', enabled: true });
     expect(runtime.actors.get('rule:hot-1')).toBeDefined();
     expect((await runtime.rules.get('hot-1')).threshold).toBe(80);
     expect((await runtime.rules.list()).map((r) => r.id)).toEqual(['hot-1']);

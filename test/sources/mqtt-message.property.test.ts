@@ -41,7 +41,8 @@ describe('MQTT topic template', () => {
 describe('MQTT payloads', () => {
   it('reads any finite number as the value', () => {
     fc.assert(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+      // -0 is written as 0 in JSON, so it reads back as 0.
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }).filter((v) => !Object.is(v, -0)), (value) => {
         expect(messageReading(template, 'sensors/d/t', bytes(JSON.stringify(value)))).toEqual({ reading: { device_id: 'd', metric: 't', value } });
       }),
     );
