@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CONFIG_KEYS, FIXES, rawSchema, type ConfigKey } from './config/settings.ts';
 import { ConfigError } from './errors.ts';
+import { toMqttConfig, type MqttConfig } from './config/mqtt.ts';
 
 export { CONFIG_KEYS, DEFAULT_INSPECT_URL, type ConfigKey } from './config/settings.ts';
+export type { MqttConfig } from './config/mqtt.ts';
 
 export interface KafkaConfig {
   brokers: string[];
@@ -51,6 +53,8 @@ export interface Config {
   logLevel: string;
   /** Stately inspector WebSocket URL when inspection is on. */
   inspect?: string;
+  /** The MQTT reading source (set when MQTT_URL is). */
+  mqtt: MqttConfig | null;
 }
 
 export type ConfigSource = Partial<Record<ConfigKey, unknown>>;
@@ -178,6 +182,7 @@ function toConfig(raw: z.output<typeof rawSchema>): Config {
     cleanupRetentionDays: raw.CLEANUP_RETENTION_DAYS,
     logLevel: raw.LOG_LEVEL,
     inspect: raw.INSPECT,
+    mqtt: toMqttConfig(raw),
   };
 }
 

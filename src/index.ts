@@ -1,6 +1,19 @@
 /** Vigil's public API: the runtime, the machines, the ports and their types. */
 export { createRuntime, type Runtime, type RuntimeOptions, type StartOptions } from './runtime.ts';
-export { loadConfig, type Config, type ConfigSource } from './config.ts';
+export {
+  type InProcessApi,
+  type RulesApi,
+  type AlertsApi,
+  type RuleInput,
+  type RulePatch,
+  type ReadingInput,
+  type IngestSummary,
+  type AlertEventQuery,
+} from './runtime/in-process-api.ts';
+export type { AlertStats, FiringRule } from './runtime/alerts/alert-stats.ts';
+export type { Rule } from './domain/rule.ts';
+export type { AlertEvent } from './domain/alert-event.ts';
+export { loadConfig, type Config, type ConfigSource, type MqttConfig } from './config.ts';
 export { ConfigError, ValidationError, BrokerError, StoreError, NotFoundError, DeliveryError, VigilError } from './errors.ts';
 export { publisherMachine, type PublisherInput, type PublisherEvent } from './actors/publisher.ts';
 export { subscriberMachine, type SubscriberInput, type SubscriberEvent } from './actors/subscriber.ts';

@@ -19,7 +19,10 @@ import { registerRuntimeMetrics } from './runtime/metrics.ts';
 import { ActorRegistry, type ActorChange } from './runtime/registry.ts';
 import { createRunReporter } from './runtime/run-reporter.ts';
 import type { TopicHandler } from './runtime/topic-handler.ts';
-import { alertConcerns } from './runtime/wire-alerts.ts';
+import { createInProcessApi, type InProcessApi } from './runtime/in-process-api.ts';
+import type { AlertEngine } from './runtime/alerts/engine.ts';
+import { wireAlerts } from './runtime/wire-alerts.ts';
+import { mqttConcerns } from './runtime/wire-mqtt.ts';
 import { analyticsConcern } from './runtime/wire-analytics.ts';
 import { janitorConcern } from './runtime/wire-janitor.ts';
 import { registerNotificationTopic } from './runtime/notification-topic.ts';
@@ -35,9 +38,12 @@ import type { SeenMessage, Store } from './storage/store.ts';
 
 /** Options of `createRuntime`; everything has a default, so `createRuntime()` runs on the embedded default. */
 export interface RuntimeOptions {
-  /** A validated config; when absent, one is loaded from `env` (default `process.env`) and `overrides`. */
+  /** A validated config; when absent, one is loaded from `env` over `process.env` (see `inheritEnv`) and `overrides`. */
   config?: Config;
+  /** Settings by their environment names (`PORT`, `DATABASE_URL`…); they win over `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Whether `env` is merged over `process.env` (default true); false reads `env` alone. */
+  inheritEnv?: boolean;
   overrides?: ConfigSource;
   /** Adapters to use instead of the ones the config names (tests, embedding). */
   store?: Store;
@@ -53,16 +59,18 @@ export interface StartOptions {
   listen?: boolean;
 }
 
-/** A running (or ready to run) Vigil. */
-export interface Runtime {
+/** A running (or ready to run) Vigil; `rules`, `ingest` and `alerts` are its in-process API (no HTTP, no rate limit). */
+export interface Runtime extends InProcessApi {
   readonly config: Config;
   readonly logger: Logger;
   /** The Hono app with every route; mount it in a gateway or let `start()` serve it. */
   readonly app: Hono;
   readonly actors: ActorRegistry;
+  /** This runtime's Prometheus metrics (its own registry, as `GET /metrics` serves it): a gateway can merge it into its own. */
+  readonly metrics: Registry;
   readonly store: Store;
   readonly broker: Broker;
-  /** Snapshot changes of every actor. */
+  /** Snapshot changes of every actor, as `GET /events` streams them; completes when the runtime stops. */
   observe(): Observable<ActorChange>;
   /** Migrates the store, restores and starts every actor, then serves HTTP; resolves with the URL when listening. */
   start(options?: StartOptions): Promise<{ url?: string }>;
@@ -73,24 +81,36 @@ export interface Runtime {
 /** Listen errors that mean HOST names no address of this machine. */
 const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EADDRNOTAVAIL']);
 
-/** The concerns of a runtime, in start order (they stop in reverse): consumers before producers. */
-function assembleConcerns(ctx: RuntimeContext): Concern[] {
-  return [
-    ...inspectionConcerns(ctx),
-    pluginHealthConcern(ctx),
-    notifierConcern(ctx),
-    ...alertConcerns(ctx),
+/**
+ * The concerns of a runtime, in start order (they stop in reverse): consumers before producers;
+ * and the alert engine, which the in-process API shares with the routes. Inspection is wired first:
+ * it sets `ctx.inspect`, which the others read when they create their actors.
+ */
+function assembleConcerns(ctx: RuntimeContext): { concerns: Concern[]; engine: AlertEngine } {
+  const inspection = inspectionConcerns(ctx);
+  const health = pluginHealthConcern(ctx);
+  const notifier = notifierConcern(ctx);
+  const alerts = wireAlerts(ctx);
+  const concerns = [
+    ...inspection,
+    health,
+    notifier,
+    ...alerts.concerns,
+    ...mqttConcerns(ctx, alerts.engine),
     subscriberConcern(ctx),
-    publisherConcern(ctx),
+    // PUBLISH_INTERVAL_SECONDS=0 turns the heartbeat off.
+    ...(ctx.config.publishIntervalSeconds > 0 ? [publisherConcern(ctx)] : []),
     janitorConcern(ctx),
     analyticsConcern(ctx),
     ...propagatorConcerns(ctx),
   ];
+  return { concerns, engine: alerts.engine };
 }
 
 /** Assembles Vigil from one config: adapters, actors, HTTP. */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  const config = options.config ?? loadConfig({ env: options.env ?? process.env, overrides: options.overrides });
+  const env = options.inheritEnv === false ? (options.env ?? {}) : { ...process.env, ...options.env };
+  const config = options.config ?? loadConfig({ env, overrides: options.overrides });
   const logger = options.logger ?? createLogger(config.logLevel);
   const runs = createRunReporter();
   const ctx: RuntimeContext = {
@@ -107,7 +127,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const { store, broker, registry } = ctx;
   registerRuntimeMetrics(ctx);
   registerNotificationTopic(ctx);
-  const concerns = assembleConcerns(ctx);
+  const { concerns, engine } = assembleConcerns(ctx);
+  const api = createInProcessApi(store, engine);
   const sse = new SseHub(registry.changes(), logger.child({ component: 'sse' }), options.sse);
   let started = false;
   let server: Server | undefined;
@@ -168,9 +189,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     logger,
     app,
     actors: registry,
+    metrics: ctx.metrics,
     store,
     broker,
     observe: () => registry.changes(),
+    ...api,
     start,
     stop: () => (stopping ??= shutdown()),
   };

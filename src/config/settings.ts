@@ -40,7 +40,8 @@ export const rawSchema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: positiveInt.min(1_000).max(3_600_000).default(6_000),
   KAFKA_HEARTBEAT_INTERVAL_MS: positiveInt.max(600_000).default(1_500),
   KAFKA_REBALANCE_TIMEOUT_MS: positiveInt.min(1_000).max(3_600_000).default(10_000),
-  PUBLISH_INTERVAL_SECONDS: periodSeconds.default(5),
+  // 0 turns the heartbeat publisher off.
+  PUBLISH_INTERVAL_SECONDS: z.union([z.literal(0), z.literal('0'), periodSeconds]).pipe(z.coerce.number()).default(5),
   BUFFER_SIZE: positiveInt.max(1_000_000).default(100),
   BATCH_SIZE: positiveInt.max(10_000).default(25),
   BATCH_WAIT_MS: positiveInt.max(600_000).default(5_000),
@@ -77,6 +78,14 @@ export const rawSchema = z.object({
   CLEANUP_RETENTION_DAYS: z.coerce.number().pipe(retentionDaysSchema).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSPECT: inspectUrl.optional(),
+  MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/\S+$/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').optional(),
+  MQTT_TOPICS: z.string().trim().min(1).default('sensors/+/+'),
+  MQTT_TOPIC_TEMPLATE: z.string().trim().min(1).default('sensors/{device_id}/{metric}'),
+  MQTT_QOS: z.coerce.number().int().min(0).max(1).default(1),
+  MQTT_CLIENT_ID: optionalText,
+  MQTT_CLEAN_SESSION: bool.default(true),
+  MQTT_USERNAME: optionalText,
+  MQTT_PASSWORD: optionalText,
 });
 
 /** The raw keys, as in the environment. */
@@ -87,7 +96,7 @@ export const CONFIG_KEYS = Object.keys(rawSchema.shape) as ConfigKey[];
 export const FIXES: Partial<Record<ConfigKey, string>> = {
   PORT: 'use a TCP port number from 0 to 65535',
   DATABASE_URL: 'use sqlite:./data/vigil.db or postgres://user@host:5432/db',
-  PUBLISH_INTERVAL_SECONDS: 'use the heartbeat period in seconds (0.01 to 604800), e.g. 5',
+  PUBLISH_INTERVAL_SECONDS: 'use the heartbeat period in seconds (0.01 to 604800), e.g. 5 (0 turns the heartbeat off)',
   BUFFER_SIZE: 'use a whole number of messages, e.g. 100',
   BATCH_SIZE: 'use a whole number of messages per batch, e.g. 25',
   BATCH_WAIT_MS: 'use the longest wait for a batch to fill, in milliseconds, e.g. 5000',
@@ -116,6 +125,10 @@ export const FIXES: Partial<Record<ConfigKey, string>> = {
   NOTIFY_POLL_INTERVAL_MS: 'use the outbox polling period in milliseconds, e.g. 1000',
   NOTIFY_BACKOFF_INITIAL_MS: 'use the wait before the first retry of a notification, in milliseconds, e.g. 1000',
   ANALYTICS_INTERVAL_SECONDS: 'use the analytics snapshot period in seconds (0.01 to 604800), e.g. 3600',
+  MQTT_URL: 'use the broker URL, e.g. mqtt://127.0.0.1:1883',
+  MQTT_TOPICS: 'use comma-separated topic filters, e.g. sensors/+/+',
+  MQTT_TOPIC_TEMPLATE: 'use topic levels naming {device_id} and optionally {metric}, e.g. sensors/{device_id}/{metric}',
+  MQTT_QOS: 'use 0 (at most once) or 1 (at least once: acknowledged after the readings are stored)',
 };
 
 /** Where Kafka is and how to reach it (set when KAFKA_BROKERS is). */

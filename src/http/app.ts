@@ -10,7 +10,7 @@ import { guardRequests } from './middleware/guard.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
 import { RequestDurations } from './request-durations.ts';
 import { actorRoutes } from './routes/actors.ts';
-import { dashboardRoutes } from './routes/dashboard.ts';
+import { dashboardMountPoint, dashboardRoutes } from './routes/dashboard.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
@@ -50,6 +50,7 @@ export function createHttp(deps: HttpDeps, extraRoutes: RouteModule[] = []): Htt
   app.use(maxBody(config.maxBodyBytes));
   const modules = [healthRoutes, observabilityRoutes, actorRoutes, eventRoutes, messageRoutes, dashboardRoutes, ...extraRoutes];
   for (const routes of modules) routes(app, deps);
+  dashboardMountPoint(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
   app.onError((error, c) => errorResponse(error, c, deps.logger));
   const nodeListener = () => withFastPath({ hotReads: deps.hotReads, guard, durations, logger: deps.logger }, getRequestListener(app.fetch));

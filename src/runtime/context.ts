@@ -27,6 +27,8 @@ export interface RuntimeContext {
   handlers: Map<string, TopicHandler>;
   /** Extra HTTP routes, added to the app after the built-in ones. */
   routes: RouteModule[];
+  /** Extra readiness checks shown by `GET /readyz` (the MQTT connection, say). */
+  readiness?: { name: string; check(): { ok: boolean; detail?: string } }[];
   /**
    * The Stately inspector's observer when `--inspect` is on: pass it to every `createActor(machine,
    * { inspect: ctx.inspect })`. Set by the inspection concern, which is assembled first.

@@ -3,7 +3,7 @@ import { alertRoutes } from '../http/routes/alerts.ts';
 import { readingRoutes } from '../http/routes/readings.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
 import { TOPICS } from '../streams/broker.ts';
-import { createAlertEngine } from './alerts/engine.ts';
+import { createAlertEngine, type AlertEngine } from './alerts/engine.ts';
 import { ruleOwnership } from './alerts/ownership.ts';
 import { ruleChangeFeed } from './alerts/rule-changes.ts';
 import type { Concern } from './concern.ts';
@@ -16,6 +16,11 @@ import type { TopicHandler } from './topic-handler.ts';
  * rule and alert routes.
  */
 export function alertConcerns(ctx: RuntimeContext): Concern[] {
+  return wireAlerts(ctx).concerns;
+}
+
+/** The alert concern and its engine, which the in-process API (runtime.rules, runtime.ingest) shares with the routes. */
+export function wireAlerts(ctx: RuntimeContext): { concerns: Concern[]; engine: AlertEngine } {
   const ownership = ruleOwnership({ broker: ctx.broker, topic: TOPICS.deviceReadings, logger: ctx.logger.child({ component: 'rule-ownership' }) });
   // Rules owned by partition: readings taken over HTTP go through the topic to their owners.
   const forward = ownership.assignments
@@ -43,7 +48,7 @@ export function alertConcerns(ctx: RuntimeContext): Concern[] {
     (app, deps) => readingRoutes(app, deps, engine),
     (app, deps) => alertRoutes(app, deps, engine),
   );
-  return [{ name: 'alerts', start: () => engine.start(), stop: () => engine.stop() }];
+  return { concerns: [{ name: 'alerts', start: () => engine.start(), stop: () => engine.stop() }], engine };
 }
 
 /** The reading with `ts` defaulted to the broker's timestamp (anything not a plain object is left for validation to reject). */

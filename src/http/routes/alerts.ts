@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { alertStats } from '../../runtime/alerts/alert-stats.ts';
 import type { AlertEngine } from '../../runtime/alerts/engine.ts';
 import type { HttpDeps } from '../deps.ts';
 import { parseQuery } from '../validate.ts';
@@ -24,24 +25,5 @@ export function alertRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngine,
   });
 
   deps.docs.add({ method: 'get', path: '/alerts/stats', tag: 'alerts', summary: 'Rules by state, firing now by severity, events, mean time to resolve, worker statistics' });
-  app.get('/alerts/stats', async (c) => {
-    const events = await deps.store.alerts.stats();
-    const firing: { rule_id: string; name: string; device_id: string; metric: string; severity: string; value: number | null; since: string | null }[] = [];
-    const firingBySeverity: Record<string, number> = {};
-    for (const { rule, actor } of engine.actors.entries()) {
-      const { value, context } = actor.getSnapshot();
-      if (typeof value !== 'object') continue;
-      firingBySeverity[rule.severity] = (firingBySeverity[rule.severity] ?? 0) + 1;
-      const since = context.triggeredAt === null ? null : new Date(context.triggeredAt).toISOString();
-      firing.push({ rule_id: rule.id, name: rule.name, device_id: rule.device_id, metric: rule.metric, severity: rule.severity, value: context.value, since });
-    }
-    return c.json({
-      mode: engine.mode,
-      rules: { active: engine.actors.size, by_state: engine.actors.countByState() },
-      firing_now: { count: firing.length, by_severity: firingBySeverity, rules: firing.slice(0, 100) },
-      events,
-      mean_time_to_resolve_seconds: events.mean_time_to_resolve_seconds,
-      worker: engine.workerStats(),
-    });
-  });
+  app.get('/alerts/stats', async (c) => c.json(await alertStats(deps.store, engine)));
 }

@@ -21,7 +21,9 @@ export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
   const cache = { 'cache-control': 'no-cache' };
 
   deps.docs.add({ method: 'get', path: '/', tag: 'dashboard', summary: 'The dashboard page (HTML)' });
-  app.get('/', (c) => c.html(page, 200, cache));
+  // The page's URLs are relative, so it must be served from a path ending in '/': mounted at
+  // /vigil, '/' becomes /vigil, which is redirected to /vigil/ (see dashboardMountPoint).
+  app.get('/', (c) => (c.req.path.endsWith('/') ? c.html(page, 200, cache) : c.redirect(`${c.req.path}/${new URL(c.req.url).search}`, 308)));
 
   deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet" });
   app.get('/assets/:file', (c) => {
@@ -30,4 +32,13 @@ export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
     if (!file) throw new NotFoundError('asset', name);
     return c.body(file.body, 200, { 'content-type': file.type, ...cache });
   });
+}
+
+/**
+ * `GET /vigil/` when mounted at /vigil: Hono joins a prefix and '/' as /vigil, never /vigil/, so this
+ * wildcard, added after every other route, answers the mount point with a slash (and nothing else).
+ */
+export function dashboardMountPoint(app: Hono): void {
+  const page = read('index.html');
+  app.get('/*', (c, next) => (c.req.path === c.req.routePath.slice(0, -1) ? c.html(page, 200, { 'cache-control': 'no-cache' }) : next()));
 }

@@ -21,6 +21,7 @@ export function healthRoutes(app: Hono, deps: HttpDeps): void {
       checks.broker = { ok: false, detail: (error as Error).message };
     }
     checks.actors = { ok: deps.isStarted() };
+    for (const { name, check } of deps.readiness ?? []) checks[name] = check();
     const ready = Object.values(checks).every((check) => check.ok);
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
   });

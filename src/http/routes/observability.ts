@@ -8,17 +8,23 @@ export function observabilityRoutes(app: Hono, deps: HttpDeps): void {
   app.get('/metrics', async (c) => c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
 
   // Built on first request, once every route module (this one runs before some of them) has documented itself.
-  let document: string | undefined;
+  let document: Record<string, unknown> | undefined;
+  // One text per mount prefix: `servers` says where the API is (/vigil when mounted at /vigil).
+  const texts = new Map<string, string>();
   deps.docs.add({ method: 'get', path: '/openapi.json', tag: 'observability', summary: 'This OpenAPI document' });
   app.get('/openapi.json', (c) => {
-    document ??= JSON.stringify(
-      buildOpenApi(deps.docs.routes, {
-        title: 'Vigil',
-        version: '0.1.0',
-        token: deps.config.apiToken !== undefined,
-        tokenReads: deps.config.apiTokenReads,
-      }),
-    );
-    return c.body(document, 200, { 'content-type': 'application/json; charset=utf-8' });
+    document ??= buildOpenApi(deps.docs.routes, {
+      title: 'Vigil',
+      version: '0.1.0',
+      token: deps.config.apiToken !== undefined,
+      tokenReads: deps.config.apiTokenReads,
+    });
+    const prefix = c.req.path.slice(0, -'/openapi.json'.length);
+    let text = texts.get(prefix);
+    if (text === undefined) {
+      text = JSON.stringify({ ...document, servers: [{ url: prefix || '/' }] });
+      if (texts.size < 16) texts.set(prefix, text);
+    }
+    return c.body(text, 200, { 'content-type': 'application/json; charset=utf-8' });
   });
 }
