@@ -77,9 +77,24 @@ export interface AlertEventRepository {
   deleteResolvedBefore(cutoff: string): Promise<number>;
 }
 
+/** The result of one delivery attempt, as `settle` records it. */
+export type DeliveryResult =
+  | { id: string; sentAt: string }
+  /** Back to `pending` at `nextAttemptAt`, or `failed` when it is null. */
+  | { id: string; error: string; nextAttemptAt: string | null };
+
+/** The newest send of a dedup key on a channel (see `lastSentAmong`). */
+export interface SentMark {
+  id: string;
+  channel: string;
+  dedup_key: string;
+  sent_at: string;
+}
+
 /**
- * The notification outbox. `attempts` counts finished delivery attempts: `markSent` and
- * `markAttemptFailed` each add one; both act only on a row still `sending` and leave any other alone.
+ * The notification outbox. `attempts` counts finished delivery attempts: `markSent`,
+ * `markAttemptFailed` and each result of `settle` add one; they act only on a row still `sending`
+ * and leave any other alone.
  */
 export interface NotificationRepository {
   /** New rows are `pending`, due at `next_attempt_at` (default: now). */
@@ -93,8 +108,12 @@ export interface NotificationRepository {
   markSent(id: string, sentAt: string): Promise<void>;
   /** Records a failed attempt: back to `pending` at `nextAttemptAt`, or `failed` when `nextAttemptAt` is null. */
   markAttemptFailed(id: string, error: string, nextAttemptAt: string | null): Promise<void>;
+  /** Records the results of a batch of deliveries in one transaction (one commit for the batch). */
+  settle(results: DeliveryResult[]): Promise<void>;
   /** The newest sent row with this dedup key sent at or after `since` (on `channel` only, when given). */
   lastSent(dedupKey: string, since: string, channel?: string): Promise<Notification | undefined>;
+  /** For each (dedup key, channel) given, its newest send at or after `since`, when there is one; one query. */
+  lastSentAmong(keys: { dedupKey: string; channel: string }[], since: string): Promise<SentMark[]>;
   /** Newest first; no `limit` means all. */
   list(filter: { status?: Notification['status']; limit?: number }): Promise<Notification[]>;
   /** Rows per status, every status present (0 when none). */
