@@ -43,6 +43,14 @@ export interface RuleRepository {
   update(id: string, patch: RulePatch): Promise<Rule | undefined>;
   /** True when a rule was deleted. */
   delete(id: string): Promise<boolean>;
+  /** How many rules there are and the newest `updated_at` (null when none): any create, edit or delete changes it. */
+  fingerprint(): Promise<RulesFingerprint>;
+}
+
+/** A cheap summary of the rules table, to tell whether a copy in memory is still current. */
+export interface RulesFingerprint {
+  count: number;
+  updated: string | null;
 }
 
 /** The latest reading per (device, metric). */

@@ -116,6 +116,19 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
     });
 
     describe('rules', () => {
+      it('fingerprint counts the rules and changes on every create, edit and delete', async () => {
+        expect(await store.rules.fingerprint()).toEqual({ count: 0, updated: null });
+        const a = await store.rules.create(ruleInput());
+        const b = await store.rules.create(ruleInput());
+        const afterCreates = await store.rules.fingerprint();
+        expect(afterCreates).toEqual({ count: 2, updated: [a.updated_at, b.updated_at].sort()[1] });
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        const edited = await store.rules.update(a.id, { threshold: 1 });
+        expect(await store.rules.fingerprint()).toEqual({ count: 2, updated: edited!.updated_at });
+        await store.rules.delete(b.id);
+        expect(await store.rules.fingerprint()).toEqual({ count: 1, updated: edited!.updated_at });
+      });
+
       it('create assigns an id and timestamps; get and list return the stored rule', async () => {
         const rule = await store.rules.create(ruleInput());
         expect(rule.id).toMatch(/^[0-9a-f-]{36}$/);

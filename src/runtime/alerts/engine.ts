@@ -160,10 +160,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
     return result;
   }
 
-  /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
+  /** One interval cycle: the rules (from memory unless they changed elsewhere), then (interval modes) each evaluated against the latest stored reading. */
   async function cycle(): Promise<CycleOutcome> {
     const started = performance.now();
-    const all = await store.rules.list();
+    const { rules: all } = await rules.refresh();
     await ownership.learn(all);
     await rules.sync(all);
     const evaluated = mode === 'reactive' ? { evaluations: 0, errors: 0, lastError: null } : actors.evaluate(await store.readings.latestAll());

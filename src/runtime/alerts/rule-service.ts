@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { Store } from '../../storage/store.ts';
 import type { z } from 'zod';
 import type { RuleActors } from './rule-actors.ts';
+import { createRuleCache } from './rule-cache.ts';
 import { ruleActorId } from './rule-actors.ts';
 
 /** Options of `createRuleService`. */
@@ -15,6 +16,8 @@ export interface RuleServiceOptions {
   retire: (last: PersistedAlert | undefined, rule: Rule) => void;
   /** Whether this instance runs the rule (default: every rule); the owner of a rule's device does. */
   owns?: (rule: Rule) => boolean;
+  /** A full reload of the rules at least this often (default 5 minutes; see `createRuleCache`). */
+  reloadEveryMs?: number;
 }
 
 /** Rejects a rule whose fields are fine one by one but not together (422, naming the field). */
@@ -27,7 +30,9 @@ function check(rule: Pick<Rule, 'operator' | 'threshold' | 'clear_threshold'>): 
  * Rules in the store, with their actors kept in step: created when enabled, updated in place when
  * the edit allows, stopped (resolving an open alert) when disabled or deleted.
  */
-export function createRuleService({ store, actors, retire, owns = () => true }: RuleServiceOptions) {
+export function createRuleService({ store, actors, retire, owns = () => true, reloadEveryMs }: RuleServiceOptions) {
+  const cache = createRuleCache({ rules: store.rules, reloadEveryMs });
+
   /** Brings one rule's actor in line with the stored rule (a rule another instance owns is left to it). */
   function apply(rule: Rule): void {
     const entry = actors.get(rule.id);
@@ -55,6 +60,7 @@ export function createRuleService({ store, actors, retire, owns = () => true }: 
     async create(input: z.output<typeof ruleInputSchema>): Promise<Rule> {
       check(input);
       const rule = await store.rules.create(input);
+      cache.put(rule);
       apply(rule);
       return rule;
     },
@@ -64,15 +70,19 @@ export function createRuleService({ store, actors, retire, owns = () => true }: 
       check({ ...current, ...patch });
       const rule = await store.rules.update(id, patch);
       if (!rule) throw new NotFoundError('rule', id);
+      cache.put(rule);
       apply(rule);
       return rule;
     },
     async delete(id: string): Promise<void> {
       const entry = actors.get(id);
       if (!(await store.rules.delete(id))) throw new NotFoundError('rule', id);
+      cache.remove(id);
       if (entry) retire(actors.stop(id), entry.rule);
       await store.snapshots.delete(ruleActorId(id));
     },
+    /** Every rule, from memory unless the store changed behind this instance's back (see `createRuleCache`). */
+    refresh: () => cache.refresh(),
     /** Reconciles the actors with the rules as stored (another process may have edited them). */
     async sync(rules: Rule[]): Promise<void> {
       const seen = new Set<string>();

@@ -64,5 +64,9 @@ export function postgresRules({ query }: PostgresConnection): RuleRepository {
     async delete(id) {
       return ((await query('DELETE FROM rules WHERE id = $1', [id])).rowCount ?? 0) > 0;
     },
+    async fingerprint() {
+      const { rows } = await query<{ count: string; updated: string | null }>('SELECT count(*) AS count, max(updated_at) AS updated FROM rules');
+      return { count: Number(rows[0]!.count), updated: rows[0]!.updated };
+    },
   };
 }

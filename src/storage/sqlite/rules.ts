@@ -80,5 +80,8 @@ export function sqliteRules({ db, statement }: SqliteConnection): Synchronous<Ru
     delete(id) {
       return statement('DELETE FROM rules WHERE id = ?').run(id).changes > 0;
     },
+    fingerprint() {
+      return statement('SELECT count(*) AS count, max(updated_at) AS updated FROM rules').get() as { count: number; updated: string | null };
+    },
   };
 }
