@@ -43,8 +43,20 @@ export interface RuleRepository {
   update(id: string, patch: RulePatch): Promise<Rule | undefined>;
   /** True when a rule was deleted. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Creates, edits and deletes many rules in one transaction, all or nothing (a rules file applied at
+   * once): a create whose id exists rejects with StoreError `CONFLICT`; an edit or delete of an unknown id is skipped.
+   */
+  applyChanges(changes: RuleChanges): Promise<{ created: Rule[]; updated: Rule[]; deleted: number }>;
   /** How many rules there are and the newest `updated_at` (null when none): any create, edit or delete changes it. */
   fingerprint(): Promise<RulesFingerprint>;
+}
+
+/** What `applyChanges` does, in this order: creates, edits, deletes. */
+export interface RuleChanges {
+  create?: RuleInput[];
+  update?: { id: string; patch: RulePatch }[];
+  delete?: string[];
 }
 
 /** A cheap summary of the rules table, to tell whether a copy in memory is still current. */

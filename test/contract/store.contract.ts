@@ -116,6 +116,32 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
     });
 
     describe('rules', () => {
+      it('applyChanges creates, edits and deletes many rules in one transaction', async () => {
+        const [keep, edit, gone] = [await store.rules.create(ruleInput()), await store.rules.create(ruleInput()), await store.rules.create(ruleInput())];
+        const news = [ruleInput({ id: uid('bulk') }), ruleInput({ id: uid('bulk'), channels: ['email', 'slack'], clear_threshold: 70 })];
+        const result = await store.rules.applyChanges({
+          create: news,
+          update: [{ id: edit.id, patch: { threshold: 3, enabled: false } }, { id: uid('missing'), patch: { threshold: 1 } }],
+          delete: [gone.id, uid('missing')],
+        });
+        expect(result.created.map((r) => r.id)).toEqual(news.map((r) => r.id));
+        expect(result.updated).toMatchObject([{ id: edit.id, threshold: 3, enabled: false }]);
+        expect(result.deleted).toBe(1);
+        const stored = await store.rules.list();
+        expect(stored.map((r) => r.id)).toEqual([keep.id, edit.id, ...news.map((r) => r.id)]);
+        expect(stored[3]).toEqual(result.created[1]);
+        expect(stored[3]).toMatchObject({ channels: ['email', 'slack'], clear_threshold: 70 });
+        expect(await store.rules.applyChanges({})).toEqual({ created: [], updated: [], deleted: 0 });
+      });
+
+      it('applyChanges is all or nothing: a create whose id exists rejects with CONFLICT and changes nothing', async () => {
+        const existing = await store.rules.create(ruleInput());
+        const before = await store.rules.list();
+        const attempt = store.rules.applyChanges({ create: [ruleInput({ id: uid('bulk') }), ruleInput({ id: existing.id })], delete: [existing.id] });
+        await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT' });
+        expect(await store.rules.list()).toEqual(before);
+      });
+
       it('fingerprint counts the rules and changes on every create, edit and delete', async () => {
         expect(await store.rules.fingerprint()).toEqual({ count: 0, updated: null });
         const a = await store.rules.create(ruleInput());
