@@ -1,7 +1,7 @@
 import type { PersistedAlert } from '../../actors/alert.ts';
 import { ruleInputSchema, ruleIssues, rulePatchSchema } from '../../domain/rule-schema.ts';
 import type { Rule } from '../../domain/rule.ts';
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { NotFoundError, ValidationError, type Issue } from '../../errors.ts';
 import type { Store } from '../../storage/store.ts';
 import type { z } from 'zod';
 import type { RuleActors } from './rule-actors.ts';
@@ -63,6 +63,41 @@ export function createRuleService({ store, actors, retire, owns = () => true, re
       cache.put(rule);
       apply(rule);
       return rule;
+    },
+    /**
+     * Many rules at once (`POST /rules` with an array): each is checked on its own, and those that pass
+     * are created in one store transaction; the others come back by index with their issues (an id
+     * already stored, or given twice, is one).
+     */
+    async createMany(items: unknown[]): Promise<{ created: Rule[]; rejected: { index: number; issues: Issue[] }[] }> {
+      const rejected: { index: number; issues: Issue[] }[] = [];
+      const valid: { index: number; input: z.output<typeof ruleInputSchema> }[] = [];
+      const given = new Set<string>();
+      const reject = (index: number, issues: Issue[]) =>
+        rejected.push({ index, issues: issues.map((issue) => ({ ...issue, path: issue.path ? `${index}.${issue.path}` : String(index) })) });
+      items.forEach((item, index) => {
+        const parsed = ruleInputSchema.safeParse(item);
+        if (!parsed.success) return reject(index, parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
+        const { id } = parsed.data;
+        const issues = ruleIssues(parsed.data);
+        if (id !== undefined && given.has(id)) issues.push({ path: 'id', message: `'${id}' is given twice in this request; ids must be unique` });
+        if (issues.length > 0) return reject(index, issues);
+        if (id !== undefined) given.add(id);
+        valid.push({ index, input: parsed.data });
+      });
+      const stored = await Promise.all(valid.map(({ input }) => (input.id === undefined ? undefined : store.rules.get(input.id))));
+      const fresh = valid.filter(({ index, input }, i) => {
+        if (!stored[i]) return true;
+        reject(index, [{ path: 'id', message: `rule '${input.id}' already exists; change it with PATCH /rules/${input.id}` }]);
+        return false;
+      });
+      const { created } = await store.rules.applyChanges({ create: fresh.map(({ input }) => input) });
+      for (const rule of created) {
+        cache.put(rule);
+        apply(rule);
+      }
+      rejected.sort((a, b) => a.index - b.index);
+      return { created, rejected };
     },
     async update(id: string, patch: z.output<typeof rulePatchSchema>): Promise<Rule> {
       const current = await store.rules.get(id);
