@@ -1,7 +1,7 @@
 /**
  * Outbox and rule-loading benchmark on the embedded default (SQLite file), both ways in one run:
- *  - outbox: N notifications (alert-shaped: a dedup key each, ~9 % of them repeats within the window)
- *    delivered through a channel that accepts at once. Baseline: the former row-at-a-time path (one
+ *  - outbox: N notifications (alert-shaped: a dedup key each, ~9 % of them repeats within the window),
+ *    arriving in waves of 1000, delivered through a channel that accepts at once. Baseline: the former row-at-a-time path (one
  *    `lastSent` look-up, one `markSent` commit and one plugin-health upsert per row). Vigil: the batch
  *    deliverer (`createDeliverer`, batches of 200: one dedup look-up, one `settle` commit, one health report per channel).
  *  - interval cycle rule loading, 10k rules: reading every rule (`rules.list()`, what a cycle did) vs
@@ -32,9 +32,30 @@ const accepting: Channel = { name: 'webhook', send: async () => {}, close: async
 const logger = createLogger('silent');
 const WINDOW_MS = 300_000;
 
-/** Alert-shaped rows: each rule fires once; about 1 in 11 is a repeat of a key already sent. */
-const rows = (round: string): NewNotification[] =>
-  Array.from({ length: ROWS }, (_, i) => ({ channel: 'webhook', severity: 'error', title: 't', message: 'm', alert_id: `r${i}`, dedup_key: `alert:${round}:${i % 11 === 10 ? i - 1 : i}:firing` }));
+const WAVE = 1_000;
+
+/** Alert-shaped rows of one wave: each rule fires once; about 1 in 11 is a repeat (the previous rule firing again). */
+const rows = (round: string, wave: number): NewNotification[] =>
+  Array.from({ length: WAVE }, (_, k) => {
+    const i = wave * WAVE + k;
+    const rule = i % 11 === 10 ? i - 1 : i;
+    return { channel: 'webhook', severity: 'error', title: 't', message: 'm', alert_id: `${round}-r${rule}`, dedup_key: `alert:${round}-r${rule}:firing` };
+  });
+
+/**
+ * Delivers ROWS rows arriving in waves of WAVE (as alerts arrive over time, not all at once: a claim
+ * sorts the due rows, so a backlog of all of them would measure the sort) with `drain`; rows per second.
+ */
+async function inWaves(store: Store, round: string, drain: () => Promise<void>): Promise<number> {
+  let busy = 0;
+  for (let wave = 0; wave < ROWS / WAVE; wave++) {
+    await store.notifications.enqueue(rows(round, wave));
+    const started = performance.now();
+    await drain();
+    busy += performance.now() - started;
+  }
+  return ROWS / (busy / 1_000);
+}
 
 async function fresh(name: string): Promise<Store> {
   const store = createSqliteStore({ path: join(dir, `${name}.db`) });
@@ -43,42 +64,42 @@ async function fresh(name: string): Promise<Store> {
 }
 
 /** The former path: per row, a dedup look-up, the send, one commit marking it, one plugin-health upsert. */
-async function rowAtATime(store: Store, round: string): Promise<number> {
-  await store.notifications.enqueue(rows(round));
-  const started = performance.now();
+function rowAtATime(store: Store, round: string): Promise<number> {
   let total = 0;
-  for (;;) {
-    const claimed = await store.notifications.claim(new Date().toISOString(), 50, 120_000);
-    if (claimed.length === 0) break;
-    await Promise.all(
-      claimed.map(async (row) => {
-        const since = new Date(Date.now() - WINDOW_MS).toISOString();
-        const previous = row.dedup_key ? await store.notifications.lastSent(row.dedup_key, since, row.channel) : undefined;
-        if (previous && previous.id !== row.id) return store.notifications.markSent(row.id, previous.sent_at!);
-        await accepting.send(row);
-        await store.notifications.markSent(row.id, new Date().toISOString());
-        total++;
-        await store.plugins.upsert({ name: 'channel:webhook', status: 'healthy', last_run_at: new Date().toISOString(), last_success_at: new Date().toISOString(), last_error: null, consecutive_failures: 0, total_runs: total, total_failures: 0, success_rate: 1 });
-      }),
-    );
-  }
-  return ROWS / ((performance.now() - started) / 1_000);
+  return inWaves(store, round, async () => {
+    for (;;) {
+      const claimed = await store.notifications.claim(new Date().toISOString(), 50, 120_000);
+      if (claimed.length === 0) return;
+      await Promise.all(
+        claimed.map(async (row) => {
+          const since = new Date(Date.now() - WINDOW_MS).toISOString();
+          const previous = row.dedup_key ? await store.notifications.lastSent(row.dedup_key, since, row.channel) : undefined;
+          if (previous && previous.id !== row.id) return store.notifications.markSent(row.id, previous.sent_at!);
+          await accepting.send(row);
+          await store.notifications.markSent(row.id, new Date().toISOString());
+          total++;
+          const at = new Date().toISOString();
+          await store.plugins.upsert({ name: 'channel:webhook', status: 'healthy', last_run_at: at, last_success_at: at, last_error: null, consecutive_failures: 0, total_runs: total, total_failures: 0, success_rate: 1 });
+        }),
+      );
+    }
+  });
 }
 
 let deduplicated = 0;
 
 /** Vigil now: claims of 200, each delivered as one batch. */
-async function batched(store: Store, round: string): Promise<number> {
+function batched(store: Store, round: string): Promise<number> {
   const runs = createRunReporter();
-  const deliver = createDeliverer({ notifications: store.notifications, channels: new Map([['webhook', accepting], ['console', { ...accepting, name: 'console' }]]), policy: { maxAttempts: 3, repeatIntervalMs: WINDOW_MS }, logger, runs });
-  await store.notifications.enqueue(rows(round));
-  const started = performance.now();
-  for (;;) {
-    const claimed = await store.notifications.claim(new Date().toISOString(), 200, 120_000);
-    if (claimed.length === 0) break;
-    for (const outcome of await deliver(claimed)) if (outcome.kind === 'deduplicated') deduplicated++;
-  }
-  return ROWS / ((performance.now() - started) / 1_000);
+  const channels = new Map([['webhook', accepting], ['console', { ...accepting, name: 'console' }]]);
+  const deliver = createDeliverer({ notifications: store.notifications, channels, policy: { maxAttempts: 3, repeatIntervalMs: WINDOW_MS }, logger, runs });
+  return inWaves(store, round, async () => {
+    for (;;) {
+      const claimed = await store.notifications.claim(new Date().toISOString(), 200, 120_000);
+      if (claimed.length === 0) return;
+      for (const outcome of await deliver(claimed)) if (outcome.kind === 'deduplicated') deduplicated++;
+    }
+  });
 }
 
 async function outbox(): Promise<{ base: number; vigil: number; deduplicated: number }> {
