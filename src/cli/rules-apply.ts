@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { ConfigSource } from '../config.ts';
 import { ValidationError } from '../errors.ts';
 import { RULE_ACTOR_PREFIX } from '../runtime/alerts/rule-actors.ts';
@@ -11,17 +10,20 @@ import type { Store } from '../storage/store.ts';
 import { EXIT } from './exit.ts';
 import { configFromCli } from './load-config.ts';
 
+/** The YAML parser, loaded only by this command (no other command pays for it at start-up). */
+const yamlParse = async (text: string): Promise<unknown> => (await import('yaml')).parse(text) as unknown;
+
 /** JSON text parsed as JSON; flow-style YAML that merely looks like JSON falls back to the YAML parser. */
-function jsonOrYaml(text: string): unknown {
+async function jsonOrYaml(text: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return parse(text) as unknown;
+    return yamlParse(text);
   }
 }
 
 /** The rules of a rules file (YAML or JSON: JSON is YAML too); a ValidationError naming the field when it is not one. */
-export function readRulesFile(path: string): FileRule[] {
+export async function readRulesFile(path: string): Promise<FileRule[]> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -32,7 +34,7 @@ export function readRulesFile(path: string): FileRule[] {
   try {
     // JSON.parse when it is JSON: the YAML parser takes seconds on a file of 100k rules.
     const trimmed = text.trimStart();
-    doc = trimmed.startsWith('{') || trimmed.startsWith('[') ? jsonOrYaml(text) : parse(text);
+    doc = trimmed.startsWith('{') || trimmed.startsWith('[') ? await jsonOrYaml(text) : await yamlParse(text);
   } catch (error) {
     throw new ValidationError([{ path: 'FILE', message: `'${path}' is neither YAML nor JSON: ${(error as Error).message.split('\n')[0]}` }]);
   }
@@ -60,7 +62,7 @@ export async function rulesCommand(overrides: ConfigSource, flags: Record<string
   if (!file || extra.length > 0) throw new ValidationError([{ path: 'FILE', message: 'give exactly one rules file: vigil rules apply FILE [--dry-run]' }]);
   let wanted: FileRule[];
   try {
-    wanted = readRulesFile(file);
+    wanted = await readRulesFile(file);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     // Every problem of the file at once, each naming its field, so one edit fixes them all.
