@@ -736,7 +736,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
           }),
           { numRuns: 30 },
         );
-      });
+      }, 60_000); // 30 fresh databases (a PostgreSQL schema each): well over the default 20 s on a loaded machine
     });
 
     describe('plugins', () => {
