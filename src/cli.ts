@@ -3,13 +3,19 @@ import { EXIT, reportError } from './cli/exit.ts';
 import { cleanupCommand } from './cli/cleanup.ts';
 import { migrateCommand } from './cli/migrate.ts';
 import { propagateCommand } from './cli/propagate.ts';
+import { rulesCommand } from './cli/rules-apply.ts';
 import { runCommand } from './cli/run.ts';
 import { testCommand } from './cli/test-rules.ts';
 import { workerCommand } from './cli/worker.ts';
 import type { ConfigSource } from './config.ts';
 
 type Command = { summary: string } & (
-  | { switches: string[]; run: (config: ConfigSource, flags: Record<string, string | true>) => Promise<number> }
+  | {
+      switches: string[];
+      run: (config: ConfigSource, flags: Record<string, string | true>, args: string[]) => Promise<number>;
+      /** Takes words before its flags (`vigil rules apply FILE`). */
+      positional?: boolean;
+    }
   /** A command that takes positional arguments parses them itself. */
   | { main: (args: string[]) => Promise<number> }
 );
@@ -20,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: migrateCommand },
   propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: propagateCommand },
   test: { summary: 'test rules FILE… [--json]: run alert rule unit tests on a virtual clock', main: testCommand },
+  rules: { summary: 'rules apply FILE [--dry-run]: sync the stored rules to a rules file (YAML or JSON), printing the diff', switches: ['verbose', 'dry-run'], run: rulesCommand, positional: true },
   cleanup: { summary: 'delete what is older than the retention (--days N, default CLEANUP_RETENTION_DAYS)', switches: ['verbose'], run: cleanupCommand },
 };
 
@@ -42,8 +49,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if ('main' in command) return await command.main(argv.slice(1));
-    const { config, flags } = parseArgs(argv, new Set(command.switches));
-    return await command.run(config, flags);
+    const rest = argv.slice(1);
+    const firstFlag = rest.findIndex((word) => word.startsWith('--'));
+    const args = command.positional ? rest.splice(0, firstFlag === -1 ? rest.length : firstFlag) : [];
+    const { config, flags } = parseArgs([name, ...rest], new Set(command.switches));
+    return await command.run(config, flags, args);
   } catch (error) {
     return reportError(error);
   }

@@ -48,7 +48,9 @@ export type NotifierEvent =
   | { type: 'TICK' }
   /** Rows were just written to the outbox: claim now rather than at the next poll. */
   | { type: 'WAKE' }
-  | { type: 'DELIVERED'; outcome: DeliveryOutcome };
+  | { type: 'DELIVERED'; outcome: DeliveryOutcome }
+  /** The outcomes of a batch of deliveries, applied at once. */
+  | { type: 'BATCH_DELIVERED'; outcomes: DeliveryOutcome[] };
 
 /** A claimed row and the lane the runtime routes it to. */
 export interface ClaimedRow {
@@ -74,10 +76,25 @@ function laneAfter(lane: Lane, outcome: DeliveryOutcome): Lane {
   }
 }
 
+/** The counters and lanes after a batch of outcomes, in order: one new context for the whole batch. */
+function applyOutcomes(context: NotifierContext, outcomes: DeliveryOutcome[]): Partial<NotifierContext> {
+  const lanes = { ...context.lanes };
+  let { sent, retried, failed, deduplicated, fellBack } = context;
+  for (const outcome of outcomes) {
+    lanes[outcome.lane] = laneAfter(lanes[outcome.lane] ?? emptyLane(), outcome);
+    if (outcome.kind === 'sent') sent++;
+    else if (outcome.kind === 'retrying') retried++;
+    else if (outcome.kind === 'failed') failed++;
+    else if (outcome.kind === 'deduplicated') deduplicated++;
+    if (outcome.fellBack) fellBack++;
+  }
+  return { lanes, sent, retried, failed, deduplicated, fellBack };
+}
+
 /**
- * The notifier: polls the outbox every `pollMs` (and on WAKE), claims the due rows and starts one
- * delivery per row without waiting for it, so a slow or failing channel never holds the others up.
- * Each outcome comes back as DELIVERED and updates that channel's lane; retries are scheduled in the
+ * The notifier: polls the outbox every `pollMs` (and on WAKE), claims the due rows and starts their
+ * delivery as one batch without waiting for it, so a slow batch never holds the next claim up.
+ * The outcomes come back as BATCH_DELIVERED (or one DELIVERED each) and update the channels' lanes; retries are scheduled in the
  * outbox itself (`next_attempt_at`), so they survive a restart. A stop lets deliveries in flight finish.
  */
 export const notifierMachine = setup({
@@ -105,18 +122,12 @@ export const notifierMachine = setup({
       },
       lastClaimedAt: ({ context }, params: { claimed: ClaimedRow[] }) => (params.claimed.length > 0 ? new Date().toISOString() : context.lastClaimedAt),
     }),
-    applyOutcome: assign(({ context }, outcome: DeliveryOutcome) => ({
-      lanes: { ...context.lanes, [outcome.lane]: laneAfter(context.lanes[outcome.lane] ?? emptyLane(), outcome) },
-      sent: context.sent + (outcome.kind === 'sent' ? 1 : 0),
-      retried: context.retried + (outcome.kind === 'retrying' ? 1 : 0),
-      failed: context.failed + (outcome.kind === 'failed' ? 1 : 0),
-      deduplicated: context.deduplicated + (outcome.kind === 'deduplicated' ? 1 : 0),
-      fellBack: context.fellBack + (outcome.fellBack ? 1 : 0),
-    })),
+    applyOutcome: assign(({ context }, outcome: DeliveryOutcome) => applyOutcomes(context, [outcome])),
+    applyOutcomes: assign(({ context }, outcomes: DeliveryOutcome[]) => applyOutcomes(context, outcomes)),
     requestRecheck: assign({ recheck: true }),
     clearRecheck: assign({ recheck: false }),
     settle: raise({ type: 'SETTLED' }),
-    // Provided by the runtime: sends each row through its channel and reports back with DELIVERED.
+    // Provided by the runtime: sends the rows through their channels and reports back with BATCH_DELIVERED.
     deliver: (_, _params: { claimed: ClaimedRow[] }) => {},
     reportClaimFailed: (_, _params: { error: unknown }) => {},
   },
@@ -148,6 +159,7 @@ export const notifierMachine = setup({
       invoke: { src: 'clock', input: ({ context }) => ({ periodMs: context.pollMs }) },
       on: {
         DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
+        BATCH_DELIVERED: { actions: { type: 'applyOutcomes', params: ({ event }) => event.outcomes } },
         STOP: 'draining',
       },
       // A restart claims at once, so rows left pending by the last run go out without waiting a poll.
@@ -191,7 +203,10 @@ export const notifierMachine = setup({
     },
     draining: {
       always: { guard: 'drained', target: 'stopped' },
-      on: { DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } } },
+      on: {
+        DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
+        BATCH_DELIVERED: { actions: { type: 'applyOutcomes', params: ({ event }) => event.outcomes } },
+      },
     },
     stopped: { type: 'final' },
   },

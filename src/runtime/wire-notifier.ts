@@ -14,8 +14,8 @@ import { createDeliverer } from './notification-delivery.ts';
  */
 const DELIVERY_BACKOFF = { factor: 2, maxMs: 300_000, jitter: 0.25 } as const;
 
-/** Rows claimed per poll. */
-const CLAIM_BATCH = 50;
+/** Rows claimed per poll: one claim, one delivery batch and one commit of its results. */
+const CLAIM_BATCH = 200;
 /** A claim older than this belongs to a deliverer that died; every channel times out well before. */
 const STALE_CLAIM_MS = 120_000;
 
@@ -49,7 +49,7 @@ export function notifierConcern(ctx: RuntimeContext): Concern {
     },
     logger: ctx.logger,
     runs: ctx.runs,
-    count: (channel, outcome) => outcomes.inc({ channel, outcome }),
+    count: (channel, outcome, n) => outcomes.inc({ channel, outcome }, n),
   });
 
   const concern = actorConcern({
@@ -69,11 +69,10 @@ export function notifierConcern(ctx: RuntimeContext): Concern {
         },
         actions: {
           deliver: (_, { claimed }) => {
-            for (const { row } of claimed) {
-              void deliver(row).then((outcome) => {
-                if (self?.getSnapshot().status === 'active') self.send({ type: 'DELIVERED', outcome });
-              });
-            }
+            if (claimed.length === 0) return;
+            void deliver(claimed.map(({ row }) => row)).then((outcomes) => {
+              if (self?.getSnapshot().status === 'active') self.send({ type: 'BATCH_DELIVERED', outcomes });
+            });
           },
           reportClaimFailed: (_, { error }) => logger.error({ err: error }, 'outbox claim failed; retrying at the next poll'),
         },

@@ -43,6 +43,26 @@ export interface RuleRepository {
   update(id: string, patch: RulePatch): Promise<Rule | undefined>;
   /** True when a rule was deleted. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Creates, edits and deletes many rules in one transaction, all or nothing (a rules file applied at
+   * once): a create whose id exists rejects with StoreError `CONFLICT`; an edit or delete of an unknown id is skipped.
+   */
+  applyChanges(changes: RuleChanges): Promise<{ created: Rule[]; updated: Rule[]; deleted: number }>;
+  /** How many rules there are and the newest `updated_at` (null when none): any create, edit or delete changes it. */
+  fingerprint(): Promise<RulesFingerprint>;
+}
+
+/** What `applyChanges` does, in this order: creates, edits, deletes. */
+export interface RuleChanges {
+  create?: RuleInput[];
+  update?: { id: string; patch: RulePatch }[];
+  delete?: string[];
+}
+
+/** A cheap summary of the rules table, to tell whether a copy in memory is still current. */
+export interface RulesFingerprint {
+  count: number;
+  updated: string | null;
 }
 
 /** The latest reading per (device, metric). */
@@ -96,9 +116,24 @@ export interface AlertEventRepository {
   deleteResolvedBefore(cutoff: string): Promise<number>;
 }
 
+/** The result of one delivery attempt, as `settle` records it. */
+export type DeliveryResult =
+  | { id: string; sentAt: string }
+  /** Back to `pending` at `nextAttemptAt`, or `failed` when it is null. */
+  | { id: string; error: string; nextAttemptAt: string | null };
+
+/** The newest send of a dedup key on a channel (see `lastSentAmong`). */
+export interface SentMark {
+  id: string;
+  channel: string;
+  dedup_key: string;
+  sent_at: string;
+}
+
 /**
- * The notification outbox. `attempts` counts finished delivery attempts: `markSent` and
- * `markAttemptFailed` each add one; both act only on a row still `sending` and leave any other alone.
+ * The notification outbox. `attempts` counts finished delivery attempts: `markSent`,
+ * `markAttemptFailed` and each result of `settle` add one; they act only on a row still `sending`
+ * and leave any other alone.
  */
 export interface NotificationRepository {
   /** New rows are `pending`, due at `next_attempt_at` (default: now). */
@@ -112,8 +147,12 @@ export interface NotificationRepository {
   markSent(id: string, sentAt: string): Promise<void>;
   /** Records a failed attempt: back to `pending` at `nextAttemptAt`, or `failed` when `nextAttemptAt` is null. */
   markAttemptFailed(id: string, error: string, nextAttemptAt: string | null): Promise<void>;
+  /** Records the results of a batch of deliveries in one transaction (one commit for the batch). */
+  settle(results: DeliveryResult[]): Promise<void>;
   /** The newest sent row with this dedup key sent at or after `since` (on `channel` only, when given). */
   lastSent(dedupKey: string, since: string, channel?: string): Promise<Notification | undefined>;
+  /** For each (dedup key, channel) given, its newest send at or after `since`, when there is one; one query. */
+  lastSentAmong(keys: { dedupKey: string; channel: string }[], since: string): Promise<SentMark[]>;
   /** Newest first; no `limit` means all. */
   list(filter: { status?: Notification['status']; limit?: number }): Promise<Notification[]>;
   /** Rows per status, every status present (0 when none). */

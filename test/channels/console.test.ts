@@ -68,7 +68,7 @@ describe('console channel', () => {
       const now = new Date().toISOString();
       await store.notifications.enqueue([{ channel: 'console', severity: 'error', title: 't', message: 'm', next_attempt_at: now }]);
       const [row] = await store.notifications.claim(now, 1, 60_000);
-      expect(await deliver(row!)).toMatchObject({ kind: 'failed' });
+      expect(await deliver([row!])).toMatchObject([{ kind: 'failed' }]);
       expect(await store.notifications.list({})).toMatchObject([{ status: 'failed', sent_at: null, attempts: 1 }]);
     } finally {
       await store.close();

@@ -116,6 +116,45 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
     });
 
     describe('rules', () => {
+      it('applyChanges creates, edits and deletes many rules in one transaction', async () => {
+        const [keep, edit, gone] = [await store.rules.create(ruleInput()), await store.rules.create(ruleInput()), await store.rules.create(ruleInput())];
+        const news = [ruleInput({ id: uid('bulk') }), ruleInput({ id: uid('bulk'), channels: ['email', 'slack'], clear_threshold: 70 })];
+        const result = await store.rules.applyChanges({
+          create: news,
+          update: [{ id: edit.id, patch: { threshold: 3, enabled: false } }, { id: uid('missing'), patch: { threshold: 1 } }],
+          delete: [gone.id, uid('missing')],
+        });
+        expect(result.created.map((r) => r.id)).toEqual(news.map((r) => r.id));
+        expect(result.updated).toMatchObject([{ id: edit.id, threshold: 3, enabled: false }]);
+        expect(result.deleted).toBe(1);
+        const stored = await store.rules.list();
+        expect(stored.map((r) => r.id)).toEqual([keep.id, edit.id, ...news.map((r) => r.id)]);
+        expect(stored[3]).toEqual(result.created[1]);
+        expect(stored[3]).toMatchObject({ channels: ['email', 'slack'], clear_threshold: 70 });
+        expect(await store.rules.applyChanges({})).toEqual({ created: [], updated: [], deleted: 0 });
+      });
+
+      it('applyChanges is all or nothing: a create whose id exists rejects with CONFLICT and changes nothing', async () => {
+        const existing = await store.rules.create(ruleInput());
+        const before = await store.rules.list();
+        const attempt = store.rules.applyChanges({ create: [ruleInput({ id: uid('bulk') }), ruleInput({ id: existing.id })], delete: [existing.id] });
+        await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT' });
+        expect(await store.rules.list()).toEqual(before);
+      });
+
+      it('fingerprint counts the rules and changes on every create, edit and delete', async () => {
+        expect(await store.rules.fingerprint()).toEqual({ count: 0, updated: null });
+        const a = await store.rules.create(ruleInput());
+        const b = await store.rules.create(ruleInput());
+        const afterCreates = await store.rules.fingerprint();
+        expect(afterCreates).toEqual({ count: 2, updated: [a.updated_at, b.updated_at].sort()[1] });
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        const edited = await store.rules.update(a.id, { threshold: 1 });
+        expect(await store.rules.fingerprint()).toEqual({ count: 2, updated: edited!.updated_at });
+        await store.rules.delete(b.id);
+        expect(await store.rules.fingerprint()).toEqual({ count: 1, updated: edited!.updated_at });
+      });
+
       it('create assigns an id and timestamps; get and list return the stored rule', async () => {
         const rule = await store.rules.create(ruleInput());
         expect(rule.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -579,6 +618,61 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.notifications.lastSent(key, at(0))).toMatchObject({ id: slack.id });
       });
 
+      it('settle records a batch of results at once: sent, retried, failed; rows not sending stay', async () => {
+        const [sent, retried, failed, idle] = await store.notifications.enqueue([0, 1, 2].map((i) => note({ next_attempt_at: at(i) })).concat(note({ next_attempt_at: at(500) })));
+        await store.notifications.claim(at(10), 3, 1000);
+        await store.notifications.settle([
+          { id: sent.id, sentAt: at(20) },
+          { id: retried.id, error: 'smtp timeout', nextAttemptAt: at(60) },
+          { id: failed.id, error: 'bad address', nextAttemptAt: null },
+          { id: idle.id, sentAt: at(20) },
+        ]);
+        await store.notifications.settle([]);
+        expect(await store.notifications.list({ status: 'sent' })).toMatchObject([{ id: sent.id, sent_at: at(20), attempts: 1 }]);
+        expect(await store.notifications.list({ status: 'pending' })).toMatchObject([
+          { id: idle.id, attempts: 0, sent_at: null },
+          { id: retried.id, attempts: 1, last_error: 'smtp timeout', next_attempt_at: at(60) },
+        ]);
+        expect(await store.notifications.list({ status: 'failed' })).toMatchObject([{ id: failed.id, attempts: 1, last_error: 'bad address' }]);
+        expect((await store.notifications.claim(at(60), 10, 1000)).map((n) => n.id)).toEqual([retried.id]);
+      });
+
+      it('settle rejects a bad time and records nothing of the batch', async () => {
+        const [a, b] = await store.notifications.enqueue([0, 1].map(() => note({ next_attempt_at: at(0) })));
+        await store.notifications.claim(at(1), 2, 1000);
+        await expect(store.notifications.settle([{ id: a.id, sentAt: at(5) }, { id: b.id, sentAt: 'not a time' }])).rejects.toBeInstanceOf(StoreError);
+        expect((await store.notifications.list({ status: 'sending' })).map((n) => n.id).sort()).toEqual([a.id, b.id].sort());
+      });
+
+      it('lastSentAmong answers the newest send of each (key, channel) pair asked for, since a time, in one call', async () => {
+        const [k1, k2, k3] = [uid('dedup'), uid('dedup'), uid('dedup')];
+        const rows = await store.notifications.enqueue([
+          note({ channel: 'email', dedup_key: k1, next_attempt_at: at(0) }),
+          note({ channel: 'email', dedup_key: k1, next_attempt_at: at(1) }),
+          note({ channel: 'slack', dedup_key: k1, next_attempt_at: at(2) }),
+          note({ channel: 'slack', dedup_key: k2, next_attempt_at: at(3) }),
+          note({ channel: 'email', dedup_key: k3, next_attempt_at: at(4) }),
+        ]);
+        await store.notifications.claim(at(10), 5, 1000);
+        await store.notifications.settle(rows.map((row, i) => ({ id: row.id, sentAt: at(100 + i) })));
+        const found = await store.notifications.lastSentAmong(
+          [
+            { dedupKey: k1, channel: 'email' },
+            { dedupKey: k2, channel: 'slack' },
+            { dedupKey: k2, channel: 'email' },
+            { dedupKey: k3, channel: 'email' },
+          ],
+          at(101),
+        );
+        const byPair = Object.fromEntries(found.map((m) => [`${m.channel}/${m.dedup_key}`, m]));
+        expect(Object.keys(byPair).sort()).toEqual([`email/${k1}`, `slack/${k2}`, `email/${k3}`].sort());
+        expect(byPair[`email/${k1}`]).toEqual({ id: rows[1].id, channel: 'email', dedup_key: k1, sent_at: at(101) });
+        expect(byPair[`slack/${k2}`]).toMatchObject({ id: rows[3].id, sent_at: at(103) });
+        // slack/k1 was sent but not asked for; email/k1's first send is before `since`.
+        expect(await store.notifications.lastSentAmong([{ dedupKey: k1, channel: 'email' }], at(102))).toEqual([]);
+        expect(await store.notifications.lastSentAmong([], at(0))).toEqual([]);
+      });
+
       it('list filters by status, newest first, limited; counts covers every status', async () => {
         const first = await store.notifications.enqueue([note({ title: 'first', next_attempt_at: at(0) })]);
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -670,7 +764,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
           }),
           { numRuns: 30 },
         );
-      });
+      }, 60_000); // 30 fresh databases (a PostgreSQL schema each): well over the default 20 s on a loaded machine
     });
 
     describe('plugins', () => {

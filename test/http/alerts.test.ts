@@ -80,6 +80,44 @@ describe('rules over HTTP', () => {
   });
 });
 
+describe('rules in bulk over HTTP', () => {
+  const rule = (i: number, extra: Record<string, unknown> = {}) => ({ id: `bulk-${i}`, name: `bulk ${i}`, device_id: `d${i}`, metric: 'cpu', operator: '>', threshold: 90, ...extra });
+
+  it('an array of valid rules is created at once (201), each with its actor, and the rules fire', async () => {
+    const runtime = await started();
+    const { status, body } = await call(runtime, 'POST', '/rules', [rule(1), rule(2, { severity: 'critical' }), rule(3)]);
+    expect(status).toBe(201);
+    expect(body).toMatchObject({ created: 3, rules: [{ id: 'bulk-1', for_seconds: 0 }, { id: 'bulk-2', severity: 'critical' }, { id: 'bulk-3' }] });
+    expect((await call(runtime, 'GET', '/rules')).body.count).toBe(3);
+    expect(runtime.actors.get('rule:bulk-2')).toBeDefined();
+    await call(runtime, 'POST', '/readings', { device_id: 'd2', metric: 'cpu', value: 95 });
+    await eventually(async () => ((await call(runtime, 'GET', '/alerts/events?alert_id=bulk-2')).body.count === 1 ? true : undefined));
+  });
+
+  it('rejects the invalid, duplicated and existing ones by index (422) and creates the others', async () => {
+    const runtime = await started();
+    expect((await call(runtime, 'POST', '/rules', rule(0))).status).toBe(201);
+    const { status, body } = await call(runtime, 'POST', '/rules', [
+      rule(1),
+      rule(2, { threshold: 'hot' }),
+      rule(0),
+      rule(1),
+      rule(4, { operator: '>', threshold: 10, clear_threshold: 20 }),
+      rule(5),
+    ]);
+    expect(status).toBe(422);
+    expect(body).toMatchObject({ code: 'VALIDATION_FAILED', created: 2, rejected: [1, 2, 3, 4], rules: [{ id: 'bulk-1' }, { id: 'bulk-5' }] });
+    expect(body.issues.map((i: { path: string }) => i.path)).toEqual(['1.threshold', '2.id', '3.id', '4.clear_threshold']);
+    expect(body.issues[1].message).toMatch(/already exists/);
+    expect((await call(runtime, 'GET', '/rules')).body.rules.map((r: { id: string }) => r.id)).toEqual(['bulk-0', 'bulk-1', 'bulk-5']);
+  });
+
+  it('rejects an empty array (422)', async () => {
+    const runtime = await started();
+    expect((await call(runtime, 'POST', '/rules', [])).body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'body' }] });
+  });
+});
+
 describe('readings and alert events over HTTP', () => {
   it('fires on 85.2 and resolves on 25: one event, its notifications in the outbox, stats', async () => {
     const runtime = await started();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Channel, Outgoing } from '../../src/channels/channel.ts';
-import type { NewNotification } from '../../src/domain/notification.ts';
+import type { NewNotification, Notification } from '../../src/domain/notification.ts';
 import { DeliveryError } from '../../src/errors.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { createDeliverer, type DeliveryPolicy } from '../../src/runtime/notification-delivery.ts';
@@ -39,20 +39,21 @@ beforeEach(async () => {
 });
 afterEach(() => store.close());
 
-function setup(channels: Channel[], policy: Partial<DeliveryPolicy> = {}) {
+function setup(channels: Channel[], policy: Partial<DeliveryPolicy> = {}, notifications = store.notifications) {
   const reporter = createRunReporter();
   reporter.listen((plugin, outcome) => runs.push({ plugin, ok: outcome.ok }));
   const counted: string[] = [];
-  const deliver = createDeliverer({
-    notifications: store.notifications,
+  const batch = createDeliverer({
+    notifications,
     channels: new Map(channels.map((c) => [c.name, c])),
     policy: { maxAttempts: 3, repeatIntervalMs: 60_000, backoff: { initialMs: 1_000, jitter: 'none' }, ...policy },
     logger: createLogger('silent'),
     runs: reporter,
-    count: (ch, outcome) => counted.push(`${ch}:${outcome}`),
+    count: (ch, outcome, n) => counted.push(n === 1 ? `${ch}:${outcome}` : `${ch}:${outcome}×${n}`),
     now: () => clock,
   });
-  return { deliver, counted };
+  const deliver = async (row: Notification) => (await batch([row]))[0]!;
+  return { deliver, batch, counted };
 }
 
 const at = (ms: number) => new Date(clock + ms).toISOString();
@@ -142,5 +143,120 @@ describe('createDeliverer', () => {
     const [row] = await enqueue([{}]);
     await store.close();
     expect(await deliver({ ...row!, status: 'sending' })).toMatchObject({ kind: 'error' });
+  });
+});
+
+/** A channel whose sends wait until released, recording the most sends it had in flight at once. */
+function gated(name: string) {
+  const sent: string[] = [];
+  const waiting: (() => void)[] = [];
+  let inFlight = 0;
+  let most = 0;
+  const ch = {
+    name,
+    sent,
+    get most() {
+      return most;
+    },
+    waiting,
+    async send(n: Outgoing) {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      inFlight--;
+      sent.push(n.title);
+    },
+    async close() {},
+  };
+  return ch;
+}
+
+/** Releases the gated sends, newest first, until `done` settles. */
+async function releaseUntil(ch: ReturnType<typeof gated>, done: Promise<unknown>): Promise<void> {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  while (!finished) {
+    // Newest first: a send that overtook an earlier one of its chain would finish first.
+    ch.waiting.pop()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('createDeliverer, in batches', () => {
+  it('records the results of a batch in one settle call, after every channel accepted its rows', async () => {
+    const settled: number[] = [];
+    const notifications = { ...store.notifications, settle: async (results: Parameters<Store['notifications']['settle']>[0]) => {
+      settled.push(results.length);
+      await store.notifications.settle(results);
+    } };
+    const email = channel('email');
+    const { batch, counted } = setup([channel('console'), email], {}, notifications);
+    await enqueue(Array.from({ length: 6 }, (_, i) => ({ title: `n${i}`, alert_id: `r${i % 3}` })));
+    const rows = await store.notifications.claim(at(0), 10, 60_000);
+    const outcomes = await batch(rows);
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(6).fill('sent'));
+    expect(settled).toEqual([6]);
+    expect((await store.notifications.counts()).sent).toBe(6);
+    expect(runs).toEqual([{ plugin: 'channel:email', ok: true }]);
+    expect(counted).toEqual(['email:sent×6']);
+  });
+
+  it("keeps a rule's rows in claim order on a channel, across batches too, while other rules' rows go in parallel", async () => {
+    const webhook = gated('webhook');
+    const { batch } = setup([channel('console'), webhook as unknown as Channel], { concurrency: { webhook: 4 } });
+    await enqueue([
+      { channel: 'webhook', alert_id: 'a', title: 'a1', next_attempt_at: at(0) },
+      { channel: 'webhook', alert_id: 'b', title: 'b1', next_attempt_at: at(0) },
+      { channel: 'webhook', alert_id: 'a', title: 'a2', next_attempt_at: at(0) },
+    ]);
+    const first = batch(await store.notifications.claim(at(0), 10, 60_000));
+    await enqueue([{ channel: 'webhook', alert_id: 'a', title: 'a3' }]);
+    const second = batch(await store.notifications.claim(at(0), 10, 60_000));
+    await releaseUntil(webhook, Promise.all([first, second]));
+    const order = webhook.sent.filter((t) => t.startsWith('a'));
+    expect(order).toEqual(['a1', 'a2', 'a3']);
+    expect(webhook.most).toBe(2);
+  });
+
+  it('never has more sends in flight on a channel than its concurrency', async () => {
+    const webhook = gated('webhook');
+    const { batch } = setup([channel('console'), webhook as unknown as Channel], { concurrency: { webhook: 3 } });
+    await enqueue(Array.from({ length: 10 }, (_, i) => ({ channel: 'webhook', alert_id: `r${i}`, title: `n${i}` })));
+    const done = batch(await store.notifications.claim(at(0), 10, 60_000));
+    await releaseUntil(webhook, done);
+    expect(webhook.sent).toHaveLength(10);
+    expect(webhook.most).toBe(3);
+  });
+
+  it('a repeat within one batch is sent once; the repeat is recorded as sent at the time of the first', async () => {
+    const email = channel('email');
+    const { batch } = setup([channel('console'), email]);
+    await enqueue([{ dedup_key: 'k', alert_id: 'r1' }, { dedup_key: 'k', alert_id: 'r1' }]);
+    const outcomes = await batch(await store.notifications.claim(at(0), 10, 60_000));
+    expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'deduplicated']);
+    expect(email.sent).toHaveLength(1);
+    expect((await store.notifications.list({ status: 'sent' })).map((n) => n.sent_at)).toEqual([at(0), at(0)]);
+  });
+
+  it('a repeat sent by another deliverer (another instance, or before a restart) is found in the store', async () => {
+    const email = channel('email');
+    await enqueue([{ dedup_key: 'k' }]);
+    await setup([channel('console'), channel('email')]).batch(await store.notifications.claim(at(0), 10, 60_000));
+    clock += 10_000;
+    await enqueue([{ dedup_key: 'k' }]);
+    const { deliver } = setup([channel('console'), email]);
+    expect(await deliver(await claimOne())).toMatchObject({ kind: 'deduplicated' });
+    expect(email.sent).toHaveLength(0);
+  });
+
+  it('reports a channel run as failed when any of its sends in the batch failed', async () => {
+    const email = channel('email');
+    email.failures.push(retriable());
+    const { batch, counted } = setup([channel('console'), email]);
+    await enqueue([{ alert_id: 'a' }, { alert_id: 'b' }]);
+    const outcomes = await batch(await store.notifications.claim(at(0), 10, 60_000));
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['retrying', 'sent']);
+    expect(runs).toEqual([{ plugin: 'channel:email', ok: false }]);
+    expect(counted.sort()).toEqual(['email:retrying', 'email:sent']);
   });
 });

@@ -3,9 +3,23 @@ import { z } from 'zod';
 import { ruleInputSchema, rulePatchSchema, ruleSchema } from '../../domain/rule-schema.ts';
 import type { RuleService } from '../../runtime/alerts/rule-service.ts';
 import type { HttpDeps } from '../deps.ts';
-import { parseBody } from '../validate.ts';
+import { parseBody, parseWith } from '../validate.ts';
+import { ValidationError } from '../../errors.ts';
 
 const ruleList = z.object({ count: z.number(), rules: z.array(ruleSchema) });
+const createdList = z.object({ created: z.number(), rules: z.array(ruleSchema) });
+
+/** Rules one `POST /rules` may create: a large file goes in a few requests (or `vigil rules apply`). */
+export const RULES_BATCH_LIMIT = 10_000;
+
+/** The body's JSON, or a 400 naming it. */
+async function jsonBody(request: Request): Promise<unknown> {
+  try {
+    return await request.json();
+  } catch {
+    throw new ValidationError([{ path: 'body', message: 'must be valid JSON (send Content-Type: application/json)' }], { status: 400, code: 'INVALID_JSON' });
+  }
+}
 
 /** `GET/POST /rules`, `GET/PATCH/DELETE /rules/:id`: alert rules; every change reaches the rule's actor at once. */
 export function ruleRoutes(app: Hono, deps: HttpDeps, rules: RuleService): void {
@@ -15,8 +29,26 @@ export function ruleRoutes(app: Hono, deps: HttpDeps, rules: RuleService): void 
     return c.json({ count: all.length, rules: all });
   });
 
-  deps.docs.add({ method: 'post', path: '/rules', tag: 'rules', summary: 'Create a rule (201); 409 when the id exists', body: ruleInputSchema, response: ruleSchema });
-  app.post('/rules', async (c) => c.json(await rules.create(await parseBody(c, ruleInputSchema)), 201));
+  deps.docs.add({
+    method: 'post',
+    path: '/rules',
+    tag: 'rules',
+    summary: `Create a rule (201; 409 when the id exists), or an array of up to ${RULES_BATCH_LIMIT}: each checked on its own, 422 lists the rejected by index, the others are created`,
+    body: z.union([ruleInputSchema, z.array(ruleInputSchema)]),
+    response: z.union([ruleSchema, createdList]),
+  });
+  app.post('/rules', async (c) => {
+    const body = await jsonBody(c.req.raw);
+    if (!Array.isArray(body)) return c.json(await rules.create(parseWith(ruleInputSchema, body)), 201);
+    if (body.length === 0) throw new ValidationError([{ path: 'body', message: 'must hold at least one rule' }]);
+    if (body.length > RULES_BATCH_LIMIT) {
+      throw new ValidationError([{ path: 'body', message: `at most ${RULES_BATCH_LIMIT} rules per request (got ${body.length}); split the array` }], { code: 'BATCH_TOO_LARGE' });
+    }
+    const { created, rejected } = await rules.createMany(body);
+    if (rejected.length === 0) return c.json({ created: created.length, rules: created }, 201);
+    const issues = rejected.flatMap((r) => r.issues);
+    return c.json({ error: new ValidationError(issues).message, code: 'VALIDATION_FAILED', created: created.length, rules: created, rejected: rejected.map((r) => r.index), issues }, 422);
+  });
 
   deps.docs.add({ method: 'get', path: '/rules/:id', tag: 'rules', summary: 'One rule', response: ruleSchema });
   app.get('/rules/:id', async (c) => c.json(await rules.get(c.req.param('id'))));

@@ -190,14 +190,14 @@ export function createAlertEngine(options: AlertEngineOptions) {
     return result;
   }
 
-  /** Reloads the rules and brings the actors in line with them (another instance may have changed them). */
+  /** The rules (from memory unless they changed elsewhere), with the actors brought in line with them. */
   async function reconcile(): Promise<void> {
-    const all = await store.rules.list();
+    const { rules: all } = await rules.cached();
     await ownership.learn(all);
     await rules.sync(all);
   }
 
-  /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
+  /** One interval cycle: reconcile the rules, then (interval modes) evaluate each against the latest stored reading. */
   async function cycle(): Promise<CycleOutcome> {
     const started = performance.now();
     await reconcile();

@@ -1,10 +1,11 @@
 import type { PersistedAlert } from '../../actors/alert.ts';
 import { ruleInputSchema, ruleIssues, rulePatchSchema } from '../../domain/rule-schema.ts';
 import type { Rule } from '../../domain/rule.ts';
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { NotFoundError, ValidationError, type Issue } from '../../errors.ts';
 import type { Store } from '../../storage/store.ts';
 import type { z } from 'zod';
 import type { RuleActors } from './rule-actors.ts';
+import { createRuleCache } from './rule-cache.ts';
 import { ruleActorId } from './rule-actors.ts';
 
 /** Options of `createRuleService`. */
@@ -19,6 +20,8 @@ export interface RuleServiceOptions {
   learn?: (rules: Rule[]) => Promise<void>;
   /** Tells the other instances that a rule was created, updated or deleted (so its owner adopts the change at once). */
   changed?: (rule: Pick<Rule, 'id' | 'device_id'>) => Promise<void>;
+  /** A full reload of the rules at least this often (default 5 minutes; see `createRuleCache`). */
+  reloadEveryMs?: number;
 }
 
 /** Rejects a rule whose fields are fine one by one but not together (422, naming the field). */
@@ -31,7 +34,9 @@ function check(rule: Pick<Rule, 'operator' | 'threshold' | 'clear_threshold'>): 
  * Rules in the store, with their actors kept in step: created when enabled, updated in place when
  * the edit allows, stopped (resolving an open alert) when disabled or deleted.
  */
-export function createRuleService({ store, actors, retire, owns = () => true, learn, changed }: RuleServiceOptions) {
+export function createRuleService({ store, actors, retire, owns = () => true, learn, changed, reloadEveryMs }: RuleServiceOptions) {
+  const cache = createRuleCache({ rules: store.rules, reloadEveryMs });
+
   /** Brings one rule's actor in line with the stored rule (a rule another instance owns is left to it). */
   function apply(rule: Rule): void {
     const entry = actors.get(rule.id);
@@ -75,7 +80,44 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
     },
     async create(input: z.output<typeof ruleInputSchema>): Promise<Rule> {
       check(input);
-      return stored(await store.rules.create(input));
+      const rule = await store.rules.create(input);
+      cache.put(rule);
+      return stored(rule);
+    },
+    /**
+     * Many rules at once (`POST /rules` with an array): each is checked on its own, and those that pass
+     * are created in one store transaction; the others come back by index with their issues (an id
+     * already stored, or given twice, is one).
+     */
+    async createMany(items: unknown[]): Promise<{ created: Rule[]; rejected: { index: number; issues: Issue[] }[] }> {
+      const rejected: { index: number; issues: Issue[] }[] = [];
+      const valid: { index: number; input: z.output<typeof ruleInputSchema> }[] = [];
+      const given = new Set<string>();
+      const reject = (index: number, issues: Issue[]) =>
+        rejected.push({ index, issues: issues.map((issue) => ({ ...issue, path: issue.path ? `${index}.${issue.path}` : String(index) })) });
+      items.forEach((item, index) => {
+        const parsed = ruleInputSchema.safeParse(item);
+        if (!parsed.success) return reject(index, parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
+        const { id } = parsed.data;
+        const issues = ruleIssues(parsed.data);
+        if (id !== undefined && given.has(id)) issues.push({ path: 'id', message: `'${id}' is given twice in this request; ids must be unique` });
+        if (issues.length > 0) return reject(index, issues);
+        if (id !== undefined) given.add(id);
+        valid.push({ index, input: parsed.data });
+      });
+      const existing = await Promise.all(valid.map(({ input }) => (input.id === undefined ? undefined : store.rules.get(input.id))));
+      const fresh = valid.filter(({ index, input }, i) => {
+        if (!existing[i]) return true;
+        reject(index, [{ path: 'id', message: `rule '${input.id}' already exists; change it with PATCH /rules/${input.id}` }]);
+        return false;
+      });
+      const { created } = await store.rules.applyChanges({ create: fresh.map(({ input }) => input) });
+      for (const rule of created) {
+        cache.put(rule);
+        await stored(rule);
+      }
+      rejected.sort((a, b) => a.index - b.index);
+      return { created, rejected };
     },
     async update(id: string, patch: z.output<typeof rulePatchSchema>): Promise<Rule> {
       const current = await store.rules.get(id);
@@ -83,12 +125,14 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
       check({ ...current, ...patch });
       const rule = await store.rules.update(id, patch);
       if (!rule) throw new NotFoundError('rule', id);
+      cache.put(rule);
       return stored(rule);
     },
     async delete(id: string): Promise<void> {
       const entry = actors.get(id);
       const current = changed ? await store.rules.get(id) : undefined;
       if (!(await store.rules.delete(id))) throw new NotFoundError('rule', id);
+      cache.remove(id);
       if (entry) retire(actors.stop(id), entry.rule);
       await store.snapshots.delete(ruleActorId(id));
       if (current) await changed?.(current);
@@ -96,9 +140,14 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
     /** Re-reads one rule (another instance changed it) and brings its actor in line. */
     async refresh(id: string): Promise<void> {
       const rule = await store.rules.get(id);
-      if (rule) await learn?.([rule]);
+      if (rule) {
+        cache.put(rule);
+        await learn?.([rule]);
+      } else cache.remove(id);
       syncOne(id, rule);
     },
+    /** Every rule, from memory unless the store changed behind this instance's back (see `createRuleCache`). */
+    cached: () => cache.refresh(),
     /** Reconciles the actors with the rules as stored (another process may have edited them). */
     async sync(rules: Rule[]): Promise<void> {
       const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import type { Notification, NotificationStatus } from '../../domain/notification.ts';
 import { newNotificationRows } from '../rows.ts';
-import type { NotificationRepository } from '../store.ts';
+import type { NotificationRepository, SentMark } from '../store.ts';
 import { isoTime } from '../timestamps.ts';
 import type { PostgresConnection } from './connection.ts';
 
@@ -74,6 +74,21 @@ const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_erro
 const LAST_SENT = `SELECT ${NOTIFICATION_COLUMNS} FROM notifications
   WHERE status = 'sent' AND dedup_key = $1 AND sent_at >= $2 AND ($3::text IS NULL OR channel = $3)
   ORDER BY sent_at DESC, seq DESC LIMIT 1`;
+// The results of a batch in one statement: the sent rows and the failed attempts, each by id.
+const SETTLE = `WITH sent AS (
+    UPDATE notifications n SET status = 'sent', sent_at = r.sent_at, attempts = attempts + 1, claimed_at = NULL
+    FROM unnest($1::text[], $2::timestamptz[]) AS r(id, sent_at)
+    WHERE n.id = r.id AND n.status = 'sending'
+  )
+  UPDATE notifications n SET attempts = attempts + 1, last_error = r.error, claimed_at = NULL,
+    status = CASE WHEN r.next IS NULL THEN 'failed' ELSE 'pending' END, next_attempt_at = coalesce(r.next, n.next_attempt_at)
+  FROM unnest($3::text[], $4::text[], $5::timestamptz[]) AS r(id, error, next)
+  WHERE n.id = r.id AND n.status = 'sending'`;
+const LAST_SENT_AMONG = `SELECT DISTINCT ON (n.dedup_key, n.channel) n.id, n.channel, n.dedup_key, n.sent_at
+  FROM notifications n JOIN unnest($1::text[], $2::text[]) AS k(dedup_key, channel)
+    ON n.dedup_key = k.dedup_key AND n.channel = k.channel
+  WHERE n.status = 'sent' AND n.sent_at >= $3
+  ORDER BY n.dedup_key, n.channel, n.sent_at DESC, n.seq DESC`;
 // LIMIT NULL is LIMIT ALL.
 const LIST = `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE $1::text IS NULL OR status = $1
   ORDER BY created_at DESC, seq DESC LIMIT $2`;
@@ -98,6 +113,30 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
     },
     async markAttemptFailed(id, error, nextAttemptAt) {
       await query(MARK_FAILED, [id, error, nextAttemptAt === null ? null : isoTime(nextAttemptAt, 'nextAttemptAt')]);
+    },
+    async settle(results) {
+      if (results.length === 0) return;
+      const sentIds: string[] = [];
+      const sentAt: string[] = [];
+      const failedIds: string[] = [];
+      const errors: string[] = [];
+      const next: (string | null)[] = [];
+      for (const result of results) {
+        if ('sentAt' in result) {
+          sentIds.push(result.id);
+          sentAt.push(isoTime(result.sentAt, 'sentAt'));
+        } else {
+          failedIds.push(result.id);
+          errors.push(result.error);
+          next.push(result.nextAttemptAt === null ? null : isoTime(result.nextAttemptAt, 'nextAttemptAt'));
+        }
+      }
+      await query(SETTLE, [sentIds, sentAt, failedIds, errors, next]);
+    },
+    async lastSentAmong(keys, since) {
+      if (keys.length === 0) return [];
+      const { rows } = await query<SentMark>(LAST_SENT_AMONG, [keys.map((k) => k.dedupKey), keys.map((k) => k.channel), isoTime(since, 'since')]);
+      return rows;
     },
     async lastSent(dedupKey, since, channel) {
       return (await query<Notification>(LAST_SENT, [dedupKey, isoTime(since, 'since'), channel ?? null])).rows[0];

@@ -32,8 +32,16 @@ const placeholder = (column: (typeof EDITABLE)[number], n: number): string => (c
 const INSERT = `INSERT INTO rules (${COLUMNS}) VALUES ($1, ${EDITABLE.map((c, i) => placeholder(c, i + 2)).join(', ')},
   $${EDITABLE.length + 2}, $${EDITABLE.length + 3})`;
 
+// Many rules in one statement: one array per column (channels as JSON text).
+const INSERT_MANY = `INSERT INTO rules (${COLUMNS})
+  SELECT r.id, ${EDITABLE.map((c) => (c === 'channels' ? 'r.channels::jsonb' : `r.${c}`)).join(', ')}, $${EDITABLE.length + 2}, $${EDITABLE.length + 2}
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[],
+    $9::float8[], $10::float8[], $11::text[], $12::text[], $13::boolean[]) WITH ORDINALITY
+    AS r(id, ${EDITABLE.join(', ')}, ord)
+  ORDER BY r.ord`;
+
 /** Alert rules in PostgreSQL. */
-export function postgresRules({ query }: PostgresConnection): RuleRepository {
+export function postgresRules({ query, transaction }: PostgresConnection): RuleRepository {
   return {
     async list() {
       return (await query<Rule>(`SELECT ${COLUMNS} FROM rules ORDER BY created_at, seq`)).rows;
@@ -61,8 +69,41 @@ export function postgresRules({ query }: PostgresConnection): RuleRepository {
       const { rows } = await query<Rule>(sql, [id, now(), ...columns.map((c) => param(c, patch[c]))]);
       return rows[0];
     },
+    async applyChanges(changes) {
+      const at = now();
+      const created = (changes.create ?? []).map((input) => {
+        const rule = { id: input.id ?? randomUUID(), created_at: at, updated_at: at } as Rule;
+        for (const column of EDITABLE) Object.assign(rule, { [column]: input[column] });
+        return rule;
+      });
+      return transaction(async (client) => {
+        if (created.length > 0) {
+          try {
+            await client.query(INSERT_MANY, [created.map((r) => r.id), ...EDITABLE.map((c) => created.map((r) => param(c, r[c]))), at]);
+          } catch (error) {
+            if (postgresCode(error) !== UNIQUE_VIOLATION) throw error;
+            throw new StoreError(`a rule of the batch already exists: ${(error as { detail?: string }).detail ?? ''}`, { code: 'CONFLICT', cause: error });
+          }
+        }
+        const updated: Rule[] = [];
+        for (const { id, patch } of changes.update ?? []) {
+          const columns = EDITABLE.filter((c) => patch[c] !== undefined);
+          const sets = columns.map((c, i) => `${c} = ${placeholder(c, i + 3)}`);
+          const sql = `UPDATE rules SET ${[...sets, 'updated_at = $2'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`;
+          const { rows } = await client.query<Rule>(sql, [id, at, ...columns.map((c) => param(c, patch[c]))]);
+          if (rows[0]) updated.push(rows[0]);
+        }
+        const ids = changes.delete ?? [];
+        const deleted = ids.length > 0 ? ((await client.query('DELETE FROM rules WHERE id = ANY($1::text[])', [ids])).rowCount ?? 0) : 0;
+        return { created, updated, deleted };
+      });
+    },
     async delete(id) {
       return ((await query('DELETE FROM rules WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    },
+    async fingerprint() {
+      const { rows } = await query<{ count: string; updated: string | null }>('SELECT count(*) AS count, max(updated_at) AS updated FROM rules');
+      return { count: Number(rows[0]!.count), updated: rows[0]!.updated };
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { NewNotification, Notification, NotificationStatus } from '../../domain/notification.ts';
-import type { NotificationRepository } from '../store.ts';
+import type { DeliveryResult, NotificationRepository, SentMark } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
 import { newNotificationRows } from '../rows.ts';
@@ -24,6 +24,13 @@ const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attemp
 const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = @error, claimed_at = NULL,
   status = CASE WHEN @next IS NULL THEN 'failed' ELSE 'pending' END, next_attempt_at = coalesce(@next, next_attempt_at)
   WHERE id = @id AND status = 'sending'`;
+
+// One row per (dedup key, channel): SQLite takes the bare `id` from the row holding max(sent_at).
+const LAST_SENT_AMONG = `SELECT id, channel, dedup_key, max(sent_at) AS sent_at FROM notifications
+  WHERE status = 'sent' AND sent_at >= @since
+    AND dedup_key IN (SELECT value FROM json_each(@keys))
+    AND channel IN (SELECT value FROM json_each(@channels))
+  GROUP BY dedup_key, channel`;
 
 const fromRow = (row: NotificationRow): Notification => ({
   ...row,
@@ -58,6 +65,14 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     // RETURNING yields rows in no promised order.
     return rows.map(fromRow).sort(byDue);
   });
+  const settle = db.transaction((results: DeliveryResult[]) => {
+    const sent = statement(MARK_SENT);
+    const failed = statement(MARK_FAILED);
+    for (const result of results) {
+      if ('sentAt' in result) sent.run(result.sentAt, result.id);
+      else failed.run({ id: result.id, error: result.error, next: result.nextAttemptAt });
+    }
+  });
   return {
     enqueue(notifications) {
       return enqueue.immediate(notifications);
@@ -72,6 +87,26 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     markAttemptFailed(id, error, nextAttemptAt) {
       const next = nextAttemptAt === null ? null : isoTime(nextAttemptAt, 'nextAttemptAt');
       statement(MARK_FAILED).run({ id, error, next });
+    },
+    settle(results) {
+      if (results.length === 0) return;
+      const checked = results.map((result) =>
+        'sentAt' in result
+          ? { id: result.id, sentAt: isoTime(result.sentAt, 'sentAt') }
+          : { id: result.id, error: result.error, nextAttemptAt: result.nextAttemptAt === null ? null : isoTime(result.nextAttemptAt, 'nextAttemptAt') },
+      );
+      settle.immediate(checked);
+    },
+    lastSentAmong(keys, since) {
+      if (keys.length === 0) return [];
+      const wanted = new Set(keys.map(({ dedupKey, channel }) => `${channel}\u0000${dedupKey}`));
+      const rows = statement(LAST_SENT_AMONG).all({
+        since: isoTime(since, 'since'),
+        keys: JSON.stringify([...new Set(keys.map((k) => k.dedupKey))]),
+        channels: JSON.stringify([...new Set(keys.map((k) => k.channel))]),
+      }) as SentMark[];
+      // The query matches keys and channels apart: keep only the pairs asked for.
+      return rows.filter((row) => wanted.has(`${row.channel}\u0000${row.dedup_key}`));
     },
     lastSent(dedupKey, since, channel) {
       const row = statement(

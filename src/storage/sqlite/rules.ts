@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Rule, RuleInput, RulePatch } from '../../domain/rule.ts';
 import { StoreError } from '../../errors.ts';
-import type { RuleRepository } from '../store.ts';
+import type { RuleChanges, RuleRepository } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import { sqliteCode, type Synchronous } from './guard.ts';
 import { now } from '../timestamps.ts';
@@ -58,27 +58,51 @@ export function sqliteRules({ db, statement }: SqliteConnection): Synchronous<Ru
     statement(UPDATE).run(toRow(next));
     return next;
   });
+  const create = (input: RuleInput, at: string): Rule => {
+    const rule = { id: input.id ?? randomUUID(), ...editable(input), created_at: at, updated_at: at } as Rule;
+    try {
+      statement(INSERT).run(toRow(rule));
+    } catch (error) {
+      if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+      throw new StoreError(`rule '${rule.id}' already exists`, { code: 'CONFLICT', cause: error });
+    }
+    return rule;
+  };
+  const applyChanges = db.transaction((changes: RuleChanges) => {
+    const at = now();
+    const created = (changes.create ?? []).map((input) => create(input, at));
+    const updated: Rule[] = [];
+    for (const { id, patch } of changes.update ?? []) {
+      const current = get(id);
+      if (!current) continue;
+      const next: Rule = { ...current, ...editable(patch), updated_at: at };
+      statement(UPDATE).run(toRow(next));
+      updated.push(next);
+    }
+    const remove = statement('DELETE FROM rules WHERE id = ?');
+    let deleted = 0;
+    for (const id of changes.delete ?? []) deleted += remove.run(id).changes;
+    return { created, updated, deleted };
+  });
   return {
     list() {
       return (statement(`SELECT ${COLUMNS} FROM rules ORDER BY created_at, rowid`).all() as RuleRow[]).map(fromRow);
     },
     get,
     create(input) {
-      const at = now();
-      const rule = { id: input.id ?? randomUUID(), ...editable(input), created_at: at, updated_at: at } as Rule;
-      try {
-        statement(INSERT).run(toRow(rule));
-      } catch (error) {
-        if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-        throw new StoreError(`rule '${rule.id}' already exists`, { code: 'CONFLICT', cause: error });
-      }
-      return rule;
+      return create(input, now());
+    },
+    applyChanges(changes) {
+      return applyChanges.immediate(changes);
     },
     update(id, patch) {
       return update.immediate(id, patch);
     },
     delete(id) {
       return statement('DELETE FROM rules WHERE id = ?').run(id).changes > 0;
+    },
+    fingerprint() {
+      return statement('SELECT count(*) AS count, max(updated_at) AS updated FROM rules').get() as { count: number; updated: string | null };
     },
   };
 }

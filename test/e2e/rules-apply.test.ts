@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, startVigil } from './cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-rules-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const yamlRules = (threshold: number, withMem: boolean) => `# rules kept in version control
+rules:
+  - id: cpu-hot
+    name: CPU hot
+    device_id: d1
+    metric: cpu
+    operator: ">"
+    threshold: ${threshold}
+${withMem ? '  - id: mem-high\n    name: Memory high\n    device_id: d1\n    metric: mem\n    operator: ">"\n    threshold: 80\n    severity: error\n' : ''}`;
+
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('vigil rules apply (real process)', () => {
+  it('--dry-run prints the diff and changes nothing; apply creates, updates and deletes; a running instance follows', async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'v.db')}`, LOG_LEVEL: 'warn' };
+    const file = join(dir, 'rules.yaml');
+    writeFileSync(file, yamlRules(90, true));
+    const dry = startVigil(['rules', 'apply', file, '--dry-run'], env);
+    expect(await dry.exit()).toBe(0);
+    expect(dry.output()).toContain('+ cpu-hot  create');
+    expect(dry.output()).toContain('2 to create, 0 to update, 0 to delete, 0 unchanged');
+    expect(dry.output()).toContain('dry run: nothing changed');
+
+    const run = startVigil(['run'], { ...env, LOG_LEVEL: 'info', PORT: '0', ALERT_INTERVAL_SECONDS: '1' });
+    try {
+      const url = String((await run.waitForLog((line) => line.msg === 'vigil listening')).url);
+      const ids = async () => ((await (await fetch(`${url}/rules`)).json()) as { rules: { id: string; threshold: number }[] }).rules;
+      expect(await ids()).toEqual([]);
+
+      const apply = startVigil(['rules', 'apply', file], env);
+      expect(await apply.exit()).toBe(0);
+      expect(apply.output()).toContain('applied');
+      // The running instance has no rule actors until its next cycle sees the store changed.
+      await eventually(async () => ((await fetch(`${url}/actors/rule:mem-high`)).status === 200 ? true : undefined), 20_000);
+
+      writeFileSync(file, yamlRules(95, false));
+      const again = startVigil(['rules', 'apply', file], env);
+      expect(await again.exit()).toBe(0);
+      expect(again.output()).toContain('~ cpu-hot  threshold: 90 → 95');
+      expect(again.output()).toContain('- mem-high  delete');
+      expect((await ids()).map((r) => [r.id, r.threshold])).toEqual([['cpu-hot', 95]]);
+      await eventually(async () => ((await fetch(`${url}/actors/rule:mem-high`)).status === 404 ? true : undefined), 20_000);
+      await eventually(async () => {
+        const actor = (await (await fetch(`${url}/actors/rule:cpu-hot`)).json()) as { context: { rule: { threshold: number } } };
+        return actor.context.rule.threshold === 95 ? true : undefined;
+      }, 20_000);
+      // It fires on the new threshold only.
+      await post(`${url}/readings`, { device_id: 'd1', metric: 'cpu', value: 93 });
+      await post(`${url}/readings`, { device_id: 'd1', metric: 'cpu', value: 97 });
+      const events = await eventually(async () => {
+        const body = (await (await fetch(`${url}/alerts/events?alert_id=cpu-hot`)).json()) as { events: { current_value: number }[] };
+        return body.events.length > 0 ? body.events : undefined;
+      });
+      expect(events.map((e) => e.current_value)).toEqual([97]);
+    } finally {
+      run.child.kill('SIGTERM');
+      expect(await run.exit()).toBe(0);
+    }
+  }, 120_000);
+
+  it('exits 2 naming every bad field of the file', async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'bad.db')}` };
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ rules: [{ id: 'a', name: 'a', device_id: 'd', metric: 'm', operator: '>', threshold: 'hot' }, { name: 'no id', device_id: 'd', metric: 'm', operator: '>', threshold: 1 }] }));
+    const bad = startVigil(['rules', 'apply', file], env);
+    expect(await bad.exit()).toBe(2);
+    expect(bad.output()).toContain('rules.0.threshold');
+    expect(bad.output()).toContain('rules.1.id: is required');
+    const missing = startVigil(['rules', 'apply', join(dir, 'nope.yaml')], env);
+    expect(await missing.exit()).toBe(2);
+    expect(missing.output()).toContain('FILE: cannot read');
+    const listed = startVigil(['rules', 'apply', file, '--dry-run'], env);
+    expect(await listed.exit()).toBe(2);
+  }, 60_000);
+});
