@@ -3,7 +3,7 @@ import type { ConfigSource } from '../config.ts';
 import { ValidationError } from '../errors.ts';
 import { RULE_ACTOR_PREFIX } from '../runtime/alerts/rule-actors.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { parseRulesList, type FileRule } from '../rules-file/parse-rules.ts';
+import { parseRulesFile, type FileRule } from '../rules-file/parse-rules.ts';
 import { diffRules, formatDiff, type RulesDiff } from '../rules-file/rules-diff.ts';
 import { openStore } from '../storage/open-store.ts';
 import type { Store } from '../storage/store.ts';
@@ -38,7 +38,7 @@ export async function readRulesFile(path: string): Promise<FileRule[]> {
   } catch (error) {
     throw new ValidationError([{ path: 'FILE', message: `'${path}' is neither YAML nor JSON: ${(error as Error).message.split('\n')[0]}` }]);
   }
-  return parseRulesList(doc);
+  return parseRulesFile(doc);
 }
 
 /** Makes the store hold the file's rules in one transaction; then drops the saved state of the deleted ones. */

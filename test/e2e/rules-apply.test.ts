@@ -73,8 +73,8 @@ describe('vigil rules apply (real process)', () => {
     writeFileSync(file, JSON.stringify({ rules: [{ id: 'a', name: 'a', device_id: 'd', metric: 'm', operator: '>', threshold: 'hot' }, { name: 'no id', device_id: 'd', metric: 'm', operator: '>', threshold: 1 }] }));
     const bad = startVigil(['rules', 'apply', file], env);
     expect(await bad.exit()).toBe(2);
-    expect(bad.output()).toContain('rules.0.threshold');
-    expect(bad.output()).toContain('rules.1.id: is required');
+    expect(bad.output()).toContain('rules[0].threshold');
+    expect(bad.output()).toContain('rules[1].id: is required');
     const missing = startVigil(['rules', 'apply', join(dir, 'nope.yaml')], env);
     expect(await missing.exit()).toBe(2);
     expect(missing.output()).toContain('FILE: cannot read');
