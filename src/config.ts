@@ -45,6 +45,8 @@ export interface Config {
   apiTokenReads: boolean;
   cleanupRetentionDays: number;
   logLevel: string;
+  /** Log lines as JSON, human-readable (pino-pretty), or `auto`: pretty when stdout is a terminal. */
+  logFormat: 'auto' | 'json' | 'pretty';
   /** Stately inspector WebSocket URL when inspection is on. */
   inspect?: string;
 }
@@ -173,6 +175,7 @@ function toConfig(raw: z.output<typeof rawSchema>): Config {
     apiTokenReads: raw.API_TOKEN_READS,
     cleanupRetentionDays: raw.CLEANUP_RETENTION_DAYS,
     logLevel: raw.LOG_LEVEL,
+    logFormat: raw.LOG_FORMAT,
     inspect: raw.INSPECT,
   };
 }

@@ -13,7 +13,7 @@ import type { SubscriberContext } from './actors/subscriber.ts';
 import type { Concern } from './runtime/concern.ts';
 import type { RuntimeContext } from './runtime/context.ts';
 import { inspectionConcerns } from './runtime/inspect.ts';
-import { createLogger, type Logger } from './runtime/logger.ts';
+import { loggerOf, type Logger } from './runtime/logger.ts';
 import { registerRuntimeMetrics } from './runtime/metrics.ts';
 import { ActorRegistry, type ActorChange } from './runtime/registry.ts';
 import { createRunReporter } from './runtime/run-reporter.ts';
@@ -87,7 +87,7 @@ function assembleConcerns(ctx: RuntimeContext): Concern[] {
 /** Assembles Vigil from one config: adapters, actors, HTTP. */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const config = options.config ?? loadConfig({ env: options.env ?? process.env, overrides: options.overrides });
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? loggerOf(config);
   const runs = createRunReporter();
   const ctx: RuntimeContext = {
     config,

@@ -1,7 +1,7 @@
 import type { ConfigSource } from '../config.ts';
 import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
-import { createLogger } from '../runtime/logger.ts';
+import { loggerOf } from '../runtime/logger.ts';
 import { cleanup } from '../runtime/retention.ts';
 import { openStore } from '../storage/open-store.ts';
 import { EXIT } from './exit.ts';
@@ -14,7 +14,7 @@ export async function cleanupCommand(overrides: ConfigSource, flags: Record<stri
     days = Number(flags.days);
     if (!(Number.isFinite(days) && days > 0)) throw new ConfigError(`--days: must be a number of days > 0 (got ${JSON.stringify(flags.days)})`, '--days');
   }
-  const logger = createLogger(config.logLevel);
+  const logger = loggerOf(config);
   const store = openStore(config.database, logger.child({ component: 'store' }));
   try {
     await store.migrate();

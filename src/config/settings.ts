@@ -71,6 +71,7 @@ export const rawSchema = z.object({
   API_TOKEN_READS: bool.default(false),
   CLEANUP_RETENTION_DAYS: positiveNumber.default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   INSPECT: inspectUrl.optional(),
 });
 
@@ -98,6 +99,7 @@ export const FIXES: Partial<Record<ConfigKey, string>> = {
   MAX_BODY_BYTES: 'use a size in bytes, e.g. 1048576',
   INSPECT: 'use --inspect alone (ws://localhost:8080) or --inspect=ws://host:port',
   LOG_LEVEL: 'use one of fatal, error, warn, info, debug, trace, silent',
+  LOG_FORMAT: 'use auto (pretty on a terminal, JSON otherwise), json or pretty',
   CLEANUP_RETENTION_DAYS: 'use a number of days, e.g. 30',
   KAFKA_AUTO_OFFSET_RESET: 'use earliest or latest',
   KAFKA_SASL_MECHANISM: 'use plain, scram-sha-256 or scram-sha-512',
