@@ -20,10 +20,10 @@ export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { body: read(name), type }]));
   const cache = { 'cache-control': 'no-cache' };
 
-  deps.docs.add({ method: 'get', path: '/', tag: 'dashboard', summary: 'The dashboard page (HTML)' });
+  deps.docs.add({ method: 'get', path: '/', tag: 'dashboard', summary: 'The dashboard page (HTML)', mediaType: 'text/html' });
   app.get('/', (c) => c.html(page, 200, cache));
 
-  deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet" });
+  deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet", mediaType: '*/*' });
   app.get('/assets/:file', (c) => {
     const name = c.req.param('file');
     const file = files.get(name);

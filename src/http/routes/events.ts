@@ -39,7 +39,7 @@ export function eventRoutes(app: Hono, deps: HttpDeps): void {
     },
   });
 
-  deps.docs.add({ method: 'get', path: '/events', tag: 'actors', summary: 'Server-Sent Events of actor snapshot changes', query: eventsQuery });
+  deps.docs.add({ method: 'get', path: '/events', tag: 'actors', summary: 'Server-Sent Events of actor snapshot changes', query: eventsQuery, mediaType: 'text/event-stream' });
   app.get('/events', (c) => {
     const query = parseQuery(c, eventsQuery);
     const resumeFrom = requestHeader(c, 'last-event-id') || query.lastEventId;
