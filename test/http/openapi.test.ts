@@ -29,6 +29,7 @@ const CASES: Record<string, Partial<Record<number, Case>>> = {
   'get /actors': { 400: { path: '/actors?limit=0' } },
   'get /actors/{id}': { 200: { path: '/actors/publisher' }, 404: { path: '/actors/nobody' } },
   'get /actors/{id}/machine': { 200: { path: '/actors/publisher/machine' }, 404: { path: '/actors/nobody/machine' } },
+  'get /actors/{id}/definition': { 200: { path: '/actors/publisher/definition' }, 404: { path: '/actors/nobody/definition' } },
   'get /events': { 400: { path: '/events?lastEventId=x' } },
   'get /assets/{file}': { 200: { path: '/assets/dashboard.css' }, 404: { path: '/assets/nothing.js' } },
   'post /rules': { 201: { path: '/rules', init: json('POST', rule('created')) }, 409: { path: '/rules', init: json('POST', rule('r1')) }, 422: { path: '/rules', init: json('POST', { name: 'x' }) }, 503: { path: '/rules', init: json('POST', rule('r9')), on: 'down' } },
