@@ -49,6 +49,8 @@ export interface Config {
   logFormat: 'auto' | 'json' | 'pretty';
   /** Stately inspector WebSocket URL when inspection is on. */
   inspect?: string;
+  /** Inspect short-lived child actors too (promises, callbacks), not only machines. */
+  inspectChildren: boolean;
 }
 
 export type ConfigSource = Partial<Record<ConfigKey, unknown>>;
@@ -177,6 +179,7 @@ function toConfig(raw: z.output<typeof rawSchema>): Config {
     logLevel: raw.LOG_LEVEL,
     logFormat: raw.LOG_FORMAT,
     inspect: raw.INSPECT,
+    inspectChildren: raw.INSPECT_CHILDREN,
   };
 }
 

@@ -73,6 +73,7 @@ export const rawSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   INSPECT: inspectUrl.optional(),
+  INSPECT_CHILDREN: bool.default(false),
 });
 
 /** The raw keys, as in the environment. */

@@ -1,29 +1,38 @@
-import { createWebSocketInspector } from '@statelyai/inspect';
+import { createInspector } from '@statelyai/inspect';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
+import { createReplayingAdapter } from './inspect-adapter.ts';
 
 /** What `createActor(machine, { inspect })` is given. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
+/** Whether an actor runs a state machine (not a promise, callback or observable: the short-lived children). */
+const isMachine = (actor: unknown): boolean => typeof (actor as { logic?: { root?: unknown } } | undefined)?.logic?.root === 'object';
+
 /**
- * `--inspect[=ws://host:port]`: connects every actor the runtime creates to the Stately inspector
- * over a WebSocket (createWebSocketInspector). Sets `ctx.inspect`, which every wire file passes to
- * `createActor`, so it must come first in the concern list; it connects on start and disconnects on
- * stop. Returns no concern when INSPECT is unset: inspection halves XState throughput.
+ * `--inspect[=ws://host:port]`: connects every machine actor the runtime creates to the Stately
+ * inspector over a WebSocket, each replayed with its definition and current snapshot whenever the
+ * connection (re)opens (see `createReplayingAdapter`). Actors that are not machines (the notifier's
+ * claims and deliveries, clocks: short-lived promise and callback children) are left out unless
+ * INSPECT_CHILDREN is set. Sets `ctx.inspect`, which every wire file passes to `createActor`, so it
+ * must come first in the concern list. Returns no concern when INSPECT is unset: inspection halves
+ * XState throughput.
  */
 export function inspectionConcerns(ctx: RuntimeContext): Concern[] {
   const url = ctx.config.inspect;
   if (!url) return [];
-  const logger = ctx.logger.child({ component: 'inspector' });
-  const inspector = createWebSocketInspector({ url, autoStart: false });
-  ctx.inspect = inspector.inspect;
+  const adapter = createReplayingAdapter({ url, logger: ctx.logger.child({ component: 'inspector' }) });
+  const inspector = createInspector(adapter as Parameters<typeof createInspector>[0], { autoStart: false });
+  const children = ctx.config.inspectChildren === true;
+  ctx.inspect = (event: InspectionEvent) => {
+    if (children || isMachine(event.actorRef)) inspector.inspect.next?.(event);
+  };
   return [
     {
       name: 'inspector',
       async start() {
         inspector.start();
-        logger.info({ url }, 'actors connected to the Stately inspector');
       },
       async stop() {
         inspector.stop();
