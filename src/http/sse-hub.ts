@@ -10,6 +10,12 @@ export interface SseHubOptions {
   historySize?: number;
   /** A client with this many bytes unread is dropped rather than buffered without bound (default 1 MiB). */
   maxQueuedBytes?: number;
+  /**
+   * Publish each actor's latest snapshot once per turn of the event loop (setImmediate) rather than
+   * every intermediate one (default true): a poll that goes `waiting → claiming → waiting` within one
+   * turn then sends nothing, as its state and context end where they were.
+   */
+  coalesce?: boolean;
 }
 
 /**
@@ -75,14 +81,17 @@ export class SseHub {
   readonly #subscriptions: Subscription[] = [];
   /** Per actor, what was last published: a snapshot with the same state and context is not sent again. */
   readonly #sent = new Map<string, Sent>();
+  /** Changes waiting for the end of this turn of the event loop, latest per actor (with `coalesce`). */
+  readonly #pending = new Map<string, ActorChange>();
+  #flush: NodeJS.Immediate | undefined;
   #childClients = 0;
   #nextId = 1;
   #dropped = 0;
 
   constructor(changes: Observable<ActorChange>, logger: Logger, options: SseHubOptions = {}) {
-    this.#options = { heartbeatMs: 15_000, historySize: 1_000, maxQueuedBytes: 1 << 20, ...options };
+    this.#options = { heartbeatMs: 15_000, historySize: 1_000, maxQueuedBytes: 1 << 20, coalesce: true, ...options };
     this.#logger = logger;
-    this.#subscriptions.push(changes.subscribe((change) => this.#publish(change)));
+    this.#subscriptions.push(changes.subscribe((change) => (this.#options.coalesce ? this.#defer(change) : this.#publish(change))));
     this.#subscriptions.push(ticks(this.#options.heartbeatMs).subscribe(() => this.#broadcast(HEARTBEAT)));
   }
 
@@ -144,6 +153,8 @@ export class SseHub {
   /** Ends every client stream and stops listening. */
   close(): void {
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    clearImmediate(this.#flush);
+    this.#pending.clear();
     for (const client of this.#clients) {
       try {
         client.close();
@@ -162,6 +173,18 @@ export class SseHub {
     }
     this.#clients.add(client);
     if (client.children) this.#childClients += 1;
+  }
+
+  #defer(change: ActorChange): void {
+    // Re-inserted so the flush keeps the order of each actor's latest change.
+    this.#pending.delete(change.actorId);
+    this.#pending.set(change.actorId, change);
+    this.#flush ??= setImmediate(() => {
+      this.#flush = undefined;
+      const changes = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const each of changes) this.#publish(each);
+    });
   }
 
   #leave(client: Client): void {

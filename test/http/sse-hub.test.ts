@@ -35,7 +35,7 @@ describe('SseHub', () => {
   });
 
   it('numbers every event and names it after its actor', async () => {
-    hub = new SseHub(changes, logger);
+    hub = new SseHub(changes, logger, { coalesce: false });
     const reader = hub.connect().getReader();
     changes.next(change('a', 1));
     changes.next(change('b', 2));
@@ -45,7 +45,7 @@ describe('SseHub', () => {
   });
 
   it('sends only the filtered actor', async () => {
-    hub = new SseHub(changes, logger);
+    hub = new SseHub(changes, logger, { coalesce: false });
     const reader = hub.connect({ actor: 'b' }).getReader();
     changes.next(change('a', 1));
     changes.next(change('b', 2));
@@ -54,7 +54,7 @@ describe('SseHub', () => {
   });
 
   it('resumes after Last-Event-ID from the bounded history', async () => {
-    hub = new SseHub(changes, logger, { historySize: 3 });
+    hub = new SseHub(changes, logger, { historySize: 3, coalesce: false });
     for (let n = 1; n <= 5; n++) changes.next(change('a', n));
     const text = await readUntil(hub.connect({ lastEventId: 3 }).getReader(), (t) => t.includes('id: 5'));
     expect(text).not.toContain('id: 3\n');
@@ -66,14 +66,14 @@ describe('SseHub', () => {
   });
 
   it('sends a heartbeat comment every 15 s', async () => {
-    hub = new SseHub(changes, logger);
+    hub = new SseHub(changes, logger, { coalesce: false });
     const reader = hub.connect().getReader();
     await vi.advanceTimersByTimeAsync(15_000);
     expect(await readUntil(reader, (t) => t.includes(': heartbeat'))).toContain(': heartbeat\n\n');
   });
 
   it('drops a client that stops reading instead of buffering without bound', async () => {
-    hub = new SseHub(changes, logger, { maxQueuedBytes: 4_096 });
+    hub = new SseHub(changes, logger, { maxQueuedBytes: 4_096, coalesce: false });
     hub.connect();
     const reader = hub.connect().getReader();
     expect(hub.clients).toBe(2);
@@ -86,7 +86,7 @@ describe('SseHub', () => {
   });
 
   it('sends nothing for a snapshot with the same status, state and context as the last one sent', async () => {
-    hub = new SseHub(changes, logger);
+    hub = new SseHub(changes, logger, { coalesce: false });
     const reader = hub.connect().getReader();
     const first = change('a', 1);
     changes.next(first);
@@ -106,7 +106,7 @@ describe('SseHub', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 2 })), { maxLength: 40 }), async (sequence) => {
         const local = new Subject<ActorChange>();
-        const each = new SseHub(local, logger);
+        const each = new SseHub(local, logger, { coalesce: false });
         const reader = each.connect().getReader();
         const last = new Map<string, number>();
         const expected: string[] = [];
@@ -123,11 +123,11 @@ describe('SseHub', () => {
       }),
       { numRuns: 100 },
     );
-    hub = new SseHub(changes, logger);
+    hub = new SseHub(changes, logger, { coalesce: false });
   });
 
   it('sends child actors only to clients that ask for them (include=children)', async () => {
-    hub = new SseHub(changes, logger);
+    hub = new SseHub(changes, logger, { coalesce: false });
     const plain = hub.connect().getReader();
     const withChildren = hub.connect({ children: true }).getReader();
     const child = (status: string) => ({ getSnapshot: () => ({ status, output: undefined, error: undefined }) });
@@ -141,5 +141,25 @@ describe('SseHub', () => {
     const some = await readUntil(plain, (t) => t.includes('event: end'));
     expect(some).toContain('event: notifier\n');
     expect(some).not.toContain('notifier/claim');
+  });
+
+  it('coalesces an actor’s changes within one turn of the event loop: a poll that ends where it began sends nothing', async () => {
+    vi.useRealTimers();
+    hub = new SseHub(changes, logger);
+    const reader = hub.connect().getReader();
+    const state = (value: unknown) => ({ ...change('notifier', 1), snapshot: { ...change('notifier', 1).snapshot, value } });
+    changes.next(state({ running: 'waiting' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    // One poll: claiming, then waiting again, in the same turn.
+    changes.next(state({ running: { claiming: 'inFlight' } }));
+    changes.next(state({ running: 'waiting' }));
+    changes.next(change('a', 1));
+    changes.next(change('a', 2));
+    changes.next(change('end', 0));
+    const text = await readUntil(reader, (t) => t.includes('event: end'));
+    expect([...text.matchAll(/event: (\S+)/g)].map(([, id]) => id)).toEqual(['notifier', 'a', 'end']);
+    expect(text).toContain('"value":{"running":"waiting"}');
+    expect(text).not.toContain('claiming');
+    expect(text).toContain('"context":{"n":2}');
   });
 });
