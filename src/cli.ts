@@ -9,8 +9,8 @@ import { closest } from './cli/suggest.ts';
  */
 const lazy =
   (load: () => Promise<Command['run']>): Command['run'] =>
-  async (config, flags) =>
-    (await load())(config, flags);
+  async (config, flags, args) =>
+    (await load())(config, flags, args);
 
 /** Every command, by the words that name it (`'rules apply'` for a two-word command): adding one is adding an entry. */
 const COMMANDS: Record<string, Command> = {
@@ -77,8 +77,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
-    const { config, flags } = parseArgs(rest, command);
-    return await command.run(config, flags);
+    const { config, flags, args } = parseArgs(rest, command);
+    return await command.run(config, flags, args);
   } catch (error) {
     return reportError(error);
   }

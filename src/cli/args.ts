@@ -7,12 +7,16 @@ export interface ParsedArgs {
   config: ConfigSource;
   /** Flags that are not config keys: `--dry-run`, `--days 7`, `--config file.json`… */
   flags: Record<string, string | true>;
+  /** The words that are not flags, for a command that takes some (`FlagSpec.args`). */
+  args: string[];
 }
 
 /** The flags a command accepts besides every setting: its switches (no value) and its options (one value). */
 export interface FlagSpec {
   switches: readonly string[];
   options?: Readonly<Record<string, string>>;
+  /** The words the command takes besides flags, as its usage shows them (`FILE…`); none when absent. */
+  args?: string;
 }
 
 /** Flags every command takes: `--config FILE` (a value) and `--help` (a switch). */
@@ -47,8 +51,13 @@ export function parseArgs(rest: readonly string[], spec: FlagSpec): ParsedArgs {
   const known = new Set(knownFlags(spec));
   const config: ConfigSource = {};
   const flags: Record<string, string | true> = {};
+  const args: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!;
+    if (!token.startsWith('--') && spec.args) {
+      args.push(token);
+      continue;
+    }
     if (!token.startsWith('--')) throw new ConfigError(`unexpected argument '${token}'; flags look like --name value`, token);
     const [name, inline] = token.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     if (!known.has(name)) throw unknownFlag(name, spec);
@@ -65,7 +74,7 @@ export function parseArgs(rest: readonly string[], spec: FlagSpec): ParsedArgs {
     if (key) config[key] = value;
     else flags[name] = value;
   }
-  return { config, flags };
+  return { config, flags, args };
 }
 
 /** Whether a command line asks for help (`--help` or `-h` anywhere): answered before anything is parsed or run. */

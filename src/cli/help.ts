@@ -14,7 +14,9 @@ export interface Command extends FlagSpec {
   switches: readonly string[];
   /** Flags taking one value, with their help: `{ days: 'N  delete what is older than N days' }`. */
   options?: Readonly<Record<string, string>>;
-  run: (config: ConfigSource, flags: Record<string, string | true>) => Promise<number>;
+  /** The words besides flags, as usage shows them (`FILE…`); a command without `args` takes none. */
+  args?: string;
+  run: (config: ConfigSource, flags: Record<string, string | true>, args: string[]) => Promise<number>;
 }
 
 /** What the switches shared by several commands do. */
@@ -59,7 +61,7 @@ export function commandHelp(name: string, command: Command): string {
     ['--help, -h', 'this help'],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
-  return [`usage: vigil ${name} [flags]`, '', command.summary, '', 'flags:', ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`.trimEnd()), '', SETTINGS_NOTE, ''].join('\n');
+  return [`usage: vigil ${name}${command.args ? ` ${command.args}` : ''} [flags]`, '', command.summary, '', 'flags:', ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`.trimEnd()), '', SETTINGS_NOTE, ''].join('\n');
 }
 
 /** Vigil's version, from the package.json above this file (in src/ or in a build output alike). */

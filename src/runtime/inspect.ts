@@ -1,8 +1,6 @@
-import { createInspector } from '@statelyai/inspect';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
-import { createReplayingAdapter } from './inspect-adapter.ts';
 
 /** What `createActor(machine, { inspect })` is given. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -22,20 +20,23 @@ const isMachine = (actor: unknown): boolean => typeof (actor as { logic?: { root
 export function inspectionConcerns(ctx: RuntimeContext): Concern[] {
   const url = ctx.config.inspect;
   if (!url) return [];
-  const adapter = createReplayingAdapter({ url, logger: ctx.logger.child({ component: 'inspector' }) });
-  const inspector = createInspector(adapter as Parameters<typeof createInspector>[0], { autoStart: false });
   const children = ctx.config.inspectChildren === true;
+  let inspector: { inspect: Observer<InspectionEvent>; start(): void; stop(): void } | undefined;
   ctx.inspect = (event: InspectionEvent) => {
-    if (children || isMachine(event.actorRef)) inspector.inspect.next?.(event);
+    if (children || isMachine(event.actorRef)) inspector?.inspect.next?.(event);
   };
   return [
     {
       name: 'inspector',
       async start() {
+        // Loaded only when inspection is asked for: no actor exists before the first concern starts.
+        const [{ createInspector }, { createReplayingAdapter }] = await Promise.all([import('@statelyai/inspect'), import('./inspect-adapter.ts')]);
+        const adapter = createReplayingAdapter({ url, logger: ctx.logger.child({ component: 'inspector' }) });
+        inspector = createInspector(adapter as Parameters<typeof createInspector>[0], { autoStart: false });
         inspector.start();
       },
       async stop() {
-        inspector.stop();
+        inspector?.stop();
       },
     },
   ];

@@ -22,7 +22,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     const pretty = pinoPretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'name' });
     return pino(options, pretty);
   }
-  return pino(options, destination);
+  // Synchronous: pino's default stdout stream buffers in memory, and a crash would lose the last lines.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** The logger a config asks for (LOG_LEVEL, LOG_FORMAT). */

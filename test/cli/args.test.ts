@@ -9,7 +9,12 @@ const none = { switches: [] };
 describe('parseArgs', () => {
   it('maps setting flags to config keys', () => {
     const parsed = parseArgs(['--publish-interval-seconds', '1', '--port=0'], none);
-    expect(parsed).toEqual({ config: { PUBLISH_INTERVAL_SECONDS: '1', PORT: '0' }, flags: {} });
+    expect(parsed).toEqual({ config: { PUBLISH_INTERVAL_SECONDS: '1', PORT: '0' }, flags: {}, args: [] });
+  });
+
+  it('collects the words of a command that takes some, wherever they are', () => {
+    const parsed = parseArgs(['a.yaml', '--dry-run', 'b.yaml', '--port', '0'], { switches: ['dry-run'], args: 'FILE…' });
+    expect(parsed).toEqual({ config: { PORT: '0' }, flags: { 'dry-run': true }, args: ['a.yaml', 'b.yaml'] });
   });
 
   it('separates the command’s own flags and switches', () => {
