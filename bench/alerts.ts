@@ -68,7 +68,7 @@ function rawRate(): number {
   const actors = Array.from({ length: RULES }, (_, i) => createActor(machine, { input: { rule: asRule(i), now: Date.now() } }).start());
   const next = values();
   const started = performance.now();
-  for (let n = 0; n < READINGS; n++) actors[n % RULES]!.send({ type: 'READING', value: next(), at: n });
+  for (let n = 0; n < READINGS; n++) actors[n % RULES]!.send({ type: 'EVALUATE', value: next(), at: n, now: n, ts: n });
   const rate = READINGS / ((performance.now() - started) / 1_000);
   for (const actor of actors) actor.stop();
   return rate;

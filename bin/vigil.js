@@ -1,15 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `vigil` works from a checkout with no build step.
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The `vigil` command: runs the compiled CLI in this very process (no loader, no child process),
+// so SIGINT/SIGTERM from a terminal, npm, npx or a container runtime reach Vigil itself.
+import { existsSync } from 'node:fs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const tsx = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
-const child = spawn(process.execPath, [tsx, join(here, '..', 'src', 'cli.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const cli = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write('vigil: dist/ is missing: run `npm run build` (npm install runs it) in this checkout first\n');
+  process.exit(1);
+}
+await import(cli.href);

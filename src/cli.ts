@@ -23,6 +23,16 @@ const COMMANDS: Record<string, Command> = {
   },
   migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: lazy(async () => (await import('./cli/migrate.ts')).migrateCommand) },
   propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: lazy(async () => (await import('./cli/propagate.ts')).propagateCommand) },
+  test: {
+    summary: 'run alert rule unit tests (test rules FILE…) on a virtual clock',
+    switches: ['json'],
+    args: 'rules FILE…',
+    // test-rules.ts reads its own words and flags.
+    run: lazy(async () => {
+      const { testCommand } = await import('./cli/test-rules.ts');
+      return (_config, flags, args) => testCommand([...args, ...(flags.json ? ['--json'] : [])]);
+    }),
+  },
   cleanup: {
     summary: 'delete what is older than the retention; prints the counts deleted',
     switches: ['verbose'],

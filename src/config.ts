@@ -15,6 +15,10 @@ export interface KafkaConfig {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Connection retries of the producer and of each consumer before giving up. */
   maxRetries: number;
+  /** Consumer group timings: a member silent for `sessionTimeoutMs` is dropped and its partitions move. */
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
 }
 
 /** Vigil's configuration, validated, with defaults applied. */
@@ -190,6 +194,12 @@ function toKafkaConfig(raw: z.output<typeof rawSchema>): KafkaConfig | null {
     const missing = raw.KAFKA_SASL_USERNAME ? 'KAFKA_SASL_PASSWORD' : 'KAFKA_SASL_USERNAME';
     throw new ConfigError(`${missing}: required when KAFKA_SASL_MECHANISM is set; set KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`, missing);
   }
+  if (raw.KAFKA_HEARTBEAT_INTERVAL_MS >= raw.KAFKA_SESSION_TIMEOUT_MS) {
+    throw new ConfigError(
+      `KAFKA_HEARTBEAT_INTERVAL_MS: must be below KAFKA_SESSION_TIMEOUT_MS (${raw.KAFKA_SESSION_TIMEOUT_MS}); use a third of it or less, e.g. ${Math.floor(raw.KAFKA_SESSION_TIMEOUT_MS / 4)}`,
+      'KAFKA_HEARTBEAT_INTERVAL_MS',
+    );
+  }
   return {
     brokers: raw.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
     groupId: raw.KAFKA_GROUP_ID,
@@ -198,5 +208,8 @@ function toKafkaConfig(raw: z.output<typeof rawSchema>): KafkaConfig | null {
     ssl: raw.KAFKA_SSL,
     ...(mechanism ? { sasl: { mechanism, username: raw.KAFKA_SASL_USERNAME!, password: raw.KAFKA_SASL_PASSWORD! } } : {}),
     maxRetries: raw.KAFKA_MAX_RETRIES,
+    sessionTimeoutMs: raw.KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: raw.KAFKA_HEARTBEAT_INTERVAL_MS,
+    rebalanceTimeoutMs: raw.KAFKA_REBALANCE_TIMEOUT_MS,
   };
 }

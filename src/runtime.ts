@@ -7,6 +7,7 @@ import { loadConfig, type Config, type ConfigSource } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { ApiDocs } from './http/api-docs.ts';
 import { createHttp } from './http/app.ts';
+import { answerClientError } from './http/errors.ts';
 import { HotReads } from './http/hot-reads.ts';
 import { SseHub, type SseHubOptions } from './http/sse-hub.ts';
 import type { SubscriberContext } from './actors/subscriber.ts';
@@ -69,6 +70,9 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+/** Listen errors that mean HOST names no address of this machine. */
+const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EADDRNOTAVAIL']);
+
 /** The concerns of a runtime, in start order (they stop in reverse): consumers before producers. */
 function assembleConcerns(ctx: RuntimeContext): Concern[] {
   return [
@@ -123,13 +127,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     if (startOptions.listen === false) return {};
     const url = await new Promise<string>((resolve, reject) => {
       const listening = createServer(http.nodeListener());
+      listening.on('clientError', answerClientError);
       server = listening;
       listening.listen(config.port, config.host, () => resolve(`http://${config.host}:${(listening.address() as AddressInfo).port}`));
       listening.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE' || error.code === 'EACCES'
             ? new ConfigError(`PORT: ${config.host}:${config.port} cannot be used (${error.code}); set PORT to a free port, or 0 for any`, 'PORT')
-            : error,
+            : UNKNOWN_HOST.has(error.code ?? '')
+              ? new ConfigError(`HOST: ${config.host} is not an address of this machine (${error.code}); set HOST to 127.0.0.1, 0.0.0.0 or a local address`, 'HOST')
+              : error,
         ),
       );
     });

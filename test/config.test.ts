@@ -117,4 +117,12 @@ describe('Kafka settings', () => {
     expect(() => loadConfig({ env: { KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' } })).toThrow(/KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set/);
     expect(() => loadConfig({ env: { KAFKA_AUTO_OFFSET_RESET: 'newest' } })).toThrow(/KAFKA_AUTO_OFFSET_RESET.*use earliest or latest/);
   });
+
+  it('reads the consumer group timings, defaulting to a 6 s session, and rejects a heartbeat not below the session', () => {
+    expect(loadConfig({ env: { KAFKA_BROKERS: 'k:9092' } }).kafka).toMatchObject({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_500, rebalanceTimeoutMs: 10_000 });
+    const kafka = loadConfig({ env: { KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT_MS: '10000', KAFKA_HEARTBEAT_INTERVAL_MS: '2000', KAFKA_REBALANCE_TIMEOUT_MS: '30000' } }).kafka;
+    expect(kafka).toMatchObject({ sessionTimeoutMs: 10_000, heartbeatIntervalMs: 2_000, rebalanceTimeoutMs: 30_000 });
+    expect(() => loadConfig({ env: { KAFKA_BROKERS: 'k:9092', KAFKA_HEARTBEAT_INTERVAL_MS: '6000' } })).toThrow(/KAFKA_HEARTBEAT_INTERVAL_MS: must be below KAFKA_SESSION_TIMEOUT_MS/);
+    expect(() => loadConfig({ env: { KAFKA_SESSION_TIMEOUT_MS: 'soon' } })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
+  });
 });

@@ -1,4 +1,4 @@
-import { assign, cancel, enqueueActions, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import type { Rule } from '../domain/rule.ts';
 import { breaches, clears } from '../domain/threshold.ts';
 
@@ -6,24 +6,32 @@ import { breaches, clears } from '../domain/threshold.ts';
 export type AlertStateName = 'ok' | 'pending' | 'firing' | 'clearing' | 'nodata';
 
 /**
- * Everything the machine knows. Times are epoch milliseconds on the actor's clock (the time each
- * event was received, or the deadline a timer was armed for), never the readings' own `ts`.
+ * Everything the machine knows. `now` is the actor's clock (where its timers run); every other time
+ * is on the evaluation timeline: a reading's own `ts` (reactive), or the interval evaluation's time.
+ * Both are epoch milliseconds.
  */
 export interface AlertContext {
   rule: Rule;
-  /** The time of the last event handled. */
+  /** Whether deadlines re-evaluate the latest reading when they fall due (off in interval mode). */
+  timers: boolean;
+  /** The actor's clock at the last event; timers are armed from it. */
   now: number;
-  /** The last value evaluated (a reading, or the latest stored reading on an interval). */
+  /** The time of the last evaluation: evaluations never go back in time. */
+  evaluatedAt: number | null;
+  /** The latest reading's value, and its `ts`. */
   value: number | null;
-  /** When the last reading arrived (interval re-evaluations of a stored reading do not count). */
   lastReadingAt: number | null;
-  /** When the current state began (pending since, firing since, clearing since). */
+  /** When the current state began. */
   since: number | null;
-  /** When a pending breach fires: `since + for_seconds`. */
+  /** When the breach of the current episode began (Prometheus's `active_at`). */
+  activeAt: number | null;
+  /** The first evaluation that found a firing alert's value cleared (keep-firing countdown). */
+  keepSince: number | null;
+  /** When a pending breach may fire: `activeAt + for_seconds`. */
   pendingUntil: number | null;
-  /** When a clearing (keep-firing) alert resolves: `since + keep_firing_for_seconds`. */
+  /** When a clearing alert may resolve: `keepSince + keep_firing_for_seconds`. */
   clearUntil: number | null;
-  /** When the current state's timer is due; delays are computed from it, so a restore re-arms them. */
+  /** The deadline the timer re-evaluates at (null: none armed). */
   wakeAt: number | null;
   /** When the open alert fired. */
   triggeredAt: number | null;
@@ -32,12 +40,16 @@ export interface AlertContext {
 }
 
 /** What the state persisted at a stop carries into the next process. */
-export type PersistedAlert = { state: AlertStateName; context: Omit<AlertContext, 'rule' | 'resume'> };
+export type PersistedAlert = { state: AlertStateName; context: Partial<Omit<AlertContext, 'rule' | 'resume' | 'timers'>> };
 
-/** A rule actor is created from its rule, the actor's clock now and, after a restart, what was persisted. */
+/**
+ * A rule actor is created from its rule, the actor's clock now and, after a restart, what was
+ * persisted. `timers: false` (interval mode): states change only at EVALUATE events.
+ */
 export interface AlertInput {
   rule: Rule;
   now: number;
+  timers?: boolean;
   restored?: PersistedAlert;
 }
 
@@ -49,33 +61,62 @@ export interface AlertIntent {
 }
 
 /**
- * `RESUME`: enter the restored state (sent only when it is not `ok`). `READING`: a new reading arrived (counts as data). `EVALUATE`: the latest stored value is
- * evaluated again on an interval (not new data). `at` is the actor's clock when sent.
+ * `EVALUATE`: an evaluation at time `at` of the latest reading (`value` taken at `ts`; null when the
+ * series has none); `now` is the actor's clock. `DEADLINE`: the machine's own timer, a re-evaluation
+ * of the latest reading at `at`. `RESUME`: enter the restored state. `RETIRE`: the rule is gone.
  */
 export type AlertMachineEvent =
-  | { type: 'RESUME'; at: number }
-  | { type: 'READING'; value: number; at: number }
-  | { type: 'EVALUATE'; value: number; at: number }
-  | { type: 'RULE_UPDATED'; rule: Rule; at: number }
-  | { type: 'NODATA_CHECK' };
+  | { type: 'EVALUATE'; at: number; now: number; value: number | null; ts: number | null }
+  | { type: 'DEADLINE'; at: number; now: number }
+  | { type: 'RESUME'; now: number }
+  | { type: 'RULE_UPDATED'; rule: Rule; now: number }
+  | { type: 'RETIRE' };
 
 /** The transitions a rule reports (metrics, logs); firing and resolving are reported by their intents. */
 export type AlertTransition = 'pending' | 'ok' | 'nodata';
 
-type ValueEvent = Extract<AlertMachineEvent, { type: 'READING' | 'EVALUATE' }>;
+type Armed = 'ok' | 'pending' | 'clearing';
 
-const seconds = (s: number | null | undefined): number => (s ?? 0) * 1_000;
+// Rounded to whole milliseconds: `60.001 * 1000` is not exactly 60001 in floating point.
+const seconds = (s: number | null | undefined): number => Math.round((s ?? 0) * 1_000);
+
+/** One evaluation: its time (never before the last one) and the latest reading at it. */
+interface Evaluation {
+  at: number;
+  value: number | null;
+  ts: number | null;
+}
+
+function evaluation(context: AlertContext, event: AlertMachineEvent): Evaluation {
+  const last = context.evaluatedAt ?? Number.NEGATIVE_INFINITY;
+  if (event.type === 'EVALUATE') {
+    // The reading the actor already had is newer than the one given (a stored reading not yet rewritten): keep it.
+    const newer = event.ts !== null && (context.lastReadingAt === null || event.ts >= context.lastReadingAt);
+    return newer
+      ? { at: Math.max(event.at, last), value: event.value, ts: event.ts }
+      : { at: Math.max(event.at, last), value: context.value, ts: context.lastReadingAt };
+  }
+  const at = event.type === 'DEADLINE' ? event.at : last;
+  return { at: Math.max(at, last), value: context.value, ts: context.lastReadingAt };
+}
+
+/** Whether the rule heard nothing for `nodata_seconds` at the evaluation (never without `nodata_seconds`). */
+function silent(context: AlertContext, e: Evaluation): boolean {
+  if (context.rule.nodata_seconds == null) return false;
+  const heard = e.ts ?? context.since ?? e.at;
+  return e.at - heard >= seconds(context.rule.nodata_seconds);
+}
+
 /** The deadline of the nodata watch, when the rule has one. */
 const nodataAt = (c: AlertContext): number | null =>
   c.rule.nodata_seconds == null ? null : (c.lastReadingAt ?? c.since ?? c.now) + seconds(c.rule.nodata_seconds);
-const valueOf = (event: AlertMachineEvent): number => (event as ValueEvent).value;
+
+const breach = (c: AlertContext, e: Evaluation) => e.value !== null && breaches(c.rule, e.value);
+const cleared = (c: AlertContext, e: Evaluation) => e.value !== null && clears(c.rule, e.value);
 
 /**
- * One threshold rule: `ok → pending → firing → ok`, plus `nodata`. A breach starts `pending` and
- * fires once it has held `for_seconds` (at once when 0); a firing alert resolves when a value is past
- * the clear threshold, after `keep_firing_for_seconds` in `firing.clearing` when set. Deadlines live in
- * context, so an actor restored with `restored` re-arms them on RESUME with the time left. The machine
- * writes nothing: `fireAlert` and `resolveAlert` are intents the runtime provides and writes.
+ * One threshold rule, with Prometheus's alerting semantics at each evaluation (see `alertMachine`).
+ * Guards and actions read the evaluation from the event: its time and the latest reading at it.
  */
 const alertSetup = setup({
   types: {
@@ -85,73 +126,57 @@ const alertSetup = setup({
   },
   guards: {
     resumes: ({ context }, params: { state: AlertStateName }) => context.resume === params.state,
-    breaches: ({ context, event }) => breaches(context.rule, valueOf(event)),
-    breachesAtOnce: ({ context, event }) => context.rule.for_seconds <= 0 && breaches(context.rule, valueOf(event)),
-    clears: ({ context, event }) => clears(context.rule, valueOf(event)),
-    clearsAtOnce: ({ context, event }) => context.rule.keep_firing_for_seconds <= 0 && clears(context.rule, valueOf(event)),
-    breachHeld: ({ context }) => context.pendingUntil !== null && context.pendingUntil <= Math.max(context.now, context.wakeAt ?? 0),
-    watchesSilence: ({ context }) => context.rule.nodata_seconds != null,
-    silentTooLong: ({ context }) => {
-      const due = nodataAt(context);
-      return due !== null && due <= Math.max(context.now, context.wakeAt ?? 0);
+    silent: ({ context, event }) => context.rule.nodata_seconds != null && silent(context, evaluation(context, event)),
+    breaches: ({ context, event }) => breach(context, evaluation(context, event)),
+    breachesAtOnce: ({ context, event }) => context.rule.for_seconds <= 0 && breach(context, evaluation(context, event)),
+    breachHeld: ({ context, event }) => {
+      const e = evaluation(context, event);
+      return breach(context, e) && e.at - (context.activeAt ?? e.at) >= seconds(context.rule.for_seconds);
     },
-  },
-  delays: {
-    pendingDelay: ({ context }) => Math.max(0, (context.wakeAt ?? context.now) - context.now),
-    keepFiringDelay: ({ context }) => Math.max(0, (context.wakeAt ?? context.now) - context.now),
+    clears: ({ context, event }) => cleared(context, evaluation(context, event)),
+    /** Cleared, and the keep-firing time (none, or since the first cleared evaluation) is over. */
+    keepOver: ({ context, event }) => {
+      const e = evaluation(context, event);
+      return cleared(context, e) && e.at - (context.keepSince ?? e.at) >= seconds(context.rule.keep_firing_for_seconds);
+    },
+    watchesSilence: ({ context }) => context.rule.nodata_seconds != null,
   },
   actions: {
-    syncClock: assign({ now: ({ event }) => (event as { at: number }).at }),
-    /** A reading is data: its value and arrival count; an interval evaluation only updates the value. */
+    /** Records the evaluation: its time, the latest reading, the actor's clock. */
     observe: assign(({ context, event }) => {
-      const { value, at } = event as ValueEvent;
-      return event.type === 'READING' ? { value, now: at, lastReadingAt: at } : { value, now: at };
+      const e = evaluation(context, event);
+      const now = 'now' in event ? Math.max(context.now, event.now) : context.now;
+      return { evaluatedAt: e.at, value: e.value, lastReadingAt: e.ts, now };
     }),
-    /** A timer fired: the clock moves to its deadline. */
-    wake: assign({ now: ({ context }) => Math.max(context.now, context.wakeAt ?? context.now) }),
-    startPending: assign({
-      since: ({ context }) => context.now,
-      pendingUntil: ({ context }) => context.now + seconds(context.rule.for_seconds),
+    startPending: assign({ since: ({ context }) => context.evaluatedAt, activeAt: ({ context }) => context.evaluatedAt, keepSince: null }),
+    markTriggered: assign({ since: ({ context }) => context.evaluatedAt, triggeredAt: ({ context }) => context.evaluatedAt, keepSince: null }),
+    startKeep: assign({ keepSince: ({ context }) => context.evaluatedAt }),
+    stopKeep: assign({ keepSince: null, clearUntil: null }),
+    markOk: assign({ since: ({ context }) => context.evaluatedAt, activeAt: null, keepSince: null, triggeredAt: null, pendingUntil: null, clearUntil: null }),
+    markSilent: assign({ since: ({ context }) => context.evaluatedAt, activeAt: null, pendingUntil: null }),
+    syncClock: assign({ now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now) }),
+    applyRule: assign({ rule: ({ event }) => (event as Extract<AlertMachineEvent, { type: 'RULE_UPDATED' }>).rule }),
+    /**
+     * Arms the one timer of the state: the deadline at which the latest reading is evaluated again
+     * (`for`, `keep_firing_for`, nodata). Deadlines live in context, so a restored actor re-arms them.
+     */
+    arm: enqueueActions(({ context, enqueue }, params: { state: Armed }) => {
+      const nodata = params.state === 'clearing' ? null : nodataAt(context);
+      const pendingUntil = params.state === 'pending' ? (context.activeAt ?? context.now) + seconds(context.rule.for_seconds) : null;
+      const clearUntil = params.state === 'clearing' ? (context.keepSince ?? context.now) + seconds(context.rule.keep_firing_for_seconds) : null;
+      const due = [nodata, pendingUntil, clearUntil].filter((t): t is number => t !== null);
+      const wakeAt = context.timers && due.length > 0 ? Math.min(...due) : null;
+      if (context.wakeAt !== null) enqueue.cancel('deadline');
+      if (params.state !== 'ok' || wakeAt !== context.wakeAt) enqueue.assign({ pendingUntil, clearUntil, wakeAt });
+      if (wakeAt === null) return;
+      const delay = Math.max(0, wakeAt - context.now);
+      enqueue.raise({ type: 'DEADLINE', at: wakeAt, now: context.now + delay }, { id: 'deadline', delay });
     }),
-    armPending: assign({
-      wakeAt: ({ context }) => {
-        const nodata = nodataAt(context);
-        return nodata === null ? context.pendingUntil : Math.min(nodata, context.pendingUntil ?? nodata);
-      },
+    disarm: enqueueActions(({ context, enqueue }) => {
+      if (context.wakeAt === null) return;
+      enqueue.cancel('deadline');
+      enqueue.assign({ wakeAt: null });
     }),
-    reschedulePending: assign({
-      pendingUntil: ({ context }) => (context.since ?? context.now) + seconds(context.rule.for_seconds),
-    }),
-    clearPending: assign({ since: ({ context }) => context.now, pendingUntil: null, wakeAt: null }),
-    markTriggered: assign({
-      since: ({ context }) => context.now,
-      triggeredAt: ({ context }) => context.now,
-      pendingUntil: null,
-      wakeAt: null,
-    }),
-    startClearing: assign({
-      since: ({ context }) => context.now,
-      clearUntil: ({ context }) => context.now + seconds(context.rule.keep_firing_for_seconds),
-    }),
-    rescheduleClearing: assign({
-      clearUntil: ({ context }) => (context.since ?? context.now) + seconds(context.rule.keep_firing_for_seconds),
-    }),
-    armClearing: assign({ wakeAt: ({ context }) => context.clearUntil }),
-    stopClearing: assign({ since: ({ context }) => context.triggeredAt, clearUntil: null, wakeAt: null }),
-    markResolved: assign({ since: ({ context }) => context.now, triggeredAt: null, clearUntil: null, wakeAt: null }),
-    markSilent: assign({ since: ({ context }) => context.now, pendingUntil: null, wakeAt: null }),
-    applyRule: assign({
-      rule: ({ event }) => (event as Extract<AlertMachineEvent, { type: 'RULE_UPDATED' }>).rule,
-      now: ({ event }) => (event as { at: number }).at,
-    }),
-    /** Watches for silence only when the rule asks for it, so a rule without `nodata_seconds` holds no timer. */
-    armNodataCheck: enqueueActions(({ context, enqueue }) => {
-      const due = nodataAt(context);
-      if (due === null) return;
-      enqueue.assign({ wakeAt: due });
-      enqueue.raise({ type: 'NODATA_CHECK' }, { id: 'nodataCheck', delay: Math.max(0, due - context.now) });
-    }),
-    disarmNodataCheck: cancel('nodataCheck'),
     // Provided by the runtime: write the alert event and its notifications (one transaction), or resolve it.
     fireAlert: (_, _intent: AlertIntent) => {},
     resolveAlert: (_, _intent: AlertIntent) => {},
@@ -160,72 +185,93 @@ const alertSetup = setup({
   },
 });
 
-/** The intent of a transition that writes: the rule, its last value, the actor's time. */
-const intent = ({ context }: { context: AlertContext }): AlertIntent => ({ rule: context.rule, value: context.value ?? Number.NaN, at: context.now });
+/** The intent of a transition that writes: the rule, the value evaluated, the evaluation's time. */
+const intent = ({ context }: { context: AlertContext }): AlertIntent => ({ rule: context.rule, value: context.value ?? Number.NaN, at: context.evaluatedAt ?? context.now });
 const report = (to: AlertTransition) => ({ type: 'reportTransition', params: { to } }) as const;
+const arm = (state: Armed) => ({ type: 'arm', params: { state } }) as const;
 const fire = ['markTriggered', { type: 'fireAlert', params: intent }] as const;
-const resolve = ['markResolved', { type: 'resolveAlert', params: intent }] as const;
-const silent = { guard: 'silentTooLong', target: '#alert.nodata', actions: ['wake', 'markSilent', report('nodata')] } as const;
+const resolve = ['markOk', { type: 'resolveAlert', params: intent }] as const;
+const toNodata = { guard: 'silent', target: '#alert.nodata', actions: ['observe', 'markSilent', report('nodata')] } as const;
 
+/** A breach from `ok` or `nodata`: pending (active_at = now), firing in the same evaluation when `for` is 0. */
 const breachFromQuiet = [
-  { guard: 'breachesAtOnce', target: '#alert.firing', actions: ['observe', ...fire] },
+  { guard: 'breachesAtOnce', target: '#alert.firing', actions: ['observe', 'startPending', ...fire] },
   { guard: 'breaches', target: '#alert.pending', actions: ['observe', 'startPending', report('pending')] },
 ] as const;
 /**
- * A value in `ok`: fire at once, start pending, or record it when the rule watches for silence.
- * A rule without `nodata_seconds` takes no transition on a quiet value, so the hot path allocates
- * nothing (the snapshot stays the same object); `value` then shows the last value that mattered.
+ * An evaluation in `ok`. A rule without `nodata_seconds` takes no transition on a quiet value, so
+ * the hot path allocates nothing (the snapshot stays the same object).
  */
-const inOk = [...breachFromQuiet, { guard: 'watchesSilence', actions: 'observe' }] as const;
-/** A reading in `nodata`: as in `ok`, but a quiet value returns to `ok`. */
-const inNodata = [...breachFromQuiet, { target: '#alert.ok', actions: ['observe', report('ok')] }] as const;
+const inOk = [toNodata, ...breachFromQuiet, { guard: 'watchesSilence', actions: ['observe', arm('ok')] }] as const;
+const inNodata = [{ guard: 'silent', actions: 'observe' }, ...breachFromQuiet, { target: '#alert.ok', actions: ['observe', 'markOk', report('ok')] }] as const;
 const inPending = [
-  { guard: 'breaches', actions: 'observe' },
-  { target: '#alert.ok', actions: ['observe', 'clearPending', report('ok')] },
+  toNodata,
+  { guard: 'breachHeld', target: '#alert.firing', actions: ['observe', ...fire] },
+  { guard: 'breaches', actions: ['observe', arm('pending')] },
+  { target: '#alert.ok', actions: ['observe', 'markOk', report('ok')] },
 ] as const;
-const inFiring = [
-  { guard: 'clearsAtOnce', target: '#alert.ok', actions: ['observe', ...resolve] },
-  { guard: 'clears', target: 'clearing', actions: ['observe', 'startClearing'] },
+const inActive = [
+  { guard: 'keepOver', target: '#alert.ok', actions: ['observe', ...resolve] },
+  { guard: 'clears', target: 'clearing', actions: ['observe', 'startKeep'] },
   { actions: 'observe' },
 ] as const;
-const inClearing = [{ guard: 'clears', actions: 'observe' }, { target: 'active', actions: ['observe', 'stopClearing'] }] as const;
+const inClearing = [
+  { guard: 'keepOver', target: '#alert.ok', actions: ['observe', ...resolve] },
+  { guard: 'clears', actions: 'observe' },
+  { target: 'active', actions: ['observe', 'stopKeep'] },
+] as const;
+
+/** The context of a new actor, or of one restored from what an earlier process persisted. */
+function initialContext({ input }: { input: AlertInput }): AlertContext {
+  const restored = input.restored?.context ?? {};
+  const resume = input.restored?.state ?? 'ok';
+  const since = restored.since ?? input.now;
+  return {
+    rule: input.rule,
+    timers: input.timers ?? true,
+    evaluatedAt: null,
+    value: null,
+    lastReadingAt: null,
+    pendingUntil: null,
+    clearUntil: null,
+    triggeredAt: null,
+    ...restored,
+    since,
+    // State persisted before `activeAt`/`keepSince` existed: the state's start is the best estimate.
+    activeAt: restored.activeAt ?? (resume === 'pending' ? since : (restored.triggeredAt ?? null)),
+    keepSince: restored.keepSince ?? (resume === 'clearing' ? since : null),
+    wakeAt: null,
+    now: input.now,
+    resume,
+  };
+}
 
 /**
- * One threshold rule: `ok → pending → firing → ok`, plus `nodata`. A breach starts `pending` and
- * fires once it has held `for_seconds` (at once when 0); a firing alert resolves when a value is past
- * the clear threshold, after `keep_firing_for_seconds` in `firing.clearing` when set; `nodata_seconds`
- * without a reading in `ok` or `pending` goes to `nodata`. Deadlines live in context, so an actor
- * created with `restored` re-arms them on RESUME with the time left. The machine writes nothing:
- * `fireAlert` and `resolveAlert` are intents the runtime provides and writes.
+ * One threshold rule, `ok → pending → firing → ok` plus `nodata`, with Prometheus's semantics: the
+ * state changes only at an evaluation (time t, the latest reading at or before t). Breaching: `ok`
+ * → `pending` (active_at = t), `pending` → `firing` once t − active_at ≥ for_seconds (the same
+ * evaluation when 0). Not breaching: `pending` → `ok`. Firing, the value past the clear threshold:
+ * resolve, unless t − keep_since < keep_firing_for_seconds (`firing.clearing`; keep_since is the first
+ * such evaluation, a breaching one ends the countdown). `nodata_seconds` without a reading puts `ok`
+ * or `pending` in `nodata`. With timers on (reactive), each deadline re-evaluates the latest reading
+ * at the deadline. The machine writes nothing: `fireAlert`/`resolveAlert` are intents the runtime provides.
  */
 export const alertMachine = alertSetup.createMachine({
   id: 'alert',
   initial: 'ok',
-  context: ({ input }) => ({
-    rule: input.rule,
-    value: null,
-    lastReadingAt: null,
-    since: input.now,
-    pendingUntil: null,
-    clearUntil: null,
-    wakeAt: null,
-    triggeredAt: null,
-    ...input.restored?.context,
-    now: input.now,
-    resume: input.restored?.state ?? 'ok',
-  }),
+  context: initialContext,
   on: {
     RULE_UPDATED: { actions: 'applyRule' },
+    RETIRE: { target: '.retired' },
   },
   states: {
     ok: {
-      entry: 'armNodataCheck',
-      exit: 'disarmNodataCheck',
+      entry: arm('ok'),
+      exit: 'disarm',
       on: {
-        READING: inOk,
         EVALUATE: inOk,
-        NODATA_CHECK: [silent, { target: 'ok', reenter: true, actions: 'wake' }],
-        RULE_UPDATED: { target: 'ok', reenter: true, actions: 'applyRule' },
+        DEADLINE: inOk,
+        RULE_UPDATED: { actions: ['syncClock', 'applyRule', arm('ok')] },
         RESUME: [
           { guard: { type: 'resumes', params: { state: 'pending' } }, target: 'pending', actions: 'syncClock' },
           { guard: { type: 'resumes', params: { state: 'firing' } }, target: 'firing.active', actions: 'syncClock' },
@@ -235,42 +281,36 @@ export const alertMachine = alertSetup.createMachine({
       },
     },
     pending: {
-      entry: 'armPending',
-      after: {
-        pendingDelay: [
-          silent,
-          { guard: 'breachHeld', target: 'firing', actions: ['wake', ...fire] },
-          { target: 'pending', reenter: true, actions: 'wake' },
-        ],
-      },
+      entry: arm('pending'),
+      exit: 'disarm',
       on: {
-        READING: inPending,
         EVALUATE: inPending,
-        RULE_UPDATED: { target: 'pending', reenter: true, actions: ['applyRule', 'reschedulePending'] },
+        DEADLINE: inPending,
+        RULE_UPDATED: { actions: ['syncClock', 'applyRule', arm('pending')] },
       },
     },
     firing: {
       initial: 'active',
       states: {
         active: {
-          on: { READING: inFiring, EVALUATE: inFiring },
+          on: { EVALUATE: inActive, DEADLINE: inActive },
         },
         clearing: {
-          entry: 'armClearing',
-          after: {
-            keepFiringDelay: { target: '#alert.ok', actions: ['wake', ...resolve] },
-          },
+          entry: arm('clearing'),
+          exit: 'disarm',
           on: {
-            READING: inClearing,
             EVALUATE: inClearing,
-            RULE_UPDATED: { target: 'clearing', reenter: true, actions: ['applyRule', 'rescheduleClearing'] },
+            DEADLINE: inClearing,
+            RULE_UPDATED: { actions: ['syncClock', 'applyRule', arm('clearing')] },
           },
         },
       },
     },
     nodata: {
-      // An interval re-evaluation of the last stored value is not data: only a READING leaves nodata.
-      on: { READING: inNodata },
+      // Only a reading young enough at the evaluation leaves nodata; re-evaluating an old one does not.
+      on: { EVALUATE: inNodata },
     },
+    // The rule was disabled, deleted or moved: the actor is done (which stops it and its timer).
+    retired: { type: 'final' },
   },
 });

@@ -1,12 +1,19 @@
-import type { Logger } from '../runtime/logger.ts';
+import { createLogger, type Logger } from '../runtime/logger.ts';
 import type { Severity } from '../domain/rule.ts';
 import type { Channel } from './channel.ts';
+import { fdLineWriter, type LineWriter } from './line-writer.ts';
 
 const LEVELS: Record<Severity, 'info' | 'warn' | 'error' | 'fatal'> = { info: 'info', warning: 'warn', error: 'error', critical: 'fatal' };
 
-/** The console channel: a log line at the severity's level. Always available; the fallback of every other channel. */
-export function createConsoleChannel(logger: Logger): Channel {
-  const log = logger.child({ channel: 'console' });
+/**
+ * The console channel: a JSON log line at the severity's level, with the logger's level and fields.
+ * Always available; the fallback of every other channel. The line is written synchronously by
+ * `write` (stdout by default) before `send` resolves, so a row is never marked sent while its line
+ * still sits in pino's asynchronous buffer; a failed write rejects. The line's `notification` field
+ * is the row id: the key a reader of the log deduplicates redeliveries by.
+ */
+export function createConsoleChannel(logger: Logger, write: LineWriter = fdLineWriter()): Channel {
+  const log = createLogger(logger.level, { write }).child({ ...logger.bindings(), channel: 'console' });
   return {
     name: 'console',
     async send(notification) {

@@ -2,6 +2,8 @@ import type { Outgoing } from './channel.ts';
 
 /** An email as the email channel sends it: subject, plain text and HTML of the same content. */
 export interface EmailContent {
+  /** `<notification id@vigil>`: the same on every redelivery, so mail clients and receivers can drop repeats. */
+  messageId: string;
   subject: string;
   text: string;
   html: string;
@@ -39,5 +41,5 @@ export function formatEmail(notification: Outgoing): EmailContent {
     `<hr><p><small>${FOOTER}</small></p>`,
     '</body></html>',
   ].join('');
-  return { subject: `[${severity}] ${notification.title}`, text, html };
+  return { messageId: `<${notification.id}@vigil>`, subject: `[${severity}] ${notification.title}`, text, html };
 }

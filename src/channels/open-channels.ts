@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Channel } from './channel.ts';
 import { createConsoleChannel } from './console.ts';
-import { createEmailChannel } from './email.ts';
+import type { EmailChannelOptions } from './email.ts';
 import { createSlackChannel } from './slack.ts';
 import { createWebhookChannel } from './webhook.ts';
 
@@ -24,7 +24,7 @@ export function openChannels(config: Config, logger: Logger): Map<string, Channe
   const channels = new Map<string, Channel>([['console', createConsoleChannel(logger)]]);
   const { smtp, slack, webhook } = config;
   if (smtp.enabled) {
-    if (smtp.host && smtp.to.length > 0) channels.set('email', createEmailChannel({ ...smtp, host: smtp.host }));
+    if (smtp.host && smtp.to.length > 0) channels.set('email', lazyEmailChannel({ ...smtp, host: smtp.host }));
     else logger.warn({ channel: 'email', missing: smtp.host ? 'ALERT_EMAILS' : 'SMTP_HOST' }, 'channel enabled but not configured; using console');
   }
   if (slack.enabled) {
@@ -36,4 +36,17 @@ export function openChannels(config: Config, logger: Logger): Map<string, Channe
     else logger.warn({ channel: 'webhook', missing: 'WEBHOOK_URL' }, 'channel enabled but not configured; using console');
   }
   return channels;
+}
+
+/** The email channel, with its module and nodemailer imported on the first send (they cost start-up time when unused). */
+function lazyEmailChannel(options: EmailChannelOptions): Channel {
+  let loading: Promise<Channel> | undefined;
+  const channel = () => (loading ??= import('./email.ts').then(({ createEmailChannel }) => createEmailChannel(options)));
+  return {
+    name: 'email',
+    send: async (notification, signal) => (await channel()).send(notification, signal),
+    close: async () => {
+      if (loading) await (await loading).close();
+    },
+  };
 }

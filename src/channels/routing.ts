@@ -20,15 +20,16 @@ export const FALLBACK_CHANNEL = 'console';
 
 /**
  * One outbox row per channel the severity routes to, among the `available` ones and not `excluded`
- * (a channel's own health alerts skip it); the fallback when none is left.
+ * (a channel's own health alerts skip it); the fallback when none is left. `by` picks the routes by
+ * another severity than the draft's (an alert's resolution goes where its firing went).
  */
 export function route(
   draft: NotificationDraft,
   available: ReadonlySet<string>,
-  options: { table?: RoutingTable; exclude?: string } = {},
+  options: { table?: RoutingTable; exclude?: string; by?: Severity } = {},
 ): NewNotification[] {
   const table = options.table ?? DEFAULT_ROUTES;
-  const channels = table[draft.severity].filter((c) => available.has(c) && c !== options.exclude);
+  const channels = table[options.by ?? draft.severity].filter((c) => available.has(c) && c !== options.exclude);
   return (channels.length > 0 ? channels : [FALLBACK_CHANNEL]).map((channel) => ({ ...draft, channel }));
 }
 

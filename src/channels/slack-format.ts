@@ -14,7 +14,7 @@ export interface SlackField {
 /** The body POSTed to a Slack incoming webhook. */
 export interface SlackMessage {
   text: string;
-  attachments: { color: string; title: string; text: string; fields: SlackField[]; footer: string; ts: number }[];
+  attachments: { color: string; callback_id: string; title: string; text: string; fields: SlackField[]; footer: string; ts: number }[];
 }
 
 /** An incoming-webhook message: one attachment coloured by severity, metadata as short fields, a footer. */
@@ -29,6 +29,8 @@ export function formatSlack(notification: Outgoing): SlackMessage {
     attachments: [
       {
         color: COLORS[notification.severity],
+        // The notification id: the same on every redelivery, so a receiver can drop repeats.
+        callback_id: notification.id,
         title: notification.title,
         text: notification.message,
         fields: [{ title: 'severity', value: notification.severity, short: true }, ...fields],

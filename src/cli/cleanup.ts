@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.ts';
 import { loggerOf } from '../runtime/logger.ts';
 import { cleanup } from '../runtime/retention.ts';
 import { openStore } from '../storage/open-store.ts';
+import { retentionDaysSchema } from '../domain/time-schema.ts';
 import { EXIT } from './exit.ts';
 
 /** `vigil cleanup [--days N]`: one retention run; prints the counts deleted per table as JSON. */
@@ -11,8 +12,9 @@ export async function cleanupCommand(overrides: ConfigSource, flags: Record<stri
   const config = configFromCli(overrides, flags);
   let days = config.cleanupRetentionDays;
   if (flags.days !== undefined) {
-    days = Number(flags.days);
-    if (!(Number.isFinite(days) && days > 0)) throw new ConfigError(`--days: must be a number of days > 0 (got ${JSON.stringify(flags.days)})`, '--days');
+    const parsed = retentionDaysSchema.safeParse(flags.days === true ? Number.NaN : Number(flags.days));
+    if (!parsed.success) throw new ConfigError(`--days: ${parsed.error.issues[0]!.message} (got ${JSON.stringify(flags.days)})`, '--days');
+    days = parsed.data;
   }
   const logger = loggerOf(config);
   const store = openStore(config.database, logger.child({ component: 'store' }));

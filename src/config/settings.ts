@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import { MAX_PERIOD_SECONDS, MIN_PERIOD_SECONDS, retentionDaysSchema } from '../domain/time-schema.ts';
 
 /** Where `--inspect` connects when given no URL: the default of @statelyai/inspect and of its bridge server. */
 export const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
-const positiveNumber = z.coerce.number().positive();
+/** A clock's period in seconds: from 10 ms to a week (Node cannot arm a longer timer). */
+const periodSeconds = z.coerce.number().min(MIN_PERIOD_SECONDS).max(MAX_PERIOD_SECONDS);
 const optionalText = z.string().trim().min(1).optional();
-const rate = z.string().regex(/^\d+\/(second|minute|hour|day)$/, 'must look like 100/minute (N per second, minute, hour or day)');
+const rate = z.string().regex(/^[1-9]\d{0,8}\/(second|minute|hour|day)$/, 'must look like 100/minute (1 to 999999999 per second, minute, hour or day)');
 /** `--inspect` alone (or `true`) means the inspector's default URL; `false` or empty means off. */
 const inspectUrl = z
   .union([z.boolean(), z.string()])
@@ -35,13 +37,16 @@ export const rawSchema = z.object({
   KAFKA_SASL_USERNAME: optionalText,
   KAFKA_SASL_PASSWORD: optionalText,
   KAFKA_MAX_RETRIES: z.coerce.number().int().min(0).max(1_000).default(10),
-  PUBLISH_INTERVAL_SECONDS: positiveNumber.default(5),
+  KAFKA_SESSION_TIMEOUT_MS: positiveInt.min(1_000).max(3_600_000).default(6_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: positiveInt.max(600_000).default(1_500),
+  KAFKA_REBALANCE_TIMEOUT_MS: positiveInt.min(1_000).max(3_600_000).default(10_000),
+  PUBLISH_INTERVAL_SECONDS: periodSeconds.default(5),
   BUFFER_SIZE: positiveInt.max(1_000_000).default(100),
   BATCH_SIZE: positiveInt.max(10_000).default(25),
   BATCH_WAIT_MS: positiveInt.max(600_000).default(5_000),
-  ALERT_INTERVAL_SECONDS: positiveNumber.default(30),
+  ALERT_INTERVAL_SECONDS: periodSeconds.default(30),
   ALERT_MODE: z.enum(['both', 'reactive', 'interval']).default('both'),
-  PERIOD_IN_SECONDS: positiveInt.optional(),
+  PERIOD_IN_SECONDS: positiveInt.max(MAX_PERIOD_SECONDS).optional(),
   HTTP_POST_ENDPOINT: z.url().optional(),
   PAYLOAD_FILE_PATH: optionalText,
   HEALTH_CHECK_ENDPOINT: z.url().optional(),
@@ -58,9 +63,9 @@ export const rawSchema = z.object({
   ENABLE_WEBHOOK_ALERTS: bool.default(false),
   NOTIFY_MAX_ATTEMPTS: positiveInt.max(100).default(10),
   NOTIFY_BACKOFF_INITIAL_MS: positiveInt.max(600_000).default(1_000),
-  NOTIFY_REPEAT_INTERVAL_SECONDS: z.coerce.number().min(0).default(300),
+  NOTIFY_REPEAT_INTERVAL_SECONDS: z.coerce.number().min(0).max(31_536_000).default(300),
   NOTIFY_POLL_INTERVAL_MS: positiveInt.max(600_000).default(1_000),
-  ANALYTICS_INTERVAL_SECONDS: positiveNumber.default(3_600),
+  ANALYTICS_INTERVAL_SECONDS: periodSeconds.default(3_600),
   ENABLE_RATE_LIMITING: bool.default(true),
   RATE_LIMIT_DEFAULT: rate.default('100/minute'),
   RATE_LIMIT_READS: rate.optional(),
@@ -69,7 +74,7 @@ export const rawSchema = z.object({
   MAX_BODY_BYTES: positiveInt.max(1 << 30).default(1 << 20),
   API_TOKEN: optionalText,
   API_TOKEN_READS: bool.default(false),
-  CLEANUP_RETENTION_DAYS: positiveNumber.default(30),
+  CLEANUP_RETENTION_DAYS: z.coerce.number().pipe(retentionDaysSchema).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   INSPECT: inspectUrl.optional(),
@@ -84,13 +89,13 @@ export const CONFIG_KEYS = Object.keys(rawSchema.shape) as ConfigKey[];
 export const FIXES: Partial<Record<ConfigKey, string>> = {
   PORT: 'use a TCP port number from 0 to 65535',
   DATABASE_URL: 'use sqlite:./data/vigil.db or postgres://user@host:5432/db',
-  PUBLISH_INTERVAL_SECONDS: 'use the heartbeat period in seconds, e.g. 5',
+  PUBLISH_INTERVAL_SECONDS: 'use the heartbeat period in seconds (0.01 to 604800), e.g. 5',
   BUFFER_SIZE: 'use a whole number of messages, e.g. 100',
   BATCH_SIZE: 'use a whole number of messages per batch, e.g. 25',
   BATCH_WAIT_MS: 'use the longest wait for a batch to fill, in milliseconds, e.g. 5000',
-  ALERT_INTERVAL_SECONDS: 'use the evaluation period in seconds, e.g. 30',
+  ALERT_INTERVAL_SECONDS: 'use the evaluation period in seconds (0.01 to 604800), e.g. 30',
   ALERT_MODE: 'use both (readings and interval), reactive (readings only) or interval (latest stored reading every ALERT_INTERVAL_SECONDS)',
-  PERIOD_IN_SECONDS: 'use a whole number of seconds, e.g. 10',
+  PERIOD_IN_SECONDS: 'use a whole number of seconds (1 to 604800), e.g. 10',
   HTTP_POST_ENDPOINT: 'use an absolute URL such as http://127.0.0.1:8080/events',
   HEALTH_CHECK_ENDPOINT: 'use an absolute URL such as http://127.0.0.1:8080/health',
   RATE_LIMIT_DEFAULT: 'e.g. 100/minute',
@@ -101,16 +106,19 @@ export const FIXES: Partial<Record<ConfigKey, string>> = {
   INSPECT: 'use --inspect alone (ws://localhost:8080) or --inspect=ws://host:port',
   LOG_LEVEL: 'use one of fatal, error, warn, info, debug, trace, silent',
   LOG_FORMAT: 'use auto (pretty on a terminal, JSON otherwise), json or pretty',
-  CLEANUP_RETENTION_DAYS: 'use a number of days, e.g. 30',
+  CLEANUP_RETENTION_DAYS: 'use a number of days from more than 0 to 36500, e.g. 30',
   KAFKA_AUTO_OFFSET_RESET: 'use earliest or latest',
   KAFKA_SASL_MECHANISM: 'use plain, scram-sha-256 or scram-sha-512',
   KAFKA_MAX_RETRIES: 'use a whole number of connection retries, e.g. 10',
+  KAFKA_SESSION_TIMEOUT_MS: 'use the milliseconds after which a silent consumer leaves the group, e.g. 6000 (within the broker\'s group.min/max.session.timeout.ms)',
+  KAFKA_HEARTBEAT_INTERVAL_MS: 'use a heartbeat period in milliseconds below KAFKA_SESSION_TIMEOUT_MS, e.g. 1500 (a quarter of it)',
+  KAFKA_REBALANCE_TIMEOUT_MS: 'use the milliseconds members get to rejoin during a rebalance, e.g. 10000',
   WEBHOOK_URL: 'use an absolute URL such as https://hooks.example.com/vigil',
   NOTIFY_MAX_ATTEMPTS: 'use a whole number of delivery attempts, e.g. 5',
-  NOTIFY_REPEAT_INTERVAL_SECONDS: 'use the seconds within which a repeated notification is suppressed, e.g. 300 (0 = never)',
+  NOTIFY_REPEAT_INTERVAL_SECONDS: 'use the seconds within which a repeated notification is suppressed, e.g. 300 (0 = never, at most 31536000)',
   NOTIFY_POLL_INTERVAL_MS: 'use the outbox polling period in milliseconds, e.g. 1000',
   NOTIFY_BACKOFF_INITIAL_MS: 'use the wait before the first retry of a notification, in milliseconds, e.g. 1000',
-  ANALYTICS_INTERVAL_SECONDS: 'use the analytics snapshot period in seconds, e.g. 3600',
+  ANALYTICS_INTERVAL_SECONDS: 'use the analytics snapshot period in seconds (0.01 to 604800), e.g. 3600',
 };
 
 /** Where Kafka is and how to reach it (set when KAFKA_BROKERS is). */

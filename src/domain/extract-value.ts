@@ -1,6 +1,7 @@
 import type { Issue } from '../errors.ts';
 import type { Reading } from './reading.ts';
 import { readingInputSchema } from './reading-schema.ts';
+import { isStorableTime } from './time-schema.ts';
 
 /** The metric a reading is about when it names none. */
 export const DEFAULT_METRIC = 'value';
@@ -37,9 +38,7 @@ export function extractValue(input: { value?: unknown; json_value?: Record<strin
 function timeOf(ts: string | number | undefined, now: string): string | undefined {
   if (ts === undefined) return now;
   const ms = typeof ts === 'number' ? (Math.abs(ts) < 1e11 ? ts * 1_000 : ts) : Date.parse(ts);
-  if (!Number.isFinite(ms)) return undefined;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  return isStorableTime(ms) ? new Date(ms).toISOString() : undefined;
 }
 
 const joinPath = (prefix: string, path: string): string => (prefix && path ? `${prefix}.${path}` : prefix || path);
@@ -62,7 +61,7 @@ export function toReading(raw: unknown, now: string, prefix = ''): { reading: Re
     return { issue: { path: joinPath(prefix, 'value'), message: `no numeric value for metric '${metric}' in value, json_value.${metric} or metadata.${metric}` } };
   }
   const ts = timeOf(input.ts, now);
-  if (ts === undefined) return { issue: { path: joinPath(prefix, 'ts'), message: 'must be an ISO-8601 time or epoch seconds/milliseconds' } };
+  if (ts === undefined) return { issue: { path: joinPath(prefix, 'ts'), message: 'must be an ISO-8601 time or epoch seconds/milliseconds, between the years 0001 and 9999' } };
   return { reading: { device_id: String(input.device_id), metric, value, ts } };
 }
 

@@ -10,7 +10,7 @@ export const readingInputSchema = z.object({
   value: z.number().finite().optional(),
   json_value: z.record(z.string(), z.unknown()).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
-  ts: z.union([z.string().min(1), z.number().finite()]).optional(),
+  ts: z.union([z.string().min(1).max(64), z.number().finite()]).optional(),
 });
 
 /** `POST /readings`: one reading or an array of up to READINGS_BATCH_LIMIT (each item is checked on its own). */

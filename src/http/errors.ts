@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HTTPException } from 'hono/http-exception';
@@ -40,4 +42,28 @@ export function errorPayload(error: unknown, logger: Logger, request: { method: 
 export function errorResponse(error: Error, c: Context, logger: Logger): Response {
   const { status, body } = errorPayload(error, logger, { method: c.req.method, path: c.req.path });
   return c.json(body, status);
+}
+
+/** Node's parser errors (`clientError`) as the status Node itself would send, and a code naming the problem. */
+const CLIENT_ERRORS: Record<string, { status: number; error: string; code: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, error: 'request line and headers too large (at most 16 KiB)', code: 'HEADERS_TOO_LARGE' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, error: 'chunk extensions too large', code: 'PAYLOAD_TOO_LARGE' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, error: 'request not received in time', code: 'REQUEST_TIMEOUT' },
+};
+
+/**
+ * The server's `clientError` handler: a request Node could not parse (headers too large, a malformed
+ * request line, bytes that are not HTTP) is answered with a JSON body naming the problem, like every
+ * other refusal, where Node's default answers with an empty body.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, error: 'malformed HTTP request', code: 'BAD_REQUEST' };
+  const body = JSON.stringify({ error: known.error, code: known.code });
+  socket.end(
+    `HTTP/1.1 ${known.status} ${STATUS_CODES[known.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -86,6 +86,8 @@ export function createDeliverer(deps: DelivererDeps): (row: Notification) => Pro
       logger.warn({ notification: row.id, channel: lane, attempts, next_attempt_at: nextAttemptAt, err: error }, 'notification not delivered; will retry');
       return { id: row.id, lane, kind: 'retrying', error: messageOf(error), nextAttemptAt };
     }
+    // Only now, once the channel has it (a peer accepted it, or the console line is written): a crash
+    // before this leaves the row claimed, and it is delivered again under the same id (at least once).
     await notifications.markSent(row.id, new Date(now()).toISOString());
     runs.report(`channel:${lane}`, { ok: true });
     count(lane, 'sent');

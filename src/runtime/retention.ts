@@ -1,3 +1,5 @@
+import { retentionDaysSchema } from '../domain/time-schema.ts';
+import { ValidationError } from '../errors.ts';
 import type { Store } from '../storage/store.ts';
 
 /** Rows deleted by one retention run, per table. */
@@ -12,9 +14,11 @@ const DAY_MS = 86_400_000;
 /**
  * Deletes what is older than `days`: resolved alert events, readings, sent notifications,
  * analytics snapshots and received messages. Open (firing) events and pending, sending or failed
- * notifications stay.
+ * notifications stay. `days` outside (0, MAX_RETENTION_DAYS] is a ValidationError naming `days`.
  */
 export async function cleanup(store: Store, days: number, now: number = Date.now()): Promise<CleanupResult> {
+  const checked = retentionDaysSchema.safeParse(days);
+  if (!checked.success) throw new ValidationError([{ path: 'days', message: checked.error.issues[0]!.message }]);
   const cutoff = new Date(now - days * DAY_MS).toISOString();
   const alert_events = await store.alerts.deleteResolvedBefore(cutoff);
   const readings = await store.readings.deleteOlderThan(cutoff);

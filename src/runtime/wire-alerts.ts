@@ -5,6 +5,7 @@ import { ruleRoutes } from '../http/routes/rules.ts';
 import { TOPICS } from '../streams/broker.ts';
 import { createAlertEngine } from './alerts/engine.ts';
 import { ruleOwnership } from './alerts/ownership.ts';
+import { ruleChangeFeed } from './alerts/rule-changes.ts';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import type { TopicHandler } from './topic-handler.ts';
@@ -20,13 +21,18 @@ export function alertConcerns(ctx: RuntimeContext): Concern[] {
   const forward = ownership.assignments
     ? (reading: { device_id: string }) => ctx.broker.publish(TOPICS.deviceReadings, reading, { key: reading.device_id })
     : undefined;
-  const engine = createAlertEngine({ ctx, ownership, forward });
+  // Rule changes reach the instance that owns their device at once, not at its next interval.
+  const ruleChanges = ownership.assignments
+    ? ruleChangeFeed({ broker: ctx.broker, groupId: ctx.config.kafka?.groupId ?? 'vigil', logger: ctx.logger.child({ component: 'rule-changes' }) })
+    : undefined;
+  const engine = createAlertEngine({ ctx, ownership, forward, ruleChanges });
   const readings: TopicHandler = async (messages) => {
     // A reading without `ts` takes the time the broker accepted it, not the time it is consumed: a
     // redelivered message then keeps its original time and is recognised as stale, not as new data.
     const result = engine.ingest(messages.map((m) => withBrokerTime(m.value, m.timestamp)));
-    // The batch is acknowledged only once its readings are stored.
-    await engine.flushReadings();
+    // The batch is acknowledged only once its readings are stored and the alert writes they caused
+    // landed: an instance killed before that leaves the batch to the next owner, which evaluates it again.
+    await engine.settle();
     const rejected = result.rejected.map(({ index, issue }) => ({ message: messages[index]!, error: new ValidationError([issue]).message }));
     return { rejected };
   };

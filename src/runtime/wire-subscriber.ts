@@ -35,6 +35,14 @@ export function oneBatchAtATime(): (source: Observable<Batch>) => Observable<Bat
   );
 }
 
+/**
+ * BATCH_WAIT_MS batches the system-alerts heartbeats only: a message of a handled topic (device
+ * readings above all) is handled as soon as it is fetched, a batch being what one fetch returned.
+ */
+function handledAsFetched(topics: string[]): Record<string, number> {
+  return Object.fromEntries(topics.filter((topic) => topic !== TOPICS.systemAlerts).map((topic) => [topic, 0]));
+}
+
 /** The subscriber concern: its actor consumes, persists, routes and dead-letters; it reports each batch. */
 export function subscriberConcern(ctx: RuntimeContext): Concern {
   return actorConcern({
@@ -92,7 +100,7 @@ function createSubscriber(ctx: RuntimeContext, restored: Partial<SubscriberConte
     actors: {
       batches: fromEventObservable<SubscriberEvent, { topics: string[] }>(({ input }) =>
         broker
-          .consume(input.topics, { groupId: ctx.config.kafka?.groupId ?? 'vigil', batchSize: ctx.config.batch.size, batchMs: ctx.config.batch.waitMs })
+          .consume(input.topics, { groupId: ctx.config.kafka?.groupId ?? 'vigil', batchSize: ctx.config.batch.size, batchMs: ctx.config.batch.waitMs, topicBatchMs: handledAsFetched(input.topics) })
           .pipe(oneBatchAtATime(), map((batch): SubscriberEvent => ({ type: 'BATCH', batch }))),
       ),
       handleBatch: fromPromise<BatchOutcome, Batch>(async ({ input: batch }) => {

@@ -43,6 +43,11 @@ export interface ConsumeOptions {
   batchSize?: number;
   /** …or this many milliseconds after its first message, whichever comes first (default 5000). */
   batchMs?: number;
+  /**
+   * `batchMs` of some topics, overriding it: 0 delivers what has arrived (what one fetch returned,
+   * up to `batchSize`) at once, never waiting for a batch to fill.
+   */
+  topicBatchMs?: Record<string, number>;
   /** Where a group with no committed offset starts (default 'earliest'). */
   fromBeginning?: boolean;
 }
@@ -67,11 +72,27 @@ export interface Broker {
   partitionOf?(topic: string, key: string): Promise<number>;
 }
 
+/**
+ * The batch wait of each topic under `options` (its `topicBatchMs` entry, else `batchMs`, else
+ * `fallbackMs`); throws a RangeError naming the option when a wait is not a finite number ≥ 0.
+ */
+export function batchWaits(options: ConsumeOptions, fallbackMs: number): (topic: string) => number {
+  const batchMs = options.batchMs ?? fallbackMs;
+  if (!(Number.isFinite(batchMs) && batchMs >= 0)) throw new RangeError(`batchMs must be a finite number ≥ 0, got ${batchMs}`);
+  const byTopic = new Map(Object.entries(options.topicBatchMs ?? {}));
+  for (const [topic, ms] of byTopic) {
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`topicBatchMs['${topic}'] must be a finite number ≥ 0, got ${ms}`);
+  }
+  return (topic) => byTopic.get(topic) ?? batchMs;
+}
+
 /** Well-known topics. */
 export const TOPICS = {
   systemAlerts: 'system-alerts',
   deviceReadings: 'device-readings',
   notifications: 'notifications',
+  /** Rule created, updated or deleted (keyed by device), read by every instance on Kafka. */
+  ruleChanges: 'rule-changes',
 } as const;
 
 /** The dead-letter topic of `topic`: where messages go that a handler cannot process. */

@@ -52,10 +52,12 @@ export function harness(r: Rule, start = 0) {
   const create = (restored?: PersistedAlert): Actor<typeof machine> => {
     const actor = createActor(machine, { input: { rule: r, now: clock.now(), restored }, clock });
     actor.start();
-    if (restored && restored.state !== 'ok') actor.send({ type: 'RESUME', at: clock.now() });
+    if (restored && restored.state !== 'ok') actor.send({ type: 'RESUME', now: clock.now() });
     return actor;
   };
   let actor = create();
+  let lastTs: number | null = null;
+  let lastValue: number | null = null;
   return {
     clock,
     written,
@@ -63,8 +65,14 @@ export function harness(r: Rule, start = 0) {
       return actor;
     },
     state: () => stateName(actor.getSnapshot().value),
-    reading: (value: number) => actor.send({ type: 'READING', value, at: clock.now() }),
-    evaluate: (value: number) => actor.send({ type: 'EVALUATE', value, at: clock.now() }),
+    /** A reading taken now: an evaluation at its own `ts` (reactive). */
+    reading: (value: number) => {
+      lastTs = clock.now();
+      lastValue = value;
+      actor.send({ type: 'EVALUATE', at: lastTs, now: lastTs, value, ts: lastTs });
+    },
+    /** An interval evaluation now of the latest reading (none before the first). */
+    evaluate: () => actor.send({ type: 'EVALUATE', at: clock.now(), now: clock.now(), value: lastValue, ts: lastTs }),
     advance: (ms: number) => advanceTo(clock, clock.now() + ms),
     /** Persists (through JSON, as the store does), stops, and restores into a new actor. */
     restart(downtimeMs = 0): PersistedAlert {

@@ -87,7 +87,7 @@ describe('alert machine', () => {
     expect(h.state()).toBe('ok');
     h.advance(1_000);
     expect(h.state()).toBe('nodata');
-    h.evaluate(51);
+    h.evaluate();
     expect(h.state()).toBe('nodata');
     h.reading(90);
     expect(h.state()).toBe('firing');
@@ -104,7 +104,7 @@ describe('alert machine', () => {
   it('an edited rule keeps its state and judges the next value by the new threshold', () => {
     const h = harness(rule(), T0);
     h.reading(85);
-    h.actor.send({ type: 'RULE_UPDATED', rule: rule({ threshold: 90 }), at: T0 });
+    h.actor.send({ type: 'RULE_UPDATED', rule: rule({ threshold: 90 }), now: T0 });
     expect(h.state()).toBe('firing');
     h.reading(88);
     expect(h.state()).toBe('ok');
@@ -114,7 +114,7 @@ describe('alert machine', () => {
 
   it('draws as data: named states, delays, guards and actions in its JSON definition', () => {
     const json = JSON.stringify(alertMachine.toJSON());
-    for (const name of ['"ok"', '"pending"', '"firing"', '"clearing"', '"nodata"', 'pendingDelay', 'keepFiringDelay', 'breachesAtOnce', 'silentTooLong', 'fireAlert', 'resolveAlert']) {
+    for (const name of ['"ok"', '"pending"', '"firing"', '"clearing"', '"nodata"', 'DEADLINE', 'arm', 'breachesAtOnce', 'breachHeld', 'keepOver', 'silent', 'fireAlert', 'resolveAlert']) {
       expect(json).toContain(name);
     }
   });
@@ -145,14 +145,15 @@ describe('alert machine restored after a restart', () => {
     expect(restarted.written).toEqual(straight.written);
   });
 
-  it('mid-pending across a downtime longer than the wait: fires once on resume, at the restore time', () => {
+  it('mid-pending across a downtime longer than the wait: fires once on resume, stamped at the deadline it evaluates', () => {
     const h = harness(rule({ for_seconds: 10 }), T0);
     h.reading(90);
     h.advance(2_000);
     h.restart(60_000);
     h.advance(0);
+    expect(h.state()).toBe('firing');
     h.advance(10_000);
-    expect(h.written).toEqual([{ kind: 'fire', value: 90, at: T0 + 62_000 }]);
+    expect(h.written).toEqual([{ kind: 'fire', value: 90, at: T0 + 10_000 }]);
   });
 
   it('mid-firing: no second event, and it resolves once like the twin that never stopped', () => {

@@ -63,6 +63,8 @@ describe('email channel (real SMTP server)', () => {
     expect(mail!.from).toBe('vigil@test');
     expect(mail!.to).toEqual(['ops@test', 'oncall@test']);
     expect(mail!.raw).toContain('Subject: [CRITICAL] CPU high on edge-1');
+    // The dedup key: the notification id, the same on every redelivery.
+    expect(mail!.raw).toMatch(/^Message-ID: <n1@vigil>\r?$/im);
     expect(mail!.raw).toContain('multipart/alternative');
     expect(mail!.raw).toContain('text/plain');
     expect(mail!.raw).toContain('text/html');

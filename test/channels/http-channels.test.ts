@@ -30,6 +30,7 @@ describe('formatSlack', () => {
     expect(message.attachments).toEqual([
       {
         color: '#daa038',
+        callback_id: 'n1',
         title: 'Disk filling',
         text: 'disk at 91 %',
         fields: [
@@ -62,6 +63,17 @@ describe('slack and webhook channels (real HTTP peer)', () => {
       alert_id: 'rule-2',
       created_at: '2026-01-01T00:00:10.000Z',
     });
+  });
+
+  it('both carry the notification id as Idempotency-Key, the same on a redelivery, and in the body', async () => {
+    const slack = createSlackChannel({ webhookUrl: `${peer.url}/hook` });
+    const webhook = createWebhookChannel({ url: `${peer.url}/events` });
+    await slack.send(note);
+    await slack.send(note);
+    await webhook.send(note);
+    await webhook.send({ ...note, id: 'n2' });
+    expect(peer.requests.map((r) => r.headers['idempotency-key'])).toEqual(['n1', 'n1', 'n1', 'n2']);
+    expect(peer.requests.map((r) => (r.body as { id?: string; attachments?: { callback_id: string }[] }).id ?? (r.body as { attachments: { callback_id: string }[] }).attachments[0]!.callback_id)).toEqual(['n1', 'n1', 'n1', 'n2']);
   });
 
   it.each([

@@ -32,7 +32,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export function runBrokerContract(name: string, options: BrokerContractOptions): void {
   const { create, topicPrefix = 'vigil-contract', timeoutMs = 5_000, quietMs = 300 } = options;
 
-  describe(`Broker contract: ${name}`, () => {
+  // A test may wait up to timeoutMs for a delivery, then more: its own limit leaves room for that.
+  describe(`Broker contract: ${name}`, { timeout: Math.max(20_000, timeoutMs * 2) }, () => {
     const brokers: Broker[] = [];
     const members: Member[] = [];
 
@@ -240,6 +241,20 @@ export function runBrokerContract(name: string, options: BrokerContractOptions):
       expect(member.batches[0].messages.map(seqOf)).toEqual([0, 1, 2]);
       // 10 ms of slack for timer rounding.
       expect(member.arrivals[0] - firstPublishedAt).toBeGreaterThanOrEqual(batchMs - 10);
+    });
+
+    it('delivers a topic whose batch wait is 0 as it arrives, while the other topics still wait batchMs', async () => {
+      const broker = await open();
+      const [fast, slow] = [unique('as-fetched'), unique('batched')];
+      const batchMs = 60_000;
+      const member = join(broker, [fast, slow], { groupId: unique('group'), batchSize: 100, batchMs, topicBatchMs: { [fast]: 0 } });
+      await publishMany(broker, slow, 2, () => 'k');
+      await publishMany(broker, fast, 1, () => 'k');
+      await waitFor(() => member.batches.length >= 1, 'the batch of the topic with no wait');
+      await sleep(quietMs);
+      // The one message, alone (nothing held back waiting for more); the other topic's batch still waits.
+      expect(member.batches.map((batch) => [batch.topic, batch.messages.map(seqOf)])).toEqual([[fast, [0]]]);
+      expect(() => broker.consume([fast], { groupId: unique('group'), topicBatchMs: { [fast]: -1 } })).toThrow(/topicBatchMs\['.*'\] must be a finite number ≥ 0/);
     });
 
     it('after close(): consumers complete, publish rejects with BROKER_CLOSED, health is not ok', async () => {

@@ -34,6 +34,6 @@ describe('vigil cleanup (real process)', () => {
   it('exits 2 naming --days when it is not a positive number', async () => {
     const vigil = startVigil(['cleanup', '--days', 'soon'], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` });
     expect(await vigil.exit()).toBe(2);
-    expect(vigil.output()).toContain('--days: must be a number of days > 0');
+    expect(vigil.output()).toContain('--days: must be a number of days from more than 0 to 36500');
   });
 });

@@ -36,7 +36,7 @@ describe('rules over HTTP', () => {
     const runtime = await started();
     const created = await call(runtime, 'POST', '/rules', hot);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: 'hot-7', device_id: '7', for_seconds: 0, clear_threshold: null, severity: 'warning', channels: ['console'], enabled: true });
+    expect(created.body).toMatchObject({ id: 'hot-7', device_id: '7', for_seconds: 0, clear_threshold: null, severity: 'warning', channels: [], enabled: true });
     expect(runtime.actors.get('rule:hot-7')?.kind).toBe('rule');
     expect((await call(runtime, 'GET', '/rules')).body).toMatchObject({ count: 1, rules: [{ id: 'hot-7' }] });
     expect((await call(runtime, 'GET', '/rules/hot-7')).body.threshold).toBe(82);

@@ -44,9 +44,9 @@ function setup() {
 describe('runtime metrics', () => {
   it('vigil_alerts: one series per pending or firing rule, alertstate as Prometheus ALERTS has it', async () => {
     const { add, scrape } = setup();
-    add(rule('now', { severity: 'critical' })).send({ type: 'READING', value: 70, at: Date.now() });
-    add(rule('later', { for_seconds: 600, device_id: 'd2' })).send({ type: 'READING', value: 70, at: Date.now() });
-    add(rule('quiet')).send({ type: 'READING', value: 10, at: Date.now() });
+    add(rule('now', { severity: 'critical' })).send({ type: 'EVALUATE', value: 70, at: Date.now(), now: Date.now(), ts: Date.now() });
+    add(rule('later', { for_seconds: 600, device_id: 'd2' })).send({ type: 'EVALUATE', value: 70, at: Date.now(), now: Date.now(), ts: Date.now() });
+    add(rule('quiet')).send({ type: 'EVALUATE', value: 10, at: Date.now(), now: Date.now(), ts: Date.now() });
     const samples = (await scrape()).get('vigil_alerts')!.samples;
     expect(samples).toHaveLength(2);
     expect(samples).toContainEqual({ name: 'vigil_alerts', labels: { rule_id: 'now', device_id: 'd1', metric: 'temp', severity: 'critical', alertstate: 'firing' }, value: 1 });
@@ -57,7 +57,7 @@ describe('runtime metrics', () => {
     const { add, scrape } = setup();
     const failing = add(rule('broken'));
     add(rule('fine'));
-    failing.send({ type: 'RULE_UPDATED', rule: null as unknown as Rule, at: Date.now() });
+    failing.send({ type: 'RULE_UPDATED', rule: null as unknown as Rule, now: Date.now() });
     const samples = (await scrape()).get('vigil_actors')!.samples;
     expect(samples).toContainEqual({ name: 'vigil_actors', labels: { kind: 'rule', state: 'ok', status: 'active' }, value: 1 });
     expect(samples).toContainEqual({ name: 'vigil_actors', labels: { kind: 'rule', state: 'ok', status: 'error' }, value: 1 });

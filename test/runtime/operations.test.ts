@@ -80,6 +80,9 @@ describe('operations in the runtime', () => {
     expect((await runtime.store.messages.recent(100)).filter((m) => m.topic === 'retention').map((m) => m.offset)).toEqual(['29']);
     expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: JSON.stringify({ days: 0.5 }) })).body.deleted).toMatchObject({ alert_events: 1, readings: 1, analytics_snapshots: 1, messages: 1 });
     expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: JSON.stringify({ days: -1 }) })).status).toBe(422);
+    // Past a century the cutoff would leave the dates Vigil stores (it was a 500 RangeError).
+    expect(await json(runtime, '/admin/cleanup', { method: 'POST', body: '{"days":1e9}' })).toMatchObject({ status: 422, body: { issues: [{ path: 'days', message: 'must be at most 36500 days (a century)' }] } });
+    expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: '{"days":36500}' })).status).toBe(200);
     expect((await json(runtime, '/admin/cleanup', { method: 'POST', body: '{' })).status).toBe(400);
   });
 

@@ -10,6 +10,7 @@ export interface PeerRequest {
   method: string;
   path: string;
   body: unknown;
+  headers: Record<string, string | string[] | undefined>;
   at: number;
 }
 
@@ -38,7 +39,7 @@ export async function startHttpPeer(): Promise<HttpPeer> {
       } catch {
         // Not JSON: keep the text.
       }
-      peer.requests.push({ method: req.method ?? 'GET', path, body, at: Date.now() });
+      peer.requests.push({ method: req.method ?? 'GET', path, body, headers: req.headers, at: Date.now() });
       const mode = peer.modes.get(path) ?? peer.mode;
       if (mode === 'hang') {
         hanging.add(res);

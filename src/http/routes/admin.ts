@@ -5,8 +5,9 @@ import type { RouteModule } from '../app.ts';
 import type { HttpDeps } from '../deps.ts';
 import { parseWith } from '../validate.ts';
 import { ValidationError } from '../../errors.ts';
+import { retentionDaysSchema } from '../../domain/time-schema.ts';
 
-const cleanupBody = z.object({ days: z.number().positive().optional() }).strict();
+const cleanupBody = z.object({ days: retentionDaysSchema.optional() }).strict();
 const cleanupResponse = z.object({
   days: z.number(),
   cutoff: z.string(),

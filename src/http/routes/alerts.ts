@@ -3,14 +3,14 @@ import { z } from 'zod';
 import type { AlertEngine } from '../../runtime/alerts/engine.ts';
 import type { HttpDeps } from '../deps.ts';
 import { parseQuery } from '../validate.ts';
+import { isoTimeSchema } from '../../domain/time-schema.ts';
 
-const isoTime = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time');
 const eventsQuery = z.object({
   alert_id: z.string().min(1).optional(),
   device_id: z.string().min(1).optional(),
   is_resolved: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  since: isoTime.optional(),
-  until: isoTime.optional(),
+  since: isoTimeSchema.optional(),
+  until: isoTimeSchema.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 

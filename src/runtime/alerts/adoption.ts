@@ -55,7 +55,8 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       // After a crash the snapshot may be missing or stale: an open event in the store means firing.
       else if (event && !holdsAlert(restored)) {
         const triggeredAt = Date.parse(event.triggered_at);
-        restored = { state: 'firing', context: { ...restored?.context, now: now(), value: event.current_value, lastReadingAt: restored?.context.lastReadingAt ?? null, since: triggeredAt, triggeredAt, pendingUntil: null, clearUntil: null, wakeAt: null } };
+        const context = { ...restored?.context, now: now(), value: event.current_value, since: triggeredAt, activeAt: triggeredAt, triggeredAt, keepSince: null };
+        restored = { state: 'firing', context: { ...context, pendingUntil: null, clearUntil: null, wakeAt: null } };
       }
       actors.start(rule, restored ?? undefined, seen.get(seriesKey(rule.device_id, rule.metric)) ?? null);
     }

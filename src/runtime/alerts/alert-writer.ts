@@ -3,7 +3,7 @@ import { timeOrderedId } from '../../storage/ids.ts';
 import type { Store } from '../../storage/store.ts';
 import { withBackoff, type BackoffOptions } from '../../streams/backoff.ts';
 import type { Logger } from '../logger.ts';
-import { firedNotifications, resolvedNotifications } from './notifications.ts';
+import { firedNotifications, resolvedNotifications, type AvailableChannels } from './notifications.ts';
 
 /** A write the alert machines asked for. */
 export interface AlertWrite extends AlertIntent {
@@ -26,6 +26,8 @@ export interface AlertWriterOptions {
   retries?: number;
   /** The waits between retries (default: the one backoff's). */
   backoff?: Partial<BackoffOptions>;
+  /** The channels a rule without `channels` is routed among by severity (default: console). */
+  channels?: AvailableChannels;
   /** Most writes in flight at once, over all rules (default 256): enough to fill a store group. */
   maxInFlight?: number;
 }
@@ -92,13 +94,13 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
         triggered_at: at,
         metadata: { rule_name: rule.name, for_seconds: rule.for_seconds, clear_threshold: rule.clear_threshold },
       };
-      const result = await store.alerts.open(event, firedNotifications(rule, event));
+      const result = await store.alerts.open(event, firedNotifications(rule, event, options.channels));
       return { write: w, ok: true, changed: result.created, eventId: result.event.id };
     }
     const open = await store.alerts.openFor(rule.id);
     if (!open) return { write: w, ok: true, changed: false };
     const resolution = { resolved_at: at, resolution_value: w.value };
-    const resolved = await store.alerts.resolve(rule.id, resolution, resolvedNotifications(rule, { ...open, ...resolution }));
+    const resolved = await store.alerts.resolve(rule.id, resolution, resolvedNotifications(rule, { ...open, ...resolution }, options.channels));
     return { write: w, ok: true, changed: resolved !== undefined, eventId: open.id };
   }
 

@@ -3,6 +3,7 @@ import { concatMap, from, type Subscription } from 'rxjs';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { alertMachine, type PersistedAlert } from '../../actors/alert.ts';
 import { alertWorkerMachine, type AlertWorkerContext, type CycleOutcome } from '../../actors/alert-worker.ts';
+import { configuredChannels } from '../../channels/open-channels.ts';
 import { checkReadings } from '../../domain/extract-value.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
@@ -16,6 +17,7 @@ import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
 import { createRuleActors, holdsAlert, seriesKey } from './rule-actors.ts';
 import { createRuleAdoption } from './adoption.ts';
 import { createRuleService } from './rule-service.ts';
+import type { RuleChangeFeed } from './rule-changes.ts';
 import { messageOf } from '../../errors.ts';
 
 type Clock = Parameters<typeof createRuleActors>[0]['clock'];
@@ -41,6 +43,8 @@ export interface AlertEngineOptions {
    * partition: readings from HTTP then go to their owners (see `accept`).
    */
   forward?: (reading: Reading) => Promise<unknown>;
+  /** Rule changes shared between instances (on Kafka): published on every change, read to adopt others' changes at once. */
+  ruleChanges?: RuleChangeFeed;
 }
 
 /** What one `ingest` call did: readings accepted and evaluated, stale ones (older than one already routed), rejections. */
@@ -87,7 +91,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
   };
   const writer: AlertWriter = options.dryRun
     ? { push: (w) => void recorded.push(w), drain: async () => {}, queued: 0 }
-    : createAlertWriter({ store, logger, onWritten });
+    : createAlertWriter({ store, logger, onWritten, channels: configuredChannels(ctx.config) });
 
   const machine = alertMachine.provide({
     actions: {
@@ -102,7 +106,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
       reportTransition: (_, { to }) => transitionsTotal.inc({ to }),
     },
   });
-  const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock, inspect: ctx.inspect });
+  // Interval mode changes states only at the worker's evaluations: no deadline timers.
+  const actors = createRuleActors({ registry, logger, machine, now, clock: options.clock, timers: mode !== 'interval', inspect: ctx.inspect });
   const sink = createReadingSink({ store, flushMs: options.flushMs });
 
   /** A rule that stops leaves no alert open: its firing alert is resolved with the last value it saw. */
@@ -110,7 +115,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
     if (!last || !holdsAlert(last)) return;
     writer.push({ kind: 'resolve', rule, value: last.context.value ?? Number.NaN, at: now() });
   };
-  const rules = createRuleService({ store, actors, retire, owns: (rule) => ownership.owns(rule) });
+  const changes = options.ruleChanges;
+  const rules = createRuleService({ store, actors, retire, owns: (rule) => ownership.owns(rule), learn: (some) => ownership.learn(some), changed: changes?.publish });
   const { startRules, handOver } = createRuleAdoption({ store, actors, ownership, writer, logger, now, dryRun: options.dryRun });
 
   /** Readings: checked, routed to their rules at once (reactive mode), stored write-behind. */
@@ -132,8 +138,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
         continue;
       }
       route.ts = reading.ts;
+      // Each reading is an evaluation at its own `ts`.
+      const ts = Date.parse(reading.ts);
       for (const entry of route.entries) {
-        const error = actors.deliver(entry, { type: 'READING', value: reading.value, at });
+        const error = actors.deliver(entry, { type: 'EVALUATE', at: ts, now: at, value: reading.value, ts });
         if (error !== null) {
           errors++;
           lastError = error;
@@ -160,12 +168,17 @@ export function createAlertEngine(options: AlertEngineOptions) {
     return result;
   }
 
-  /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
-  async function cycle(): Promise<CycleOutcome> {
-    const started = performance.now();
+  /** Reloads the rules and brings the actors in line with them (another instance may have changed them). */
+  async function reconcile(): Promise<void> {
     const all = await store.rules.list();
     await ownership.learn(all);
     await rules.sync(all);
+  }
+
+  /** One interval cycle: reload the rules, then (interval modes) evaluate each against the latest stored reading. */
+  async function cycle(): Promise<CycleOutcome> {
+    const started = performance.now();
+    await reconcile();
     const evaluated = mode === 'reactive' ? { evaluations: 0, errors: 0, lastError: null } : actors.evaluate(await store.readings.latestAll());
     return { rules: actors.size, ...evaluated, durationMs: performance.now() - started, at: now() };
   }
@@ -205,6 +218,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
       handovers = ownership.assignments
         ?.pipe(concatMap((partitions) => from(handOver(partitions).catch((error: unknown) => logger.error({ err: error, partitions }, 'rule handover failed')))))
         .subscribe();
+      changes?.start({ refresh: (ruleId) => rules.refresh(ruleId), reconcile });
       if (options.dryRun) return;
       const persisted = (await store.snapshots.load(ALERT_WORKER_ID)) as { context?: Partial<AlertWorkerContext> } | undefined;
       startWorker(persisted?.context);
@@ -213,6 +227,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     /** Stops the worker, finishes the writes in flight, persists every rule's state in one call, stops the actors. */
     async stop(): Promise<void> {
       handovers?.unsubscribe();
+      changes?.stop();
       if (worker) {
         worker.send({ type: 'STOP' });
         try {

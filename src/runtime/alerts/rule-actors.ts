@@ -1,5 +1,5 @@
 import { createActor, fromCallback, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import type { AlertContext, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
+import type { AlertContext, AlertMachineEvent, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
@@ -14,6 +14,8 @@ export const ruleActorId = (ruleId: string): string => `${RULE_ACTOR_PREFIX}${ru
 export const seriesKey = (deviceId: string, metric: string): string => `${deviceId}\u0000${metric}`;
 
 type AlertActor = Actor<typeof alertMachine>;
+/** An evaluation sent to a rule: at `at`, of the latest reading (`value` at `ts`, null when none). */
+export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
 type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
 
 /** One rule and its running actor. */
@@ -37,6 +39,8 @@ export interface RuleActorsOptions {
   /** The actors' clock: now, and where their timers run (XState `SimulatedClock` in tests). */
   now: () => number;
   clock?: Clock;
+  /** Whether deadlines re-evaluate the latest reading when due (reactive); off in interval mode. */
+  timers?: boolean;
   /** The Stately inspector's observer (`--inspect`); the rule actors share the host's system, so it goes there. */
   inspect?: InspectObserver;
 }
@@ -56,7 +60,7 @@ export function holdsAlert(persisted: PersistedAlert | null | undefined): boolea
 /** What a rule actor persists: its state and its context less the rule (which the store holds). */
 export function persistedAlert(actor: AnyActorRef): PersistedAlert {
   const snapshot = actor.getSnapshot() as { value: unknown; context: AlertContext };
-  const { rule: _rule, resume: _resume, ...context } = snapshot.context;
+  const { rule: _rule, resume: _resume, timers: _timers, ...context } = snapshot.context;
   return { state: stateName(snapshot.value), context };
 }
 
@@ -67,7 +71,12 @@ export function persistedAlert(actor: AnyActorRef): PersistedAlert {
  */
 export function createRuleActors(options: RuleActorsOptions) {
   const { registry, logger, machine, now } = options;
-  const host = createActor(fromCallback(() => undefined), { id: 'rules', clock: options.clock, inspect: options.inspect });
+  // Options are spread only when set: an explicit `clock: undefined` replaces XState's default clock.
+  const host = createActor(fromCallback(() => undefined), {
+    id: 'rules',
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
   host.start();
   const entries = new Map<string, RuleEntry>();
   const routes = new Map<string, Route>();
@@ -94,13 +103,14 @@ export function createRuleActors(options: RuleActorsOptions) {
    */
   function start(rule: Rule, restored?: PersistedAlert, seenTs: string | null = null): RuleEntry {
     const at = now();
-    const actor = createActor(machine, { id: ruleActorId(rule.id), input: { rule, now: at, restored }, parent: host as AnyActorRef });
+    const input = { rule, now: at, restored, timers: options.timers ?? true };
+    const actor = createActor(machine, { id: ruleActorId(rule.id), input, parent: host as AnyActorRef });
     const entry = { rule, actor };
     entries.set(rule.id, entry);
     attach(entry, seenTs);
     registry.add({ id: ruleActorId(rule.id), kind: 'rule', actor, machine });
     actor.start();
-    if (restored && restored.state !== 'ok') actor.send({ type: 'RESUME', at });
+    if (restored && restored.state !== 'ok') actor.send({ type: 'RESUME', now: at });
     return entry;
   }
 
@@ -112,15 +122,14 @@ export function createRuleActors(options: RuleActorsOptions) {
     entries.delete(ruleId);
     detach(entry);
     registry.remove(ruleActorId(ruleId));
-    // The host is only there to share its system; XState refuses to stop an actor that has a parent,
-    // so the link is cut first (stopping cancels this actor's timers only, not the system's).
-    entry.actor._parent = undefined;
-    entry.actor.stop();
+    // The host is only there to share its system, and XState stops no actor that has a parent: the
+    // machine ends itself instead (its final state stops it and cancels its timer, not the system's).
+    entry.actor.send({ type: 'RETIRE' });
     return last;
   }
 
   /** Sends a value to a rule; an actor that fails on it is logged and restarted, and the error returned. */
-  function deliver(entry: RuleEntry, event: { type: 'READING' | 'EVALUATE'; value: number; at: number }): string | null {
+  function deliver(entry: RuleEntry, event: Evaluate): string | null {
     entry.actor.send(event);
     const snapshot = entry.actor.getSnapshot();
     if (snapshot.status !== 'error') return null;
@@ -161,28 +170,30 @@ export function createRuleActors(options: RuleActorsOptions) {
         return { replaced };
       }
       entry.rule = rule;
-      entry.actor.send({ type: 'RULE_UPDATED', rule, at: now() });
+      entry.actor.send({ type: 'RULE_UPDATED', rule, now: now() });
       return {};
     },
 
     /**
-     * Interval evaluation: each stored latest reading goes to the rules of its series, as a READING
-     * when it is newer than what they were last sent, else as an EVALUATE (no new data). A rule whose
-     * actor fails is counted, logged and restarted; the others go on.
+     * Interval evaluation at the actor clock's now: each rule gets the latest stored reading of its
+     * series (a rule that watches for silence is evaluated without one, too). A rule whose actor
+     * fails is counted, logged and restarted; the others go on.
      */
     evaluate(readings: Reading[]): { evaluations: number; errors: number; lastError: string | null } {
       const at = now();
       let evaluations = 0;
       let errors = 0;
       let lastError: string | null = null;
-      for (const reading of readings) {
-        const route = routes.get(seriesKey(reading.device_id, reading.metric));
-        if (!route) continue;
-        const fresh = route.ts === null || reading.ts > route.ts;
-        if (fresh) route.ts = reading.ts;
+      const latest = new Map<string, Reading>();
+      for (const reading of readings) latest.set(seriesKey(reading.device_id, reading.metric), reading);
+      for (const [key, route] of routes) {
+        const reading = latest.get(key);
+        if (reading && (route.ts === null || reading.ts > route.ts)) route.ts = reading.ts;
+        const ts = reading ? Date.parse(reading.ts) : null;
         for (const entry of [...route.entries]) {
+          if (!reading && entry.rule.nodata_seconds == null) continue;
           evaluations++;
-          const error = deliver(entry, { type: fresh ? 'READING' : 'EVALUATE', value: reading.value, at });
+          const error = deliver(entry, { type: 'EVALUATE', at, now: at, value: reading?.value ?? null, ts });
           if (error !== null) {
             errors++;
             lastError = error;

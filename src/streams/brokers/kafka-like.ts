@@ -89,9 +89,18 @@ export interface AdminLike {
   fetchTopicMetadata(options: { topics: string[] }): Promise<{ topics: Array<{ name: string; partitions: Array<{ partitionId: number }> }> }>;
 }
 
+/** Group timings of a consumer (kafkajs `ConsumerConfig`, in milliseconds). */
+export interface ConsumerTimingsLike {
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  rebalanceTimeout?: number;
+  /** Longest wait of an empty fetch: kafkajs heartbeats between fetches, so this bounds the gap between heartbeats. */
+  maxWaitTimeInMs?: number;
+}
+
 /** A kafkajs `Kafka` client, narrowed: the factory of producers, consumers and admins. */
 export interface KafkaLike {
   producer(): ProducerLike;
-  consumer(config: { groupId: string }): ConsumerLike;
+  consumer(config: { groupId: string } & ConsumerTimingsLike): ConsumerLike;
   admin(): AdminLike;
 }

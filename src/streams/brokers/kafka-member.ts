@@ -4,6 +4,7 @@ import type { RunReporter } from '../../runtime/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
 import type { Batch, BrokerMessage } from '../broker.ts';
 import { createPartitionFeed, type PartitionFeed } from './kafka-feed.ts';
+import type { GroupTimings } from './kafka.ts';
 import type { ConsumerLike, EachBatchPayloadLike, InstrumentationEventLike, KafkaLike, KafkaMessageLike } from './kafka-like.ts';
 
 /** The plugin name consumer runs are reported under (plugin health). */
@@ -16,7 +17,9 @@ export interface MemberOptions {
   groupId: string;
   fromBeginning: boolean;
   batchSize: number;
-  batchMs: number;
+  /** The batch wait of each topic. */
+  batchMs: (topic: string) => number;
+  group: GroupTimings;
   maxDeliveries: number;
   /** Queued batches per partition before its fetching pauses. */
   maxQueuedBatches: number;
@@ -62,7 +65,7 @@ export function startGroupMember(options: MemberOptions): GroupMember {
         topic,
         partition,
         batchSize: options.batchSize,
-        batchMs: options.batchMs,
+        batchMs: options.batchMs(topic),
         maxDeliveries: options.maxDeliveries,
         pauseAt: options.batchSize * options.maxQueuedBatches,
         redelivery: options.redelivery,
@@ -138,7 +141,15 @@ export function startGroupMember(options: MemberOptions): GroupMember {
     await withBackoff(
       async (attempt) => {
         logger.info({ topics: options.topics, attempt: attempt + 1 }, 'kafka consumer connecting');
-        const created = options.kafka.consumer({ groupId });
+        const { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = options.group;
+        const created = options.kafka.consumer({
+          groupId,
+          sessionTimeout: sessionTimeoutMs,
+          heartbeatInterval: heartbeatIntervalMs,
+          rebalanceTimeout: rebalanceTimeoutMs,
+          // kafkajs heartbeats between fetches: an idle fetch must not outlast a heartbeat period.
+          maxWaitTimeInMs: heartbeatIntervalMs,
+        });
         consumer = created;
         listen(created);
         try {

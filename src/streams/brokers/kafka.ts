@@ -3,7 +3,7 @@ import { BrokerError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RunReporter } from '../../runtime/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
-import { deadLetterTopic, type Batch, type Broker, type BrokerHealth, type ConsumeOptions, type PublishOptions, type PublishReceipt } from '../broker.ts';
+import { batchWaits, deadLetterTopic, type Batch, type Broker, type BrokerHealth, type ConsumeOptions, type PublishOptions, type PublishReceipt } from '../broker.ts';
 import type { AdminLike, KafkaLike, ProducerLike } from './kafka-like.ts';
 import { startGroupMember, type GroupMember } from './kafka-member.ts';
 import { kafkaPartitionOf } from './kafka-partitioner.ts';
@@ -29,6 +29,15 @@ export interface KafkaBrokerOptions {
   redelivery?: Partial<BackoffOptions>;
   /** How long `health()` waits for a producer still connecting (default 1 s). */
   healthWaitMs?: number;
+  /** Consumer group timings (defaults: the consumer specification's 6 s session, heartbeat every 1.5 s). */
+  group?: Partial<GroupTimings>;
+}
+
+/** How a member stays in its group: silent for `sessionTimeoutMs`, it is dropped and its partitions move. */
+export interface GroupTimings {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
 }
 
 /** Defaults of the Kafka broker and of its consumers. */
@@ -42,6 +51,7 @@ export const KAFKA_BROKER_DEFAULTS = {
   healthWaitMs: 1_000,
   batchSize: 25,
   batchMs: 5_000,
+  group: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_500, rebalanceTimeoutMs: 10_000 },
 } as const;
 
 /** The Kafka broker: the Broker port on kafkajs, plus which partitions this process owns and where a key lands. */
@@ -157,11 +167,10 @@ export function createKafkaBroker(options: KafkaBrokerOptions): KafkaBroker {
 
     consume(topics: string[], consumeOptions: ConsumeOptions): Observable<Batch> {
       const batchSize = consumeOptions.batchSize ?? KAFKA_BROKER_DEFAULTS.batchSize;
-      const batchMs = consumeOptions.batchMs ?? KAFKA_BROKER_DEFAULTS.batchMs;
+      const batchMs = batchWaits(consumeOptions, KAFKA_BROKER_DEFAULTS.batchMs);
       if (topics.length === 0) throw new RangeError('topics must name at least one topic');
       if (!consumeOptions.groupId) throw new RangeError('groupId must be a non-empty string');
       if (!(Number.isSafeInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
-      if (!(Number.isFinite(batchMs) && batchMs >= 0)) throw new RangeError(`batchMs must be a finite number ≥ 0, got ${batchMs}`);
 
       return new Observable<Batch>((subscriber) => {
         if (closed) {
@@ -175,6 +184,7 @@ export function createKafkaBroker(options: KafkaBrokerOptions): KafkaBroker {
           fromBeginning: consumeOptions.fromBeginning ?? options.fromBeginning ?? KAFKA_BROKER_DEFAULTS.fromBeginning,
           batchSize,
           batchMs,
+          group: { ...KAFKA_BROKER_DEFAULTS.group, ...options.group },
           maxDeliveries: options.maxDeliveries ?? KAFKA_BROKER_DEFAULTS.maxDeliveries,
           maxQueuedBatches: options.maxQueuedBatches ?? KAFKA_BROKER_DEFAULTS.maxQueuedBatches,
           drainMs: options.drainMs ?? KAFKA_BROKER_DEFAULTS.drainMs,

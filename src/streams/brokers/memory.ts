@@ -1,7 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { BrokerError } from '../../errors.ts';
 import { backoffDelay, type BackoffOptions } from '../backoff.ts';
-import type { Batch, Broker, BrokerHealth, BrokerMessage, ConsumeOptions, PublishOptions, PublishReceipt } from '../broker.ts';
+import { batchWaits, type Batch, type Broker, type BrokerHealth, type BrokerMessage, type ConsumeOptions, type PublishOptions, type PublishReceipt } from '../broker.ts';
 import { createPartitionLog, partitionForKey, type LogEntry, type PartitionLog } from './memory-partition.ts';
 import { encodeValue } from './codec.ts';
 
@@ -35,7 +35,8 @@ interface Topic {
 interface Member {
   topics: Set<string>;
   batchSize: number;
-  batchMs: number;
+  /** The batch wait of each topic. */
+  batchMs: (topic: string) => number;
   subscriber: Subscriber<Batch>;
 }
 
@@ -116,7 +117,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
     const pending = topicNamed(topicName).logs[partition].read(offset, max);
     if (pending.length === 0) return;
 
-    const batchClosesAt = pending.length >= max ? 0 : pending[0].appendedAt + owner.batchMs;
+    const batchClosesAt = pending.length >= max ? 0 : pending[0].appendedAt + owner.batchMs(topicName);
     const readyAt = Math.max(batchClosesAt, slot.notBefore);
     const now = Date.now();
     clearTimeout(slot.timer);
@@ -221,12 +222,11 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
 
     consume(topicNames: string[], consumeOptions: ConsumeOptions): Observable<Batch> {
       const batchSize = consumeOptions.batchSize ?? MEMORY_BROKER_DEFAULTS.batchSize;
-      const batchMs = consumeOptions.batchMs ?? MEMORY_BROKER_DEFAULTS.batchMs;
+      const batchMs = batchWaits(consumeOptions, MEMORY_BROKER_DEFAULTS.batchMs);
       const fromBeginning = consumeOptions.fromBeginning ?? MEMORY_BROKER_DEFAULTS.fromBeginning;
       if (topicNames.length === 0) throw new RangeError('topics must name at least one topic');
       if (!consumeOptions.groupId) throw new RangeError('groupId must be a non-empty string');
       requireInteger('batchSize', batchSize, 1);
-      if (!(Number.isFinite(batchMs) && batchMs >= 0)) throw new RangeError(`batchMs must be a finite number ≥ 0, got ${batchMs}`);
 
       return new Observable<Batch>((subscriber) => {
         if (closed) {

@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { kafkaPartitionOf } from '../../src/streams/brokers/kafka-partitioner.ts';
+import { startVigil, type VigilProcess } from './cli.ts';
+
+/** Kafka and PostgreSQL for tests of several `vigil run` processes; KAFKA_BROKERS unset = not available. */
+export const KAFKA_BROKERS = process.env.KAFKA_BROKERS?.trim() || undefined;
+export const POSTGRES_URL = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A `vigil run` process of a cluster, with its HTTP base URL. */
+export interface Instance {
+  name: string;
+  vigil: VigilProcess;
+  url: string;
+  alive: boolean;
+}
+
+/** Creates a schema of its own in the test database; returns its name and a DATABASE_URL working in it. */
+export async function freshSchema(): Promise<{ schema: string; databaseUrl: string; drop(): Promise<void> }> {
+  const schema = `vigil_e2e_${randomUUID().replaceAll('-', '')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const databaseUrl = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  return {
+    schema,
+    databaseUrl,
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+/** The environment of one instance of a test cluster: its own group id, no rate limits, timings of the defaults. */
+export function clusterEnv(databaseUrl: string, groupId: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: KAFKA_BROKERS ?? '',
+    KAFKA_GROUP_ID: groupId,
+    ENABLE_RATE_LIMITING: 'false',
+    PUBLISH_INTERVAL_SECONDS: '3600',
+    // Long enough that only the rule change feed and the rebalances move rules in a test.
+    ALERT_INTERVAL_SECONDS: '3600',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+/** Starts `vigil run` and waits until it listens. */
+export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+  const vigil = startVigil(['run'], env);
+  const line = await vigil.waitForLog((entry) => entry.msg === 'vigil listening', 60_000);
+  return { name, vigil, url: String(line.url), alive: true };
+}
+
+/** kill -9 of the instance and of every process under it (the `vigil` launcher runs the CLI as a child). */
+export function killHard(instance: Instance): void {
+  instance.alive = false;
+  for (const pid of [...descendants(instance.vigil.child.pid!), instance.vigil.child.pid!]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function descendants(pid: number): number[] {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  const children = out.split('\n').map((line) => Number(line.trim())).filter((child) => child > 0);
+  return children.flatMap((child) => [...descendants(child), child]);
+}
+
+/** The rule actors an instance runs now, by rule id (undefined when it does not answer). */
+export async function ruleActors(instance: Instance): Promise<Map<string, unknown> | undefined> {
+  try {
+    const response = await fetch(`${instance.url}/actors?kind=rule`);
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { actors: Array<{ id: string; value: unknown }> };
+    return new Map(body.actors.map((actor) => [actor.id.slice('rule:'.length), actor.value]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `count` device ids whose readings land in distinct partitions (all of them when count = partitions). */
+export function devicesCovering(partitions: number, count: number, prefix: string): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < Math.min(count, partitions); i++) {
+    const device = `${prefix}-${i}`;
+    const partition = kafkaPartitionOf(device, partitions);
+    if (!byPartition.has(partition)) byPartition.set(partition, device);
+  }
+  return [...byPartition.values()];
+}
+
+/**
+ * Samples every live instance's rule actors over and over, and records a rule seen in two instances
+ * at once: in instance Y while X held it both in the sample before and in the sample after.
+ */
+export function watchOwnership(instances: Instance[]) {
+  const samples: Array<{ instance: string; rules: Set<string> }> = [];
+  const overlaps: string[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const instance of instances.filter((each) => each.alive)) {
+        const rules = await ruleActors(instance);
+        if (rules && instance.alive) samples.push({ instance: instance.name, rules: new Set(rules.keys()) });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  const findOverlaps = (): void => {
+    const last = new Map<string, number>();
+    samples.forEach((sample, index) => {
+      for (const [other, before] of last) {
+        if (other === sample.instance) continue;
+        const after = samples.findIndex((each, at) => at > index && each.instance === other);
+        if (after < 0) continue;
+        for (const rule of sample.rules) {
+          if (samples[before]!.rules.has(rule) && samples[after]!.rules.has(rule)) overlaps.push(`${rule} in ${other} and ${sample.instance}`);
+        }
+      }
+      last.set(sample.instance, index);
+    });
+  };
+  return {
+    async stop(): Promise<string[]> {
+      running = false;
+      await loop;
+      findOverlaps();
+      return overlaps;
+    },
+    get sampleCount() {
+      return samples.length;
+    },
+  };
+}
