@@ -1,58 +1,102 @@
-import { parseArgs } from './cli/args.ts';
+import { parseArgs, wantsHelp } from './cli/args.ts';
 import { EXIT, reportError } from './cli/exit.ts';
-import { cleanupCommand } from './cli/cleanup.ts';
-import { migrateCommand } from './cli/migrate.ts';
-import { propagateCommand } from './cli/propagate.ts';
-import { rulesCommand } from './cli/rules-apply.ts';
-import { runCommand } from './cli/run.ts';
-import { testCommand } from './cli/test-rules.ts';
-import { workerCommand } from './cli/worker.ts';
-import type { ConfigSource } from './config.ts';
+import { commandHelp, usage, version, type Command } from './cli/help.ts';
+import { closest } from './cli/suggest.ts';
 
-type Command = { summary: string } & (
-  | {
-      switches: string[];
-      run: (config: ConfigSource, flags: Record<string, string | true>, args: string[]) => Promise<number>;
-      /** Takes words before its flags (`vigil rules apply FILE`). */
-      positional?: boolean;
-    }
-  /** A command that takes positional arguments parses them itself. */
-  | { main: (args: string[]) => Promise<number> }
-);
+/**
+ * A command's code, imported only when it runs: `--help`, `--version` and usage errors answer
+ * without loading the runtime (on a loaded machine that is seconds).
+ */
+const lazy =
+  (load: () => Promise<Command['run']>): Command['run'] =>
+  async (config, flags, args) =>
+    (await load())(config, flags, args);
 
+/** Every command, by the words that name it (`'rules apply'` for a two-word command): adding one is adding an entry. */
 const COMMANDS: Record<string, Command> = {
-  run: { summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM', switches: ['verbose', 'inspect'], run: runCommand },
-  worker: { summary: 'run the alert worker alone (--interval S, --dry-run, --config-check)', switches: ['verbose', 'dry-run', 'config-check'], run: workerCommand },
-  migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: migrateCommand },
-  propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: propagateCommand },
-  test: { summary: 'test rules FILE… [--json]: run alert rule unit tests on a virtual clock', main: testCommand },
-  rules: { summary: 'rules apply FILE [--dry-run]: sync the stored rules to a rules file (YAML or JSON), printing the diff', switches: ['verbose', 'dry-run'], run: rulesCommand, positional: true },
-  cleanup: { summary: 'delete what is older than the retention (--days N, default CLEANUP_RETENTION_DAYS)', switches: ['verbose'], run: cleanupCommand },
+  run: { summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM', switches: ['verbose', 'inspect'], run: lazy(async () => (await import('./cli/run.ts')).runCommand) },
+  worker: {
+    summary: 'run the alert worker alone, in interval mode',
+    switches: ['verbose', 'dry-run', 'config-check'],
+    options: { interval: 'S  evaluate every S seconds (ALERT_INTERVAL_SECONDS)' },
+    run: lazy(async () => (await import('./cli/worker.ts')).workerCommand),
+  },
+  migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: lazy(async () => (await import('./cli/migrate.ts')).migrateCommand) },
+  propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: lazy(async () => (await import('./cli/propagate.ts')).propagateCommand) },
+  test: {
+    summary: 'run alert rule unit tests (test rules FILE…) on a virtual clock',
+    switches: ['json'],
+    args: 'rules FILE…',
+    // test-rules.ts reads its own words and flags.
+    run: lazy(async () => {
+      const { testCommand } = await import('./cli/test-rules.ts');
+      return (_config, flags, args) => testCommand([...args, ...(flags.json ? ['--json'] : [])]);
+    }),
+  },
+  'rules apply': {
+    summary: 'sync the stored rules to a rules file (YAML or JSON), printing the diff',
+    switches: ['verbose', 'dry-run'],
+    args: 'FILE',
+    run: lazy(async () => {
+      const { rulesCommand } = await import('./cli/rules-apply.ts');
+      return (config, flags, args) => rulesCommand(config, flags, ['apply', ...args]);
+    }),
+  },
+  cleanup: {
+    summary: 'delete what is older than the retention; prints the counts deleted',
+    switches: ['verbose'],
+    options: { days: 'N  retention in days (default CLEANUP_RETENTION_DAYS)' },
+    run: lazy(async () => (await import('./cli/cleanup.ts')).cleanupCommand),
+  },
 };
 
-function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  vigil ${name.padEnd(10)} ${c.summary}`);
-  return `usage: vigil <command> [--config FILE] [--SETTING value…]\n\ncommands:\n${lines.join('\n')}\n\nEvery setting of the README's configuration table is also a flag: PUBLISH_INTERVAL_SECONDS is --publish-interval-seconds.\n`;
+/** The command named by the first one or two words of `argv`, and the rest of it. */
+function resolve(argv: readonly string[]): { name: string; command?: Command; rest: readonly string[] } {
+  const two = `${argv[0]} ${argv[1]}`;
+  if (argv.length >= 2 && COMMANDS[two]) return { name: two, command: COMMANDS[two], rest: argv.slice(2) };
+  const name = argv[0]!;
+  return { name, command: COMMANDS[name], rest: argv.slice(1) };
 }
 
-/** Runs one CLI invocation and resolves with its exit code. */
+function unknownCommand(name: string): number {
+  const suggestion = closest(name, Object.keys(COMMANDS).map((c) => c.split(' ')[0]!));
+  const hint = suggestion ? `did you mean '${suggestion}'?` : "'vigil --help' lists the commands";
+  process.stderr.write(`vigil: unknown command '${name}'; ${hint}\n`);
+  return EXIT.badInput;
+}
+
+/**
+ * Runs one CLI invocation and resolves with its exit code. A bare `vigil` prints the help on stderr
+ * and exits 2, as a usage error: it used to start the server, so a script relying on that fails
+ * loudly rather than succeeding without running anything.
+ */
 export async function main(argv: string[]): Promise<number> {
-  const name = argv[0] ?? 'run';
-  if (name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(usage());
-    return EXIT.ok;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`vigil: unknown command '${name}'\n${usage()}`);
+  const first = argv[0];
+  if (first === undefined) {
+    process.stderr.write(usage(COMMANDS));
     return EXIT.badInput;
   }
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`vigil ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (first === 'help' && argv[1] !== undefined) return main([...argv.slice(1), '--help']);
+  if (first === 'help' || first === '--help' || first === '-h') {
+    process.stdout.write(usage(COMMANDS));
+    return EXIT.ok;
+  }
+  if (first.startsWith('-')) {
+    process.stderr.write(`vigil: a command comes first (got ${first}); 'vigil --help' lists the commands\n`);
+    return EXIT.badInput;
+  }
+  const { name, command, rest } = resolve(argv);
+  if (!command) return unknownCommand(name);
+  if (wantsHelp(rest)) {
+    process.stdout.write(commandHelp(name, command));
+    return EXIT.ok;
+  }
   try {
-    if ('main' in command) return await command.main(argv.slice(1));
-    const rest = argv.slice(1);
-    const firstFlag = rest.findIndex((word) => word.startsWith('--'));
-    const args = command.positional ? rest.splice(0, firstFlag === -1 ? rest.length : firstFlag) : [];
-    const { config, flags } = parseArgs([name, ...rest], new Set(command.switches));
+    const { config, flags, args } = parseArgs(rest, command);
     return await command.run(config, flags, args);
   } catch (error) {
     return reportError(error);

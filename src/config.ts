@@ -51,10 +51,14 @@ export interface Config {
   apiTokenReads: boolean;
   cleanupRetentionDays: number;
   logLevel: string;
+  /** Log lines as JSON, human-readable (pino-pretty), or `auto`: pretty when stdout is a terminal. */
+  logFormat: 'auto' | 'json' | 'pretty';
   /** Stately inspector WebSocket URL when inspection is on. */
   inspect?: string;
   /** The MQTT reading source (set when MQTT_URL is). */
   mqtt: MqttConfig | null;
+  /** Inspect short-lived child actors too (promises, callbacks), not only machines. */
+  inspectChildren: boolean;
 }
 
 export type ConfigSource = Partial<Record<ConfigKey, unknown>>;
@@ -181,8 +185,10 @@ function toConfig(raw: z.output<typeof rawSchema>): Config {
     apiTokenReads: raw.API_TOKEN_READS,
     cleanupRetentionDays: raw.CLEANUP_RETENTION_DAYS,
     logLevel: raw.LOG_LEVEL,
+    logFormat: raw.LOG_FORMAT,
     inspect: raw.INSPECT,
     mqtt: toMqttConfig(raw),
+    inspectChildren: raw.INSPECT_CHILDREN,
   };
 }
 

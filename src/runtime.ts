@@ -14,7 +14,7 @@ import type { SubscriberContext } from './actors/subscriber.ts';
 import type { Concern } from './runtime/concern.ts';
 import type { RuntimeContext } from './runtime/context.ts';
 import { inspectionConcerns } from './runtime/inspect.ts';
-import { createLogger, type Logger } from './runtime/logger.ts';
+import { loggerOf, type Logger } from './runtime/logger.ts';
 import { registerRuntimeMetrics } from './runtime/metrics.ts';
 import { ActorRegistry, type ActorChange } from './runtime/registry.ts';
 import { createRunReporter } from './runtime/run-reporter.ts';
@@ -111,7 +111,7 @@ function assembleConcerns(ctx: RuntimeContext): { concerns: Concern[]; engine: A
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const env = options.inheritEnv === false ? (options.env ?? {}) : { ...process.env, ...options.env };
   const config = options.config ?? loadConfig({ env, overrides: options.overrides });
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? loggerOf(config);
   const runs = createRunReporter();
   const ctx: RuntimeContext = {
     config,

@@ -1,7 +1,7 @@
 import type { ConfigSource } from '../config.ts';
 import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
-import { createLogger } from '../runtime/logger.ts';
+import { loggerOf } from '../runtime/logger.ts';
 import { cleanup } from '../runtime/retention.ts';
 import { openStore } from '../storage/open-store.ts';
 import { retentionDaysSchema } from '../domain/time-schema.ts';
@@ -16,7 +16,7 @@ export async function cleanupCommand(overrides: ConfigSource, flags: Record<stri
     if (!parsed.success) throw new ConfigError(`--days: ${parsed.error.issues[0]!.message} (got ${JSON.stringify(flags.days)})`, '--days');
     days = parsed.data;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = loggerOf(config);
   const store = openStore(config.database, logger.child({ component: 'store' }));
   try {
     await store.migrate();

@@ -1,13 +1,13 @@
 import type { ConfigSource } from '../config.ts';
 import { configFromCli } from './load-config.ts';
-import { createLogger } from '../runtime/logger.ts';
+import { loggerOf } from '../runtime/logger.ts';
 import { openStore } from '../storage/open-store.ts';
 import { EXIT } from './exit.ts';
 
 /** `vigil migrate`: applies pending migrations and prints what it applied. */
 export async function migrateCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
   const config = configFromCli(overrides, flags);
-  const logger = createLogger(config.logLevel);
+  const logger = loggerOf(config);
   const store = openStore(config.database, logger);
   try {
     const applied = await store.migrate();

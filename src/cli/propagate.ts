@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import type { ConfigSource } from '../config.ts';
 import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
-import { createLogger } from '../runtime/logger.ts';
+import { loggerOf } from '../runtime/logger.ts';
 import { loadPayloads } from '../runtime/payload-file.ts';
 import { ActorRegistry } from '../runtime/registry.ts';
 import { createRunReporter } from '../runtime/run-reporter.ts';
@@ -18,7 +18,7 @@ export async function propagateCommand(overrides: ConfigSource, flags: Record<st
     throw new ConfigError('PERIOD_IN_SECONDS: required by vigil propagate; set PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT and PAYLOAD_FILE_PATH', 'PERIOD_IN_SECONDS');
   }
   const payloads = loadPayloads(settings.payloadFile);
-  const logger = createLogger(config.logLevel);
+  const logger = loggerOf(config);
   const concern = createPropagatorConcern({
     settings,
     payloads,

@@ -3,7 +3,7 @@ import type { Config, ConfigSource } from '../config.ts';
 import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createAlertEngine } from '../runtime/alerts/engine.ts';
-import { createLogger, type Logger } from '../runtime/logger.ts';
+import { loggerOf, type Logger } from '../runtime/logger.ts';
 import { ActorRegistry } from '../runtime/registry.ts';
 import { createRunReporter } from '../runtime/run-reporter.ts';
 import { openStore } from '../storage/open-store.ts';
@@ -64,7 +64,7 @@ async function dryRun(config: Config, logger: Logger, store: Store): Promise<num
 export async function workerCommand(overrides: ConfigSource, flags: Record<string, string | true>): Promise<number> {
   const interval = typeof flags.interval === 'string' ? { ALERT_INTERVAL_SECONDS: flags.interval } : {};
   const config = configFromCli(overrides, flags, interval);
-  const logger = createLogger(config.logLevel);
+  const logger = loggerOf(config);
   const store = openStore(config.database, logger.child({ component: 'store' }));
   if (flags['config-check']) return configCheck(config, store).finally(() => store.close());
   if (flags['dry-run']) return dryRun(config, logger, store).finally(() => store.close());

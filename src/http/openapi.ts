@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { RouteDoc } from './api-docs.ts';
+import type { ErrorStatus, RouteDoc } from './api-docs.ts';
+import { needsToken, routeClass } from './guard.ts';
+import { ERROR_RESPONSES, ERROR_SCHEMAS, SUCCESS_DESCRIPTIONS, TAG_DESCRIPTIONS } from './openapi-responses.ts';
 
 /** What the document says of the service beyond its routes. */
 export interface OpenApiInfo {
@@ -8,6 +10,10 @@ export interface OpenApiInfo {
   /** Whether API_TOKEN guards mutating routes (and reads, with `tokenReads`). */
   token: boolean;
   tokenReads: boolean;
+  /** Whether rate limits apply (ENABLE_RATE_LIMITING): routes then document 429. */
+  rateLimited?: boolean;
+  /** Where the API is served; the default is the server that serves this document, at its root. */
+  servers?: { url: string; description?: string }[];
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -36,35 +42,55 @@ function queryParameters(schema: z.ZodType): JsonSchema[] {
   }));
 }
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+/** `get /rules/{id}` → `getRulesId`; `/` → `getRoot`; `/openapi.json` → `getOpenapiJson`. */
+const operationId = (doc: RouteDoc): string => {
+  const words = openApiPath(doc.path).split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const name = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return `${doc.method}${name || 'Root'}`;
+};
+
+/** The statuses a route answers with, from what it takes and how the guard treats it; `GET /openapi.json` documents each. */
+export function statusesOf(doc: RouteDoc, info: OpenApiInfo): number[] {
+  const statuses = new Set<number>([doc.status ?? 200]);
+  if (doc.query) statuses.add(400);
+  if (doc.path.includes(':')) statuses.add(404);
+  if (doc.body) for (const status of [400, 413, 422]) statuses.add(status);
+  if (info.token && needsToken(doc.method.toUpperCase(), doc.path, info.tokenReads)) statuses.add(401);
+  if ((info.rateLimited ?? true) && routeClass(doc.method.toUpperCase(), doc.path) !== 'unlimited') statuses.add(429);
+  for (const status of doc.errors ?? []) statuses.add(status);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function successResponse(doc: RouteDoc): JsonSchema {
+  const status = doc.status ?? 200;
+  const description = SUCCESS_DESCRIPTIONS[status]!;
+  if (status === 204) return { description };
+  const schema = doc.response ? jsonSchemaOf(doc.response) : doc.mediaType ? { type: 'string' } : {};
+  return { description, content: { [doc.mediaType ?? 'application/json']: { schema } } };
+}
 
 function operationOf(doc: RouteDoc, info: OpenApiInfo): JsonSchema {
-  const mutating = doc.method !== 'get';
-  const guarded = info.token && (mutating || info.tokenReads);
+  const guarded = info.token && needsToken(doc.method.toUpperCase(), doc.path, info.tokenReads);
   const parameters = [
     ...[...doc.path.matchAll(/:([A-Za-z0-9_]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
     ...(doc.query ? queryParameters(doc.query) : []),
   ];
-  const responses: Record<string, unknown> = {
-    '200': { description: 'OK', ...(doc.response ? { content: { 'application/json': { schema: jsonSchemaOf(doc.response) } } } : {}) },
-    '429': errorResponse('Rate limit exceeded (Retry-After says when to retry)'),
-  };
-  if (doc.query || doc.path.includes(':')) responses['400'] = errorResponse('A query parameter is invalid');
-  if (doc.path.includes(':')) responses['404'] = errorResponse('Not found');
-  if (doc.body) {
-    responses['400'] = errorResponse('The body is not JSON');
-    responses['413'] = errorResponse('The body is too large');
-    responses['422'] = errorResponse('The body does not fit the schema (issues name each field)');
+  const responses: Record<string, unknown> = {};
+  for (const status of statusesOf(doc, info)) {
+    const own = doc.errorBodies?.[status as ErrorStatus];
+    if (status < 400) responses[String(status)] = successResponse(doc);
+    else if (own) responses[String(status)] = { description: (ERROR_RESPONSES[status]!.description as string), content: { 'application/json': { schema: jsonSchemaOf(own) } } };
+    else responses[String(status)] = ERROR_RESPONSES[status];
   }
-  if (guarded) responses['401'] = errorResponse('Missing or wrong bearer token');
   return {
-    operationId: `${doc.method}${openApiPath(doc.path).replace(/[{}]/g, '').replace(/\/(.)/g, (_, c: string) => c.toUpperCase())}`,
+    operationId: operationId(doc),
     summary: doc.summary,
     tags: [doc.tag],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchemaOf(doc.body) } } } } : {}),
     responses,
-    ...(guarded ? { security: [{ bearer: [] }] } : {}),
+    // Every operation says whether it needs the token: `[]` is "none", as the guard decides per route.
+    security: guarded ? [{ bearer: [] }] : [],
   };
 }
 
@@ -75,24 +101,19 @@ export function buildOpenApi(routes: readonly RouteDoc[], info: OpenApiInfo): Js
     const path = openApiPath(doc.path);
     (paths[path] ??= {})[doc.method] = operationOf(doc, info);
   }
+  const text = JSON.stringify(paths);
+  // Only what some operation refers to: an unused component is a lint error, and says nothing true.
+  const schemas = Object.fromEntries(Object.entries(ERROR_SCHEMAS).filter(([name]) => text.includes(`"#/components/schemas/${name}"`)));
+  const tags = [...new Set(routes.map((doc) => doc.tag))].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? `Routes of ${name}` }));
   return {
     openapi: '3.1.0',
-    info: { title: info.title, version: info.version },
+    info: { title: info.title, version: info.version, license: { name: 'MIT', identifier: 'MIT' } },
+    servers: info.servers ?? [{ url: '/', description: 'The server that serves this document' }],
+    tags,
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN' } },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error', 'code'],
-          properties: {
-            error: { type: 'string' },
-            code: { type: 'string' },
-            detail: { type: 'string' },
-            issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-          },
-        },
-      },
+      ...(info.token ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN' } } } : {}),
+      schemas,
     },
   };
 }

@@ -29,7 +29,8 @@ describe('GET /metrics', () => {
 
     const actors = families.get('vigil_actors')!;
     expect(actors.type).toBe('gauge');
-    expect(actors.samples).toContainEqual({ name: 'vigil_actors', labels: { kind: 'publisher', state: 'running.waiting' }, value: 1 });
+    expect(actors.samples).toContainEqual({ name: 'vigil_actors', labels: { kind: 'publisher', state: 'running.waiting', status: 'active' }, value: 1 });
+    expect(actors.samples.some((s) => s.labels.state === 'error')).toBe(false);
     expect(actors.samples.find((s) => s.labels.kind === 'subscriber')?.value).toBe(1);
 
     const value = (name: string) => families.get(name)?.samples[0]?.value;
@@ -45,7 +46,30 @@ describe('GET /metrics', () => {
     expect(counts).toContainEqual({ name: 'vigil_http_request_duration_seconds_count', labels: { method: 'GET', route: '/actors/:id', status: '200' }, value: 1 });
     expect(counts).toContainEqual({ name: 'vigil_http_request_duration_seconds_count', labels: { method: 'GET', route: '/actors/:id', status: '404' }, value: 1 });
     expect(counts).toContainEqual({ name: 'vigil_http_request_duration_seconds_count', labels: { method: 'GET', route: 'unmatched', status: '404' }, value: 1 });
-    for (const family of families.values()) expect(family.name).toMatch(/^vigil_/);
+    // Node's defaults, on Vigil's registry.
+    expect(families.get('process_cpu_user_seconds_total')!.type).toBe('counter');
+    expect(families.get('process_resident_memory_bytes')!.samples[0]!.value).toBeGreaterThan(0);
+    expect(families.get('nodejs_heap_size_used_bytes')!.type).toBe('gauge');
+    expect(families.get('nodejs_eventloop_lag_seconds')).toBeDefined();
+    for (const family of families.values()) {
+      expect(family.name).toMatch(/^(vigil|process|nodejs)_/);
+      // What `promtool check metrics` lints beyond the syntax: help on every family, counters named *_total.
+      expect(family.help, family.name).not.toBe('');
+      if (family.type === 'counter') expect(family.name).toMatch(/_total$/);
+    }
+  });
+
+  it('has a vigil_alerts series for a firing rule, with its labels, like Prometheus ALERTS', async () => {
+    const post = (path: string, body: unknown) => runtime.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const rule = { device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, severity: 'critical' };
+    expect((await post('/rules', { id: 'hot', name: 'hot', ...rule })).status).toBe(201);
+    expect((await post('/rules', { id: 'calm', name: 'calm', ...rule, threshold: 90 })).status).toBe(201);
+    expect((await post('/readings', { device_id: 'd1', metric: 'temp', value: 70 })).status).toBe(202);
+    await vi.advanceTimersByTimeAsync(500);
+    const families = parseExposition(await (await runtime.app.request('/metrics')).text());
+    const alerts = families.get('vigil_alerts')!;
+    expect(alerts.type).toBe('gauge');
+    expect(alerts.samples).toEqual([{ name: 'vigil_alerts', labels: { rule_id: 'hot', device_id: 'd1', metric: 'temp', severity: 'critical', alertstate: 'firing' }, value: 1 }]);
   });
 
   it('counts buffer drops', async () => {
@@ -85,7 +109,7 @@ describe('GET /openapi.json', () => {
       expect(items.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name', 'count'], properties: { count: { type: 'integer' } } });
       expect(Object.keys(items.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '422', '429']));
       expect(items.security).toEqual([{ bearer: [] }]);
-      expect(doc.paths['/actors'].get.security).toBeUndefined();
+      expect(doc.paths['/actors'].get.security).toEqual([]);
       expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     } finally {
       await built.close();

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { loadConfig, DEFAULT_INSPECT_URL } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
@@ -45,5 +47,42 @@ describe('--inspect', () => {
     expect([...seen()].sort()).toEqual(expect.arrayContaining([...expected].sort()));
     expect(received.some((e) => e.type === '@xstate.snapshot')).toBe(true);
     expect(received.some((e) => e.type === '@xstate.event' && e.event?.type === 'TICK')).toBe(true);
+  });
+
+  it('replays every live machine with its current snapshot to a relay that comes late, leaves short-lived children out, and logs connected only once connected', { timeout: 60_000 }, async () => {
+    // A port nothing listens on yet.
+    const probe = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(probe, 'listening');
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({ write(chunk, _encoding, done) { for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line)); done(); } });
+    runtime = createRuntime({ env: { ...env, LOG_LEVEL: 'info', INSPECT: `ws://127.0.0.1:${port}` }, logger: pino({ level: 'info' }, sink) });
+    await runtime.store.migrate();
+    await runtime.store.rules.create({ ...rule(), id: 'late' });
+    await runtime.start({ listen: false });
+    const waitFor = async (condition: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      return condition();
+    };
+    expect(await waitFor(() => lines.some((l) => l.msg === 'Stately inspector connection failed; retrying'), 10_000)).toBe(true);
+    expect(lines.some((l) => l.msg === 'connected to the Stately inspector')).toBe(false);
+    // Let the runtime run (publisher ticks, notifier polls) before anything listens.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    server = new WebSocketServer({ host: '127.0.0.1', port });
+    await once(server, 'listening');
+    const received: Array<{ type: string; sessionId: string; name?: string; definition?: string; snapshot?: { value?: unknown } }> = [];
+    server.on('connection', (socket) => socket.on('message', (data) => received.push(JSON.parse(String(data)))));
+    const live = [...runtime.actors.entries()].map((entry) => entry.actor.sessionId);
+    const replayed = () => new Set(received.filter((e) => e.type === '@xstate.actor' && e.definition).map((e) => e.sessionId));
+    expect(await waitFor(() => live.every((id) => replayed().has(id)), 20_000)).toBe(true);
+    expect(lines.some((l) => l.msg === 'connected to the Stately inspector')).toBe(true);
+    // Each replayed actor carries its current snapshot, not its first one.
+    const publisher = received.find((e) => e.type === '@xstate.actor' && e.sessionId === runtime!.actors.get('publisher')!.actor.sessionId)!;
+    expect(JSON.stringify(publisher.snapshot?.value)).toContain('running');
+    // Every actor sent is a machine: no promise or callback children (claims, deliveries, clocks).
+    for (const e of received.filter((m) => m.type === '@xstate.actor')) expect(JSON.parse(e.definition ?? 'null')).toMatchObject({ states: expect.any(Object) });
   });
 });

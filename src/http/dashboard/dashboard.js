@@ -79,7 +79,7 @@ async function select(id) {
   view.selected = id;
   for (const row of document.querySelectorAll('#actors tbody tr')) row.setAttribute('aria-selected', String(row.dataset.actor === id));
   $('#machine-name').textContent = id;
-  const definition = await getJson(`actors/${encodeURIComponent(id)}/machine`);
+  const definition = await getJson(`actors/${encodeURIComponent(id)}/definition`);
   if (!definition || view.selected !== id) return;
   view.highlight = drawMachine($('#machine'), definition);
   view.highlight(actors.get(id)?.value);

@@ -1,4 +1,4 @@
-// Draws an XState machine definition (the JSON of GET /actors/:id/machine) as SVG: every state a box,
+// Draws an XState machine definition (the JSON of GET /actors/:id/definition) as SVG: every state a box,
 // laid out in rows by nesting depth, every transition an arrow labelled with its event.
 const SVG = 'http://www.w3.org/2000/svg';
 const BOX_W = 150;

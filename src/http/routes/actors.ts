@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.ts';
+import { machineConfig } from '../../runtime/machine-config.ts';
 import { viewOf } from '../../runtime/registry.ts';
 import type { HttpDeps } from '../deps.ts';
 import { parseQuery } from '../validate.ts';
@@ -20,7 +21,7 @@ const actorView = z.object({
 });
 const actorList = z.object({ total: z.number().int(), actors: z.array(actorView.omit({ context: true })) });
 
-/** `GET /actors` (states), `GET /actors/:id` (value, context, status), `GET /actors/:id/machine` (definition). */
+/** `GET /actors` (states), `GET /actors/:id` (value, context, status), `GET /actors/:id/machine` (config), `GET /actors/:id/definition` (resolved). */
 export function actorRoutes(app: Hono, deps: HttpDeps): void {
   deps.docs.add({ method: 'get', path: '/actors', tag: 'actors', summary: 'Every actor with its state', query: listQuery, response: actorList });
   app.get('/actors', (c) => {
@@ -42,6 +43,15 @@ export function actorRoutes(app: Hono, deps: HttpDeps): void {
   deps.docs.add({ method: 'get', path: '/actors/:id', tag: 'actors', summary: 'One actor: value, context, status', response: actorView });
   deps.hotReads.get(app, '/actors/:id', ({ id }) => viewOf(lookup(id!), true));
 
-  deps.docs.add({ method: 'get', path: '/actors/:id/machine', tag: 'actors', summary: "The actor's machine definition" });
-  deps.hotReads.get(app, '/actors/:id/machine', ({ id }) => lookup(id!).machine.toJSON());
+  deps.docs.add({
+    method: 'get',
+    path: '/actors/:id/machine',
+    tag: 'actors',
+    summary: "The actor's machine config, as createMachine() takes it (with eventless and delayed transitions)",
+  });
+  deps.hotReads.get(app, '/actors/:id/machine', ({ id }) => machineConfig(lookup(id!).machine));
+
+  // XState's resolved definition (state ids, resolved targets, eventType per transition): what the dashboard's drawing reads.
+  deps.docs.add({ method: 'get', path: '/actors/:id/definition', tag: 'actors', summary: "The actor's machine as XState resolves it (machine.toJSON())" });
+  deps.hotReads.get(app, '/actors/:id/definition', ({ id }) => lookup(id!).machine.toJSON());
 }

@@ -17,7 +17,7 @@ const cleanupResponse = z.object({
 /** `POST /admin/cleanup`: a retention run now (`{ "days": N }` overrides CLEANUP_RETENTION_DAYS). */
 export function adminRoutes(janitor: { cleanup(days?: number): Promise<CleanupResult> }): RouteModule {
   return (app: Hono, deps: HttpDeps) => {
-    deps.docs.add({ method: 'post', path: '/admin/cleanup', tag: 'admin', summary: 'Run retention now; counts deleted per table', body: cleanupBody, response: cleanupResponse });
+    deps.docs.add({ method: 'post', path: '/admin/cleanup', tag: 'admin', summary: 'Run retention now; counts deleted per table', body: cleanupBody, response: cleanupResponse, errors: [503] });
     app.post('/admin/cleanup', async (c) => {
       // An empty body means the configured retention.
       const text = await c.req.text();

@@ -17,13 +17,13 @@ const eventsQuery = z.object({
 
 /** `GET /alerts/events` (filtered, newest first) and `GET /alerts/stats` (rule states, events, worker). */
 export function alertRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngine, 'actors' | 'workerStats' | 'mode'>): void {
-  deps.docs.add({ method: 'get', path: '/alerts/events', tag: 'alerts', summary: 'Alert events, newest first (default limit 100)', query: eventsQuery });
+  deps.docs.add({ method: 'get', path: '/alerts/events', tag: 'alerts', summary: 'Alert events, newest first (default limit 100)', query: eventsQuery, errors: [503] });
   app.get('/alerts/events', async (c) => {
     const filter = parseQuery(c, eventsQuery);
     const events = await deps.store.alerts.list(filter);
     return c.json({ count: events.length, events });
   });
 
-  deps.docs.add({ method: 'get', path: '/alerts/stats', tag: 'alerts', summary: 'Rules by state, firing now by severity, events, mean time to resolve, worker statistics' });
+  deps.docs.add({ method: 'get', path: '/alerts/stats', tag: 'alerts', summary: 'Rules by state, firing now by severity, events, mean time to resolve, worker statistics', errors: [503] });
   app.get('/alerts/stats', async (c) => c.json(await alertStats(deps.store, engine)));
 }

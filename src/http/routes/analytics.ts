@@ -17,13 +17,13 @@ export function analyticsRoutes(source: {
   list(since?: string, limit?: number): Promise<AnalyticsSnapshot[]>;
 }): RouteModule {
   return (app: Hono, deps: HttpDeps) => {
-    deps.docs.add({ method: 'get', path: '/analytics/latest', tag: 'analytics', summary: 'The latest analytics snapshot (404 before the first)' });
+    deps.docs.add({ method: 'get', path: '/analytics/latest', tag: 'analytics', summary: 'The latest analytics snapshot (404 before the first)', errors: [404] });
     app.get('/analytics/latest', (c) => {
       const latest = source.latest();
       if (!latest) throw new NotFoundError('analytics snapshot', 'latest');
       return c.json(latest);
     });
-    deps.docs.add({ method: 'get', path: '/analytics/snapshots', tag: 'analytics', summary: 'Stored analytics snapshots, oldest first', query: snapshotsQuery });
+    deps.docs.add({ method: 'get', path: '/analytics/snapshots', tag: 'analytics', summary: 'Stored analytics snapshots, oldest first', query: snapshotsQuery, errors: [503] });
     app.get('/analytics/snapshots', async (c) => {
       const { since, limit } = parseQuery(c, snapshotsQuery);
       const snapshots = await source.list(since, limit);

@@ -20,12 +20,12 @@ export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { body: read(name), type }]));
   const cache = { 'cache-control': 'no-cache' };
 
-  deps.docs.add({ method: 'get', path: '/', tag: 'dashboard', summary: 'The dashboard page (HTML)' });
+  deps.docs.add({ method: 'get', path: '/', tag: 'dashboard', summary: 'The dashboard page (HTML)', mediaType: 'text/html' });
   // The page's URLs are relative, so it must be served from a path ending in '/': mounted at
   // /vigil, '/' becomes /vigil, which is redirected to /vigil/ (see dashboardMountPoint).
   app.get('/', (c) => (c.req.path.endsWith('/') ? c.html(page, 200, cache) : c.redirect(`${c.req.path}/${new URL(c.req.url).search}`, 308)));
 
-  deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet" });
+  deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet", mediaType: '*/*' });
   app.get('/assets/:file', (c) => {
     const name = c.req.param('file');
     const file = files.get(name);

@@ -9,6 +9,7 @@ import { parseQuery, parseWith } from '../validate.ts';
 const eventsQuery = z.object({
   actor: z.string().min(1).optional().describe('only this actor'),
   lastEventId: z.string().optional().describe('resume after this event id (the Last-Event-ID header wins)'),
+  include: z.enum(['children']).optional().describe("children: also the changes of child actors (short-lived ones, such as the notifier's claims), as parent/child"),
 });
 const lastEventIdSchema = z.coerce.number({ error: 'must be a whole number from a previous event id' }).int().min(0);
 
@@ -23,8 +24,9 @@ const SSE_HEADERS = {
 const outgoingOf = (c: Context): ServerResponse | undefined => (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
 
 /**
- * `GET /events`: Server-Sent Events of actor snapshot changes; `?actor=ID` filters, `Last-Event-ID`
- * resumes. On Node the frames are written straight to the socket (see `SseHub.attach`); elsewhere
+ * `GET /events`: Server-Sent Events of actor snapshot changes (a snapshot with the same status, state
+ * and context as the last one sent is not sent); `?actor=ID` filters, `?include=children` adds child
+ * actors, `Last-Event-ID` resumes. On Node the frames are written straight to the socket (see `SseHub.attach`); elsewhere
  * (`app.request()`, other runtimes) the response body is the hub's web stream.
  */
 export function eventRoutes(app: Hono, deps: HttpDeps): void {
@@ -39,12 +41,12 @@ export function eventRoutes(app: Hono, deps: HttpDeps): void {
     },
   });
 
-  deps.docs.add({ method: 'get', path: '/events', tag: 'actors', summary: 'Server-Sent Events of actor snapshot changes', query: eventsQuery });
+  deps.docs.add({ method: 'get', path: '/events', tag: 'actors', summary: 'Server-Sent Events of actor snapshot changes', query: eventsQuery, mediaType: 'text/event-stream' });
   app.get('/events', (c) => {
     const query = parseQuery(c, eventsQuery);
     const resumeFrom = requestHeader(c, 'last-event-id') || query.lastEventId;
     const lastEventId = resumeFrom ? parseWith(lastEventIdSchema, resumeFrom, { prefix: 'Last-Event-ID', status: 400 }) : undefined;
-    const options = { actor: query.actor, lastEventId };
+    const options = { actor: query.actor, lastEventId, children: query.include === 'children' };
     const outgoing = outgoingOf(c);
     if (!outgoing) return new Response(deps.sse.connect(options), { headers: SSE_HEADERS });
     const headers: Record<string, string> = { ...SSE_HEADERS };

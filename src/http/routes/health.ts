@@ -1,12 +1,16 @@
 import type { Hono } from 'hono';
+import { z } from 'zod';
 import type { HttpDeps } from '../deps.ts';
+
+const check = z.object({ ok: z.boolean(), detail: z.string().optional() });
+const readiness = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), check) });
 
 /** `GET /healthz` (the process answers) and `GET /readyz` (store and broker reachable, actors started). */
 export function healthRoutes(app: Hono, deps: HttpDeps): void {
   deps.docs.add({ method: 'get', path: '/healthz', tag: 'health', summary: 'Liveness: the process answers' });
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  deps.docs.add({ method: 'get', path: '/readyz', tag: 'health', summary: 'Readiness: store and broker reachable, actors started (503 otherwise)' });
+  deps.docs.add({ method: 'get', path: '/readyz', tag: 'health', summary: 'Readiness: store and broker reachable, actors started (503 otherwise)', response: readiness, errors: [503], errorBodies: { 503: readiness } });
   app.get('/readyz', async (c) => {
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
     try {

@@ -4,7 +4,7 @@ import type { HttpDeps } from '../deps.ts';
 
 /** `GET /metrics` (Prometheus text exposition of the runtime's registry) and `GET /openapi.json`. */
 export function observabilityRoutes(app: Hono, deps: HttpDeps): void {
-  deps.docs.add({ method: 'get', path: '/metrics', tag: 'observability', summary: 'Prometheus metrics (text exposition format)' });
+  deps.docs.add({ method: 'get', path: '/metrics', tag: 'observability', summary: 'Prometheus metrics (text exposition format)', mediaType: 'text/plain' });
   app.get('/metrics', async (c) => c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
 
   // Built on first request, once every route module (this one runs before some of them) has documented itself.
@@ -18,6 +18,7 @@ export function observabilityRoutes(app: Hono, deps: HttpDeps): void {
       version: '0.1.0',
       token: deps.config.apiToken !== undefined,
       tokenReads: deps.config.apiTokenReads,
+      rateLimited: deps.config.rateLimit.enabled,
     });
     const prefix = c.req.path.slice(0, -'/openapi.json'.length);
     let text = texts.get(prefix);

@@ -29,6 +29,8 @@ export function readingRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngin
     summary: `Readings: one or an array of up to ${READINGS_BATCH_LIMIT}; 422 lists the rejected ones, the others are kept`,
     body: readingsBodySchema,
     response: accepted,
+    status: 202,
+    errors: [503],
   });
   app.post('/readings', async (c) => {
     const body = await jsonBody(c.req.raw);

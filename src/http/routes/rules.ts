@@ -23,7 +23,7 @@ async function jsonBody(request: Request): Promise<unknown> {
 
 /** `GET/POST /rules`, `GET/PATCH/DELETE /rules/:id`: alert rules; every change reaches the rule's actor at once. */
 export function ruleRoutes(app: Hono, deps: HttpDeps, rules: RuleService): void {
-  deps.docs.add({ method: 'get', path: '/rules', tag: 'rules', summary: 'Every alert rule, oldest first', response: ruleList });
+  deps.docs.add({ method: 'get', path: '/rules', tag: 'rules', summary: 'Every alert rule, oldest first', response: ruleList, errors: [503] });
   app.get('/rules', async (c) => {
     const all = await rules.list();
     return c.json({ count: all.length, rules: all });
@@ -36,6 +36,8 @@ export function ruleRoutes(app: Hono, deps: HttpDeps, rules: RuleService): void 
     summary: `Create a rule (201; 409 when the id exists), or an array of up to ${RULES_BATCH_LIMIT}: each checked on its own, 422 lists the rejected by index, the others are created`,
     body: z.union([ruleInputSchema, z.array(ruleInputSchema)]),
     response: z.union([ruleSchema, createdList]),
+    status: 201,
+    errors: [409, 503],
   });
   app.post('/rules', async (c) => {
     const body = await jsonBody(c.req.raw);
@@ -50,13 +52,13 @@ export function ruleRoutes(app: Hono, deps: HttpDeps, rules: RuleService): void 
     return c.json({ error: new ValidationError(issues).message, code: 'VALIDATION_FAILED', created: created.length, rules: created, rejected: rejected.map((r) => r.index), issues }, 422);
   });
 
-  deps.docs.add({ method: 'get', path: '/rules/:id', tag: 'rules', summary: 'One rule', response: ruleSchema });
+  deps.docs.add({ method: 'get', path: '/rules/:id', tag: 'rules', summary: 'One rule', response: ruleSchema, errors: [503] });
   app.get('/rules/:id', async (c) => c.json(await rules.get(c.req.param('id'))));
 
-  deps.docs.add({ method: 'patch', path: '/rules/:id', tag: 'rules', summary: 'Change some fields of a rule', body: rulePatchSchema, response: ruleSchema });
+  deps.docs.add({ method: 'patch', path: '/rules/:id', tag: 'rules', summary: 'Change some fields of a rule', body: rulePatchSchema, response: ruleSchema, errors: [503] });
   app.patch('/rules/:id', async (c) => c.json(await rules.update(c.req.param('id'), await parseBody(c, rulePatchSchema))));
 
-  deps.docs.add({ method: 'delete', path: '/rules/:id', tag: 'rules', summary: 'Delete a rule (204); its open alert is resolved' });
+  deps.docs.add({ method: 'delete', path: '/rules/:id', tag: 'rules', summary: 'Delete a rule (204); its open alert is resolved', status: 204, errors: [503] });
   app.delete('/rules/:id', async (c) => {
     await rules.delete(c.req.param('id'));
     return c.body(null, 204);
