@@ -10,7 +10,7 @@ const base = { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '1', B
 const running: Runtime[] = [];
 
 async function started(env: Record<string, string> = {}, options: Partial<RuntimeOptions> = {}): Promise<Runtime> {
-  const runtime = createRuntime({ env: { ...base, ...env }, ...options });
+  const runtime = createRuntime({ inheritEnv: false, env: { ...base, ...env }, ...options });
   running.push(runtime);
   await runtime.start({ listen: false });
   return runtime;
@@ -29,7 +29,7 @@ describe('createRuntime', () => {
   });
 
   it('is not ready before it starts, and lists the publisher and subscriber once started', async () => {
-    const runtime = createRuntime({ env: base });
+    const runtime = createRuntime({ inheritEnv: false, env: base });
     running.push(runtime);
     await runtime.store.migrate();
     expect((await json(runtime, '/readyz')).status).toBe(503);

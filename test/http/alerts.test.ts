@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 async function started(env: Record<string, string> = {}): Promise<Runtime> {
-  const runtime = createRuntime({ env: { ...base, ...env } });
+  const runtime = createRuntime({ inheritEnv: false, env: { ...base, ...env } });
   running.push(runtime);
   await runtime.start({ listen: false });
   return runtime;

@@ -25,7 +25,7 @@ describe.skipIf(!present && !required)('dashboard mounted at /vigil in a gateway
 
   beforeAll(async () => {
     if (!present) throw new Error(`VIGIL_REQUIRE_BROWSER=1 but ${CHROMIUM} is absent`);
-    runtime = createRuntime({ env: { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '0.5', BATCH_WAIT_MS: '50', LOG_LEVEL: 'silent' }, inheritEnv: false });
+    runtime = createRuntime({ inheritEnv: false, env: { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '0.5', BATCH_WAIT_MS: '50', LOG_LEVEL: 'silent' } });
     await runtime.start({ listen: false });
     const gateway = new Hono();
     gateway.get('/', (c) => c.text('gateway'));

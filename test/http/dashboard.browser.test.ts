@@ -18,7 +18,7 @@ type PageGlobal = { document: { querySelector(s: string): { getAttribute(n: stri
 
 /** A runtime serving HTTP on a free port, publishing often enough for a live change within seconds. */
 async function startRuntime(env: Record<string, string> = {}): Promise<{ runtime: Runtime; url: string }> {
-  const runtime = createRuntime({ env: { DATABASE_URL: 'sqlite::memory:', PORT: '0', PUBLISH_INTERVAL_SECONDS: '0.5', BATCH_WAIT_MS: '50', LOG_LEVEL: 'silent', ...env } });
+  const runtime = createRuntime({ inheritEnv: false, env: { DATABASE_URL: 'sqlite::memory:', PORT: '0', PUBLISH_INTERVAL_SECONDS: '0.5', BATCH_WAIT_MS: '50', LOG_LEVEL: 'silent', ...env } });
   return { runtime, url: (await runtime.start()).url! };
 }
 

@@ -59,6 +59,7 @@ describe('every route of /openapi.json, given hostile requests', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-fuzz-'));
     runtime = createRuntime({
+      inheritEnv: false,
       env: {
         DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`,
         PORT: '0',

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 /** A gateway of its own on a free port, with Vigil mounted at `prefix`. */
 async function gateway(prefix: string): Promise<{ url: string; runtime: Runtime }> {
-  const runtime = createRuntime({ env, inheritEnv: false });
+  const runtime = createRuntime({ inheritEnv: false, env });
   await runtime.start({ listen: false });
   cleanups.push(() => runtime.stop());
   const app = new Hono();

@@ -39,7 +39,7 @@ describe('every mutating route, given random bodies', () => {
 
   beforeAll(async () => {
     vi.useFakeTimers();
-    runtime = createRuntime({ env });
+    runtime = createRuntime({ inheritEnv: false, env });
     await runtime.start({ listen: false });
     try {
       const rule = await runtime.store.rules.create({

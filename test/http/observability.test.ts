@@ -9,7 +9,7 @@ describe('GET /metrics', () => {
   let runtime: Runtime;
   beforeEach(async () => {
     vi.useFakeTimers();
-    runtime = createRuntime({ env: base });
+    runtime = createRuntime({ inheritEnv: false, env: base });
     await runtime.start({ listen: false });
   });
   afterEach(async () => {
@@ -74,7 +74,7 @@ describe('GET /metrics', () => {
 
   it('counts buffer drops', async () => {
     await runtime.stop();
-    runtime = createRuntime({ env: { ...base, BUFFER_SIZE: '1' } });
+    runtime = createRuntime({ inheritEnv: false, env: { ...base, BUFFER_SIZE: '1' } });
     await runtime.start({ listen: false });
     await vi.advanceTimersByTimeAsync(3_200);
     const families = parseExposition(await (await runtime.app.request('/metrics')).text());

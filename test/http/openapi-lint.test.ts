@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The document a runtime with `env` serves. */
 async function documentOf(env: Record<string, string>): Promise<string> {
-  const runtime = createRuntime({ env: { LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...env } });
+  const runtime = createRuntime({ inheritEnv: false, env: { LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...env } });
   try {
     const response = await runtime.app.request('/openapi.json', { headers: { authorization: `Bearer ${env.API_TOKEN ?? ''}` } });
     expect(response.status).toBe(200);

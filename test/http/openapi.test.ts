@@ -75,11 +75,11 @@ describe('GET /openapi.json matches what the routes answer', () => {
   let doc: { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
 
   beforeAll(async () => {
-    runtimes.main = createRuntime({ env: { ...base, DATABASE_URL: 'sqlite::memory:', ANALYTICS_INTERVAL_SECONDS: '0.2', RATE_LIMIT_DEFAULT: '100000/minute', RATE_LIMIT_ADMIN: '100000/minute' } });
-    runtimes.limited = createRuntime({ env: { ...base, DATABASE_URL: 'sqlite::memory:', RATE_LIMIT_DEFAULT: '1/minute', RATE_LIMIT_ADMIN: '1/minute' } });
+    runtimes.main = createRuntime({ inheritEnv: false, env: { ...base, DATABASE_URL: 'sqlite::memory:', ANALYTICS_INTERVAL_SECONDS: '0.2', RATE_LIMIT_DEFAULT: '100000/minute', RATE_LIMIT_ADMIN: '100000/minute' } });
+    runtimes.limited = createRuntime({ inheritEnv: false, env: { ...base, DATABASE_URL: 'sqlite::memory:', RATE_LIMIT_DEFAULT: '1/minute', RATE_LIMIT_ADMIN: '1/minute' } });
     // Nothing listens on port 1: every store call fails with a connection error, which is retriable.
-    runtimes.down = createRuntime({ env: { ...base, DATABASE_URL: 'postgres://vigil@127.0.0.1:1/vigil', RATE_LIMIT_DEFAULT: '100000/minute' } });
-    runtimes.brokerDown = createRuntime({ env: { ...base, DATABASE_URL: 'sqlite::memory:', KAFKA_BROKERS: '127.0.0.1:1', KAFKA_MAX_RETRIES: '0', RATE_LIMIT_DEFAULT: '100000/minute' } });
+    runtimes.down = createRuntime({ inheritEnv: false, env: { ...base, DATABASE_URL: 'postgres://vigil@127.0.0.1:1/vigil', RATE_LIMIT_DEFAULT: '100000/minute' } });
+    runtimes.brokerDown = createRuntime({ inheritEnv: false, env: { ...base, DATABASE_URL: 'sqlite::memory:', KAFKA_BROKERS: '127.0.0.1:1', KAFKA_MAX_RETRIES: '0', RATE_LIMIT_DEFAULT: '100000/minute' } });
     await runtimes.main.start({ listen: false });
     for (const id of ['r1', 'r-del']) expect((await runtimes.main.app.request('/rules', { ...json('POST', rule(id)), headers: { ...auth, 'content-type': 'application/json' } })).status).toBe(201);
     await eventually(async () => ((await runtimes.main.app.request('/analytics/latest', { headers: auth })).status === 200 ? true : undefined), 20_000);

@@ -31,7 +31,7 @@ describe('GET /events on the Node server', () => {
   });
 
   it('streams numbered events straight to the socket, with rate-limit headers, and resumes after Last-Event-ID', async () => {
-    runtime = createRuntime({ env });
+    runtime = createRuntime({ inheritEnv: false, env });
     const { url } = await runtime.start();
     const first = await open(`${url}/events`);
     expect(first.statusCode).toBe(200);
@@ -49,7 +49,7 @@ describe('GET /events on the Node server', () => {
   });
 
   it('filters by actor and forgets a client that disconnects', async () => {
-    runtime = createRuntime({ env });
+    runtime = createRuntime({ inheritEnv: false, env });
     const { url } = await runtime.start();
     const response = await open(`${url}/events?actor=publisher`);
     const { text } = await readEvents(response, 3);

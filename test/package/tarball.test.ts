@@ -50,7 +50,7 @@ describe(`the package from npm pack (${PACKAGE_NAME})`, () => {
     writeFileSync(
       join(project, 'embed.js'),
       `import { createRuntime } from '${PACKAGE_NAME}';
-const runtime = createRuntime({ env: { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'warn' } });
+const runtime = createRuntime({ inheritEnv: false, env: { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'warn' } });
 await runtime.start({ listen: false });
 const ready = await runtime.app.request('/readyz');
 const page = await runtime.app.request('/');
@@ -70,7 +70,7 @@ await runtime.stop();
     writeFileSync(
       join(project, 'consumer.ts'),
       `import { createRuntime, ConfigError, type Broker, type Runtime, type Store } from '${PACKAGE_NAME}';
-const runtime: Runtime = createRuntime({ env: { DATABASE_URL: 'sqlite::memory:' } });
+const runtime: Runtime = createRuntime({ inheritEnv: false, env: { DATABASE_URL: 'sqlite::memory:' } });
 const store: Store = runtime.store;
 const broker: Broker = runtime.broker;
 const error: Error = new ConfigError('PORT: not a port', 'PORT');

@@ -31,7 +31,7 @@ describe('--inspect', () => {
     const { port } = server.address() as AddressInfo;
     const received: Array<{ type: string; definition?: string; event?: { type?: string } }> = [];
     server.on('connection', (socket) => socket.on('message', (data) => received.push(JSON.parse(String(data)))));
-    runtime = createRuntime({ env: { ...env, INSPECT: `ws://127.0.0.1:${port}` } });
+    runtime = createRuntime({ inheritEnv: false, env: { ...env, INSPECT: `ws://127.0.0.1:${port}` } });
     await runtime.store.migrate();
     await runtime.store.rules.create({ ...rule(), id: 'inspected' });
     await runtime.start({ listen: false });
@@ -57,7 +57,7 @@ describe('--inspect', () => {
     await new Promise((resolve) => probe.close(resolve));
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({ write(chunk, _encoding, done) { for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line)); done(); } });
-    runtime = createRuntime({ env: { ...env, LOG_LEVEL: 'info', INSPECT: `ws://127.0.0.1:${port}` }, logger: pino({ level: 'info' }, sink) });
+    runtime = createRuntime({ inheritEnv: false, env: { ...env, LOG_LEVEL: 'info', INSPECT: `ws://127.0.0.1:${port}` }, logger: pino({ level: 'info' }, sink) });
     await runtime.store.migrate();
     await runtime.store.rules.create({ ...rule(), id: 'late' });
     await runtime.start({ listen: false });

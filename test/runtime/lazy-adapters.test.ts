@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { createRuntime } from ${JSON.stringify(INDEX)};
 const cache = createRequire(import.meta.url).cache;
 const loaded = () => ['kafkajs', 'pg', 'nodemailer', 'ws'].filter((name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/')));
-const runtime = createRuntime({ env: ${JSON.stringify({ LOG_LEVEL: 'silent', ...env })} });
+const runtime = createRuntime({ inheritEnv: false, env: ${JSON.stringify({ LOG_LEVEL: 'silent', ...env })} });
 const out = {};
 ${body}
 process.stdout.write(JSON.stringify(out));

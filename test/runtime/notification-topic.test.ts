@@ -21,7 +21,7 @@ describe('the notifications topic', () => {
   });
 
   const started = async (): Promise<Runtime> => {
-    const runtime = createRuntime({ env: base });
+    const runtime = createRuntime({ inheritEnv: false, env: base });
     running.push(runtime);
     await runtime.start({ listen: false });
     return runtime;

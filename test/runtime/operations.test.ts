@@ -10,7 +10,7 @@ const base = { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '1', B
 const running: Runtime[] = [];
 
 async function started(env: Record<string, string> = {}): Promise<Runtime> {
-  const runtime = createRuntime({ env: { ...base, ...env } });
+  const runtime = createRuntime({ inheritEnv: false, env: { ...base, ...env } });
   running.push(runtime);
   await runtime.start({ listen: false });
   return runtime;
@@ -136,7 +136,7 @@ describe('operations in the runtime', () => {
 
 describe('cleanup', () => {
   it('never deletes firing alerts or pending notifications, however old', async () => {
-    const runtime = createRuntime({ env: base });
+    const runtime = createRuntime({ inheritEnv: false, env: base });
     await runtime.store.migrate();
     await seed(runtime);
     const result = await cleanup(runtime.store, 0.000001);

@@ -19,6 +19,7 @@ afterEach(async () => {
 
 function runtimeOn(db: string, smtpPort: number, extra: Record<string, string> = {}): Runtime {
   const runtime = createRuntime({
+    inheritEnv: false,
     env: {
       DATABASE_URL: `sqlite:${db}`,
       LOG_LEVEL: 'silent',

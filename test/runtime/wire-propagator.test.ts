@@ -118,7 +118,7 @@ describe('propagator inside vigil run', () => {
     const payloadFile = join(dir, 'run.json');
     writeFileSync(payloadFile, '[{"from":"run"}]');
     const env = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PERIOD_IN_SECONDS: '1', HTTP_POST_ENDPOINT: `${peer.url}/events`, PAYLOAD_FILE_PATH: payloadFile };
-    const runtime = createRuntime({ env });
+    const runtime = createRuntime({ inheritEnv: false, env });
     await runtime.start({ listen: false });
     try {
       expect(runtime.actors.get('propagator')?.kind).toBe('propagator');
@@ -131,7 +131,7 @@ describe('propagator inside vigil run', () => {
 
   it('refuses a bad payload file when the runtime is created, naming PAYLOAD_FILE_PATH', () => {
     const env = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PERIOD_IN_SECONDS: '1', HTTP_POST_ENDPOINT: peer.url, PAYLOAD_FILE_PATH: join(dir, 'absent.json') };
-    expect(() => createRuntime({ env })).toThrow(/^PAYLOAD_FILE_PATH: cannot read/);
+    expect(() => createRuntime({ inheritEnv: false, env })).toThrow(/^PAYLOAD_FILE_PATH: cannot read/);
   });
 });
 

@@ -75,6 +75,7 @@ if (brokers.length === 0) {
       const logger = createLogger(process.env.TEST_LOG ?? 'silent');
       const kafka = new Kafka({ clientId: 'vigil-ownership-test', brokers, logLevel: logLevel.NOTHING });
       const runtime = createRuntime({
+        inheritEnv: false,
         env: { ...baseEnv, KAFKA_GROUP_ID: groupId },
         logger,
         store: createPostgresStore({ url, schema, poolSize: 4 }),

@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function started(path: string): Promise<Runtime> {
-  const runtime = createRuntime({ env: { DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent', ENABLE_RATE_LIMITING: 'false' } });
+  const runtime = createRuntime({ inheritEnv: false, env: { DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent', ENABLE_RATE_LIMITING: 'false' } });
   running.push(runtime);
   await runtime.start({ listen: false });
   return runtime;
@@ -39,7 +39,7 @@ describe('rule state on restart', () => {
     running.splice(0);
 
     // Meanwhile (another instance owning the device, or an operator) the open event is resolved.
-    const other = createRuntime({ env: { DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent' } });
+    const other = createRuntime({ inheritEnv: false, env: { DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent' } });
     await other.store.alerts.resolve('hot', { resolved_at: new Date().toISOString(), resolution_value: 10 }, []);
     await other.store.close();
 
