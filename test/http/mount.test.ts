@@ -50,14 +50,14 @@ describe('Vigil mounted under a prefix', () => {
     expect((await fetch(`${url}/vigil/rules/`)).status).toBe(404);
 
     const document = (await (await fetch(`${url}/vigil/openapi.json`)).json()) as { servers: { url: string }[]; paths: Record<string, unknown> };
-    expect(document.servers).toEqual([{ url: '/vigil' }]);
+    expect(document.servers).toEqual([{ url: '/vigil', description: expect.any(String) }]);
     expect(Object.keys(document.paths)).toContain('/rules/{id}');
   });
 
   it('says / in servers when served at the root, and serves the page at /', async () => {
     const { runtime } = await gateway('/vigil');
     const document = (await (await runtime.app.request('/openapi.json')).json()) as { servers: { url: string }[] };
-    expect(document.servers).toEqual([{ url: '/' }]);
+    expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }]);
     expect((await runtime.app.request('/')).status).toBe(200);
     expect((await runtime.app.request('/rules/')).status).toBe(404);
   });
@@ -65,7 +65,7 @@ describe('Vigil mounted under a prefix', () => {
   it('mounts under a deeper prefix too', async () => {
     const { url } = await gateway('/ops/monitor');
     expect((await fetch(`${url}/ops/monitor/`)).status).toBe(200);
-    expect(((await (await fetch(`${url}/ops/monitor/openapi.json`)).json()) as { servers: unknown }).servers).toEqual([{ url: '/ops/monitor' }]);
+    expect(((await (await fetch(`${url}/ops/monitor/openapi.json`)).json()) as { servers: unknown }).servers).toEqual([{ url: '/ops/monitor', description: expect.any(String) }]);
     expect((await fetch(`${url}/ops/monitor/actors`)).status).toBe(200);
   });
 });

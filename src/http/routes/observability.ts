@@ -23,7 +23,7 @@ export function observabilityRoutes(app: Hono, deps: HttpDeps): void {
     const prefix = c.req.path.slice(0, -'/openapi.json'.length);
     let text = texts.get(prefix);
     if (text === undefined) {
-      text = JSON.stringify({ ...document, servers: [{ url: prefix || '/' }] });
+      text = JSON.stringify({ ...document, servers: [{ url: prefix || '/', description: prefix ? 'Vigil, mounted at this prefix' : 'The server that serves this document' }] });
       if (texts.size < 16) texts.set(prefix, text);
     }
     return c.body(text, 200, { 'content-type': 'application/json; charset=utf-8' });
