@@ -92,11 +92,12 @@ describe('MQTT reading source (Mosquitto)', () => {
     let failures = 1;
     const store: Store = {
       ...real,
-      readings: {
-        ...real.readings,
-        async upsertLatest(readings) {
+      alerts: {
+        ...real.alerts,
+        // Readings are committed with the alert writes they caused, in one store call.
+        async commit(unit) {
           if (failures-- > 0) throw new Error('disk full');
-          return real.readings.upsertLatest(readings);
+          return real.alerts.commit(unit);
         },
       },
     };
