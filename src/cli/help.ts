@@ -64,6 +64,9 @@ export function commandHelp(name: string, command: Command): string {
   return [`usage: vigil ${name}${command.args ? ` ${command.args}` : ''} [flags]`, '', command.summary, '', 'flags:', ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`.trimEnd()), '', SETTINGS_NOTE, ''].join('\n');
 }
 
+/** Vigil's package name on the npm registry. */
+export const PACKAGE_NAME = '@vigil-alerts/vigil';
+
 /** Vigil's version, from the package.json above this file (in src/ or in a build output alike). */
 export function version(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -71,7 +74,7 @@ export function version(): string {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'vigil' && pkg.version) return pkg.version;
+      if (pkg.name === PACKAGE_NAME && pkg.version) return pkg.version;
     }
     const parent = dirname(dir);
     if (parent === dir) return 'unknown';
