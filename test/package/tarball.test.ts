@@ -25,7 +25,7 @@ const alive = (pid: number): boolean => {
   }
 };
 
-// One pack and one install (offline, from npm's cache) for the whole file: each takes tens of seconds.
+// One pack and one install (npm's cache first) for the whole file: each takes tens of seconds.
 describe(`the package from npm pack (${PACKAGE_NAME})`, () => {
   let project: string;
   let tarball: string;

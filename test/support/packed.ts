@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ export const PACKAGE_NAME = '@vigil-alerts/vigil';
 
 /**
  * Packs this checkout with `npm pack` (dist/ is built by the test setup) and installs the tarball
- * into a new empty project, offline from npm's cache, as an embedder's `npm install` would.
+ * into a new empty project, from npm's cache where it can (the registry otherwise), as an embedder's `npm install` would.
  * Returns the project folder. Install scripts are skipped because better-sqlite3's would download
  * its prebuilt binary (no network in tests); the checkout's binary of the same version is copied in.
  */
@@ -25,13 +25,16 @@ export async function installPacked(): Promise<{ project: string; tarball: strin
   const project = join(dir, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], { cwd: project });
+  await run('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], { cwd: project });
   const modules = join(project, 'node_modules');
   mkdirSync(join(modules, 'better-sqlite3', 'build', 'Release'), { recursive: true });
   copyFileSync(join(ROOT, 'node_modules', SQLITE_BINARY), join(modules, SQLITE_BINARY));
-  // A TypeScript consumer has @types/node of its own; this one borrows the checkout's.
-  mkdirSync(join(modules, '@types'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
+  // A TypeScript consumer has @types/node of its own; this one borrows the checkout's when the
+  // package's dependencies did not bring one.
+  if (!existsSync(join(modules, '@types', 'node'))) {
+    mkdirSync(join(modules, '@types'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
+  }
   return { project, tarball };
 }
 
