@@ -65,6 +65,9 @@ describe.each(['reactive', 'interval', 'both'])('timed rules in vigil run, ALERT
       SMTP_PORT: String(smtp.port),
       ALERT_EMAILS: 'ops@example.com',
       NOTIFY_POLL_INTERVAL_MS: '200',
+      // Four cases poll every 100 ms (and feed readings every 500 ms) for several seconds: well over the
+      // default 100 requests a minute per client, whose 429s would stall every wait for the rest of the minute.
+      RATE_LIMIT_DEFAULT: '100/second',
     });
     try {
       const url = await listening(vigil);
