@@ -88,8 +88,7 @@ export function createInProcessApi(store: Store, engine: AlertEngine): InProcess
       }
       if (items.length === 0) throw new ValidationError([{ path: 'readings', message: 'must hold at least one reading' }]);
       const result = await engine.accept(items);
-      // Committed before it resolves (readings, alert events, their outbox rows), with no write-behind wait.
-      await engine.settle();
+      // Committed before it resolves (readings, alert events, their outbox rows), as POST /readings awaits it.
       await result.stored;
       return { accepted: result.accepted, stale: result.stale, rejected: result.rejected };
     },
