@@ -1,7 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/mqtt.ts';
 import { messageOf, type Issue } from '../errors.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../ports/logger.ts';
 import { backoffDelay } from '../streams/backoff.ts';
 import { messageReading } from './mqtt-message.ts';
 

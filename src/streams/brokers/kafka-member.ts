@@ -1,6 +1,6 @@
 import { BrokerError, messageOf } from '../../errors.ts';
-import type { Logger } from '../../runtime/logger.ts';
-import type { RunReporter } from '../../runtime/run-reporter.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { RunReporter } from '../../ports/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
 import type { Batch, BrokerMessage } from '../broker.ts';
 import { createPartitionFeed, type PartitionFeed } from './kafka-feed.ts';

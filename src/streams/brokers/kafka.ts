@@ -1,7 +1,7 @@
 import { BehaviorSubject, distinctUntilChanged, map, Observable, type Subscriber } from 'rxjs';
 import { BrokerError, messageOf } from '../../errors.ts';
-import type { Logger } from '../../runtime/logger.ts';
-import type { RunReporter } from '../../runtime/run-reporter.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { RunReporter } from '../../ports/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
 import { batchWaits, deadLetterTopic, type Batch, type Broker, type BrokerHealth, type ConsumeOptions, type PublishOptions, type PublishReceipt } from '../broker.ts';
 import type { AdminLike, KafkaLike, ProducerLike } from './kafka-like.ts';
