@@ -5,7 +5,7 @@ import type { RunReporter } from '../../ports/run-reporter.ts';
 import type { BackoffOptions } from '../backoff.ts';
 import { batchWaits, deadLetterTopic, type Batch, type Broker, type BrokerHealth, type ConsumeOptions, type PublishOptions, type PublishReceipt } from '../broker.ts';
 import type { KafkaLike } from './kafka-like.ts';
-import { startGroupMember, type MemberOptions } from './kafka-member.ts';
+import { startGroupMember, type GroupTimings, type MemberOptions } from './kafka-member.ts';
 import { KafkaMembers } from './kafka-members.ts';
 import { KafkaMetadata } from './kafka-metadata.ts';
 import { kafkaPartitionOf } from './kafka-partitioner.ts';
@@ -34,13 +34,6 @@ export interface KafkaBrokerOptions {
   healthWaitMs?: number;
   /** Consumer group timings (defaults: the consumer specification's 6 s session, heartbeat every 1.5 s). */
   group?: Partial<GroupTimings>;
-}
-
-/** How a member stays in its group: silent for `sessionTimeoutMs`, it is dropped and its partitions move. */
-export interface GroupTimings {
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  rebalanceTimeoutMs: number;
 }
 
 /** Defaults of the Kafka broker and of its consumers. */
