@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Hono } from 'hono';
 import { NotFoundError } from '../../errors.ts';
+import { assetPath } from '../../package-root.ts';
 import type { HttpDeps } from '../deps.ts';
 
 /** The dashboard's files, served as they are: no build step, no CDN, so the page works offline. */
@@ -12,7 +13,7 @@ const ASSETS: Record<string, string> = {
   'dashboard.css': 'text/css; charset=utf-8',
 };
 
-const read = (name: string): string => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), 'utf8');
+const read = (name: string): string => readFileSync(assetPath(`http/dashboard/${name}`), 'utf8');
 
 /** `GET /`: the dashboard page; `GET /assets/:file`: its script modules and stylesheet. */
 export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
