@@ -22,6 +22,15 @@ const SHOTS = join(process.cwd(), 'test-artifacts', 'machines');
 const present = existsSync(CHROMIUM);
 const required = process.env.VIGIL_REQUIRE_BROWSER === '1';
 
+/**
+ * The page at two widths: wide, the machine panel shows every machine whole laid out left to right;
+ * narrow (a laptop), machines too wide for the panel that way are laid out top to bottom.
+ */
+const VIEWPORTS = [
+  { name: 'wide', width: 2800, height: 1400 },
+  { name: 'narrow', width: 1400, height: 1000 },
+];
+
 /** Every machine Vigil runs, by its id, and an actor running it. */
 const MACHINES: Array<{ machine: AnyStateMachine; actor: string }> = [
   { machine: publisherMachine, actor: 'publisher' },
@@ -117,7 +126,9 @@ describe.skipIf(!present && !required)('statecharts of every machine, laid out b
   let url: string;
   let peer: Server;
   let browser: BrowserContext;
-  let page: Page;
+  const pages = new Map<string, Page>();
+  // The pages' uncaught errors and console warnings (the dashboard warns there when a refresh or a drawing fails).
+  const errors: string[] = [];
   let dir: string;
 
   beforeAll(async () => {
@@ -134,6 +145,8 @@ describe.skipIf(!present && !required)('statecharts of every machine, laid out b
         DATABASE_URL: 'sqlite::memory:',
         PORT: '0',
         LOG_LEVEL: 'silent',
+        // Two pages polling and a machine fetched per test run past the default 100 reads a minute.
+        ENABLE_RATE_LIMITING: 'false',
         PUBLISH_INTERVAL_SECONDS: '0.5',
         PERIOD_IN_SECONDS: '1',
         HTTP_POST_ENDPOINT: `http://127.0.0.1:${(peer.address() as AddressInfo).port}/events`,
@@ -149,12 +162,17 @@ describe.skipIf(!present && !required)('statecharts of every machine, laid out b
     expect(created.status).toBe(201);
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
-      // Wide enough that the machine panel shows the widest machine whole, for the screenshots.
-      viewport: { width: 2800, height: 1400 },
+      viewport: VIEWPORTS[0],
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
     });
-    page = await browser.newPage();
-    await page.goto(`${url}/`);
+    for (const viewport of VIEWPORTS) {
+      const page = await browser.newPage();
+      page.on('pageerror', (error) => errors.push(`${viewport.name}: ${error.message}`));
+      page.on('console', (message) => (message.type() === 'warning' ? errors.push(`${viewport.name}: ${message.text()}`) : undefined));
+      await page.setViewportSize(viewport);
+      await page.goto(`${url}/`);
+      pages.set(viewport.name, page);
+    }
     mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
@@ -164,14 +182,15 @@ describe.skipIf(!present && !required)('statecharts of every machine, laid out b
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const { machine, actor } of MACHINES) {
-    it(`${machine.id} (${actor}): a box per state, a labelled edge per transition, no label over another or over a state, the active state highlighted`, async () => {
+  for (const { name: viewport } of VIEWPORTS) for (const { machine, actor } of MACHINES) {
+    it(`${viewport}: ${machine.id} (${actor}): a box per state, a labelled edge per transition, no label over another or over a state, the active state highlighted`, async () => {
       const want = expected(machine);
+      const page = pages.get(viewport)!;
       const row = page.locator(`tr[data-actor="${actor}"]`);
       await row.waitFor({ timeout: 10_000 });
       await row.click();
       await page.locator(`#machine svg[aria-label="machine ${machine.id}"] .node[data-state="${machine.id}"]`).waitFor({ timeout: 10_000 });
-      await page.locator('#machine svg').screenshot({ path: join(SHOTS, `${machine.id}.png`) });
+      await page.locator('#machine svg').screenshot({ path: join(SHOTS, `${machine.id}-${viewport}.png`) });
 
       const drawn = await page.evaluate(measureDrawing, actor);
       expect(drawn.nodes.map((n) => n.id).sort()).toEqual([...want.states].sort());
@@ -203,6 +222,7 @@ describe.skipIf(!present && !required)('statecharts of every machine, laid out b
       const active = drawn.nodes.filter((n) => n.active).map((n) => n.id).sort();
       expect(active).toEqual(activeFromText(machine.id, drawn.rowState).sort());
       expect(active.length).toBeGreaterThanOrEqual(2);
+      expect(errors).toEqual([]);
     });
   }
 });

@@ -13,7 +13,7 @@ import { machineConfig } from '../../src/runtime/machine-config.ts';
 
 /** The dashboard's layout module (plain browser JS, no types): only what this test calls. */
 interface Layout {
-  machineGraph(config: unknown, measure: (text: string, kind: string) => { width: number; height: number }): {
+  machineGraph(config: unknown, measure: (text: string, kind: string) => { width: number; height: number }, direction?: string): {
     states: Map<string, { id: string; type: string; children: unknown[] }>;
     edges: Array<{ id: string; source: string; target: string; label: string; events: string[] }>;
     elk: unknown;
@@ -68,9 +68,9 @@ function stateIds(machine: AnyStateMachine): string[] {
 const overlap = (a: Box, b: Box): boolean => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 describe('statechart layout of every machine (the dashboard drawing, without a browser)', () => {
-  for (const machine of MACHINES) {
-    it(`${machine.id}: every state, every transition (eventless and delayed too) as XState resolves it, labels clear of each other and of states`, async () => {
-      const graph = layout.machineGraph(machineConfig(machine), measure);
+  for (const direction of ['RIGHT', 'DOWN']) for (const machine of MACHINES) {
+    it(`${machine.id}, ${direction}: every state, every transition (eventless and delayed too) as XState resolves it, labels clear of each other and of states`, async () => {
+      const graph = layout.machineGraph(machineConfig(machine), measure, direction);
       const want = resolved(machine);
       expect([...graph.states.keys()].sort()).toEqual(stateIds(machine).sort());
       for (const t of want) {

@@ -82,7 +82,7 @@ async function select(id) {
   // The config as written: it has the eventless and delayed transitions that /definition lacks.
   const config = await getJson(`actors/${encodeURIComponent(id)}/machine`);
   if (!config || view.selected !== id) return;
-  const highlight = await drawMachine($('#machine'), config);
+  const highlight = await drawMachine($('#machine'), config, () => view.selected !== id);
   if (view.selected !== id) return;
   view.highlight = highlight;
   view.highlight(actors.get(id)?.value);

@@ -64,15 +64,35 @@ function drawEdge(edge, route) {
   return g;
 }
 
-/** Renders the machine config into `container`; resolves to `highlight(value)`, which marks the active states. */
-export async function drawMachine(container, config) {
-  const graph = machineGraph(config, measure);
+/** The smallest scale a machine is drawn at: below it the panel scrolls, so the text stays legible. */
+const MIN_SCALE = 0.8;
+
+/**
+ * Lays the machine out left to right (labels read along their arrows), or top to bottom when only
+ * that fits the panel at MIN_SCALE or more (the panel is taller than wide).
+ */
+async function layOut(config, panelWidth) {
   const elk = await loadElk();
-  const layout = absoluteLayout(await elk.layout(graph.elk));
+  const [right, down] = await Promise.all(
+    ['RIGHT', 'DOWN'].map(async (direction) => {
+      const graph = machineGraph(config, measure, direction);
+      return { graph, layout: absoluteLayout(await elk.layout(graph.elk)) };
+    }),
+  );
+  const fits = (layout) => layout.width * MIN_SCALE <= panelWidth;
+  return !panelWidth || fits(right.layout) || !fits(down.layout) ? right : down;
+}
+
+/**
+ * Renders the machine config into `container`, unless `stale()` says by then that another was asked
+ * for; resolves to `highlight(value)`, which marks the active states.
+ */
+export async function drawMachine(container, config, stale = () => false) {
+  const { graph, layout } = await layOut(config, container.clientWidth);
   const { width, height } = layout;
-  // Scales down to fit its panel, but not below 80 % (the panel scrolls instead): the text stays legible.
-  const scale = Math.max(0.8, Math.min(1, (container.clientWidth || width) / width));
-  const svg = el('svg', { class: 'machine', viewBox: `0 0 ${width} ${height}`, width: Math.round(width * scale), height: Math.round(height * scale), role: 'img', 'aria-label': `machine ${config.id}` });
+  // Scales down to fit its panel, but not below MIN_SCALE (the panel scrolls instead).
+  const scale = Math.max(MIN_SCALE, Math.min(1, (container.clientWidth || width) / width));
+  const svg = el('svg', { class: 'machine', 'data-direction': graph.elk.layoutOptions['elk.direction'], viewBox: `0 0 ${width} ${height}`, width: Math.round(width * scale), height: Math.round(height * scale), role: 'img', 'aria-label': `machine ${config.id}` });
   const marker = el('marker', { id: 'machine-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
   marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z' }));
   svg.append(el('defs', {}, undefined), el('g', { class: 'nodes' }), el('g', { class: 'edges' }));
@@ -83,7 +103,7 @@ export async function drawMachine(container, config) {
     const route = layout.edges.get(edge.id);
     if (route && route.points.length > 0) svg.children[2].append(drawEdge(edge, route));
   }
-  container.replaceChildren(svg);
+  if (!stale()) container.replaceChildren(svg);
 
   return function highlight(value) {
     const active = new Set(activeStateIds(graph.states, value));

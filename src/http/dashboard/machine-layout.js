@@ -85,9 +85,9 @@ function transitionsOf(node) {
 /**
  * The graph of a machine config: `states` (id → state, root first), `edges` (one per source, target
  * and guard: `EVALUATE | DEADLINE [breaches]`; `events` lists the transitions it draws), and `elk`,
- * the input for `elk.layout()`.
+ * the input for `elk.layout()`, flowing `direction` (`RIGHT` or `DOWN`).
  */
-export function machineGraph(config, measure) {
+export function machineGraph(config, measure, direction = 'RIGHT') {
   const states = collectStates(config);
   const edges = [];
   const seen = new Map();
@@ -117,7 +117,7 @@ export function machineGraph(config, measure) {
     }
   }
   for (const edge of edges) edge.label = edge.labels.join(' | ') + edge.guard;
-  return { states, edges, elk: elkGraph(states, edges, measure) };
+  return { states, edges, elk: elkGraph(states, edges, measure, direction) };
 }
 
 function elkNode(state, measure) {
@@ -134,13 +134,13 @@ function elkNode(state, measure) {
   };
 }
 
-function elkGraph(states, edges, measure) {
+function elkGraph(states, edges, measure, direction) {
   const root = [...states.values()][0];
   return {
     id: '(graph)',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
+      'elk.direction': direction,
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
       'elk.edgeRouting': 'ORTHOGONAL',
       'elk.edgeLabels.placement': 'CENTER',
