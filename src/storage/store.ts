@@ -102,10 +102,10 @@ export interface AlertEventRepository {
   openFor(alertId: string): Promise<AlertEvent | undefined>;
   /**
    * The readings path's write: `transitions` in order (each as `open`/`resolve` would do it), then
-   * `readings` (as `readings.upsertLatest` would), so that a reading is stored only with the alert
-   * events and outbox rows it caused (SQLite: one transaction; PostgreSQL: the transitions' group,
-   * then the readings). Concurrent calls share one group commit, in call order. One outcome per
-   * transition, in order.
+   * `readings` (as `readings.upsertLatest` would), all in ONE transaction, so that a reading is stored
+   * only with the alert events and outbox rows it caused: a commit that fails leaves nothing behind.
+   * Concurrent calls share one group commit, in call order (a failing one fails alone). One outcome
+   * per transition, in order.
    */
   commit(batch: { transitions: AlertTransition[]; readings: Reading[] }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */

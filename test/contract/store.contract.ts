@@ -330,6 +330,28 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.readings.latestAll()).toHaveLength(21);
       });
 
+      it('commit is all or nothing: a commit whose readings fail leaves no event, no outbox row, and fails alone', async () => {
+        const [bad, good] = [uid('rule'), uid('rule')];
+        const broken = { device_id: 'device-broken', metric: 'cpu', value: null as unknown as number, ts: at(5) };
+        const fine: Reading = { device_id: 'device-fine', metric: 'cpu', value: 1, ts: at(5) };
+        const [failed, landed] = await Promise.allSettled([
+          store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(bad), notifications: [note()] }], readings: [broken] }),
+          store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(good), notifications: [note()] }], readings: [fine] }),
+        ]);
+        expect(failed.status).toBe('rejected');
+        expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+        expect(landed.status).toBe('fulfilled');
+        expect(await store.alerts.list({ alert_id: bad })).toEqual([]);
+        expect(await store.readings.latest('device-broken', 'cpu')).toBeUndefined();
+        expect((await store.notifications.list({})).map((n) => n.alert_id)).toEqual([good]);
+        expect(await store.alerts.openFor(good)).toBeDefined();
+        expect(await store.readings.latest('device-fine', 'cpu')).toEqual(fine);
+        // A malformed timestamp in the readings is refused before anything is written.
+        const malformed = { ...fine, ts: 'yesterday-ish' };
+        await expect(store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(bad), notifications: [] }], readings: [malformed] })).rejects.toBeInstanceOf(StoreError);
+        expect(await store.alerts.list({ alert_id: bad })).toEqual([]);
+      });
+
       it('a second open for the same rule returns the open event and writes nothing', async () => {
         const ruleId = uid('rule');
         const first = await store.alerts.open(newEvent(ruleId), [note()]);
