@@ -26,6 +26,13 @@ export interface DeliveryPolicy {
  */
 export const DEFAULT_CONCURRENCY: Record<string, number> = { email: 2, console: 1, slack: 8, webhook: 8 };
 
+/**
+ * How long a claim holds without renewal. While a batch is in flight its claims are renewed every
+ * third of this, so a live deliverer keeps its rows however long a channel takes, and the rows of a
+ * deliverer that died (killed, or cut off from the store) are claimed again within this much time.
+ */
+export const CLAIM_LEASE_MS = 15_000;
+
 /** What delivering needs. */
 export interface DelivererDeps {
   notifications: NotificationRepository;
@@ -36,6 +43,8 @@ export interface DelivererDeps {
   /** Counts outcomes per channel, `n` at a time (once per batch and outcome). */
   count?: (channel: string, outcome: DeliveryOutcome['kind'] | 'fallback', n: number) => void;
   now?: () => number;
+  /** The claims' lease (default `CLAIM_LEASE_MS`): a batch's claims are renewed every third of it. */
+  leaseMs?: number;
 }
 
 /** One row's delivery: its outcome, and what `settle` records for it (nothing when the store was not reached). */
@@ -53,7 +62,7 @@ const chainOf = (row: Notification, lane: string): string => `${lane}\u0000${row
  * batches, and chains run in parallel up to each channel's concurrency; a row counts as sent only once
  * its channel accepted it; the results are recorded in one `settle` (one commit); plugin health and
  * metrics get one report per channel. Never rejects: a store failure leaves the rows `sending`, and
- * their claim is taken over once stale.
+ * their claim (renewed while the batch is in flight, see `CLAIM_LEASE_MS`) is taken over once stale.
  */
 export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => Promise<DeliveryOutcome[]> {
   const { notifications, channels, policy, runs } = deps;
@@ -62,6 +71,7 @@ export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => 
   const available = new Set(channels.keys());
   const fallback = channels.get(FALLBACK_CHANNEL);
   const count = deps.count ?? (() => {});
+  const leaseMs = deps.leaseMs ?? CLAIM_LEASE_MS;
   const memory = new DedupMemory();
   const concurrency = { ...DEFAULT_CONCURRENCY, ...policy.concurrency };
   const slots = createLaneSlots((lane) => concurrency[lane] ?? 8);
@@ -147,6 +157,22 @@ export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => 
     });
   }
 
+  /** Renews the claims of `rows` every third of the lease until `done` settles; a failed renewal is logged and tried again. */
+  function keepClaimed(rows: Notification[], done: Promise<unknown>): void {
+    const ids = rows.map((row) => row.id);
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (renewing) return;
+      renewing = true;
+      notifications
+        .renew(ids, iso(now()))
+        .catch((error: unknown) => logger.warn({ err: error, rows: ids.length }, 'claim renewal failed; retrying'))
+        .finally(() => (renewing = false));
+    }, leaseMs / 3);
+    timer.unref();
+    void done.finally(() => clearInterval(timer));
+  }
+
   /** One report per channel and one count per outcome for the whole batch. */
   function report(attempted: Attempted[]): void {
     const lanes = new Map<string, { error?: string; counts: Map<string, number> }>();
@@ -167,15 +193,21 @@ export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => 
     if (fellBack > 0) count(FALLBACK_CHANNEL, 'fallback', fellBack);
   }
 
-  return async (rows) => {
-    if (rows.length === 0) return [];
+  return (rows) => {
+    if (rows.length === 0) return Promise.resolve([]);
+    const batch = deliverBatch(rows);
+    keepClaimed(rows, batch);
+    return batch;
+  };
+
+  async function deliverBatch(rows: Notification[]): Promise<DeliveryOutcome[]> {
     const at = now();
     const since = iso(at - policy.repeatIntervalMs);
     const lanes = rows.map((row) => channelFor(row.channel, available));
     try {
       await recall(rows, since);
     } catch (error) {
-      logger.error({ err: error }, 'dedup look-up failed; the rows are retried once their claim is stale');
+      logger.error({ err: error }, 'dedup look-up failed; the rows are retried once their claim lapses');
       return rows.map((row, i) => ({ id: row.id, lane: lanes[i]!, kind: 'error', error: messageOf(error) }));
     }
     if (at - forgottenAt > policy.repeatIntervalMs) {
@@ -194,7 +226,7 @@ export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => 
     try {
       await notifications.settle(attempted.flatMap((a) => (a.result ? [a.result] : [])));
     } catch (error) {
-      logger.error({ err: error, rows: rows.length }, 'outbox update failed; the rows are retried once their claim is stale');
+      logger.error({ err: error, rows: rows.length }, 'outbox update failed; the rows are retried once their claim lapses');
       report(attempted);
       return attempted.map(({ outcome }) => ({ id: outcome.id, lane: outcome.lane, kind: 'error', error: messageOf(error) }));
     }
@@ -202,5 +234,5 @@ export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => 
     const sent = attempted.reduce((n, a) => n + (a.outcome.kind === 'sent' ? 1 : 0), 0);
     if (sent > 0) logger.info({ sent, rows: rows.length }, 'notifications sent');
     return attempted.map((a) => a.outcome);
-  };
+  }
 }

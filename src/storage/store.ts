@@ -144,6 +144,11 @@ export interface NotificationRepository {
    * never get the same row while its claim is fresh.
    */
   claim(now: string, limit: number, staleAfterMs: number): Promise<Notification[]>;
+  /**
+   * Renews the claim of each of `ids` still `sending` to `at` (a lease kept alive while its delivery
+   * is in flight), so that no other claimer takes it over as stale; rows settled meanwhile are left alone.
+   */
+  renew(ids: string[], at: string): Promise<void>;
   markSent(id: string, sentAt: string): Promise<void>;
   /** Records a failed attempt: back to `pending` at `nextAttemptAt`, or `failed` when `nextAttemptAt` is null. */
   markAttemptFailed(id: string, error: string, nextAttemptAt: string | null): Promise<void>;

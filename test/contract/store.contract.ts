@@ -575,6 +575,17 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.notifications.claim(at(32), 1, 30_000)).toEqual([]);
       });
 
+      it('renew keeps a claim fresh: the row is not reclaimed while renewed, and settled rows are left alone', async () => {
+        const [row, other] = await store.notifications.enqueue([note({ next_attempt_at: at(0) }), note({ next_attempt_at: at(0) })]);
+        expect(await store.notifications.claim(at(0), 2, 30_000)).toHaveLength(2);
+        await store.notifications.markSent(other.id, at(1));
+        await store.notifications.renew([row.id, other.id], at(25));
+        await store.notifications.renew([], at(26));
+        expect(await store.notifications.claim(at(50), 10, 30_000)).toEqual([]);
+        expect(await store.notifications.claim(at(56), 10, 30_000)).toMatchObject([{ id: row.id, status: 'sending' }]);
+        expect((await store.notifications.list({ status: 'sent' })).map((n) => n.id)).toEqual([other.id]);
+      });
+
       it('markSent records the send and the row is never claimed again', async () => {
         const [row] = await store.notifications.enqueue([note({ next_attempt_at: at(0) })]);
         await store.notifications.claim(at(0), 1, 1000);

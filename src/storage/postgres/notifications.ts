@@ -65,6 +65,7 @@ const CLAIM = `WITH due AS MATERIALIZED (
     RETURNING n.*
   )
   SELECT ${NOTIFICATION_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at, seq`;
+const RENEW = `UPDATE notifications SET claimed_at = $2 WHERE status = 'sending' AND id = ANY($1::text[])`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = $2, attempts = attempts + 1, claimed_at = NULL
   WHERE id = $1 AND status = 'sending'`;
 const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = $2, claimed_at = NULL,
@@ -107,6 +108,9 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
       const claimedAt = isoTime(at, 'now');
       const staleBefore = new Date(Date.parse(claimedAt) - Math.max(0, staleAfterMs)).toISOString();
       return (await query<Notification>(CLAIM, [claimedAt, staleBefore, Math.trunc(limit)])).rows;
+    },
+    async renew(ids, at) {
+      if (ids.length > 0) await query(RENEW, [ids, isoTime(at, 'at')]);
     },
     async markSent(id, sentAt) {
       await query(MARK_SENT, [id, isoTime(sentAt, 'sentAt')]);

@@ -19,6 +19,8 @@ const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = @now
     ORDER BY next_attempt_at, created_at, rowid LIMIT @limit
   )
   RETURNING ${COLUMNS}`;
+const RENEW = `UPDATE notifications SET claimed_at = @at
+  WHERE status = 'sending' AND id IN (SELECT value FROM json_each(@ids))`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_at = NULL
   WHERE id = ? AND status = 'sending'`;
 const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = @error, claimed_at = NULL,
@@ -80,6 +82,9 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     claim(at, limit, staleAfterMs) {
       if (limit <= 0) return [];
       return claim.immediate(isoTime(at, 'now'), Math.trunc(limit), staleAfterMs);
+    },
+    renew(ids, at) {
+      if (ids.length > 0) statement(RENEW).run({ at: isoTime(at, 'at'), ids: JSON.stringify(ids) });
     },
     markSent(id, sentAt) {
       statement(MARK_SENT).run(isoTime(sentAt, 'sentAt'), id);
