@@ -136,7 +136,10 @@ export interface SentMark {
  * and leave any other alone.
  */
 export interface NotificationRepository {
-  /** New rows are `pending`, due at `next_attempt_at` (default: now). */
+  /**
+   * New rows are `pending`, due at `next_attempt_at` (default: now). A notification naming an `id`
+   * present already is not written again (the row stays as it is); returns the rows written.
+   */
   enqueue(notifications: NewNotification[]): Promise<Notification[]>;
   /**
    * Claims up to `limit` rows due at `now` (pending with `next_attempt_at <= now`, or `sending` with

@@ -575,6 +575,19 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.notifications.claim(at(32), 1, 30_000)).toEqual([]);
       });
 
+      it('enqueue of an id present already writes nothing and leaves the row as it is', async () => {
+        const id = uid('outbox');
+        const [row] = await store.notifications.enqueue([note({ id, title: 'first', next_attempt_at: at(0) })]);
+        expect(row).toMatchObject({ id, title: 'first', status: 'pending' });
+        await store.notifications.claim(at(0), 1, 1000);
+        await store.notifications.markSent(id, at(1));
+        const again = await store.notifications.enqueue([note({ id, title: 'again', next_attempt_at: at(2) }), note({ title: 'other' })]);
+        expect(again.map((n) => n.title)).toEqual(['other']);
+        const stored = await store.notifications.list({});
+        expect(stored.filter((n) => n.id === id)).toMatchObject([{ title: 'first', status: 'sent', attempts: 1 }]);
+        expect(stored).toHaveLength(2);
+      });
+
       it('renew keeps a claim fresh: the row is not reclaimed while renewed, and settled rows are left alone', async () => {
         const [row, other] = await store.notifications.enqueue([note({ next_attempt_at: at(0) }), note({ next_attempt_at: at(0) })]);
         expect(await store.notifications.claim(at(0), 2, 30_000)).toHaveLength(2);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
-import { deadLetterTopic, TOPICS } from '../../src/streams/broker.ts';
+import { ActorRegistry } from '../../src/runtime/registry.ts';
+import { notificationTopicHandler, topicNotificationId } from '../../src/runtime/notification-topic.ts';
+import { deadLetterTopic, TOPICS, type BrokerMessage } from '../../src/streams/broker.ts';
 
 const base = { DATABASE_URL: 'sqlite::memory:', BATCH_WAIT_MS: '20', LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600' };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,6 +58,43 @@ describe('the notifications topic', () => {
       await eventually(async () => dead, (values) => values.length === 1, 'the dead letter');
       expect(dead[0]).toMatchObject({ error: expect.stringMatching(/^not a notification: /) });
       await eventually(() => runtime.store.notifications.list({ status: 'sent' }), (rows) => rows.some((row) => row.title === 'after'), 'the next message sent');
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('a message delivered again (its first delivery cut off after the write) is written once, under the id derived from it or the one it names', async () => {
+    const runtime = await started();
+    const handler = notificationTopicHandler({ store: runtime.store, registry: new ActorRegistry() });
+    const topic = 'notifications-redelivered';
+    const deliveries: BrokerMessage[][] = [];
+    const subscription = runtime.broker.consume([topic], { groupId: 'redelivery', batchSize: 10, batchMs: 10 }).subscribe((batch) => {
+      deliveries.push(batch.messages);
+      void handler(batch.messages).then(() => {
+        // The first delivery dies between its write and its ack: the broker hands the batch over again.
+        if (deliveries.length === 1) batch.nack(new Error('cut off before the ack'));
+        else batch.ack();
+      });
+    });
+    try {
+      await runtime.broker.publish(topic, {
+        notifications: [
+          { channel: 'console', severity: 'warning', title: 'derived', message: 'no id given' },
+          { channel: 'console', severity: 'warning', title: 'named', message: 'id given', id: 'producer-row-1' },
+        ],
+      });
+      await eventually(async () => deliveries.length, (n) => n >= 2, 'the redelivery');
+      await eventually(() => runtime.store.notifications.list({}), (rows) => rows.length >= 2, 'the rows');
+      const [first, again] = deliveries;
+      expect(again![0]!.offset).toBe(first![0]!.offset);
+      const rows = await runtime.store.notifications.list({});
+      expect(rows.map((row) => [row.title, row.id]).sort()).toEqual([
+        ['derived', topicNotificationId(first![0]!, 0)],
+        ['named', 'producer-row-1'],
+      ]);
+      // Derived ids are UUIDs v7 stamped with the message's time.
+      expect(topicNotificationId(first![0]!, 0)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(topicNotificationId(first![0]!, 1)).not.toBe(topicNotificationId(first![0]!, 0));
     } finally {
       subscription.unsubscribe();
     }

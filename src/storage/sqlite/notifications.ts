@@ -10,7 +10,8 @@ type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
 const COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
   last_error, next_attempt_at, created_at, sent_at`;
 const INSERT = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
-  status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`;
+  status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+  ON CONFLICT (id) DO NOTHING`;
 // Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died. A row is
 // claimed only once due, and its claim leaves `next_attempt_at` alone, so every row this can take has
 // `next_attempt_at <= @now`: said outright, with the status, it lets notifications_claim (a partial
@@ -48,7 +49,10 @@ const byDue = (a: Notification, b: Notification): number => {
   return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0;
 };
 
-/** Inserts new outbox rows (about rule `alertId` unless they say otherwise); callers supply the transaction. */
+/**
+ * Inserts new outbox rows (about rule `alertId` unless they say otherwise) and returns those written:
+ * a row whose id is present already is left as it is. Callers supply the transaction.
+ */
 export function insertNotifications(
   statement: SqliteConnection['statement'],
   notifications: NewNotification[],
@@ -56,10 +60,9 @@ export function insertNotifications(
 ): Notification[] {
   const insert = statement(INSERT);
   const rows = newNotificationRows(notifications, alertId);
-  for (const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at } of rows) {
-    insert.run(id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, next_attempt_at, created_at);
-  }
-  return rows;
+  return rows.filter(({ id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at }) =>
+    insert.run(id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, next_attempt_at, created_at).changes > 0,
+  );
 }
 
 /** A delivery result with its timestamps checked and in canonical form (throws StoreError on a malformed one). */
