@@ -6,7 +6,7 @@ import { openChannels } from '../channels/open-channels.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import type { ActorRegistry } from './registry.ts';
-import { createDeliverer } from './notification-delivery.ts';
+import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
 
 /**
  * The shared backoff, shaped for an outage of minutes rather than a blip: with the defaults (1 s
@@ -16,8 +16,6 @@ const DELIVERY_BACKOFF = { factor: 2, maxMs: 300_000, jitter: 0.25 } as const;
 
 /** Rows claimed per poll: one claim, one delivery batch and one commit of its results. */
 const CLAIM_BATCH = 200;
-/** A claim older than this belongs to a deliverer that died; every channel times out well before. */
-const STALE_CLAIM_MS = 120_000;
 
 /** Tells the notifier that outbox rows were just written, so it claims now rather than at its next poll. */
 export function wakeNotifier(registry: ActorRegistry): void {
@@ -56,14 +54,14 @@ export function notifierConcern(ctx: RuntimeContext): Concern {
     id: 'notifier',
     kind: 'notifier',
     ctx,
-    // Deliveries still running after this stay `sending` and are claimed again once stale.
+    // Deliveries still running after this stay `sending` and are claimed again once their lease lapses.
     drainMs: 2_000,
     create: (restored) => {
       let self: AnyActorRef | undefined;
       const machine = notifierMachine.provide({
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
-            const rows = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, STALE_CLAIM_MS);
+            const rows = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
             return rows.map((row) => ({ row, lane: channelFor(row.channel, available) }));
           }),
         },
