@@ -4,8 +4,14 @@ import type { RunReporter } from '../../runtime/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
 import type { Batch, BrokerMessage } from '../broker.ts';
 import { createPartitionFeed, type PartitionFeed } from './kafka-feed.ts';
-import type { GroupTimings } from './kafka.ts';
 import type { ConsumerLike, EachBatchPayloadLike, InstrumentationEventLike, KafkaLike, KafkaMessageLike } from './kafka-like.ts';
+
+/** How a member stays in its group: silent for `sessionTimeoutMs`, it is dropped and its partitions move. */
+export interface GroupTimings {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+}
 
 /** The plugin name consumer runs are reported under (plugin health). */
 export const KAFKA_CONSUMER_PLUGIN = 'kafka-consumer';

@@ -5,9 +5,11 @@ import type { RunReporter } from '../../runtime/run-reporter.ts';
 import { isRetriable, withBackoff, type BackoffOptions } from '../backoff.ts';
 import { batchWaits, deadLetterTopic, type Batch, type Broker, type BrokerHealth, type ConsumeOptions, type PublishOptions, type PublishReceipt } from '../broker.ts';
 import type { AdminLike, KafkaLike, ProducerLike } from './kafka-like.ts';
-import { startGroupMember, type GroupMember } from './kafka-member.ts';
+import { startGroupMember, type GroupMember, type GroupTimings } from './kafka-member.ts';
 import { kafkaPartitionOf } from './kafka-partitioner.ts';
 import { encodeValue } from './codec.ts';
+
+export type { GroupTimings } from './kafka-member.ts';
 
 /** Options of the Kafka broker; `kafka` is the client (a kafkajs `Kafka`, or a fake in tests). */
 export interface KafkaBrokerOptions {
@@ -31,13 +33,6 @@ export interface KafkaBrokerOptions {
   healthWaitMs?: number;
   /** Consumer group timings (defaults: the consumer specification's 6 s session, heartbeat every 1.5 s). */
   group?: Partial<GroupTimings>;
-}
-
-/** How a member stays in its group: silent for `sessionTimeoutMs`, it is dropped and its partitions move. */
-export interface GroupTimings {
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  rebalanceTimeoutMs: number;
 }
 
 /** Defaults of the Kafka broker and of its consumers. */
