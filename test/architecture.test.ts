@@ -23,13 +23,7 @@ const LONG_FUNCTIONS_BEING_SPLIT: readonly string[] = [
   'src/runtime/alerts/engine.ts createAlertEngine',
   'src/runtime/alerts/rule-actors.ts createRuleActors',
   'src/runtime/alerts/rule-service.ts createRuleService',
-  'src/runtime/notification-delivery.ts createDeliverer',
-  'src/sources/mqtt.ts createMqttSource',
   'src/storage/sqlite/notifications.ts sqliteNotifications',
-  'src/streams/brokers/kafka-feed.ts createPartitionFeed',
-  'src/streams/brokers/kafka-member.ts startGroupMember',
-  'src/streams/brokers/kafka.ts createKafkaBroker',
-  'src/streams/brokers/memory.ts createMemoryBroker',
 ];
 
 const sourceFiles = (dir: string): string[] =>
