@@ -72,15 +72,15 @@ function syncAssets() {
 const EXTERNAL = ['better-sqlite3', 'kafkajs', 'pg', 'nodemailer', 'ws', 'mqtt', 'pino', 'pino-pretty', '@statelyai/inspect', 'playwright-core'];
 
 /**
- * Bundles dist/cli.js (tsc's output) into dist/bundle/: ESM with code splitting, so the commands and
- * adapters the CLI imports lazily stay in chunks of their own, loaded only when used. Bundled
- * CommonJS packages call require(), which an ES module lacks: the banner gives every chunk one.
+ * Bundles dist/cli/index.js (tsc's output) into dist/bundle/cli.js and its chunks: ESM with code
+ * splitting, so the commands and adapters the CLI imports lazily stay in chunks of their own,
+ * loaded only when used. Bundled CommonJS packages call require(), which an ES module lacks: the banner gives every chunk one.
  */
 function bundleCli() {
   const esbuild = createRequire(import.meta.url)('esbuild');
   rmSync(bundle, { recursive: true, force: true });
   esbuild.buildSync({
-    entryPoints: [join(dist, 'cli.js')],
+    entryPoints: { cli: join(dist, 'cli', 'index.js') },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -126,7 +126,7 @@ export function build({ ifStale = false, strict = true, quiet = false } = {}) {
     const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8' });
     if (result.error) throw result.error;
     const output = `${result.stdout}${result.stderr}`;
-    if (result.status !== 0 && (strict || !existsSync(join(dist, 'cli.js')))) {
+    if (result.status !== 0 && (strict || !existsSync(join(dist, 'cli', 'index.js')))) {
       process.stderr.write(output);
       return false;
     }
@@ -147,5 +147,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // --emit-on-error: keep the JavaScript tsc emitted despite type errors (the tests' build: they run it as tsx would).
   const strict = !process.argv.includes('--emit-on-error');
   const ok = build({ ifStale, strict });
-  process.exit(ok || (!strict && existsSync(join(dist, 'cli.js'))) ? 0 : 1);
+  process.exit(ok || (!strict && existsSync(join(dist, 'cli', 'index.js'))) ? 0 : 1);
 }

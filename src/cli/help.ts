@@ -1,4 +1,4 @@
-import type { ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config/index.ts';
 import { packageRoot } from '../package-root.ts';
 import type { FlagSpec } from './args.ts';
 
