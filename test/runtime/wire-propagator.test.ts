@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
@@ -30,6 +31,17 @@ afterEach(async () => {
 
 const PERIOD = 150;
 
+/**
+ * How late a send may be: 60 ms, plus how late this process's own timers ran meanwhile (the
+ * propagator and the peer share its event loop, which waits for the CPU on a loaded machine).
+ */
+function lateness() {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  // Two turns of the loop: the propagator's timer, then the peer's handler of the request.
+  return { allowed: () => 60 + (2 * delay.max) / 1e6, stop: () => delay.disable() };
+}
+
 function propagatorTo(options: { healthCheck?: boolean } = {}) {
   const metrics = new Registry();
   const runs = createRunReporter();
@@ -57,23 +69,27 @@ const sends = () => peer.requests.filter((r) => r.path === '/events');
 describe('propagator (real HTTP endpoint)', () => {
   it('POSTs the payloads round robin every period', async () => {
     const p = propagatorTo();
+    const late = lateness();
     const started = Date.now();
     await p.concern.start();
     await eventually(async () => (sends().length >= 4 ? true : undefined), 5_000, 10);
+    late.stop();
     expect(sends().slice(0, 4).map((r) => r.body)).toEqual([{ n: 0 }, { n: 1 }, { n: 0 }, { n: 1 }]);
     const offsets = sends().slice(0, 4).map((r) => r.at - started);
-    offsets.forEach((offset, i) => expect(Math.abs(offset - (i + 1) * PERIOD)).toBeLessThan(60));
+    offsets.forEach((offset, i) => expect(Math.abs(offset - (i + 1) * PERIOD)).toBeLessThan(late.allowed()));
     expect(await p.metrics.getSingleMetricAsString('vigil_propagator_responses_total')).toContain('status="200"');
   });
 
   it('against 503: retries with backoff inside each period, and the next sends stay on schedule', async () => {
     peer.mode = 503;
     const p = propagatorTo();
+    const late = lateness();
     const started = Date.now();
     await p.concern.start();
     await eventually(async () => (p.context().count >= 3 ? true : undefined), 5_000, 10);
     peer.mode = 200;
     await eventually(async () => (p.context().succeeded >= 1 ? true : undefined), 5_000, 10);
+    late.stop();
     const context = p.context();
     expect(context.failed).toBeGreaterThanOrEqual(3);
     expect(context.skipped).toBe(0);
@@ -85,7 +101,7 @@ describe('propagator (real HTTP endpoint)', () => {
       const slot = Math.floor((r.at - started + 10) / PERIOD);
       if (!firsts.has(slot)) firsts.set(slot, r.at - started - slot * PERIOD);
     }
-    for (const lateness of firsts.values()) expect(Math.abs(lateness)).toBeLessThan(60);
+    for (const offset of firsts.values()) expect(Math.abs(offset)).toBeLessThan(late.allowed());
     expect(p.reported.slice(0, 3)).toEqual([false, false, false]);
     expect(await p.metrics.getSingleMetricAsString('vigil_propagator_responses_total')).toContain('status="503"');
   });
