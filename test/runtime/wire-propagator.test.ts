@@ -55,7 +55,7 @@ function propagatorTo(options: { healthCheck?: boolean } = {}) {
       payloadFile: 'unused',
       ...(options.healthCheck ? { healthCheckEndpoint: `${peer.url}/health` } : {}),
     },
-    payloads: [{ n: 0 }, { n: 1 }],
+    payloads: [{ n: 0 }, { n: 1 }, { n: 2 }],
     ctx: { logger: createLogger('silent'), metrics, runs, registry },
     backoff: { initialMs: 10, maxMs: 40 },
     periodMs: PERIOD,
@@ -72,11 +72,15 @@ describe('propagator (real HTTP endpoint)', () => {
     const late = lateness();
     const started = Date.now();
     await p.concern.start();
-    await eventually(async () => (sends().length >= 4 ? true : undefined), 5_000, 10);
+    // A tick's first attempt, without its retries: on a loaded machine an attempt can outlast its
+    // timeout after the peer has seen it, and the same payload is sent again within the slot.
+    const ticks = () => sends().filter((r, i, all) => i === 0 || JSON.stringify(r.body) !== JSON.stringify(all[i - 1]!.body));
+    await eventually(async () => (ticks().length >= 4 ? true : undefined), 5_000, 10);
     late.stop();
-    expect(sends().slice(0, 4).map((r) => r.body)).toEqual([{ n: 0 }, { n: 1 }, { n: 0 }, { n: 1 }]);
-    const offsets = sends().slice(0, 4).map((r) => r.at - started);
-    offsets.forEach((offset, i) => expect(Math.abs(offset - (i + 1) * PERIOD)).toBeLessThan(late.allowed()));
+    const firstFour = ticks().slice(0, 4);
+    expect(firstFour.map((r) => r.body)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 0 }]);
+    // Tick n on the start + n × period grid: lateness does not add up from one tick to the next.
+    firstFour.forEach((r, i) => expect(Math.abs(r.at - started - (i + 1) * PERIOD)).toBeLessThan(late.allowed()));
     expect(await p.metrics.getSingleMetricAsString('vigil_propagator_responses_total')).toContain('status="200"');
   });
 
