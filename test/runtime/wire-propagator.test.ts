@@ -29,7 +29,8 @@ afterEach(async () => {
   await peer.close();
 });
 
-const PERIOD = 150;
+// Long enough that an attempt, answered within a slot on a loaded machine, is not cut off by the next.
+const PERIOD = 400;
 
 /**
  * How late a send may be: 60 ms, plus how late this process's own timers ran meanwhile (the
@@ -75,7 +76,7 @@ describe('propagator (real HTTP endpoint)', () => {
     // A tick's first attempt, without its retries: on a loaded machine an attempt can outlast its
     // timeout after the peer has seen it, and the same payload is sent again within the slot.
     const ticks = () => sends().filter((r, i, all) => i === 0 || JSON.stringify(r.body) !== JSON.stringify(all[i - 1]!.body));
-    await eventually(async () => (ticks().length >= 4 ? true : undefined), 5_000, 10);
+    await eventually(async () => (ticks().length >= 4 ? true : undefined), 10_000, 10);
     late.stop();
     const firstFour = ticks().slice(0, 4);
     expect(firstFour.map((r) => r.body)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 0 }]);
@@ -90,9 +91,9 @@ describe('propagator (real HTTP endpoint)', () => {
     const late = lateness();
     const started = Date.now();
     await p.concern.start();
-    await eventually(async () => (p.context().count >= 3 ? true : undefined), 5_000, 10);
+    await eventually(async () => (p.context().count >= 3 ? true : undefined), 10_000, 10);
     peer.mode = 200;
-    await eventually(async () => (p.context().succeeded >= 1 ? true : undefined), 5_000, 10);
+    await eventually(async () => (p.context().succeeded >= 1 ? true : undefined), 10_000, 10);
     late.stop();
     const context = p.context();
     expect(context.failed).toBeGreaterThanOrEqual(3);
@@ -114,18 +115,21 @@ describe('propagator (real HTTP endpoint)', () => {
     peer.modes.set('/health', 503);
     const p = propagatorTo({ healthCheck: true });
     await p.concern.start();
-    await eventually(async () => (peer.requests.filter((r) => r.path === '/health').length >= 3 ? true : undefined), 5_000, 10);
-    await new Promise((resolve) => setTimeout(resolve, PERIOD * 2));
+    const checks = () => peer.requests.filter((r) => r.path === '/health').length;
+    await eventually(async () => (checks() >= 3 ? true : undefined), 10_000, 10);
+    // Two more ticks, each checking the health first: still nothing sent.
+    const seen = checks();
+    await eventually(async () => (checks() >= seen + 2 ? true : undefined), 10_000, 10);
     expect(sends()).toEqual([]);
     peer.modes.set('/health', 200);
-    await eventually(async () => (sends().length >= 1 ? true : undefined), 5_000, 10);
+    await eventually(async () => (sends().length >= 1 ? true : undefined), 10_000, 10);
   });
 
   it('a stop aborts a request that hangs, within the grace period', async () => {
     peer.mode = 'hang';
     const p = propagatorTo();
     await p.concern.start();
-    await eventually(async () => (sends().length >= 1 ? true : undefined), 5_000, 10);
+    await eventually(async () => (sends().length >= 1 ? true : undefined), 10_000, 10);
     const stopping = Date.now();
     await p.concern.stop();
     concern = undefined;
