@@ -108,7 +108,12 @@ describe('propagator (real HTTP endpoint)', () => {
     }
     for (const offset of firsts.values()) expect(Math.abs(offset)).toBeLessThan(late.allowed());
     expect(p.reported.slice(0, 3)).toEqual([false, false, false]);
-    expect(await p.metrics.getSingleMetricAsString('vigil_propagator_responses_total')).toContain('status="503"');
+    // Each failed tick is counted by its last answer: 503, or `error` when the slot ended while its
+    // last attempt was still in flight (what a loaded machine does to 10–40 ms backoffs).
+    const counted = await p.metrics.getSingleMetricAsString('vigil_propagator_responses_total');
+    const failedTicks = [...counted.matchAll(/status="(503|error)"\} (\d+)/g)].reduce((n, m) => n + Number(m[2]), 0);
+    expect(failedTicks, counted).toBeGreaterThanOrEqual(3);
+    expect(counted).not.toMatch(/status="(?!503|error|200)/);
   });
 
   it('with a failing health check, sends nothing until the endpoint is healthy', async () => {
