@@ -1,6 +1,6 @@
 import { checkReadings } from '../../domain/extract-value.ts';
 import type { Reading } from '../../domain/reading.ts';
-import type { IngestResult } from './engine.ts';
+import type { IngestResult } from './ingest.ts';
 
 /**
  * Readings this instance received but may not own the rules of: the valid ones are published (to
