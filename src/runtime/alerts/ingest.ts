@@ -5,7 +5,7 @@ import type { Reading } from '../../domain/reading.ts';
 import type { Issue } from '../../errors.ts';
 import type { AlertWrite, AlertWriter } from './alert-writer.ts';
 import { forwardReadings } from './forward-readings.ts';
-import { seriesKey, type Evaluate, type RuleActors } from './rule-actors.ts';
+import type { Evaluate, RuleActors } from './rule-actors.ts';
 import type { WriteSink } from './rule-effects.ts';
 
 /** What one `ingest` call did: readings accepted and evaluated, stale ones (older than one already routed), rejections. */
@@ -66,7 +66,7 @@ export function createIngest(options: IngestOptions) {
     result.accepted += readings.length;
     if (mode === 'interval') return { errors, lastError };
     for (const reading of readings) {
-      const route = actors.route(seriesKey(reading.device_id, reading.metric));
+      const route = actors.route(reading.device_id, reading.metric);
       if (!route) continue;
       if (route.ts !== null && reading.ts < route.ts) {
         result.stale++;

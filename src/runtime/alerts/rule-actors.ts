@@ -54,8 +54,8 @@ function evaluateLatest(routes: SeriesRoutes, deliver: Deliver, readings: Readin
   const outcome: Evaluated = { evaluations: 0, errors: 0, lastError: null };
   const latest = new Map<string, Reading>();
   for (const reading of readings) latest.set(seriesKey(reading.device_id, reading.metric), reading);
-  for (const [key, route] of routes.all()) {
-    const reading = latest.get(key);
+  for (const route of routes.all()) {
+    const reading = latest.get(route.key);
     if (reading && (route.ts === null || reading.ts > route.ts)) route.ts = reading.ts;
     const ts = reading ? Date.parse(reading.ts) : null;
     for (const entry of [...route.entries]) {
@@ -181,7 +181,7 @@ export function createRuleActors(options: RuleActorsOptions) {
     update,
     get: (ruleId: string) => entries.get(ruleId),
     /** The rules watching a series, or undefined when none does. */
-    route: routes.get,
+    route: routes.find,
     get size() {
       return entries.size;
     },

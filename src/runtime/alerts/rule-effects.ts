@@ -34,15 +34,18 @@ export function createWriteSink(writer: () => Pick<AlertWriter, 'push'>): WriteS
 /** The alert machine with the runtime's effects provided: fire and resolve go to `sink`, every change of state is counted. */
 export function provideRuleEffects(metrics: Registry, sink: WriteSink): typeof alertMachine {
   const transitionsTotal = new Counter({ name: 'vigil_alert_transitions_total', help: 'Rule state changes, by target', labelNames: ['to'], registers: [metrics] });
+  // Each label's child looked up once, not per transition.
+  const firing = transitionsTotal.labels('firing');
+  const resolved = transitionsTotal.labels('resolved');
   return alertMachine.provide({
     actions: {
       fireAlert: (_, intent) => {
-        transitionsTotal.inc({ to: 'firing' });
-        sink.write({ kind: 'fire', ...intent });
+        firing.inc();
+        sink.write({ kind: 'fire', rule: intent.rule, value: intent.value, at: intent.at });
       },
       resolveAlert: (_, intent) => {
-        transitionsTotal.inc({ to: 'resolved' });
-        sink.write({ kind: 'resolve', ...intent });
+        resolved.inc();
+        sink.write({ kind: 'resolve', rule: intent.rule, value: intent.value, at: intent.at });
       },
       reportTransition: (_, { to }) => transitionsTotal.inc({ to }),
     },

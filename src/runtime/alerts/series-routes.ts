@@ -13,31 +13,46 @@ export interface RuleEntry {
 
 /** The rules watching one series, and the `ts` of the newest reading routed to them. */
 export interface Route {
+  /** The series' `seriesKey`. */
+  key: string;
   ts: string | null;
   entries: RuleEntry[];
 }
 
-/** The rules by series they watch: what a reading is routed to. */
+/** The rules by series they watch: what a reading is routed to (by device, then metric: no key is built per reading). */
 export function createSeriesRoutes() {
-  const routes = new Map<string, Route>();
+  const byDevice = new Map<string, Map<string, Route>>();
+  /** Every route in the order its series was first watched (the order interval evaluations go in). */
+  const ordered = new Map<string, Route>();
   return {
     /** Adds a rule to its series; `seenTs` is the newest reading of the series already evaluated. */
     attach(entry: RuleEntry, seenTs: string | null): void {
-      const key = seriesKey(entry.rule.device_id, entry.rule.metric);
-      let route = routes.get(key);
-      if (!route) routes.set(key, (route = { ts: seenTs, entries: [] }));
+      const { device_id: device, metric } = entry.rule;
+      let metrics = byDevice.get(device);
+      if (!metrics) byDevice.set(device, (metrics = new Map()));
+      let route = metrics.get(metric);
+      if (!route) {
+        route = { key: seriesKey(device, metric), ts: seenTs, entries: [] };
+        metrics.set(metric, route);
+        ordered.set(route.key, route);
+      }
       else if (seenTs !== null && (route.ts === null || seenTs > route.ts)) route.ts = seenTs;
       route.entries.push(entry);
     },
     detach(entry: RuleEntry): void {
-      const key = seriesKey(entry.rule.device_id, entry.rule.metric);
-      const route = routes.get(key);
-      if (!route) return;
+      const { device_id: device, metric } = entry.rule;
+      const metrics = byDevice.get(device);
+      const route = metrics?.get(metric);
+      if (!metrics || !route) return;
       route.entries = route.entries.filter((e) => e !== entry);
-      if (route.entries.length === 0) routes.delete(key);
+      if (route.entries.length > 0) return;
+      metrics.delete(metric);
+      ordered.delete(route.key);
+      if (metrics.size === 0) byDevice.delete(device);
     },
-    get: (key: string): Route | undefined => routes.get(key),
-    all: (): IterableIterator<[string, Route]> => routes.entries(),
+    /** The rules watching a series, or undefined when none does. */
+    find: (device: string, metric: string): Route | undefined => byDevice.get(device)?.get(metric),
+    all: (): IterableIterator<Route> => ordered.values(),
   };
 }
 
