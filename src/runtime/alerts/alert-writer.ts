@@ -123,6 +123,15 @@ function reportUnit(unit: Unit, outcomes: TransitionOutcome[] | undefined, error
   });
 }
 
+/** Calls `onCommitted` (a failing listener is logged, not thrown). */
+function tellCommitted({ onCommitted, logger }: AlertWriterOptions): void {
+  try {
+    onCommitted?.();
+  } catch (listenerError) {
+    logger.error({ err: listenerError }, 'alert commit listener failed');
+  }
+}
+
 type Report = (unit: Unit, outcomes: TransitionOutcome[] | undefined, error?: unknown) => void;
 
 /**
@@ -174,21 +183,13 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     unit.finish();
   };
 
-  const committed = () => {
-    try {
-      options.onCommitted?.();
-    } catch (listenerError) {
-      logger.error({ err: listenerError }, 'alert commit listener failed');
-    }
-  };
-
   async function runBatch(batch: Unit[]): Promise<void> {
     let pending = batch;
     await withBackoff(
       async () => {
         const settled = await Promise.allSettled(pending.map((u) => store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings })));
         const { retry, firstError } = settleAttempt(pending, settled, report, logger);
-        committed();
+        tellCommitted(options);
         pending = retry;
         failing = firstError;
         if (retry.length > 0) throw firstError;
