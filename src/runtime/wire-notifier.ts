@@ -4,9 +4,9 @@ import { notifierMachine, type ClaimedRow, type NotifierContext } from '../actor
 import { channelFor } from '../channels/routing.ts';
 import { openChannels } from '../channels/open-channels.ts';
 import { actorConcern, type Concern } from './concern.ts';
-import type { RuntimeContext } from './context.ts';
-import type { ActorRegistry } from './registry.ts';
-import { createDeliverer } from './notification-delivery.ts';
+import type { RuntimeContext, Wake } from './context.ts';
+import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
+import { notificationTopics } from './notification-topic.ts';
 
 /**
  * The shared backoff, shaped for an outage of minutes rather than a blip: with the defaults (1 s
@@ -16,19 +16,17 @@ const DELIVERY_BACKOFF = { factor: 2, maxMs: 300_000, jitter: 0.25 } as const;
 
 /** Rows claimed per poll: one claim, one delivery batch and one commit of its results. */
 const CLAIM_BATCH = 200;
-/** A claim older than this belongs to a deliverer that died; every channel times out well before. */
-const STALE_CLAIM_MS = 120_000;
 
-/** Tells the notifier that outbox rows were just written, so it claims now rather than at its next poll. */
-export function wakeNotifier(registry: ActorRegistry): void {
-  registry.get('notifier')?.actor.send({ type: 'WAKE' });
+/** The notifier concern, and `wake`, which producers of outbox rows call to skip its poll wait. */
+export interface NotifierConcern extends Concern {
+  wake: Wake;
 }
 
 /**
- * The notifier concern: its actor works the outbox through the configured channels. Producers that
- * write outbox rows may send `{ type: 'WAKE' }` to the registered `notifier` actor to skip the poll wait.
+ * The notifier concern: its actor works the outbox through the configured channels; the
+ * `notifications` topic puts notifications in the outbox and wakes it.
  */
-export function notifierConcern(ctx: RuntimeContext): Concern {
+export function notifierConcern(ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs' | 'inspect'>): NotifierConcern {
   const logger = ctx.logger.child({ actor: 'notifier' });
   const channels = openChannels(ctx.config, logger);
   const available = new Set(channels.keys());
@@ -56,14 +54,12 @@ export function notifierConcern(ctx: RuntimeContext): Concern {
     id: 'notifier',
     kind: 'notifier',
     ctx,
-    // Deliveries still running after this stay `sending` and are claimed again once stale.
-    drainMs: 2_000,
     create: (restored) => {
       let self: AnyActorRef | undefined;
       const machine = notifierMachine.provide({
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
-            const rows = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, STALE_CLAIM_MS);
+            const rows = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
             return rows.map((row) => ({ row, lane: channelFor(row.channel, available) }));
           }),
         },
@@ -87,12 +83,16 @@ export function notifierConcern(ctx: RuntimeContext): Concern {
       return { machine, actor };
     },
   });
+  const wake = () => concern.actor?.send({ type: 'WAKE' });
   return {
     name: concern.name,
     start: concern.start,
-    async stop() {
-      await concern.stop();
+    // Deliveries still running at the deadline stay `sending` and are claimed again once stale.
+    async stop(deadline) {
+      await concern.stop(deadline);
       await Promise.all([...channels.values()].map((channel) => channel.close()));
     },
+    wake,
+    topics: notificationTopics({ store: ctx.store, wake }),
   };
 }

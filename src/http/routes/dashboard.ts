@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Hono } from 'hono';
 import { NotFoundError } from '../../errors.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteTools } from '../route-module.ts';
 
 /** The dashboard's files, served as they are: no build step, no CDN, so the page works offline. */
 const ASSETS: Record<string, string> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
   'machine-graph.js': 'text/javascript; charset=utf-8',
+  'machine-layout.js': 'text/javascript; charset=utf-8',
   'sse-reader.js': 'text/javascript; charset=utf-8',
   'api-token.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
@@ -14,8 +16,16 @@ const ASSETS: Record<string, string> = {
 
 const read = (name: string): string => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), 'utf8');
 
+/**
+ * The graph layout the machine drawing uses: elkjs's browser bundle, resolved in the installed
+ * package (node_modules, also when Vigil runs from its packed tarball), read at the first request
+ * (it is 1.5 MB) and kept.
+ */
+let elk: string | undefined;
+const elkBundle = (): string => (elk ??= readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js'), 'utf8'));
+
 /** `GET /`: the dashboard page; `GET /assets/:file`: its script modules and stylesheet. */
-export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
+export function dashboardRoutes(app: Hono, deps: RouteTools): void {
   const page = read('index.html');
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { body: read(name), type }]));
   const cache = { 'cache-control': 'no-cache' };
@@ -28,6 +38,7 @@ export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
   deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet", mediaType: '*/*' });
   app.get('/assets/:file', (c) => {
     const name = c.req.param('file');
+    if (name === 'elk.bundled.js') return c.body(elkBundle(), 200, { 'content-type': 'text/javascript; charset=utf-8', ...cache });
     const file = files.get(name);
     if (!file) throw new NotFoundError('asset', name);
     return c.body(file.body, 200, { 'content-type': file.type, ...cache });

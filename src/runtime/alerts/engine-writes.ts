@@ -2,16 +2,17 @@ import { configuredChannels } from '../../channels/open-channels.ts';
 import { messageOf } from '../../errors.ts';
 import type { RuntimeContext } from '../context.ts';
 import type { Logger } from '../logger.ts';
-import { wakeNotifier } from '../wire-notifier.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { ALERT_WORKER_ID, type IntervalWorker } from './interval-worker.ts';
 
 /** Options of `createEngineWrites`. */
 export interface EngineWritesOptions {
-  ctx: Pick<RuntimeContext, 'config' | 'store' | 'registry' | 'runs'>;
+  ctx: Pick<RuntimeContext, 'config' | 'store' | 'runs'>;
   logger: Logger;
   /** Where the written alerts are counted. */
   worker: Pick<IntervalWorker, 'send'>;
+  /** Tells the notifier that outbox rows were committed (none: they wait for its next poll). */
+  wake?: () => void;
   /** Record the writes instead of making them (`vigil worker --dry-run`). */
   dryRun?: boolean;
 }
@@ -51,7 +52,7 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
     if (told.triggered + told.resolved + told.errors === 0) return;
     counts = { triggered: 0, resolved: 0, errors: 0, lastError: null };
     // The events' outbox rows are committed: deliver them now rather than at the notifier's next poll.
-    if (told.triggered + told.resolved > 0) wakeNotifier(ctx.registry);
+    if (told.triggered + told.resolved > 0) options.wake?.();
     worker.send({ type: 'WRITTEN', ...told, lastError: told.lastError ?? undefined });
     if (told.errors > 0) ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: told.lastError ?? undefined });
   };
@@ -59,11 +60,8 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
   return { writer, recorded };
 }
 
-/** How long a stop waits for the queued writes when the store keeps refusing them. */
-const STOP_DRAIN_MS = 3_000;
-
-/** Waits for the queued writes at stop; false when the store still refused them after `STOP_DRAIN_MS`. */
-export async function drainedAtStop(writer: AlertWriter, ms = STOP_DRAIN_MS): Promise<boolean> {
+/** Whether the writer drained within `ms` (false: the store still refused the queued writes). */
+export async function drainedWithin(writer: AlertWriter, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {

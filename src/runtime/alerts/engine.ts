@@ -6,7 +6,8 @@ import type { PersistedAlert } from '../../actors/alert.ts';
 import type { RuntimeContext } from '../context.ts';
 import { createRuleAdoption } from './adoption.ts';
 import type { AlertWriter } from './alert-writer.ts';
-import { createEngineWrites, drainedAtStop } from './engine-writes.ts';
+import { createEngineWrites, drainedWithin } from './engine-writes.ts';
+import { deadlineIn, timeLeft } from '../shutdown-budget.ts';
 import { createIngest } from './ingest.ts';
 import { ALERT_WORKER_ID, createIntervalWorker, type IntervalWorker } from './interval-worker.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
@@ -42,11 +43,13 @@ export interface AlertEngineOptions {
   forward?: (reading: Reading) => Promise<unknown>;
   /** Rule changes shared between instances (on Kafka): published on every change, read to adopt others' changes at once. */
   ruleChanges?: RuleChangeFeed;
+  /** Tells the notifier that outbox rows were committed (none: they wait for its next poll). */
+  wake?: () => void;
 }
 
 /**
  * The alert engine: rule actors, the readings path, the ordered alert writes and the interval
- * worker, over one store. The runtime wires it (`alertConcerns`); `vigil worker` runs it alone.
+ * worker, over one store. The runtime wires it (`wireAlerts`); `vigil worker` runs it alone.
  * Each job lives in its own module; this one assembles them and starts and stops them in order.
  */
 export function createAlertEngine(options: AlertEngineOptions) {
@@ -57,7 +60,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
   const ownership = options.ownership ?? ownsEveryRule();
   const intervalMs = options.intervalMs ?? ctx.config.alertIntervalSeconds * 1_000;
   const worker = createIntervalWorker({ ctx, logger, now, intervalMs, cycle: () => cycle() });
-  const { writer, recorded } = createEngineWrites({ ctx, logger, worker, dryRun: options.dryRun });
+  const { writer, recorded } = createEngineWrites({ ctx, logger, worker, wake: options.wake, dryRun: options.dryRun });
   const sink = createWriteSink(() => writer);
   const machine = provideRuleEffects(ctx.metrics, sink);
   // Interval mode changes states only at the worker's evaluations: no deadline timers.
@@ -107,11 +110,14 @@ export function createAlertEngine(options: AlertEngineOptions) {
       worker.start(persisted?.context);
       logger.info({ rules: actors.size, mode }, 'alert engine started');
     },
-    /** Stops the worker, finishes the writes in flight, persists every rule's state in one call, stops the actors. */
-    async stop(): Promise<void> {
+    /**
+     * Stops the worker, finishes the writes in flight, persists every rule's state in one call, stops
+     * the actors; the waits end by `deadline` (epoch ms; default: a whole shutdown budget from now).
+     */
+    async stop(deadline: number = deadlineIn()): Promise<void> {
       handovers?.unsubscribe();
       options.ruleChanges?.stop();
-      await stopEngine(parts);
+      await stopEngine(parts, deadline);
     },
     /** The worker's statistics with its uptime. */
     workerStats: () => worker.stats(),
@@ -130,10 +136,13 @@ interface EngineParts {
   dryRun?: boolean;
 }
 
+/** Time a stop keeps from draining the writes for saving the rules' states. */
+const SAVE_SHARE = 0.25;
+
 /** The worker's cycle in flight finishes, the queued writes land, every state is persisted in one call, the actors stop. */
-async function stopEngine({ ctx, logger, actors, writer, worker, dryRun }: EngineParts): Promise<void> {
-  await worker.finish();
-  if (!(await drainedAtStop(writer))) {
+async function stopEngine({ ctx, logger, actors, writer, worker, dryRun }: EngineParts, deadline: number): Promise<void> {
+  await worker.finish(Math.max(1, timeLeft(deadline) / 2));
+  if (!(await drainedWithin(writer, timeLeft(deadline) * (1 - SAVE_SHARE)))) {
     // The store is still refusing writes: they were never acknowledged, so stopping loses nothing promised.
     logger.warn({ queued: writer.queued }, 'alert writes not committed at stop');
   }

@@ -49,12 +49,12 @@ export function createIntervalWorker(options: IntervalWorkerOptions) {
     start,
     /** Counts into the worker's statistics (nothing before it starts, or in a dry run). */
     send: (event: AlertWorkerEvent) => worker?.send(event),
-    /** Asks the worker to stop after its cycle in flight; resolves once it has (or after 4 s). */
-    async finish(): Promise<void> {
+    /** Asks the worker to stop after its cycle in flight; resolves once it has (or after `timeoutMs`). */
+    async finish(timeoutMs: number): Promise<void> {
       if (!worker) return;
       worker.send({ type: 'STOP' });
       try {
-        await waitFor(worker, (snapshot) => snapshot.status !== 'active', { timeout: 4_000 });
+        await waitFor(worker, (snapshot) => snapshot.status !== 'active', { timeout: timeoutMs });
       } catch {
         logger.warn('alert cycle did not finish in time; stopping anyway');
       }
