@@ -1,118 +1,19 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import type { Rule } from '../domain/rule.ts';
-import { breaches, clears } from '../domain/threshold.ts';
+import {
+  breachHeld,
+  deadlines,
+  initialContext,
+  intentOf,
+  isBreaching,
+  isCleared,
+  isSilent,
+  keepOver,
+  observed,
+  type Armed,
+} from './alert-evaluation.ts';
+import type { AlertContext, AlertInput, AlertIntent, AlertMachineEvent, AlertStateName, AlertTransition } from './alert-types.ts';
 
-/** The states a rule actor can resume in after a restart. */
-export type AlertStateName = 'ok' | 'pending' | 'firing' | 'clearing' | 'nodata';
-
-/**
- * Everything the machine knows. `now` is the actor's clock (where its timers run); every other time
- * is on the evaluation timeline: a reading's own `ts` (reactive), or the interval evaluation's time.
- * Both are epoch milliseconds.
- */
-export interface AlertContext {
-  rule: Rule;
-  /** Whether deadlines re-evaluate the latest reading when they fall due (off in interval mode). */
-  timers: boolean;
-  /** The actor's clock at the last event; timers are armed from it. */
-  now: number;
-  /** The time of the last evaluation: evaluations never go back in time. */
-  evaluatedAt: number | null;
-  /** The latest reading's value, and its `ts`. */
-  value: number | null;
-  lastReadingAt: number | null;
-  /** When the current state began. */
-  since: number | null;
-  /** When the breach of the current episode began (Prometheus's `active_at`). */
-  activeAt: number | null;
-  /** The first evaluation that found a firing alert's value cleared (keep-firing countdown). */
-  keepSince: number | null;
-  /** When a pending breach may fire: `activeAt + for_seconds`. */
-  pendingUntil: number | null;
-  /** When a clearing alert may resolve: `keepSince + keep_firing_for_seconds`. */
-  clearUntil: number | null;
-  /** The deadline the timer re-evaluates at (null: none armed). */
-  wakeAt: number | null;
-  /** When the open alert fired. */
-  triggeredAt: number | null;
-  /** The state to enter on RESUME: the state persisted at the last stop. */
-  resume: AlertStateName;
-}
-
-/** What the state persisted at a stop carries into the next process. */
-export type PersistedAlert = { state: AlertStateName; context: Partial<Omit<AlertContext, 'rule' | 'resume' | 'timers'>> };
-
-/**
- * A rule actor is created from its rule, the actor's clock now and, after a restart, what was
- * persisted. `timers: false` (interval mode): states change only at EVALUATE events.
- */
-export interface AlertInput {
-  rule: Rule;
-  now: number;
-  timers?: boolean;
-  restored?: PersistedAlert;
-}
-
-/** What a transition that writes asks the runtime to write: the rule fired or resolved with `value` at `at`. */
-export interface AlertIntent {
-  rule: Rule;
-  value: number;
-  at: number;
-}
-
-/**
- * `EVALUATE`: an evaluation at time `at` of the latest reading (`value` taken at `ts`; null when the
- * series has none); `now` is the actor's clock. `DEADLINE`: the machine's own timer, a re-evaluation
- * of the latest reading at `at`. `RESUME`: enter the restored state. `RETIRE`: the rule is gone.
- */
-export type AlertMachineEvent =
-  | { type: 'EVALUATE'; at: number; now: number; value: number | null; ts: number | null }
-  | { type: 'DEADLINE'; at: number; now: number }
-  | { type: 'RESUME'; now: number }
-  | { type: 'RULE_UPDATED'; rule: Rule; now: number }
-  | { type: 'RETIRE' };
-
-/** The transitions a rule reports (metrics, logs); firing and resolving are reported by their intents. */
-export type AlertTransition = 'pending' | 'ok' | 'nodata';
-
-type Armed = 'ok' | 'pending' | 'clearing';
-
-// Rounded to whole milliseconds: `60.001 * 1000` is not exactly 60001 in floating point.
-const seconds = (s: number | null | undefined): number => Math.round((s ?? 0) * 1_000);
-
-/** One evaluation: its time (never before the last one) and the latest reading at it. */
-interface Evaluation {
-  at: number;
-  value: number | null;
-  ts: number | null;
-}
-
-function evaluation(context: AlertContext, event: AlertMachineEvent): Evaluation {
-  const last = context.evaluatedAt ?? Number.NEGATIVE_INFINITY;
-  if (event.type === 'EVALUATE') {
-    // The reading the actor already had is newer than the one given (a stored reading not yet rewritten): keep it.
-    const newer = event.ts !== null && (context.lastReadingAt === null || event.ts >= context.lastReadingAt);
-    return newer
-      ? { at: Math.max(event.at, last), value: event.value, ts: event.ts }
-      : { at: Math.max(event.at, last), value: context.value, ts: context.lastReadingAt };
-  }
-  const at = event.type === 'DEADLINE' ? event.at : last;
-  return { at: Math.max(at, last), value: context.value, ts: context.lastReadingAt };
-}
-
-/** Whether the rule heard nothing for `nodata_seconds` at the evaluation (never without `nodata_seconds`). */
-function silent(context: AlertContext, e: Evaluation): boolean {
-  if (context.rule.nodata_seconds == null) return false;
-  const heard = e.ts ?? context.since ?? e.at;
-  return e.at - heard >= seconds(context.rule.nodata_seconds);
-}
-
-/** The deadline of the nodata watch, when the rule has one. */
-const nodataAt = (c: AlertContext): number | null =>
-  c.rule.nodata_seconds == null ? null : (c.lastReadingAt ?? c.since ?? c.now) + seconds(c.rule.nodata_seconds);
-
-const breach = (c: AlertContext, e: Evaluation) => e.value !== null && breaches(c.rule, e.value);
-const cleared = (c: AlertContext, e: Evaluation) => e.value !== null && clears(c.rule, e.value);
+export type { AlertContext, AlertInput, AlertIntent, AlertMachineEvent, AlertStateName, AlertTransition, PersistedAlert } from './alert-types.ts';
 
 /**
  * One threshold rule, with Prometheus's alerting semantics at each evaluation (see `alertMachine`).
@@ -126,28 +27,18 @@ const alertSetup = setup({
   },
   guards: {
     resumes: ({ context }, params: { state: AlertStateName }) => context.resume === params.state,
-    silent: ({ context, event }) => context.rule.nodata_seconds != null && silent(context, evaluation(context, event)),
-    breaches: ({ context, event }) => breach(context, evaluation(context, event)),
-    breachesAtOnce: ({ context, event }) => context.rule.for_seconds <= 0 && breach(context, evaluation(context, event)),
-    breachHeld: ({ context, event }) => {
-      const e = evaluation(context, event);
-      return breach(context, e) && e.at - (context.activeAt ?? e.at) >= seconds(context.rule.for_seconds);
-    },
-    clears: ({ context, event }) => cleared(context, evaluation(context, event)),
+    silent: ({ context, event }) => isSilent(context, event),
+    breaches: ({ context, event }) => isBreaching(context, event),
+    breachesAtOnce: ({ context, event }) => context.rule.for_seconds <= 0 && isBreaching(context, event),
+    breachHeld: ({ context, event }) => breachHeld(context, event),
+    clears: ({ context, event }) => isCleared(context, event),
     /** Cleared, and the keep-firing time (none, or since the first cleared evaluation) is over. */
-    keepOver: ({ context, event }) => {
-      const e = evaluation(context, event);
-      return cleared(context, e) && e.at - (context.keepSince ?? e.at) >= seconds(context.rule.keep_firing_for_seconds);
-    },
+    keepOver: ({ context, event }) => keepOver(context, event),
     watchesSilence: ({ context }) => context.rule.nodata_seconds != null,
   },
   actions: {
     /** Records the evaluation: its time, the latest reading, the actor's clock. */
-    observe: assign(({ context, event }) => {
-      const e = evaluation(context, event);
-      const now = 'now' in event ? Math.max(context.now, event.now) : context.now;
-      return { evaluatedAt: e.at, value: e.value, lastReadingAt: e.ts, now };
-    }),
+    observe: assign(({ context, event }) => observed(context, event)),
     startPending: assign({ since: ({ context }) => context.evaluatedAt, activeAt: ({ context }) => context.evaluatedAt, keepSince: null }),
     markTriggered: assign({ since: ({ context }) => context.evaluatedAt, triggeredAt: ({ context }) => context.evaluatedAt, keepSince: null }),
     startKeep: assign({ keepSince: ({ context }) => context.evaluatedAt }),
@@ -161,11 +52,7 @@ const alertSetup = setup({
      * (`for`, `keep_firing_for`, nodata). Deadlines live in context, so a restored actor re-arms them.
      */
     arm: enqueueActions(({ context, enqueue }, params: { state: Armed }) => {
-      const nodata = params.state === 'clearing' ? null : nodataAt(context);
-      const pendingUntil = params.state === 'pending' ? (context.activeAt ?? context.now) + seconds(context.rule.for_seconds) : null;
-      const clearUntil = params.state === 'clearing' ? (context.keepSince ?? context.now) + seconds(context.rule.keep_firing_for_seconds) : null;
-      const due = [nodata, pendingUntil, clearUntil].filter((t): t is number => t !== null);
-      const wakeAt = context.timers && due.length > 0 ? Math.min(...due) : null;
+      const { pendingUntil, clearUntil, wakeAt } = deadlines(context, params.state);
       if (context.wakeAt !== null) enqueue.cancel('deadline');
       if (params.state !== 'ok' || wakeAt !== context.wakeAt) enqueue.assign({ pendingUntil, clearUntil, wakeAt });
       if (wakeAt === null) return;
@@ -186,7 +73,7 @@ const alertSetup = setup({
 });
 
 /** The intent of a transition that writes: the rule, the value evaluated, the evaluation's time. */
-const intent = ({ context }: { context: AlertContext }): AlertIntent => ({ rule: context.rule, value: context.value ?? Number.NaN, at: context.evaluatedAt ?? context.now });
+const intent = ({ context }: { context: AlertContext }): AlertIntent => intentOf(context);
 const report = (to: AlertTransition) => ({ type: 'reportTransition', params: { to } }) as const;
 const arm = (state: Armed) => ({ type: 'arm', params: { state } }) as const;
 const fire = ['markTriggered', { type: 'fireAlert', params: intent }] as const;
@@ -221,31 +108,6 @@ const inClearing = [
   { target: 'active', actions: ['observe', 'stopKeep'] },
 ] as const;
 
-/** The context of a new actor, or of one restored from what an earlier process persisted. */
-function initialContext({ input }: { input: AlertInput }): AlertContext {
-  const restored = input.restored?.context ?? {};
-  const resume = input.restored?.state ?? 'ok';
-  const since = restored.since ?? input.now;
-  return {
-    rule: input.rule,
-    timers: input.timers ?? true,
-    evaluatedAt: null,
-    value: null,
-    lastReadingAt: null,
-    pendingUntil: null,
-    clearUntil: null,
-    triggeredAt: null,
-    ...restored,
-    since,
-    // State persisted before `activeAt`/`keepSince` existed: the state's start is the best estimate.
-    activeAt: restored.activeAt ?? (resume === 'pending' ? since : (restored.triggeredAt ?? null)),
-    keepSince: restored.keepSince ?? (resume === 'clearing' ? since : null),
-    wakeAt: null,
-    now: input.now,
-    resume,
-  };
-}
-
 /**
  * One threshold rule, `ok → pending → firing → ok` plus `nodata`, with Prometheus's semantics: the
  * state changes only at an evaluation (time t, the latest reading at or before t). Breaching: `ok`
@@ -259,7 +121,7 @@ function initialContext({ input }: { input: AlertInput }): AlertContext {
 export const alertMachine = alertSetup.createMachine({
   id: 'alert',
   initial: 'ok',
-  context: initialContext,
+  context: ({ input }) => initialContext(input),
   on: {
     RULE_UPDATED: { actions: 'applyRule' },
     RETIRE: { target: '.retired' },

@@ -20,6 +20,8 @@ export interface AlertWriterOptions {
   logger: Logger;
   /** Called once per write when it is committed (or given up), in push order. */
   onWritten?: (outcome: WriteOutcome) => void;
+  /** Called once after each commit of a batch, once its writes were told to `onWritten`: per-commit effects go here. */
+  onCommitted?: () => void;
   /** The waits between retries of a retriable store failure (default: the one backoff's; retried until it succeeds). */
   backoff?: Partial<BackoffOptions>;
   /** The channels a rule without `channels` is routed among by severity (default: console). */
@@ -107,6 +109,57 @@ function nextBatch(queue: Unit[], max: number): Unit[] {
   return queue.splice(0, Math.max(1, n));
 }
 
+/** Tells `onWritten` each write's outcome, in push order (a failing listener is logged, not thrown). */
+function reportUnit(unit: Unit, outcomes: TransitionOutcome[] | undefined, error: unknown, onWritten: AlertWriterOptions['onWritten'], logger: Logger): void {
+  if (!onWritten) return;
+  unit.writes.forEach((write, i) => {
+    const outcome = outcomes?.[i];
+    const written: WriteOutcome = outcome ? { write, ok: true, changed: outcome.changed, eventId: outcome.event?.id } : { write, ok: false, error };
+    try {
+      onWritten(written);
+    } catch (listenerError) {
+      logger.error({ err: listenerError, rule: write.rule.id }, 'alert write listener failed');
+    }
+  });
+}
+
+/** Calls `onCommitted` (a failing listener is logged, not thrown). */
+function tellCommitted({ onCommitted, logger }: AlertWriterOptions): void {
+  try {
+    onCommitted?.();
+  } catch (listenerError) {
+    logger.error({ err: listenerError }, 'alert commit listener failed');
+  }
+}
+
+type Report = (unit: Unit, outcomes: TransitionOutcome[] | undefined, error?: unknown) => void;
+
+/**
+ * Settles each unit of one attempt at committing `pending`: committed ones and those failed for good
+ * are reported; the retriable failures come back, to be retried, with the first of their errors.
+ */
+function settleAttempt(pending: Unit[], settled: PromiseSettledResult<TransitionOutcome[]>[], report: Report, logger: Logger): { retry: Unit[]; firstError: unknown } {
+  const retry: Unit[] = [];
+  let firstError: unknown;
+  settled.forEach((result, i) => {
+    const unit = pending[i]!;
+    if (result.status === 'fulfilled') {
+      unit.settle();
+      report(unit, result.value);
+      return;
+    }
+    unit.settle(result.reason);
+    if (isRetriableFailure(result.reason)) {
+      firstError ??= result.reason;
+      retry.push(unit);
+      return;
+    }
+    logger.error({ err: result.reason, writes: unit.writes.length, readings: unit.readings.length }, 'alert write failed; given up');
+    report(unit, undefined, result.reason);
+  });
+  return { retry, firstError };
+}
+
 /**
  * One ordered queue of units (readings with the alert writes they caused, or a lone write), committed
  * in push order: a batch of units goes to the store at once, so they share one group commit; the next
@@ -125,15 +178,7 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
   let failing: unknown;
 
   const report = (unit: Unit, outcomes: TransitionOutcome[] | undefined, error?: unknown) => {
-    unit.writes.forEach((write, i) => {
-      const outcome = outcomes?.[i];
-      const written: WriteOutcome = outcome ? { write, ok: true, changed: outcome.changed, eventId: outcome.event?.id } : { write, ok: false, error };
-      try {
-        options.onWritten?.(written);
-      } catch (listenerError) {
-        logger.error({ err: listenerError, rule: write.rule.id }, 'alert write listener failed');
-      }
-    });
+    reportUnit(unit, outcomes, error, options.onWritten, logger);
     queued -= unit.writes.length;
     unit.finish();
   };
@@ -143,24 +188,8 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     await withBackoff(
       async () => {
         const settled = await Promise.allSettled(pending.map((u) => store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings })));
-        const retry: Unit[] = [];
-        let firstError: unknown;
-        settled.forEach((result, i) => {
-          const unit = pending[i]!;
-          if (result.status === 'fulfilled') {
-            unit.settle();
-            report(unit, result.value);
-            return;
-          }
-          unit.settle(result.reason);
-          if (isRetriableFailure(result.reason)) {
-            firstError ??= result.reason;
-            retry.push(unit);
-            return;
-          }
-          logger.error({ err: result.reason, writes: unit.writes.length, readings: unit.readings.length }, 'alert write failed; given up');
-          report(unit, undefined, result.reason);
-        });
+        const { retry, firstError } = settleAttempt(pending, settled, report, logger);
+        tellCommitted(options);
         pending = retry;
         failing = firstError;
         if (retry.length > 0) throw firstError;

@@ -30,13 +30,35 @@ function check(rule: Pick<Rule, 'operator' | 'threshold' | 'clear_threshold'>): 
   if (issues.length > 0) throw new ValidationError(issues);
 }
 
-/**
- * Rules in the store, with their actors kept in step: created when enabled, updated in place when
- * the edit allows, stopped (resolving an open alert) when disabled or deleted.
- */
-export function createRuleService({ store, actors, retire, owns = () => true, learn, changed, reloadEveryMs }: RuleServiceOptions) {
-  const cache = createRuleCache({ rules: store.rules, reloadEveryMs });
+/** A rule of a bulk create rejected, by its index, with its issues' paths under that index. */
+type Rejected = { index: number; issues: Issue[] };
+type RuleInput = z.output<typeof ruleInputSchema>;
 
+const rejection = (index: number, issues: Issue[]): Rejected => ({
+  index,
+  issues: issues.map((issue) => ({ ...issue, path: issue.path ? `${index}.${issue.path}` : String(index) })),
+});
+
+/** Each item of a bulk create checked on its own (schema, fields together, ids unique within the request). */
+function checkEach(items: unknown[]): { valid: { index: number; input: RuleInput }[]; rejected: Rejected[] } {
+  const rejected: Rejected[] = [];
+  const valid: { index: number; input: RuleInput }[] = [];
+  const given = new Set<string>();
+  items.forEach((item, index) => {
+    const parsed = ruleInputSchema.safeParse(item);
+    if (!parsed.success) return void rejected.push(rejection(index, parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }))));
+    const { id } = parsed.data;
+    const issues = ruleIssues(parsed.data);
+    if (id !== undefined && given.has(id)) issues.push({ path: 'id', message: `'${id}' is given twice in this request; ids must be unique` });
+    if (issues.length > 0) return void rejected.push(rejection(index, issues));
+    if (id !== undefined) given.add(id);
+    valid.push({ index, input: parsed.data });
+  });
+  return { valid, rejected };
+}
+
+/** Keeps the rule actors in step with the stored rules. */
+function actorSync(actors: RuleActors, retire: RuleServiceOptions['retire'], owns: (rule: Rule) => boolean) {
   /** Brings one rule's actor in line with the stored rule (a rule another instance owns is left to it). */
   function apply(rule: Rule): void {
     const entry = actors.get(rule.id);
@@ -64,6 +86,30 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
     if (!entry ? rule.enabled : entry.rule.updated_at !== rule.updated_at || !rule.enabled) apply(rule);
   }
 
+  /** Reconciles the actors with `rules`, every rule as stored: a rule missing from it is stopped. */
+  async function sync(rules: Rule[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const rule of rules) {
+      seen.add(rule.id);
+      syncOne(rule.id, rule);
+    }
+    for (const entry of [...actors.entries()]) {
+      if (!seen.has(entry.rule.id)) retire(actors.stop(entry.rule.id), entry.rule);
+    }
+  }
+
+  return { apply, syncOne, sync };
+}
+
+/**
+ * Rules in the store, with their actors kept in step: created when enabled, updated in place when
+ * the edit allows, stopped (resolving an open alert) when disabled or deleted.
+ */
+export function createRuleService({ store, actors, retire, owns = () => true, learn, changed, reloadEveryMs }: RuleServiceOptions) {
+  const cache = createRuleCache({ rules: store.rules, reloadEveryMs });
+
+  const { apply, syncOne, sync } = actorSync(actors, retire, owns);
+
   async function stored(rule: Rule): Promise<Rule> {
     await learn?.([rule]);
     apply(rule);
@@ -89,26 +135,12 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
      * are created in one store transaction; the others come back by index with their issues (an id
      * already stored, or given twice, is one).
      */
-    async createMany(items: unknown[]): Promise<{ created: Rule[]; rejected: { index: number; issues: Issue[] }[] }> {
-      const rejected: { index: number; issues: Issue[] }[] = [];
-      const valid: { index: number; input: z.output<typeof ruleInputSchema> }[] = [];
-      const given = new Set<string>();
-      const reject = (index: number, issues: Issue[]) =>
-        rejected.push({ index, issues: issues.map((issue) => ({ ...issue, path: issue.path ? `${index}.${issue.path}` : String(index) })) });
-      items.forEach((item, index) => {
-        const parsed = ruleInputSchema.safeParse(item);
-        if (!parsed.success) return reject(index, parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
-        const { id } = parsed.data;
-        const issues = ruleIssues(parsed.data);
-        if (id !== undefined && given.has(id)) issues.push({ path: 'id', message: `'${id}' is given twice in this request; ids must be unique` });
-        if (issues.length > 0) return reject(index, issues);
-        if (id !== undefined) given.add(id);
-        valid.push({ index, input: parsed.data });
-      });
+    async createMany(items: unknown[]): Promise<{ created: Rule[]; rejected: Rejected[] }> {
+      const { valid, rejected } = checkEach(items);
       const existing = await Promise.all(valid.map(({ input }) => (input.id === undefined ? undefined : store.rules.get(input.id))));
       const fresh = valid.filter(({ index, input }, i) => {
         if (!existing[i]) return true;
-        reject(index, [{ path: 'id', message: `rule '${input.id}' already exists; change it with PATCH /rules/${input.id}` }]);
+        rejected.push(rejection(index, [{ path: 'id', message: `rule '${input.id}' already exists; change it with PATCH /rules/${input.id}` }]));
         return false;
       });
       const { created } = await store.rules.applyChanges({ create: fresh.map(({ input }) => input) });
@@ -116,7 +148,7 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
         cache.put(rule);
         await stored(rule);
       }
-      rejected.sort((a, b) => a.index - b.index);
+      rejected.sort((x, y) => x.index - y.index);
       return { created, rejected };
     },
     async update(id: string, patch: z.output<typeof rulePatchSchema>): Promise<Rule> {
@@ -149,16 +181,7 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
     /** Every rule, from memory unless the store changed behind this instance's back (see `createRuleCache`). */
     cached: () => cache.refresh(),
     /** Reconciles the actors with the rules as stored (another process may have edited them). */
-    async sync(rules: Rule[]): Promise<void> {
-      const seen = new Set<string>();
-      for (const rule of rules) {
-        seen.add(rule.id);
-        syncOne(rule.id, rule);
-      }
-      for (const entry of [...actors.entries()]) {
-        if (!seen.has(entry.rule.id)) retire(actors.stop(entry.rule.id), entry.rule);
-      }
-    },
+    sync,
   };
 }
 

@@ -52,6 +52,17 @@ describe('createAlertWriter', () => {
     expect(writer.queued).toBe(0);
   });
 
+  it('calls onCommitted once per committed batch, after that batch\'s outcomes were reported', async () => {
+    const fake = fakeAlertStore({ latency: () => 1 });
+    const outcomes: WriteOutcome[] = [];
+    const toldAfter: number[] = [];
+    const writer = createAlertWriter({ store: fake.store, logger, backoff: quick, maxBatch: 4, onWritten: (o) => outcomes.push(o), onCommitted: () => toldAfter.push(outcomes.length) });
+    for (let i = 0; i < 10; i++) writer.push(fire(`r${i}`, i));
+    await writer.drain();
+    // The first push starts a batch of its own at once; the nine queued meanwhile go 4, 4 and 1.
+    expect(toldAfter).toEqual([1, 5, 9, 10]);
+  });
+
   it('commits readings with the writes they caused, after every unit queued before', async () => {
     const fake = fakeAlertStore({ latency: (n) => (n === 0 ? 6 : 0) });
     const { writer } = recordingWriter(fake.store);

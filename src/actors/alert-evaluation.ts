@@ -1,0 +1,131 @@
+/**
+ * The evaluation rules of the alert machine (`alert.ts`), as pure functions of its context and
+ * event: what an evaluation sees, whether it breaches, clears or hears silence, the deadlines a
+ * state arms, and the context a new or restored actor starts from. The machine only wires them.
+ */
+import { breaches, clears } from '../domain/threshold.ts';
+import type { AlertContext, AlertInput, AlertIntent, AlertMachineEvent } from './alert-types.ts';
+
+/** The states that arm a deadline timer. */
+export type Armed = 'ok' | 'pending' | 'clearing';
+
+// Rounded to whole milliseconds: `60.001 * 1000` is not exactly 60001 in floating point.
+export const seconds = (s: number | null | undefined): number => Math.round((s ?? 0) * 1_000);
+
+/** One evaluation: its time (never before the last one) and the latest reading at it. */
+export interface Evaluation {
+  at: number;
+  value: number | null;
+  ts: number | null;
+}
+
+/** Whether an EVALUATE brings a reading at least as new as the one the actor has. */
+function bringsNewer(context: AlertContext, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean {
+  return event.ts !== null && (context.lastReadingAt === null || event.ts >= context.lastReadingAt);
+}
+
+/** The evaluation an event stands for. */
+export function evaluation(context: AlertContext, event: AlertMachineEvent): Evaluation {
+  const last = context.evaluatedAt ?? Number.NEGATIVE_INFINITY;
+  if (event.type === 'EVALUATE') {
+    // The reading the actor already had is newer than the one given (a stored reading not yet rewritten): keep it.
+    return bringsNewer(context, event)
+      ? { at: Math.max(event.at, last), value: event.value, ts: event.ts }
+      : { at: Math.max(event.at, last), value: context.value, ts: context.lastReadingAt };
+  }
+  const at = event.type === 'DEADLINE' ? event.at : last;
+  return { at: Math.max(at, last), value: context.value, ts: context.lastReadingAt };
+}
+
+/** The latest reading's value at the evaluation (`evaluation(...).value`, without building the evaluation). */
+export function latestValue(context: AlertContext, event: AlertMachineEvent): number | null {
+  return event.type === 'EVALUATE' && bringsNewer(context, event) ? event.value : context.value;
+}
+
+/** Whether the rule heard nothing for `nodata_seconds` at the evaluation (never without `nodata_seconds`). */
+export function silent(context: AlertContext, e: Evaluation): boolean {
+  if (context.rule.nodata_seconds == null) return false;
+  const heard = e.ts ?? context.since ?? e.at;
+  return e.at - heard >= seconds(context.rule.nodata_seconds);
+}
+
+/** The deadline of the nodata watch, when the rule has one. */
+export const nodataAt = (c: AlertContext): number | null =>
+  c.rule.nodata_seconds == null ? null : (c.lastReadingAt ?? c.since ?? c.now) + seconds(c.rule.nodata_seconds);
+
+/** Whether the event's evaluation finds the rule silent. */
+export const isSilent = (context: AlertContext, event: AlertMachineEvent): boolean =>
+  context.rule.nodata_seconds != null && silent(context, evaluation(context, event));
+
+/** Whether the latest value at the evaluation breaches the rule. */
+export function isBreaching(context: AlertContext, event: AlertMachineEvent): boolean {
+  const value = latestValue(context, event);
+  return value !== null && breaches(context.rule, value);
+}
+
+/** Whether the latest value at the evaluation is past the clear threshold. */
+export function isCleared(context: AlertContext, event: AlertMachineEvent): boolean {
+  const value = latestValue(context, event);
+  return value !== null && clears(context.rule, value);
+}
+
+/** Breaching, and the breach has lasted `for_seconds` at the evaluation. */
+export function breachHeld(context: AlertContext, event: AlertMachineEvent): boolean {
+  if (!isBreaching(context, event)) return false;
+  const { at } = evaluation(context, event);
+  return at - (context.activeAt ?? at) >= seconds(context.rule.for_seconds);
+}
+
+/** Cleared, and the keep-firing time (none, or since the first cleared evaluation) is over. */
+export function keepOver(context: AlertContext, event: AlertMachineEvent): boolean {
+  if (!isCleared(context, event)) return false;
+  const { at } = evaluation(context, event);
+  return at - (context.keepSince ?? at) >= seconds(context.rule.keep_firing_for_seconds);
+}
+
+/** What an evaluation records: its time, the latest reading, the actor's clock. */
+export function observed(context: AlertContext, event: AlertMachineEvent): Pick<AlertContext, 'evaluatedAt' | 'value' | 'lastReadingAt' | 'now'> {
+  const e = evaluation(context, event);
+  const now = 'now' in event ? Math.max(context.now, event.now) : context.now;
+  return { evaluatedAt: e.at, value: e.value, lastReadingAt: e.ts, now };
+}
+
+/** The deadlines of a state, and the one its timer wakes at (the earliest; null without timers or deadlines). */
+export function deadlines(context: AlertContext, state: Armed): Pick<AlertContext, 'pendingUntil' | 'clearUntil' | 'wakeAt'> {
+  const nodata = state === 'clearing' ? null : nodataAt(context);
+  const pendingUntil = state === 'pending' ? (context.activeAt ?? context.now) + seconds(context.rule.for_seconds) : null;
+  const clearUntil = state === 'clearing' ? (context.keepSince ?? context.now) + seconds(context.rule.keep_firing_for_seconds) : null;
+  let wakeAt: number | null = null;
+  if (context.timers) {
+    for (const due of [nodata, pendingUntil, clearUntil]) if (due !== null && (wakeAt === null || due < wakeAt)) wakeAt = due;
+  }
+  return { pendingUntil, clearUntil, wakeAt };
+}
+
+/** The intent of a transition that writes: the rule, the value evaluated, the evaluation's time. */
+export const intentOf = (context: AlertContext): AlertIntent => ({ rule: context.rule, value: context.value ?? Number.NaN, at: context.evaluatedAt ?? context.now });
+
+/** The context of a new actor, or of one restored from what an earlier process persisted. */
+export function initialContext(input: AlertInput): AlertContext {
+  const restored = input.restored?.context ?? {};
+  const resume = input.restored?.state ?? 'ok';
+  const since = restored.since ?? input.now;
+  return {
+    rule: input.rule,
+    timers: input.timers ?? true,
+    evaluatedAt: null,
+    value: null,
+    lastReadingAt: null,
+    pendingUntil: null,
+    clearUntil: null,
+    triggeredAt: null,
+    ...restored,
+    since,
+    // State persisted before `activeAt`/`keepSince` existed: the state's start is the best estimate.
+    activeAt: restored.activeAt ?? (resume === 'pending' ? since : (restored.triggeredAt ?? null)),
+    keepSince: restored.keepSince ?? (resume === 'clearing' ? since : null),
+    wakeAt: null,
+    now: input.now,
+    resume,
+  };
+}

@@ -1,0 +1,60 @@
+import type { Actor } from 'xstate';
+import type { alertMachine } from '../../actors/alert.ts';
+import type { Rule } from '../../domain/rule.ts';
+
+/** The routing key of a (device, metric) series. */
+export const seriesKey = (deviceId: string, metric: string): string => `${deviceId}\u0000${metric}`;
+
+/** One rule and its running actor. */
+export interface RuleEntry {
+  rule: Rule;
+  actor: Actor<typeof alertMachine>;
+}
+
+/** The rules watching one series, and the `ts` of the newest reading routed to them. */
+export interface Route {
+  /** The series' `seriesKey`. */
+  key: string;
+  ts: string | null;
+  entries: RuleEntry[];
+}
+
+/** The rules by series they watch: what a reading is routed to (by device, then metric: no key is built per reading). */
+export function createSeriesRoutes() {
+  const byDevice = new Map<string, Map<string, Route>>();
+  /** Every route in the order its series was first watched (the order interval evaluations go in). */
+  const ordered = new Map<string, Route>();
+  return {
+    /** Adds a rule to its series; `seenTs` is the newest reading of the series already evaluated. */
+    attach(entry: RuleEntry, seenTs: string | null): void {
+      const { device_id: device, metric } = entry.rule;
+      let metrics = byDevice.get(device);
+      if (!metrics) byDevice.set(device, (metrics = new Map()));
+      let route = metrics.get(metric);
+      if (!route) {
+        route = { key: seriesKey(device, metric), ts: seenTs, entries: [] };
+        metrics.set(metric, route);
+        ordered.set(route.key, route);
+      }
+      else if (seenTs !== null && (route.ts === null || seenTs > route.ts)) route.ts = seenTs;
+      route.entries.push(entry);
+    },
+    detach(entry: RuleEntry): void {
+      const { device_id: device, metric } = entry.rule;
+      const metrics = byDevice.get(device);
+      const route = metrics?.get(metric);
+      if (!metrics || !route) return;
+      route.entries = route.entries.filter((e) => e !== entry);
+      if (route.entries.length > 0) return;
+      metrics.delete(metric);
+      ordered.delete(route.key);
+      if (metrics.size === 0) byDevice.delete(device);
+    },
+    /** The rules watching a series, or undefined when none does. */
+    find: (device: string, metric: string): Route | undefined => byDevice.get(device)?.get(metric),
+    all: (): IterableIterator<Route> => ordered.values(),
+  };
+}
+
+/** The rules of one runtime by series. */
+export type SeriesRoutes = ReturnType<typeof createSeriesRoutes>;
