@@ -57,6 +57,17 @@ export const nodataAt = (c: AlertContext): number | null =>
 export const isSilent = (context: AlertContext, event: AlertMachineEvent): boolean =>
   context.rule.nodata_seconds != null && silent(context, evaluation(context, event));
 
+/**
+ * Whether a rule in `nodata` stays there: only a reading young enough at the evaluation leaves it.
+ * With no reading at all, the silence goes on (measuring it from the state's start would flip the
+ * rule back to `ok` at the next evaluation and to `nodata` again `nodata_seconds` later).
+ */
+export const isStillSilent = (context: AlertContext, event: AlertMachineEvent): boolean => {
+  if (context.rule.nodata_seconds == null) return false;
+  const e = evaluation(context, event);
+  return e.ts === null || silent(context, e);
+};
+
 /** Whether the latest value at the evaluation breaches the rule. */
 export function isBreaching(context: AlertContext, event: AlertMachineEvent): boolean {
   const value = latestValue(context, event);

@@ -7,6 +7,7 @@ import {
   isBreaching,
   isCleared,
   isSilent,
+  isStillSilent,
   keepOver,
   observed,
   type Armed,
@@ -28,6 +29,7 @@ const alertSetup = setup({
   guards: {
     resumes: ({ context }, params: { state: AlertStateName }) => context.resume === params.state,
     silent: ({ context, event }) => isSilent(context, event),
+    stillSilent: ({ context, event }) => isStillSilent(context, event),
     breaches: ({ context, event }) => isBreaching(context, event),
     breachesAtOnce: ({ context, event }) => context.rule.for_seconds <= 0 && isBreaching(context, event),
     breachHeld: ({ context, event }) => breachHeld(context, event),
@@ -90,7 +92,7 @@ const breachFromQuiet = [
  * the hot path allocates nothing (the snapshot stays the same object).
  */
 const inOk = [toNodata, ...breachFromQuiet, { guard: 'watchesSilence', actions: ['observe', arm('ok')] }] as const;
-const inNodata = [{ guard: 'silent', actions: 'observe' }, ...breachFromQuiet, { target: '#alert.ok', actions: ['observe', 'markOk', report('ok')] }] as const;
+const inNodata = [{ guard: 'stillSilent', actions: 'observe' }, ...breachFromQuiet, { target: '#alert.ok', actions: ['observe', 'markOk', report('ok')] }] as const;
 const inPending = [
   toNodata,
   { guard: 'breachHeld', target: '#alert.firing', actions: ['observe', ...fire] },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { ConfigSource } from '../config/index.ts';
 import { ValidationError } from '../errors.ts';
 import { RULE_ACTOR_PREFIX } from '../runtime/alerts/rule-actors.ts';
@@ -10,8 +11,11 @@ import type { Store } from '../storage/store.ts';
 import { EXIT } from './exit.ts';
 import { configFromCli } from './load-config.ts';
 
-/** The YAML parser, loaded only by this command (no other command pays for it at start-up). */
-const yamlParse = async (text: string): Promise<unknown> => (await import('yaml')).parse(text) as unknown;
+/**
+ * The YAML parser. This module is loaded only by `vigil rules apply`, so no other command pays for
+ * it at start-up; a static import also resolves the same way in the bundled CLI.
+ */
+const yamlParse = async (text: string): Promise<unknown> => parseYaml(text) as unknown;
 
 /** JSON text parsed as JSON; flow-style YAML that merely looks like JSON falls back to the YAML parser. */
 async function jsonOrYaml(text: string): Promise<unknown> {

@@ -42,15 +42,18 @@ function advanceTo(clock: SimulatedClock, target: number): void {
   clock.set(target);
 }
 
-/** One alert actor on a virtual clock, with what it asked to write; `restart` persists and restores it. */
-export function harness(r: Rule, start = 0) {
+/**
+ * One alert actor on a virtual clock, with what it asked to write; `restart` persists and restores it.
+ * `timers: false` is interval mode: the actor arms no deadline and changes state only at `evaluate()`.
+ */
+export function harness(r: Rule, start = 0, options: { timers?: boolean } = {}) {
   const clock = new SimulatedClock();
   clock.set(start);
   const written: Written[] = [];
   const record = (kind: Written['kind']) => (_: unknown, intent: AlertIntent) => written.push({ kind, value: intent.value, at: intent.at });
   const machine = alertMachine.provide({ actions: { fireAlert: record('fire'), resolveAlert: record('resolve') } });
   const create = (restored?: PersistedAlert): Actor<typeof machine> => {
-    const actor = createActor(machine, { input: { rule: r, now: clock.now(), restored }, clock });
+    const actor = createActor(machine, { input: { rule: r, now: clock.now(), restored, ...(options.timers === undefined ? {} : { timers: options.timers }) }, clock });
     actor.start();
     if (restored && restored.state !== 'ok') actor.send({ type: 'RESUME', now: clock.now() });
     return actor;

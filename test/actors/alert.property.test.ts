@@ -43,7 +43,8 @@ class Model {
       this.since = t;
     };
     if ((this.state === 'ok' || this.state === 'pending') && silent) return to('nodata');
-    if (this.state === 'nodata' && silent) return;
+    // Only a reading young enough leaves nodata: with none at all, the silence goes on.
+    if (this.state === 'nodata' && (this.lastTs === null || silent)) return;
     if (this.state === 'ok' || this.state === 'nodata') {
       if (!breach) return this.state === 'nodata' ? to('ok') : undefined;
       this.activeAt = t;

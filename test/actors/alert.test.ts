@@ -93,6 +93,32 @@ describe('alert machine', () => {
     expect(h.state()).toBe('firing');
   });
 
+  it('interval mode: a rule that hears nothing goes to nodata once and stays there, cycle after cycle', () => {
+    const h = harness(rule({ nodata_seconds: 10 }), T0, { timers: false });
+    const states: string[] = [];
+    for (let cycle = 0; cycle < 12; cycle++) {
+      h.evaluate();
+      states.push(h.state());
+      h.advance(5_000);
+    }
+    // Evaluations at 0, 5 s: still ok; from 10 s on, nodata every cycle (it used to flip back to ok).
+    expect(states).toEqual(['ok', 'ok', ...Array(10).fill('nodata')]);
+  });
+
+  it('interval mode: silence after a reading is nodata until a fresh reading arrives', () => {
+    const h = harness(rule({ nodata_seconds: 10 }), T0, { timers: false });
+    h.reading(50);
+    const states: string[] = [];
+    for (let cycle = 0; cycle < 8; cycle++) {
+      h.advance(5_000);
+      h.evaluate();
+      states.push(h.state());
+    }
+    expect(states).toEqual(['ok', ...Array(7).fill('nodata')]);
+    h.reading(51);
+    expect(h.state()).toBe('ok');
+  });
+
   it('a firing rule stays firing without data: losing the sensor is not a recovery', () => {
     const h = harness(rule({ nodata_seconds: 5 }), T0);
     h.reading(90);

@@ -76,9 +76,10 @@ describe.each(['reactive', 'interval', 'both'])('timed rules in vigil run, ALERT
         rule(`keep-${mode}`, { keep_firing_for_seconds: 2 }),
         rule(`nodata-${mode}`, { nodata_seconds: 2 }),
         rule(`hyst-${mode}`, { clear_threshold: 40 }),
+        rule(`mute-${mode}`, { nodata_seconds: 2 }),
       ];
       for (const r of rules) expect((await post(`${url}/rules`, r)).status).toBe(201);
-      const [forId, keepId, nodataId, hystId] = rules.map((r) => r.id as string);
+      const [forId, keepId, nodataId, hystId, muteId] = rules.map((r) => r.id as string);
 
       const cases = [
         // for_seconds 2, a breach every 0.5 s: one event, at least 2 s after the first breach.
@@ -112,6 +113,16 @@ describe.each(['reactive', 'interval', 'both'])('timed rules in vigil run, ALERT
           await reading(url, nodataId!, 20);
           await eventually(async () => ((await get(`${url}/actors/rule:${nodataId}`)).value === 'nodata' ? true : undefined), 30_000);
         })(),
+        // nodata_seconds 2 and never a reading: nodata, and it stays there cycle after cycle (it used to
+        // flip back to ok at the next interval evaluation, and to nodata again 2 s later).
+        (async () => {
+          const state = async () => (await get(`${url}/actors/rule:${muteId}`)).value;
+          await eventually(async () => ((await state()) === 'nodata' ? true : undefined), 30_000);
+          for (let cycle = 0; cycle < 4; cycle++) {
+            await evaluated(url, mode, 1);
+            expect(await state()).toBe('nodata');
+          }
+        })(),
         // clear_threshold 40: 45 keeps it firing, 35 resolves it.
         (async () => {
           await feed(url, hystId!, 60, async () => ((await eventsOf(url, hystId!)).length > 0 ? true : undefined));
@@ -128,7 +139,7 @@ describe.each(['reactive', 'interval', 'both'])('timed rules in vigil run, ALERT
       ];
       await Promise.all(cases);
       const actors = (await get(`${url}/actors?kind=rule`)).actors as Json[];
-      expect(actors.filter((a) => String(a.id).startsWith('rule:')).map((a) => a.status)).toEqual(['active', 'active', 'active', 'active']);
+      expect(actors.filter((a) => String(a.id).startsWith('rule:')).map((a) => a.status)).toEqual(['active', 'active', 'active', 'active', 'active']);
       expect(vigil.output()).not.toContain('rule evaluation failed');
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- vigil output ---\n${vigil.output().slice(-6_000)}`, { cause: error });
