@@ -7,10 +7,12 @@ import { connectPostgres } from './postgres/connection.ts';
 import { guarded } from './postgres/guard.ts';
 import { postgresMessages } from './postgres/messages.ts';
 import { applyMigrations } from './postgres/migrate.ts';
+import { postgresNotificationSearch } from './postgres/notification-search.ts';
 import { postgresNotifications } from './postgres/notifications.ts';
 import { postgresPlugins } from './postgres/plugins.ts';
 import { postgresReadings } from './postgres/readings.ts';
 import { postgresRules } from './postgres/rules.ts';
+import { postgresSilences } from './postgres/silences.ts';
 import { postgresSnapshots } from './postgres/snapshots.ts';
 import type { Store } from './store.ts';
 
@@ -54,8 +56,10 @@ export function createPostgresStore({ url, logger, schema, poolSize }: PostgresS
     readings: guarded(isClosed, 'readings', postgresReadings(connection)),
     alerts: guarded(isClosed, 'alerts', postgresAlerts(connection)),
     notifications: guarded(isClosed, 'notifications', postgresNotifications(connection)),
+    notificationLog: guarded(isClosed, 'notificationLog', postgresNotificationSearch(connection)),
     plugins: guarded(isClosed, 'plugins', postgresPlugins(connection)),
     analytics: guarded(isClosed, 'analytics', postgresAnalytics(connection)),
+    silences: guarded(isClosed, 'silences', postgresSilences(connection)),
     ...operations,
     close: () => connection.close(),
   };

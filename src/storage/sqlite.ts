@@ -7,10 +7,12 @@ import { openSqlite } from './sqlite/connection.ts';
 import { guarded } from './sqlite/guard.ts';
 import { sqliteMessages } from './sqlite/messages.ts';
 import { applyMigrations } from './sqlite/migrate.ts';
+import { sqliteNotificationSearch } from './sqlite/notification-search.ts';
 import { sqliteNotifications } from './sqlite/notifications.ts';
 import { sqlitePlugins } from './sqlite/plugins.ts';
 import { sqliteReadings } from './sqlite/readings.ts';
 import { sqliteRules } from './sqlite/rules.ts';
+import { sqliteSilences } from './sqlite/silences.ts';
 import { sqliteSnapshots } from './sqlite/snapshots.ts';
 import type { Store } from './store.ts';
 
@@ -54,8 +56,10 @@ export function createSqliteStore({ path, logger, busyTimeoutMs = SQLITE_BUSY_TI
     readings: guarded(db, 'readings', sqliteReadings(connection)),
     alerts: sqliteAlerts(connection),
     notifications: guarded(db, 'notifications', sqliteNotifications(connection)),
+    notificationLog: guarded(db, 'notificationLog', sqliteNotificationSearch(connection)),
     plugins: guarded(db, 'plugins', sqlitePlugins(connection)),
     analytics: guarded(db, 'analytics', sqliteAnalytics(connection)),
+    silences: guarded(db, 'silences', sqliteSilences(connection)),
     ...operations,
     async close() {
       if (db.open) db.close();
