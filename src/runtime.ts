@@ -31,6 +31,7 @@ import { pluginHealthConcern } from './runtime/wire-plugin-health.ts';
 import { propagatorConcerns } from './runtime/wire-propagator.ts';
 import { publisherConcern } from './runtime/wire-publisher.ts';
 import { subscriberConcern } from './runtime/wire-subscriber.ts';
+import { wireSilences } from './runtime/wire-silences.ts';
 import type { Broker } from './streams/broker.ts';
 import { openBroker } from './streams/open-broker.ts';
 import { openStore } from './storage/open-store.ts';
@@ -89,11 +90,13 @@ const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EADDRNOTA
 function assembleConcerns(ctx: RuntimeContext): { concerns: Concern[]; engine: AlertEngine } {
   const inspection = inspectionConcerns(ctx);
   const health = pluginHealthConcern(ctx);
-  const notifier = notifierConcern(ctx);
+  const silencing = wireSilences(ctx);
+  const notifier = notifierConcern(ctx, silencing.silences);
   const alerts = wireAlerts(ctx);
   const concerns = [
     ...inspection,
     health,
+    silencing.concern,
     notifier,
     ...alerts.concerns,
     ...mqttConcerns(ctx, alerts.engine),

@@ -7,6 +7,7 @@ import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import type { ActorRegistry } from './registry.ts';
 import { createDeliverer } from './notification-delivery.ts';
+import type { Silences } from './silences.ts';
 
 /**
  * The shared backoff, shaped for an outage of minutes rather than a blip: with the defaults (1 s
@@ -28,7 +29,7 @@ export function wakeNotifier(registry: ActorRegistry): void {
  * The notifier concern: its actor works the outbox through the configured channels. Producers that
  * write outbox rows may send `{ type: 'WAKE' }` to the registered `notifier` actor to skip the poll wait.
  */
-export function notifierConcern(ctx: RuntimeContext): Concern {
+export function notifierConcern(ctx: RuntimeContext, silences?: Pick<Silences, 'screen'>): Concern {
   const logger = ctx.logger.child({ actor: 'notifier' });
   const channels = openChannels(ctx.config, logger);
   const available = new Set(channels.keys());
@@ -63,7 +64,9 @@ export function notifierConcern(ctx: RuntimeContext): Concern {
       const machine = notifierMachine.provide({
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
-            const rows = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, STALE_CLAIM_MS);
+            const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, STALE_CLAIM_MS);
+            // Rows a silence matches are marked suppressed here, never delivered.
+            const rows = silences ? await silences.screen(claimed) : claimed;
             return rows.map((row) => ({ row, lane: channelFor(row.channel, available) }));
           }),
         },
