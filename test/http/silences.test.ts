@@ -1,15 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { eventually } from '../e2e/cli.ts';
 
 const base = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', BATCH_WAIT_MS: '20', PUBLISH_INTERVAL_SECONDS: '3600', NOTIFY_POLL_INTERVAL_MS: '50' };
 const running: Runtime[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'vigil-silences-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
   for (const runtime of running.splice(0)) await runtime.stop();
 });
 
-async function started(): Promise<Runtime> {
-  const runtime = createRuntime({ inheritEnv: false, env: base });
+async function started(env: Record<string, string> = {}): Promise<Runtime> {
+  const runtime = createRuntime({ inheritEnv: false, env: { ...base, ...env } });
   running.push(runtime);
   await runtime.start({ listen: false });
   return runtime;
@@ -55,6 +60,19 @@ describe('silences over HTTP', () => {
     await call(runtime, 'POST', '/readings', { device_id: 'd1', metric: 'temp', value: 10 });
     const [resolved] = await notificationsIn(runtime, 'sent', 1);
     expect(resolved.title).toBe('hot resolved');
+  });
+
+  it('a restarted runtime creates the actors of unexpired silences again, with their timers re-armed', async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'restart.db')}` };
+    const first = await started(env);
+    const soon = await call(first, 'POST', '/silences', silenceOf({ ends_at: new Date(Date.now() + 1_500).toISOString() }));
+    const later = await call(first, 'POST', '/silences', silenceOf({ starts_at: inAnHour(), ends_at: new Date(Date.now() + 7_200_000).toISOString() }));
+    await first.stop();
+    const second = await started(env);
+    expect(second.actors.get(`silence:${soon.body.id}`)?.actor.getSnapshot().value).toBe('active');
+    expect(second.actors.get(`silence:${later.body.id}`)?.actor.getSnapshot().value).toBe('pending');
+    await eventually(async () => (second.actors.get(`silence:${soon.body.id}`) === undefined ? true : undefined));
+    expect((await call(second, 'GET', `/silences/${soon.body.id}`)).body.state).toBe('expired');
   });
 
   it('leaves alerts its matchers do not match alone', async () => {
