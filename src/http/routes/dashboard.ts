@@ -9,6 +9,7 @@ const ASSETS: Record<string, string> = {
   'machine-graph.js': 'text/javascript; charset=utf-8',
   'sse-reader.js': 'text/javascript; charset=utf-8',
   'api-token.js': 'text/javascript; charset=utf-8',
+  'operations.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
 };
 
