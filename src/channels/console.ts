@@ -1,4 +1,5 @@
-import { createLogger, type Logger } from '../runtime/logger.ts';
+import { pino } from 'pino';
+import type { Logger } from '../ports/logger.ts';
 import type { Severity } from '../domain/rule.ts';
 import type { Channel } from './channel.ts';
 import { fdLineWriter, type LineWriter } from './line-writer.ts';
@@ -13,7 +14,9 @@ const LEVELS: Record<Severity, 'info' | 'warn' | 'error' | 'fatal'> = { info: 'i
  * is the row id: the key a reader of the log deduplicates redeliveries by.
  */
 export function createConsoleChannel(logger: Logger, write: LineWriter = fdLineWriter()): Channel {
-  const log = createLogger(logger.level, { write }).child({ ...logger.bindings(), channel: 'console' });
+  // Always JSON, whatever the root logger's format: its own logger, with the root's level and fields.
+  const root = pino({ name: 'vigil', level: logger.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, { write });
+  const log = root.child({ ...logger.bindings(), channel: 'console' });
   return {
     name: 'console',
     async send(notification) {

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { Channel } from './channel.ts';
 import { createConsoleChannel } from './console.ts';
 import type { EmailChannelOptions } from './email.ts';

@@ -1,6 +1,5 @@
 import type { AlertEvent } from '../domain/alert-event.ts';
-import { PLUGIN_THRESHOLDS, type PluginHealth, type PluginStatus } from '../domain/plugin.ts';
-import type { Severity } from '../domain/rule.ts';
+import { PLUGIN_THRESHOLDS, type PluginHealth } from '../domain/plugin.ts';
 import type { NotificationDraft } from './routing.ts';
 
 /** The fields of an alert event the alert notifications speak of. */
@@ -68,18 +67,5 @@ export function collectionRecovered(health: PluginHealth): NotificationDraft {
     message: `${health.name} succeeded again after failing; success rate ${(health.success_rate * 100).toFixed(1)} %.`,
     metadata: { plugin: health.name, total_runs: health.total_runs, success_rate: health.success_rate },
     dedup_key: `plugin:${health.name}:recovered`,
-  };
-}
-
-const HEALTH_SEVERITY: Record<PluginStatus, Severity> = { healthy: 'info', degraded: 'warning', unhealthy: 'error' };
-
-/** A component of the system whose health changed. */
-export function systemHealthChanged(component: string, from: PluginStatus, to: PluginStatus, detail?: string): NotificationDraft {
-  return {
-    severity: HEALTH_SEVERITY[to],
-    title: `${component} is ${to}`,
-    message: `${component} went from ${from} to ${to}${detail ? `: ${detail}` : ''}.`,
-    metadata: { component, from, to },
-    dedup_key: `health:${component}:${to}`,
   };
 }

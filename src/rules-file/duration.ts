@@ -9,12 +9,3 @@ export function parseDuration(text: string): number | undefined {
   for (const [, amount, unit] of text.matchAll(PART)) ms += Number(amount) * UNITS[unit!]!;
   return ms;
 }
-
-/** A duration back as text, in the largest unit that divides it (for messages and reports). */
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm', 's'] as const) {
-    const size = UNITS[unit]!;
-    if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return ms === 0 ? '0s' : `${ms}ms`;
-}

@@ -1,7 +1,8 @@
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import pinoPretty from 'pino-pretty';
+import type { Logger } from '../ports/logger.ts';
 
-export type { Logger } from 'pino';
+export type { Logger } from '../ports/logger.ts';
 
 /** How log lines look: JSON, human-readable, or `auto` (human-readable when stdout is a terminal). */
 export type LogFormat = 'auto' | 'json' | 'pretty';

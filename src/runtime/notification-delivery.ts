@@ -2,13 +2,14 @@ import type { DeliveryOutcome } from '../actors/notifier.ts';
 import type { Channel } from '../channels/channel.ts';
 import { channelFor, FALLBACK_CHANNEL } from '../channels/routing.ts';
 import type { Notification } from '../domain/notification.ts';
-import type { DeliveryResult, NotificationRepository } from '../storage/store.ts';
+import type { NotificationRepository } from '../storage/store.ts';
 import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
 import { DedupMemory } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
 import type { Logger } from './logger.ts';
 import type { RunReporter } from './run-reporter.ts';
 import { messageOf } from '../errors.ts';
+import { reportBatch, type Attempted, type CountOutcomes } from './delivery-report.ts';
 
 /** How the outbox is worked: attempts before failing over, the de-duplication window, the backoff. */
 export interface DeliveryPolicy {
@@ -34,18 +35,15 @@ export interface DelivererDeps {
   logger: Logger;
   runs: RunReporter;
   /** Counts outcomes per channel, `n` at a time (once per batch and outcome). */
-  count?: (channel: string, outcome: DeliveryOutcome['kind'] | 'fallback', n: number) => void;
+  count?: CountOutcomes;
   now?: () => number;
-}
-
-/** One row's delivery: its outcome, and what `settle` records for it (nothing when the store was not reached). */
-interface Attempted {
-  outcome: DeliveryOutcome;
-  result?: DeliveryResult;
 }
 
 /** Rows that must go out one after another: a rule's notifications on a channel, or a key's repeats. */
 const chainOf = (row: Notification, lane: string): string => `${lane}\u0000${row.alert_id ?? row.dedup_key ?? row.id}`;
+
+/** A row of a batch, with the channel it goes out on and its place in the batch. */
+type Placed = { row: Notification; lane: string; index: number };
 
 /**
  * Delivers claimed rows in batches. Per batch: the dedup keys the memory does not know are looked up
@@ -56,84 +54,85 @@ const chainOf = (row: Notification, lane: string): string => `${lane}\u0000${row
  * their claim is taken over once stale.
  */
 export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => Promise<DeliveryOutcome[]> {
-  const { notifications, channels, policy, runs } = deps;
-  const logger = deps.logger.child({ actor: 'notifier' });
-  const now = deps.now ?? Date.now;
-  const available = new Set(channels.keys());
-  const fallback = channels.get(FALLBACK_CHANNEL);
-  const count = deps.count ?? (() => {});
-  const memory = new DedupMemory();
-  const concurrency = { ...DEFAULT_CONCURRENCY, ...policy.concurrency };
-  const slots = createLaneSlots((lane) => concurrency[lane] ?? 8);
-  const tails = new Map<string, Promise<void>>();
-  let forgottenAt = 0;
+  const deliverer = new Deliverer(deps);
+  return (rows) => deliverer.deliver(rows);
+}
 
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const dedups = (row: Notification): row is Notification & { dedup_key: string } => row.dedup_key !== null && policy.repeatIntervalMs > 0;
+class Deliverer {
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly available: Set<string>;
+  private readonly fallback: Channel | undefined;
+  private readonly memory = new DedupMemory();
+  private readonly slots: ReturnType<typeof createLaneSlots>;
+  private readonly tails = new Map<string, Promise<void>>();
+  private forgottenAt = 0;
+
+  constructor(private readonly deps: DelivererDeps) {
+    this.logger = deps.logger.child({ actor: 'notifier' });
+    this.now = deps.now ?? Date.now;
+    this.available = new Set(deps.channels.keys());
+    this.fallback = deps.channels.get(FALLBACK_CHANNEL);
+    const concurrency = { ...DEFAULT_CONCURRENCY, ...deps.policy.concurrency };
+    this.slots = createLaneSlots((lane) => concurrency[lane] ?? 8);
+  }
+
+  /** One batch: recall the dedup keys, run the chains, settle the results in one commit, report. */
+  async deliver(rows: Notification[]): Promise<DeliveryOutcome[]> {
+    if (rows.length === 0) return [];
+    const at = this.now();
+    const since = iso(at - this.deps.policy.repeatIntervalMs);
+    const lanes = rows.map((row) => channelFor(row.channel, this.available));
+    try {
+      await this.recall(rows, since);
+    } catch (error) {
+      this.logger.error({ err: error }, 'dedup look-up failed; the rows are retried once their claim is stale');
+      return rows.map((row, i) => ({ id: row.id, lane: lanes[i]!, kind: 'error', error: messageOf(error) }));
+    }
+    if (at - this.forgottenAt > this.deps.policy.repeatIntervalMs) {
+      this.memory.forget(since);
+      this.forgottenAt = at;
+    }
+    const attempted: Attempted[] = new Array(rows.length);
+    await Promise.all([...chainsOf(rows, lanes)].map(([key, chain]) => this.runChain(key, chain, since, attempted)));
+    return this.settle(attempted, rows.length);
+  }
+
+  /** Records the batch's results in one commit and reports them; on a store failure every row is an error. */
+  private async settle(attempted: Attempted[], rows: number): Promise<DeliveryOutcome[]> {
+    const { notifications, runs, count = () => {} } = this.deps;
+    try {
+      await notifications.settle(attempted.flatMap((a) => (a.result ? [a.result] : [])));
+    } catch (error) {
+      this.logger.error({ err: error, rows }, 'outbox update failed; the rows are retried once their claim is stale');
+      reportBatch(attempted, runs, count);
+      return attempted.map(({ outcome }) => ({ id: outcome.id, lane: outcome.lane, kind: 'error', error: messageOf(error) }));
+    }
+    reportBatch(attempted, runs, count);
+    const sent = attempted.reduce((n, a) => n + (a.outcome.kind === 'sent' ? 1 : 0), 0);
+    if (sent > 0) this.logger.info({ sent, rows }, 'notifications sent');
+    return attempted.map((a) => a.outcome);
+  }
+
+  private dedups(row: Notification): row is Notification & { dedup_key: string } {
+    return row.dedup_key !== null && this.deps.policy.repeatIntervalMs > 0;
+  }
 
   /** Fills the memory with the store's answer for the keys it does not know (sent by another instance, or before a restart). */
-  async function recall(rows: Notification[], since: string): Promise<void> {
-    const unknown = rows.filter((row) => dedups(row) && !memory.sentSince(row.channel, row.dedup_key!, since));
+  private async recall(rows: Notification[], since: string): Promise<void> {
+    const unknown = rows.filter((row) => this.dedups(row) && !this.memory.sentSince(row.channel, row.dedup_key!, since));
     if (unknown.length === 0) return;
-    const marks = await notifications.lastSentAmong(unknown.map((row) => ({ dedupKey: row.dedup_key!, channel: row.channel })), since);
-    for (const mark of marks) memory.remember(mark.channel, mark.dedup_key, { id: mark.id, sentAt: mark.sent_at });
-  }
-
-  async function send(channel: Channel, row: Notification, lane: string): Promise<void> {
-    const release = await slots.acquire(lane);
-    try {
-      await channel.send(row);
-    } finally {
-      release();
-    }
-  }
-
-  async function failOver(row: Notification, lane: string, error: unknown): Promise<Attempted> {
-    const result = { id: row.id, error: messageOf(error), nextAttemptAt: null };
-    logger.error({ notification: row.id, channel: lane, attempts: row.attempts + 1, err: error }, 'notification failed; using fallback');
-    const outcome: DeliveryOutcome = { id: row.id, lane, kind: 'failed', error: messageOf(error) };
-    if (lane === FALLBACK_CHANNEL || !fallback) return { outcome, result };
-    try {
-      await send(fallback, row, FALLBACK_CHANNEL);
-      return { outcome: { ...outcome, fellBack: true }, result };
-    } catch (fallbackError) {
-      logger.error({ notification: row.id, err: fallbackError }, 'fallback channel failed too');
-      return { outcome, result };
-    }
-  }
-
-  async function attempt(row: Notification, lane: string, since: string): Promise<Attempted> {
-    const previous = dedups(row) ? memory.sentSince(row.channel, row.dedup_key, since) : undefined;
-    if (previous && previous.id !== row.id) {
-      // Recorded as sent at the time of the row that covered it, so the repeat window stays anchored there.
-      logger.debug({ notification: row.id, dedup_key: row.dedup_key, covered_by: previous.id }, 'notification suppressed as a repeat');
-      return { outcome: { id: row.id, lane, kind: 'deduplicated' }, result: { id: row.id, sentAt: previous.sentAt } };
-    }
-    if (lane !== row.channel) logger.warn({ notification: row.id, channel: row.channel, fallback: lane }, 'channel not available; using fallback');
-    try {
-      await send(channels.get(lane)!, row, lane);
-    } catch (error) {
-      const attempts = row.attempts + 1;
-      if (!isRetriable(error) || attempts >= policy.maxAttempts) return failOver(row, lane, error);
-      const nextAttemptAt = iso(now() + backoffDelay(attempts, policy.backoff));
-      logger.warn({ notification: row.id, channel: lane, attempts, next_attempt_at: nextAttemptAt, err: error }, 'notification not delivered; will retry');
-      return { outcome: { id: row.id, lane, kind: 'retrying', error: messageOf(error), nextAttemptAt }, result: { id: row.id, error: messageOf(error), nextAttemptAt } };
-    }
-    // Only now, once the channel has it (a peer accepted it, or the console line is written): a crash
-    // before the batch's settle leaves the row claimed, and it is delivered again under the same id (at least once).
-    const sentAt = iso(now());
-    if (dedups(row)) memory.remember(row.channel, row.dedup_key, { id: row.id, sentAt });
-    logger.debug({ notification: row.id, channel: lane, severity: row.severity, attempts: row.attempts + 1 }, 'notification sent');
-    return { outcome: { id: row.id, lane, kind: 'sent' }, result: { id: row.id, sentAt } };
+    const marks = await this.deps.notifications.lastSentAmong(unknown.map((row) => ({ dedupKey: row.dedup_key!, channel: row.channel })), since);
+    for (const mark of marks) this.memory.remember(mark.channel, mark.dedup_key, { id: mark.id, sentAt: mark.sent_at });
   }
 
   /** Runs a chain's rows one after another, after the same chain's rows of earlier batches. */
-  function runChain(key: string, rows: { row: Notification; lane: string; index: number }[], since: string, into: Attempted[]): Promise<void> {
-    const previous = tails.get(key) ?? Promise.resolve();
+  private runChain(key: string, rows: Placed[], since: string, into: Attempted[]): Promise<void> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
     const work = async () => {
       for (const { row, lane, index } of rows) {
         try {
-          into[index] = await attempt(row, lane, since);
+          into[index] = await this.attempt(row, lane, since);
         } catch (error) {
           into[index] = { outcome: { id: row.id, lane, kind: 'error', error: messageOf(error) } };
         }
@@ -141,66 +140,78 @@ export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => 
     };
     // A chain never rejects, so the next batch's rows of the chain always run after it.
     const tail = previous.then(work, work);
-    tails.set(key, tail);
+    this.tails.set(key, tail);
     return tail.finally(() => {
-      if (tails.get(key) === tail) tails.delete(key);
+      if (this.tails.get(key) === tail) this.tails.delete(key);
     });
   }
 
-  /** One report per channel and one count per outcome for the whole batch. */
-  function report(attempted: Attempted[]): void {
-    const lanes = new Map<string, { error?: string; counts: Map<string, number> }>();
-    let fellBack = 0;
-    for (const { outcome } of attempted) {
-      let lane = lanes.get(outcome.lane);
-      if (!lane) lanes.set(outcome.lane, (lane = { counts: new Map() }));
-      lane.counts.set(outcome.kind, (lane.counts.get(outcome.kind) ?? 0) + 1);
-      if (outcome.kind === 'retrying' || outcome.kind === 'failed') lane.error = outcome.error;
-      if (outcome.fellBack) fellBack++;
+  /** One row: suppressed as a repeat, sent, scheduled for a retry, or failed over to the fallback. */
+  private async attempt(row: Notification, lane: string, since: string): Promise<Attempted> {
+    const { logger } = this;
+    const previous = this.dedups(row) ? this.memory.sentSince(row.channel, row.dedup_key, since) : undefined;
+    if (previous && previous.id !== row.id) {
+      // Recorded as sent at the time of the row that covered it, so the repeat window stays anchored there.
+      logger.debug({ notification: row.id, dedup_key: row.dedup_key, covered_by: previous.id }, 'notification suppressed as a repeat');
+      return { outcome: { id: row.id, lane, kind: 'deduplicated' }, result: { id: row.id, sentAt: previous.sentAt } };
     }
-    for (const [name, lane] of lanes) {
-      for (const [kind, n] of lane.counts) count(name, kind as DeliveryOutcome['kind'], n);
-      // A channel's run failed when any of its sends did; rows suppressed as repeats are no run of it.
-      const carried = lane.counts.has('sent') || lane.counts.has('retrying') || lane.counts.has('failed');
-      if (carried) runs.report(`channel:${name}`, lane.error === undefined ? { ok: true } : { ok: false, error: lane.error });
+    if (lane !== row.channel) logger.warn({ notification: row.id, channel: row.channel, fallback: lane }, 'channel not available; using fallback');
+    try {
+      await this.send(this.deps.channels.get(lane)!, row, lane);
+    } catch (error) {
+      return this.notDelivered(row, lane, error);
     }
-    if (fellBack > 0) count(FALLBACK_CHANNEL, 'fallback', fellBack);
+    // Only now, once the channel has it (a peer accepted it, or the console line is written): a crash
+    // before the batch's settle leaves the row claimed, and it is delivered again under the same id (at least once).
+    const sentAt = iso(this.now());
+    if (this.dedups(row)) this.memory.remember(row.channel, row.dedup_key, { id: row.id, sentAt });
+    logger.debug({ notification: row.id, channel: lane, severity: row.severity, attempts: row.attempts + 1 }, 'notification sent');
+    return { outcome: { id: row.id, lane, kind: 'sent' }, result: { id: row.id, sentAt } };
   }
 
-  return async (rows) => {
-    if (rows.length === 0) return [];
-    const at = now();
-    const since = iso(at - policy.repeatIntervalMs);
-    const lanes = rows.map((row) => channelFor(row.channel, available));
+  /** A failed send: retried after a backoff while attempts remain and the error is retriable, else failed over. */
+  private notDelivered(row: Notification, lane: string, error: unknown): Promise<Attempted> | Attempted {
+    const attempts = row.attempts + 1;
+    if (!isRetriable(error) || attempts >= this.deps.policy.maxAttempts) return this.failOver(row, lane, error);
+    const nextAttemptAt = iso(this.now() + backoffDelay(attempts, this.deps.policy.backoff));
+    this.logger.warn({ notification: row.id, channel: lane, attempts, next_attempt_at: nextAttemptAt, err: error }, 'notification not delivered; will retry');
+    return { outcome: { id: row.id, lane, kind: 'retrying', error: messageOf(error), nextAttemptAt }, result: { id: row.id, error: messageOf(error), nextAttemptAt } };
+  }
+
+  private async failOver(row: Notification, lane: string, error: unknown): Promise<Attempted> {
+    const result = { id: row.id, error: messageOf(error), nextAttemptAt: null };
+    this.logger.error({ notification: row.id, channel: lane, attempts: row.attempts + 1, err: error }, 'notification failed; using fallback');
+    const outcome: DeliveryOutcome = { id: row.id, lane, kind: 'failed', error: messageOf(error) };
+    if (lane === FALLBACK_CHANNEL || !this.fallback) return { outcome, result };
     try {
-      await recall(rows, since);
-    } catch (error) {
-      logger.error({ err: error }, 'dedup look-up failed; the rows are retried once their claim is stale');
-      return rows.map((row, i) => ({ id: row.id, lane: lanes[i]!, kind: 'error', error: messageOf(error) }));
+      await this.send(this.fallback, row, FALLBACK_CHANNEL);
+      return { outcome: { ...outcome, fellBack: true }, result };
+    } catch (fallbackError) {
+      this.logger.error({ notification: row.id, err: fallbackError }, 'fallback channel failed too');
+      return { outcome, result };
     }
-    if (at - forgottenAt > policy.repeatIntervalMs) {
-      memory.forget(since);
-      forgottenAt = at;
-    }
-    const chains = new Map<string, { row: Notification; lane: string; index: number }[]>();
-    rows.forEach((row, index) => {
-      const key = chainOf(row, lanes[index]!);
-      const chain = chains.get(key);
-      if (chain) chain.push({ row, lane: lanes[index]!, index });
-      else chains.set(key, [{ row, lane: lanes[index]!, index }]);
-    });
-    const attempted: Attempted[] = new Array(rows.length);
-    await Promise.all([...chains].map(([key, chain]) => runChain(key, chain, since, attempted)));
+  }
+
+  private async send(channel: Channel, row: Notification, lane: string): Promise<void> {
+    const release = await this.slots.acquire(lane);
     try {
-      await notifications.settle(attempted.flatMap((a) => (a.result ? [a.result] : [])));
-    } catch (error) {
-      logger.error({ err: error, rows: rows.length }, 'outbox update failed; the rows are retried once their claim is stale');
-      report(attempted);
-      return attempted.map(({ outcome }) => ({ id: outcome.id, lane: outcome.lane, kind: 'error', error: messageOf(error) }));
+      await channel.send(row);
+    } finally {
+      release();
     }
-    report(attempted);
-    const sent = attempted.reduce((n, a) => n + (a.outcome.kind === 'sent' ? 1 : 0), 0);
-    if (sent > 0) logger.info({ sent, rows: rows.length }, 'notifications sent');
-    return attempted.map((a) => a.outcome);
-  };
+  }
 }
+
+/** The batch's rows grouped by chain, each chain in claim order. */
+function chainsOf(rows: Notification[], lanes: string[]): Map<string, Placed[]> {
+  const chains = new Map<string, Placed[]>();
+  rows.forEach((row, index) => {
+    const key = chainOf(row, lanes[index]!);
+    const chain = chains.get(key);
+    if (chain) chain.push({ row, lane: lanes[index]!, index });
+    else chains.set(key, [{ row, lane: lanes[index]!, index }]);
+  });
+  return chains;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();

@@ -1,20 +1,6 @@
-/** The outcome of one run of a plugin (a periodic job, a consumer batch, a channel delivery). */
-export interface RunOutcome {
-  ok: boolean;
-  error?: string;
-  /** ISO time of the run (default now). */
-  at?: string;
-}
+import type { RunFeed, RunOutcome } from '../ports/run-reporter.ts';
 
-/** Where plugins report their runs; plugin health tracking subscribes to it. */
-export interface RunReporter {
-  report(plugin: string, outcome: RunOutcome): void;
-}
-
-/** A reporter whose runs can be listened to (plugin health does); `listen` returns the unsubscribe. */
-export interface RunFeed extends RunReporter {
-  listen(listener: (plugin: string, outcome: RunOutcome) => void): () => void;
-}
+export type { RunFeed, RunOutcome, RunReporter } from '../ports/run-reporter.ts';
 
 /**
  * A reporter that fans each run out to its listeners. Delivery happens in a microtask: reports come

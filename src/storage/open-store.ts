@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../ports/logger.ts';
 import { lazyStore } from './lazy-store.ts';
 import { createSqliteStore } from './sqlite.ts';
 import type { Store } from './store.ts';

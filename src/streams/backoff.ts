@@ -1,5 +1,3 @@
-import { retry, throwError, timer, type MonoTypeOperatorFunction } from 'rxjs';
-
 /** How the wait grows between attempts. */
 export interface BackoffOptions {
   /** Wait before the first retry, in ms. */
@@ -60,19 +58,6 @@ export function backoffDelay(attempt: number, options: Partial<BackoffOptions> =
   const ratio = jitter === 'full' ? 1 : jitter;
   // min() keeps floating-point rounding from nudging a jittered wait past the cap.
   return Math.min(capped, capped * (1 - ratio) + capped * ratio * random());
-}
-
-/** RxJS operator: resubscribes to the source after an error, waiting `backoffDelay(attempt)` each time. */
-export function retryWithBackoff<T>(options: RetryOptions = {}): MonoTypeOperatorFunction<T> {
-  const backoff = resolve(options);
-  const { maxRetries, shouldRetry } = resolveRetry(options);
-  return retry<T>({
-    count: maxRetries,
-    // A long-lived stream that recovered and emitted starts counting its failures afresh.
-    resetOnSuccess: true,
-    delay: (error: unknown, retryCount: number) =>
-      shouldRetry(error) ? timer(backoffDelay(retryCount, backoff)) : throwError(() => error),
-  });
 }
 
 /** Calls `fn` until it resolves, waiting `backoffDelay(attempt)` between failures; `fn` receives 0 first, then the retry number. */

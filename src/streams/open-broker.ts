@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
-import type { Logger } from '../runtime/logger.ts';
-import type { RunReporter } from '../runtime/run-reporter.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { RunReporter } from '../ports/run-reporter.ts';
 import type { Broker } from './broker.ts';
 import { createMemoryBroker } from './brokers/memory.ts';
 import { lazyKafkaBroker } from './lazy-broker.ts';

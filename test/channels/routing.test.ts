@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { configuredChannels } from '../../src/channels/open-channels.ts';
 import { channelFor, DEFAULT_ROUTES, route } from '../../src/channels/routing.ts';
-import { alertFired, alertResolved, collectionFailure, systemHealthChanged } from '../../src/channels/templates.ts';
+import { alertFired, alertResolved, collectionFailure } from '../../src/channels/templates.ts';
 import type { AlertEvent } from '../../src/domain/alert-event.ts';
 
 const all = new Set(['console', 'email', 'slack', 'webhook']);
@@ -54,9 +54,5 @@ describe('templates', () => {
     const health = { name: 'poller', status: 'unhealthy' as const, last_run_at: null, last_success_at: null, last_error: 'x', total_runs: 9, total_failures: 4, success_rate: 5 / 9 };
     expect(collectionFailure({ ...health, consecutive_failures: 4 })).toMatchObject({ severity: 'error', metadata: { manual_intervention: false } });
     expect(collectionFailure({ ...health, consecutive_failures: 5 })).toMatchObject({ severity: 'critical', metadata: { manual_intervention: true } });
-  });
-
-  it('a system health change takes the severity of the new status', () => {
-    expect(systemHealthChanged('broker', 'healthy', 'unhealthy', 'no leader')).toMatchObject({ severity: 'error', message: 'broker went from healthy to unhealthy: no leader.' });
   });
 });

@@ -1,7 +1,6 @@
-import { defer, firstValueFrom, of, throwError } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BrokerError } from '../../src/errors.ts';
-import { backoffDelay, DEFAULT_BACKOFF, isRetriable, retryWithBackoff, withBackoff } from '../../src/streams/backoff.ts';
+import { backoffDelay, DEFAULT_BACKOFF, isRetriable, withBackoff } from '../../src/streams/backoff.ts';
 
 const exact = { initialMs: 100, maxMs: 1_000, factor: 2, jitter: 'none' } as const;
 const transient = (): BrokerError => new BrokerError('broker unreachable', { code: 'BROKER_DOWN', retriable: true });
@@ -52,70 +51,6 @@ describe('isRetriable', () => {
     expect(isRetriable(new Error('ECONNRESET'))).toBe(true);
     expect(isRetriable({ retriable: 'no' })).toBe(true);
     expect(isRetriable(undefined)).toBe(true);
-  });
-});
-
-describe('retryWithBackoff', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  /** A source failing with `errors` in turn, then emitting 'done'; counts subscriptions. */
-  const flaky = (errors: unknown[]) => {
-    const calls = { count: 0 };
-    const source = defer(() => {
-      const error = errors[calls.count];
-      calls.count += 1;
-      return error === undefined ? of('done') : throwError(() => error);
-    });
-    return { source, calls };
-  };
-
-  it('resubscribes after backoffDelay(1), backoffDelay(2)… until the source succeeds', async () => {
-    const { source, calls } = flaky([transient(), transient()]);
-    const result = firstValueFrom(source.pipe(retryWithBackoff({ ...exact, maxRetries: 3 })));
-    expect(calls.count).toBe(1);
-    await vi.advanceTimersByTimeAsync(99);
-    expect(calls.count).toBe(1);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(calls.count).toBe(2);
-    await vi.advanceTimersByTimeAsync(199);
-    expect(calls.count).toBe(2);
-    await vi.advanceTimersByTimeAsync(1);
-    await expect(result).resolves.toBe('done');
-    expect(calls.count).toBe(3);
-  });
-
-  it('gives up with the last error after maxRetries', async () => {
-    const errors = [transient(), transient(), transient()];
-    const { source, calls } = flaky(errors);
-    const result = firstValueFrom(source.pipe(retryWithBackoff({ ...exact, maxRetries: 2 })));
-    const assertion = expect(result).rejects.toBe(errors[2]);
-    await vi.advanceTimersByTimeAsync(1_000);
-    await assertion;
-    expect(calls.count).toBe(3);
-  });
-
-  it('does not retry an error marked retriable: false', async () => {
-    const error = permanent();
-    const { source, calls } = flaky([error]);
-    await expect(firstValueFrom(source.pipe(retryWithBackoff({ ...exact, maxRetries: 5 })))).rejects.toBe(error);
-    expect(calls.count).toBe(1);
-    expect(vi.getTimerCount()).toBe(0);
-  });
-
-  it('asks a custom shouldRetry instead', async () => {
-    const { source, calls } = flaky([new Error('a'), new Error('b')]);
-    const shouldRetry = vi.fn((error: unknown) => (error as Error).message === 'a');
-    const result = firstValueFrom(source.pipe(retryWithBackoff({ ...exact, maxRetries: 5, shouldRetry })));
-    const assertion = expect(result).rejects.toThrow('b');
-    await vi.advanceTimersByTimeAsync(1_000);
-    await assertion;
-    expect(calls.count).toBe(2);
-    expect(shouldRetry).toHaveBeenCalledTimes(2);
   });
 });
 

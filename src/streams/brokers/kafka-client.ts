@@ -1,6 +1,6 @@
 import { Kafka, logLevel, Partitioners, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../../config.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../ports/logger.ts';
 import type { KafkaLike } from './kafka-like.ts';
 
 /** A kafkajs client for `config`, logging through pino; its producers use the DefaultPartitioner `partitionOf` mirrors. */

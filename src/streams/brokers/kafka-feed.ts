@@ -41,154 +41,176 @@ export interface PartitionFeed {
  * split into batches of one, so that only the message that keeps failing is dead-lettered.
  */
 export function createPartitionFeed(options: FeedOptions): PartitionFeed {
-  const { topic, partition, batchSize, batchMs, maxDeliveries, pauseAt } = options;
-  let queue: Array<{ message: BrokerMessage; arrivedAt: number }> = [];
-  let nextAccepted: bigint | null = null;
-  let inFlight: { messages: BrokerMessage[]; settled: boolean } | null = null;
-  let retry: { messages: BrokerMessage[]; failures: number; notBefore: number } | null = null;
-  let isolateThrough: bigint | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let paused = false;
-  let frozen = false;
-  let revoked = false;
-  const settledWaiters = new Set<() => void>();
+  return new KafkaPartitionFeed(options);
+}
+
+type Queued = { message: BrokerMessage; arrivedAt: number };
+
+class KafkaPartitionFeed implements PartitionFeed {
+  private queue: Queued[] = [];
+  private nextAccepted: bigint | null = null;
+  private inFlight: { messages: BrokerMessage[]; settled: boolean } | null = null;
+  private retry: { messages: BrokerMessage[]; failures: number; notBefore: number } | null = null;
+  private isolateThrough: bigint | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private paused = false;
+  private frozen = false;
+  private revoked = false;
+  private readonly settledWaiters = new Set<() => void>();
   // Commits go out one after another, so a later offset never lands before an earlier one.
-  let commits: Promise<void> = Promise.resolve();
-  const commit = (nextOffset: string): Promise<void> => {
-    const done = commits.then(() => options.commit(nextOffset));
-    commits = done.catch(() => undefined);
-    return done;
-  };
+  private commits: Promise<void> = Promise.resolve();
 
-  const schedule = (at: number): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      pump();
-    }, Math.max(0, at - Date.now()));
-  };
+  constructor(private readonly options: FeedOptions) {}
 
-  const pump = (): void => {
-    if (inFlight || frozen || revoked) return;
-    if (retry) {
-      if (Date.now() < retry.notBefore) return schedule(retry.notBefore);
-      return deliver(retry.messages);
+  push(messages: BrokerMessage[]): void {
+    if (this.revoked) return;
+    for (const message of messages) {
+      const offset = BigInt(message.offset);
+      if (this.nextAccepted !== null && offset < this.nextAccepted) continue;
+      this.nextAccepted = offset + 1n;
+      this.queue.push({ message, arrivedAt: Date.now() });
     }
-    if (queue.length === 0) return;
-    const isolating = isolateThrough !== null && BigInt(queue[0].message.offset) <= isolateThrough;
-    const max = isolating ? 1 : batchSize;
-    const closesAt = queue.length >= max ? 0 : queue[0].arrivedAt + batchMs;
+    if (!this.paused && this.queue.length >= this.options.pauseAt) {
+      this.paused = true;
+      this.options.pause();
+    }
+    this.pump();
+  }
+
+  get busy(): boolean {
+    return this.inFlight !== null;
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    this.frozen = true;
+    clearTimeout(this.timer);
+    if (this.inFlight) await this.settledWithin(timeoutMs);
+    await this.commits;
+  }
+
+  revoke(): void {
+    this.revoked = true;
+    clearTimeout(this.timer);
+    this.queue = [];
+    this.retry = null;
+  }
+
+  private commit(nextOffset: string): Promise<void> {
+    const done = this.commits.then(() => this.options.commit(nextOffset));
+    this.commits = done.catch(() => undefined);
+    return done;
+  }
+
+  private schedule(at: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** Delivers the retry once its backoff is over, else the next batch once it is full or its wait is over. */
+  private pump(): void {
+    if (this.inFlight || this.frozen || this.revoked) return;
+    if (this.retry) {
+      if (Date.now() < this.retry.notBefore) return this.schedule(this.retry.notBefore);
+      return this.deliver(this.retry.messages);
+    }
+    if (this.queue.length === 0) return;
+    const isolating = this.isolateThrough !== null && BigInt(this.queue[0].message.offset) <= this.isolateThrough;
+    const max = isolating ? 1 : this.options.batchSize;
+    const closesAt = this.queue.length >= max ? 0 : this.queue[0].arrivedAt + this.options.batchMs;
     if (Date.now() < closesAt) {
-      if (!timer) schedule(closesAt);
+      if (!this.timer) this.schedule(closesAt);
       return;
     }
-    clearTimeout(timer);
-    timer = undefined;
-    const taken = queue.splice(0, max).map((entry) => entry.message);
-    if (isolateThrough !== null && BigInt(taken[taken.length - 1].offset) >= isolateThrough) isolateThrough = null;
-    if (paused && queue.length < pauseAt) {
-      paused = false;
-      options.resume();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.deliver(this.take(max));
+  }
+
+  /** The next `max` queued messages; fetching resumes once the queue is below `pauseAt` again. */
+  private take(max: number): BrokerMessage[] {
+    const taken = this.queue.splice(0, max).map((entry) => entry.message);
+    if (this.isolateThrough !== null && BigInt(taken[taken.length - 1].offset) >= this.isolateThrough) this.isolateThrough = null;
+    if (this.paused && this.queue.length < this.options.pauseAt) {
+      this.paused = false;
+      this.options.resume();
     }
-    deliver(taken);
-  };
+    return taken;
+  }
 
-  const settle = (): void => {
-    inFlight = null;
-    for (const wake of settledWaiters) wake();
-    queueMicrotask(pump);
-  };
+  private settle(): void {
+    this.inFlight = null;
+    for (const wake of this.settledWaiters) wake();
+    queueMicrotask(() => this.pump());
+  }
 
-  const deliver = (messages: BrokerMessage[]): void => {
+  private deliver(messages: BrokerMessage[]): void {
     const flight = { messages, settled: false };
-    inFlight = flight;
-    const failures = retry?.failures ?? 0;
-    options.emit({
-      topic,
-      partition,
+    this.inFlight = flight;
+    const failures = this.retry?.failures ?? 0;
+    this.options.emit({
+      topic: this.options.topic,
+      partition: this.options.partition,
       messages,
       ack: () => {
         if (flight.settled) return;
         flight.settled = true;
-        retry = null;
+        this.retry = null;
         const next = String(BigInt(messages[messages.length - 1].offset) + 1n);
-        if (!revoked) commit(next).catch((error: unknown) => options.onError(error, 'commit'));
-        settle();
+        if (!this.revoked) this.commit(next).catch((error: unknown) => this.options.onError(error, 'commit'));
+        this.settle();
       },
       nack: (error) => {
         if (flight.settled) return;
         flight.settled = true;
-        void failed(messages, failures + 1, error).finally(settle);
+        void this.failed(messages, failures + 1, error).finally(() => this.settle());
       },
     });
-  };
+  }
 
-  const failed = async (messages: BrokerMessage[], failures: number, error: unknown): Promise<void> => {
-    if (revoked) return;
-    if (failures < maxDeliveries) {
-      retry = { messages, failures, notBefore: Date.now() + backoffDelay(failures, options.redelivery) };
+  /** A nacked batch: retried after a backoff, then split into batches of one, then dead-lettered. */
+  private async failed(messages: BrokerMessage[], failures: number, error: unknown): Promise<void> {
+    if (this.revoked) return;
+    if (failures < this.options.maxDeliveries) {
+      this.retry = { messages, failures, notBefore: Date.now() + backoffDelay(failures, this.options.redelivery) };
       return;
     }
     if (messages.length > 1) {
-      retry = null;
-      isolateThrough = BigInt(messages[messages.length - 1].offset);
-      queue = [...messages.map((message) => ({ message, arrivedAt: 0 })), ...queue];
+      this.retry = null;
+      this.isolateThrough = BigInt(messages[messages.length - 1].offset);
+      this.queue = [...messages.map((message) => ({ message, arrivedAt: 0 })), ...this.queue];
       return;
     }
+    await this.deadLetter(messages[0], failures, error);
+  }
+
+  /** Publishes the message to the dead-letter topic, then commits past it. */
+  private async deadLetter(message: BrokerMessage, failures: number, error: unknown): Promise<void> {
     const reason = error instanceof Error ? error.message : String(error);
     let published = false;
     try {
-      await options.deadLetter(messages[0], reason, failures);
+      await this.options.deadLetter(message, reason, failures);
       published = true;
-      retry = null;
-      await commit(String(BigInt(messages[0].offset) + 1n));
+      this.retry = null;
+      await this.commit(String(BigInt(message.offset) + 1n));
     } catch (cause) {
-      options.onError(cause, published ? 'commit' : 'dead-letter');
+      this.options.onError(cause, published ? 'commit' : 'dead-letter');
       // Not dead-lettered yet: try again later rather than skip a message nobody processed.
-      if (!published) retry = { messages, failures, notBefore: Date.now() + backoffDelay(failures, options.redelivery) };
+      if (!published) this.retry = { messages: [message], failures, notBefore: Date.now() + backoffDelay(failures, this.options.redelivery) };
     }
-  };
+  }
 
-  const settledWithin = (timeoutMs: number): Promise<void> =>
-    new Promise<void>((resolve) => {
+  private settledWithin(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(giveUp);
-        settledWaiters.delete(done);
+        this.settledWaiters.delete(done);
         resolve();
       };
       const giveUp = setTimeout(done, timeoutMs);
-      settledWaiters.add(done);
+      this.settledWaiters.add(done);
     });
-
-  return {
-    push(messages) {
-      if (revoked) return;
-      for (const message of messages) {
-        const offset = BigInt(message.offset);
-        if (nextAccepted !== null && offset < nextAccepted) continue;
-        nextAccepted = offset + 1n;
-        queue.push({ message, arrivedAt: Date.now() });
-      }
-      if (!paused && queue.length >= pauseAt) {
-        paused = true;
-        options.pause();
-      }
-      pump();
-    },
-    get busy() {
-      return inFlight !== null;
-    },
-    async drain(timeoutMs) {
-      frozen = true;
-      clearTimeout(timer);
-      if (inFlight) await settledWithin(timeoutMs);
-      await commits;
-    },
-    revoke() {
-      revoked = true;
-      clearTimeout(timer);
-      queue = [];
-      retry = null;
-    },
-  };
+  }
 }
