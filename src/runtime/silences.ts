@@ -31,6 +31,65 @@ export function labelsOf(row: Notification): AlertLabels {
   return { rule_id: row.alert_id, device_id: text(row.metadata.device_id), metric: text(row.metadata.metric), severity: row.severity };
 }
 
+/** The silence actors of one runtime, by silence id, each in the registry while not expired. */
+class SilenceActors {
+  readonly #actors = new Map<string, Actor<typeof silenceMachine>>();
+
+  private readonly ctx: Pick<RuntimeContext, 'registry' | 'logger' | 'inspect'>;
+
+  constructor(ctx: Pick<RuntimeContext, 'registry' | 'logger' | 'inspect'>) {
+    this.ctx = ctx;
+  }
+
+  /** Creates the actor of a silence not expired yet; for a known one, ends it earlier when the row says so. */
+  track(silence: Silence): void {
+    const known = this.#actors.get(silence.id);
+    if (known) {
+      if (Date.parse(silence.ends_at) < known.getSnapshot().context.endsMs) known.send({ type: 'EXPIRE', at: silence.ends_at });
+      return;
+    }
+    if (silenceStateAt(silence, Date.now()) === 'expired') return;
+    const id = silenceActorId(silence.id);
+    const { inspect } = this.ctx;
+    const actor = createActor(silenceMachine, { id, input: { silence, now: Date.now() }, ...(inspect ? { inspect } : {}) });
+    this.#actors.set(silence.id, actor);
+    this.ctx.registry.add({ id, kind: 'silence', actor, machine: silenceMachine });
+    actor.subscribe({
+      complete: () => {
+        if (actor.getSnapshot().status !== 'done') return;
+        this.#actors.delete(silence.id);
+        this.ctx.registry.remove(id);
+        this.ctx.logger.info({ silence: silence.id }, 'silence expired');
+      },
+    });
+    actor.start();
+  }
+
+  expire(id: string, at: string): void {
+    this.#actors.get(id)?.send({ type: 'EXPIRE', at });
+  }
+
+  /** The silence with its state: its actor's, or from its times once the actor is gone. */
+  view(silence: Silence): SilenceView {
+    const actor = this.#actors.get(silence.id);
+    const state = actor ? (actor.getSnapshot().value as SilenceState) : silenceStateAt(silence, Date.now());
+    return { ...silence, state };
+  }
+
+  /** The silences whose actor is `active` now. */
+  active(): Silence[] {
+    return [...this.#actors.values()].filter((actor) => actor.getSnapshot().value === 'active').map((actor) => actor.getSnapshot().context.silence);
+  }
+
+  stop(): void {
+    for (const [id, actor] of this.#actors) {
+      this.#actors.delete(id);
+      actor.stop();
+      this.ctx.registry.remove(silenceActorId(id));
+    }
+  }
+}
+
 /**
  * Silences as actors (`silence:<id>`, kind `silence`), each with its own timers, created from the
  * store. An actor leaves the registry once expired. Screening first adopts silences other instances
@@ -44,81 +103,41 @@ export function createSilences(ctx: Pick<RuntimeContext, 'store' | 'registry' | 
     labelNames: ['channel'],
     registers: [ctx.metrics],
   });
-  const actors = new Map<string, Actor<typeof silenceMachine>>();
-
-  function track(silence: Silence): void {
-    const known = actors.get(silence.id);
-    if (known) {
-      if (Date.parse(silence.ends_at) < known.getSnapshot().context.endsMs) known.send({ type: 'EXPIRE', at: silence.ends_at });
-      return;
-    }
-    if (silenceStateAt(silence, Date.now()) === 'expired') return;
-    const id = silenceActorId(silence.id);
-    const actor = createActor(silenceMachine, { id, input: { silence, now: Date.now() }, ...(ctx.inspect ? { inspect: ctx.inspect } : {}) });
-    actors.set(silence.id, actor);
-    ctx.registry.add({ id, kind: 'silence', actor, machine: silenceMachine });
-    actor.subscribe({
-      complete: () => {
-        if (actor.getSnapshot().status !== 'done') return;
-        actors.delete(silence.id);
-        ctx.registry.remove(id);
-        logger.info({ silence: silence.id }, 'silence expired');
-      },
-    });
-    actor.start();
-  }
-
-  const view = (silence: Silence): SilenceView => {
-    const actor = actors.get(silence.id);
-    const state = actor ? (actor.getSnapshot().value as SilenceState) : silenceStateAt(silence, Date.now());
-    return { ...silence, state };
-  };
+  const actors = new SilenceActors({ ...ctx, logger });
 
   async function load(): Promise<void> {
-    for (const silence of await ctx.store.silences.unexpired(new Date().toISOString())) track(silence);
+    for (const silence of await ctx.store.silences.unexpired(new Date().toISOString())) actors.track(silence);
   }
 
   return {
     async create(input) {
       const silence = await ctx.store.silences.create(input);
-      track(silence);
+      actors.track(silence);
       logger.info({ silence: silence.id, created_by: silence.created_by }, 'silence created');
-      return view(silence);
+      return actors.view(silence);
     },
-    async list() {
-      return (await ctx.store.silences.list()).map(view);
-    },
+    list: async () => (await ctx.store.silences.list()).map((silence) => actors.view(silence)),
     async get(id) {
       const silence = await ctx.store.silences.get(id);
-      return silence && view(silence);
+      return silence && actors.view(silence);
     },
     async expire(id) {
-      const at = new Date().toISOString();
-      const silence = await ctx.store.silences.expire(id, at);
-      if (!silence) return false;
-      actors.get(id)?.send({ type: 'EXPIRE', at: silence.ends_at });
-      return true;
+      const silence = await ctx.store.silences.expire(id, new Date().toISOString());
+      if (silence) actors.expire(id, silence.ends_at);
+      return silence !== undefined;
     },
     async screen(rows) {
       if (rows.length === 0) return rows;
       await load();
-      const active = [...actors.values()].filter((actor) => actor.getSnapshot().value === 'active').map((actor) => actor.getSnapshot().context.silence);
-      if (active.length === 0) return rows;
-      const silenced = rows.filter((row) => active.some((silence) => silenceMatches(silence, labelsOf(row))));
-      if (silenced.length === 0) return rows;
-      await ctx.store.silences.suppress(silenced.map((row) => row.id));
+      const active = actors.active();
+      const silenced = new Set(rows.filter((row) => active.some((silence) => silenceMatches(silence, labelsOf(row)))));
+      if (silenced.size === 0) return rows;
+      await ctx.store.silences.suppress([...silenced].map((row) => row.id));
       for (const row of silenced) suppressed.inc({ channel: row.channel });
-      logger.info({ suppressed: silenced.length }, 'notifications suppressed by silences');
-      const kept = new Set(silenced);
-      return rows.filter((row) => !kept.has(row));
+      logger.info({ suppressed: silenced.size }, 'notifications suppressed by silences');
+      return rows.filter((row) => !silenced.has(row));
     },
     load,
-    stop() {
-      for (const [id, actor] of actors) {
-        actors.delete(id);
-        actor.stop();
-        ctx.registry.remove(silenceActorId(id));
-      }
-    },
+    stop: () => actors.stop(),
   };
 }

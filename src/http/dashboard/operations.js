@@ -68,26 +68,35 @@ function fillRuleForm(form, rule) {
   showIssues(form, []);
 }
 
-/**
- * Wires the rules, silences and notifications panels. `ui` gives the page's helpers: `request(method,
- * path, body)` → `{ status, body }`, `node`, `table`, `pill`, `time`, and `run` (logs failures).
- */
-export function mountOperations(ui) {
-  const { request, node, table, pill, time, run } = ui;
-  const button = (label, action, attrs = {}) => {
-    const el = node('button', { type: 'button', ...attrs }, label);
-    el.addEventListener('click', (event) => {
-      event.stopPropagation();
-      run(action);
-    });
-    return el;
-  };
+/** A button running `action` (through `ui.run`) without selecting the row it sits in. */
+function actionButton(ui, label, action, attrs = {}) {
+  const el = ui.node('button', { type: 'button', ...attrs }, label);
+  el.addEventListener('click', (event) => {
+    event.stopPropagation();
+    ui.run(action);
+  });
+  return el;
+}
 
-  const ruleForm = $('#rule-form');
-  const silenceForm = $('#silence-form');
-  const filters = $('#notification-filters');
+/** The rules panel: the table with its row actions, and the create/edit form. */
+function mountRules(ui) {
+  const { request, node, table, pill, run } = ui;
+  const form = $('#rule-form');
+  const rowActions = (r) =>
+    node('span', { class: 'actions' }, [
+      actionButton(ui, 'Edit', async () => fillRuleForm(form, r), { 'data-action': 'edit', 'data-rule': r.id }),
+      actionButton(ui, r.enabled ? 'Disable' : 'Enable', async () => {
+        await request('PATCH', `rules/${encodeURIComponent(r.id)}`, { enabled: !r.enabled });
+        await refresh();
+      }, { 'data-action': 'toggle', 'data-rule': r.id }),
+      actionButton(ui, 'Delete', async () => {
+        if (!confirm(`Delete rule ${r.id}?`)) return;
+        await request('DELETE', `rules/${encodeURIComponent(r.id)}`);
+        await refresh();
+      }, { 'data-action': 'delete', 'data-rule': r.id }),
+    ]);
 
-  async function refreshRules() {
+  async function refresh() {
     const { status, body } = await request('GET', 'rules');
     if (status !== 200) return;
     $('#rules').replaceChildren(
@@ -97,79 +106,93 @@ export function mountOperations(ui) {
         ['condition', (r) => `${r.device_id} ${r.metric} ${r.operator} ${r.threshold}`],
         ['severity', (r) => pill(r.severity)],
         ['enabled', (r) => (r.enabled ? 'yes' : 'no')],
-        [
-          '',
-          (r) =>
-            node('span', { class: 'actions' }, [
-              button('Edit', async () => fillRuleForm(ruleForm, r), { 'data-action': 'edit', 'data-rule': r.id }),
-              button(r.enabled ? 'Disable' : 'Enable', async () => {
-                await request('PATCH', `rules/${encodeURIComponent(r.id)}`, { enabled: !r.enabled });
-                await refreshRules();
-              }, { 'data-action': 'toggle', 'data-rule': r.id }),
-              button('Delete', async () => {
-                if (!confirm(`Delete rule ${r.id}?`)) return;
-                await request('DELETE', `rules/${encodeURIComponent(r.id)}`);
-                await refreshRules();
-              }, { 'data-action': 'delete', 'data-rule': r.id }),
-            ]),
-        ],
+        ['', rowActions],
       ]),
     );
   }
 
-  ruleForm.addEventListener('submit', (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     run(async () => {
-      const editing = ruleForm.dataset.editing;
+      const editing = form.dataset.editing;
       const answer = editing
-        ? await request('PATCH', `rules/${encodeURIComponent(editing)}`, ruleBody(ruleForm, false))
-        : await request('POST', 'rules', ruleBody(ruleForm, true));
-      if (!settled(ruleForm, answer)) return;
-      fillRuleForm(ruleForm, null);
-      await refreshRules();
+        ? await request('PATCH', `rules/${encodeURIComponent(editing)}`, ruleBody(form, false))
+        : await request('POST', 'rules', ruleBody(form, true));
+      if (!settled(form, answer)) return;
+      fillRuleForm(form, null);
+      await refresh();
     });
   });
-  ruleForm.querySelector('[data-action="new"]').addEventListener('click', () => fillRuleForm(ruleForm, null));
+  form.querySelector('[data-action="new"]').addEventListener('click', () => fillRuleForm(form, null));
+  return refresh;
+}
 
-  async function refreshSilences() {
+/** The silences panel: the list with **Expire**, the form, and `silenceFrom(event)` to prefill it. */
+function mountSilences(ui) {
+  const { request, table, pill, time, run } = ui;
+  const form = $('#silence-form');
+  const matchers = (s) => ['rule_id', 'device_id', 'metric', 'severity'].filter((k) => s[k] !== null).map((k) => `${k}=${s[k]}`).join(' ') || 'every alert';
+  const expireButton = (s) =>
+    s.state === 'expired'
+      ? ''
+      : actionButton(ui, 'Expire', async () => {
+          await request('DELETE', `silences/${encodeURIComponent(s.id)}`);
+          await refresh();
+        }, { 'data-action': 'expire', 'data-silence': s.id });
+
+  async function refresh() {
     const { status, body } = await request('GET', 'silences');
     if (status !== 200) return;
     $('#silences').replaceChildren(
       table(body.silences, [
         ['state', (s) => pill(s.state)],
-        ['matchers', (s) => ['rule_id', 'device_id', 'metric', 'severity'].filter((k) => s[k] !== null).map((k) => `${k}=${s[k]}`).join(' ') || 'every alert'],
+        ['matchers', matchers],
         ['until', (s) => time(s.ends_at)],
         ['by', (s) => s.created_by],
         ['comment', (s) => s.comment],
-        ['', (s) => (s.state === 'expired' ? '' : button('Expire', async () => {
-          await request('DELETE', `silences/${encodeURIComponent(s.id)}`);
-          await refreshSilences();
-        }, { 'data-action': 'expire', 'data-silence': s.id }))],
+        ['', expireButton],
       ]),
     );
   }
 
-  silenceForm.addEventListener('submit', (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     run(async () => {
-      const f = silenceForm.elements;
+      const f = form.elements;
       const minutes = Number(f.minutes.value);
       const body = {
         rule_id: textOrNull(f.rule_id.value),
         device_id: textOrNull(f.device_id.value),
         metric: textOrNull(f.metric.value),
         severity: textOrNull(f.severity.value),
-        ends_at: Number.isFinite(minutes) ? new Date(Date.now() + minutes * 60_000).toISOString() : f.minutes.value,
+        ends_at: f.minutes.value.trim() !== '' && Number.isFinite(minutes) ? new Date(Date.now() + minutes * 60_000).toISOString() : f.minutes.value,
         created_by: f.created_by.value,
         comment: f.comment.value,
       };
-      if (!settled(silenceForm, await request('POST', 'silences', body))) return;
+      if (!settled(form, await request('POST', 'silences', body))) return;
       f.comment.value = '';
-      await refreshSilences();
+      await refresh();
     });
   });
 
-  async function refreshNotifications() {
+  function silenceFrom(event) {
+    const f = form.elements;
+    f.rule_id.value = event.alert_id ?? '';
+    f.device_id.value = event.device_id ?? '';
+    f.metric.value = event.metric ?? '';
+    f.severity.value = event.severity ?? '';
+    showIssues(form, []);
+    f.comment.focus();
+  }
+  return { refresh, silenceFrom };
+}
+
+/** The notifications panel: the outbox table under its filters. */
+function mountNotifications(ui) {
+  const { request, table, pill, time, run } = ui;
+  const filters = $('#notification-filters');
+
+  async function refresh() {
     const params = new URLSearchParams();
     for (const name of ['status', 'channel', 'alert', 'since']) {
       const value = filters.elements[name].value.trim();
@@ -192,19 +215,21 @@ export function mountOperations(ui) {
   }
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
-    run(refreshNotifications);
+    run(refresh);
   });
+  return refresh;
+}
 
-  /** Prefills the silence form from a firing alert event's row. */
-  function silenceFrom(event) {
-    const f = silenceForm.elements;
-    f.rule_id.value = event.alert_id ?? '';
-    f.device_id.value = event.device_id ?? '';
-    f.metric.value = event.metric ?? '';
-    f.severity.value = event.severity ?? '';
-    showIssues(silenceForm, []);
-    f.comment.focus();
-  }
-
-  return { refreshRules, refreshSilences, refreshNotifications, silenceFrom };
+/**
+ * Wires the rules, silences and notifications panels. `ui` gives the page's helpers: `request(method,
+ * path, body)` → `{ status, body }`, `node`, `table`, `pill`, `time`, and `run` (logs failures).
+ */
+export function mountOperations(ui) {
+  const silences = mountSilences(ui);
+  return {
+    refreshRules: mountRules(ui),
+    refreshSilences: silences.refresh,
+    refreshNotifications: mountNotifications(ui),
+    silenceFrom: silences.silenceFrom,
+  };
 }
