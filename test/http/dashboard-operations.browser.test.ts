@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActor, setup } from 'xstate';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -113,6 +114,17 @@ describe.skipIf(!present && !required)('dashboard rules, silences and notificati
     await page.locator('#notification-filters [name="alert"]').fill('');
     await page.locator('#notification-filters [name="status"]').selectOption('suppressed');
     await page.locator('#notification-filters button[type="submit"]').click();
+
+    // An actor that failed: its row is highlighted with its error.
+    const failing = setup({ actions: { explode: () => { throw new Error('lost its threshold'); } } }).createMachine({ initial: 'watching', states: { watching: { on: { GO: { actions: 'explode' } } } } });
+    const broken = createActor(failing);
+    runtime.actors.add({ id: 'broken', kind: 'test', actor: broken, machine: failing });
+    broken.start();
+    broken.send({ type: 'GO' });
+    await page.reload();
+    const brokenRow = page.locator('#actors tr.actor-error[data-actor="broken"]');
+    await brokenRow.waitFor();
+    expect(await brokenRow.locator('.status').innerText()).toBe('error: lost its threshold');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-operations.png'), fullPage: true });
