@@ -192,6 +192,8 @@ export interface SilenceRepository {
   expire(id: string, at: string): Promise<Silence | undefined>;
   /** Marks claimed (`sending`) outbox rows `suppressed`, as a silence kept them from being sent; other rows stay. */
   suppress(notificationIds: string[]): Promise<void>;
+  /** Retention: deletes silences that ended, and suppressed rows created, before `cutoff`; returns how many of each. */
+  deleteBefore(cutoff: string): Promise<{ silences: number; suppressed: number }>;
 }
 
 /** Plugin health, one row per plugin name. */

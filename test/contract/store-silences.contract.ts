@@ -74,5 +74,19 @@ export function runSilenceContract(store: () => Store): void {
       expect((await store().notifications.claim(at(99_999), 10, 1_000)).map((n) => n.id)).toEqual([waiting!.id]);
       await store().silences.suppress([]);
     });
+
+    it('deleteBefore removes silences ended and suppressed rows created before the cutoff, nothing else', async () => {
+      const ended = await store().silences.create(silenceInput({ ends_at: at(60) }));
+      const running = await store().silences.create(silenceInput({ ends_at: at(600) }));
+      const [suppressed, pending] = await store().notifications.enqueue([note({ next_attempt_at: at(0) }), note({ next_attempt_at: at(500) })]);
+      await store().notifications.claim(at(1), 1, 1_000);
+      await store().silences.suppress([suppressed!.id]);
+      expect(await store().silences.deleteBefore('2020-01-01T00:00:00.000Z')).toEqual({ silences: 0, suppressed: 0 });
+      // The fixtures' times are in 2030: the rows were created before at(100), the silences end around it.
+      expect(await store().silences.deleteBefore(at(100))).toEqual({ silences: 1, suppressed: 1 });
+      expect(await store().silences.get(ended.id)).toBeUndefined();
+      expect(await store().silences.get(running.id)).toBeDefined();
+      expect((await store().notificationLog.search({ limit: 10 })).map((n) => n.id)).toEqual([pending!.id]);
+    });
   });
 }

@@ -51,6 +51,12 @@ export function postgresSilences({ query }: PostgresConnection): SilenceReposito
       );
       return rows[0];
     },
+    async deleteBefore(cutoff) {
+      const at = isoTime(cutoff, 'cutoff');
+      const silences = (await query('DELETE FROM silences WHERE ends_at < $1', [at])).rowCount ?? 0;
+      const suppressed = (await query(`DELETE FROM notifications WHERE status = 'suppressed' AND created_at < $1`, [at])).rowCount ?? 0;
+      return { silences, suppressed };
+    },
     async suppress(ids) {
       if (ids.length === 0) return;
       await query(`UPDATE notifications SET status = 'suppressed', claimed_at = NULL WHERE status = 'sending' AND id = ANY($1::text[])`, [ids]);

@@ -12,6 +12,10 @@ const INSERT = `INSERT INTO silences (${COLUMNS}) VALUES (@id, @rule_id, @device
 /** Silences in SQLite; `suppress` marks outbox rows in the notifications table. */
 export function sqliteSilences({ db, statement }: SqliteConnection): Synchronous<SilenceRepository> {
   const get = (id: string) => statement(`SELECT ${COLUMNS} FROM silences WHERE id = ?`).get(id) as Silence | undefined;
+  const deleteBefore = db.transaction((cutoff: string) => ({
+    silences: statement('DELETE FROM silences WHERE ends_at < ?').run(cutoff).changes,
+    suppressed: statement(`DELETE FROM notifications WHERE status = 'suppressed' AND created_at < ?`).run(cutoff).changes,
+  }));
   const expire = db.transaction((id: string, at: string) => {
     statement('UPDATE silences SET ends_at = @at WHERE id = @id AND ends_at > @at').run({ id, at });
     return get(id);
@@ -42,6 +46,9 @@ export function sqliteSilences({ db, statement }: SqliteConnection): Synchronous
     },
     expire(id, at) {
       return expire.immediate(id, isoTime(at, 'at'));
+    },
+    deleteBefore(cutoff) {
+      return deleteBefore.immediate(isoTime(cutoff, 'cutoff'));
     },
     suppress(ids) {
       if (ids.length === 0) return;
