@@ -14,7 +14,12 @@ const lazy =
 
 /** Every command, by the words that name it (`'rules apply'` for a two-word command): adding one is adding an entry. */
 const COMMANDS: Record<string, Command> = {
-  run: { summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM', switches: ['verbose', 'inspect'], run: lazy(async () => (await import('./cli/run.ts')).runCommand) },
+  run: {
+    summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM',
+    switches: ['verbose', 'inspect'],
+    options: { 'inspect-port': 'PORT  serve a Stately inspector bridge on PORT: every viewer, early or late, gets every live actor (INSPECT_PORT)' },
+    run: lazy(async () => (await import('./cli/run.ts')).runCommand),
+  },
   worker: {
     summary: 'run the alert worker alone, in interval mode',
     switches: ['verbose', 'dry-run', 'config-check'],

@@ -59,6 +59,9 @@ export interface Config {
   mqtt: MqttConfig | null;
   /** Inspect short-lived child actors too (promises, callbacks), not only machines. */
   inspectChildren: boolean;
+  /** Serve Vigil's own Stately inspector bridge (page and WebSocket) on this port, at inspectHost. */
+  inspectPort?: number;
+  inspectHost: string;
 }
 
 export type ConfigSource = Partial<Record<ConfigKey, unknown>>;
@@ -189,6 +192,8 @@ function toConfig(raw: z.output<typeof rawSchema>): Config {
     inspect: raw.INSPECT,
     mqtt: toMqttConfig(raw),
     inspectChildren: raw.INSPECT_CHILDREN,
+    inspectPort: raw.INSPECT_PORT,
+    inspectHost: raw.INSPECT_HOST,
   };
 }
 

@@ -23,6 +23,9 @@ export interface Notification {
   sent_at: string | null;
 }
 
-/** What a producer puts in the outbox. */
+/**
+ * What a producer puts in the outbox. `id` is for a producer that may put one notification twice (a
+ * redelivered message): the row takes that id, and writing an id already present writes nothing.
+ */
 export type NewNotification = Pick<Notification, 'channel' | 'severity' | 'title' | 'message'> &
-  Partial<Pick<Notification, 'metadata' | 'alert_id' | 'dedup_key' | 'next_attempt_at'>>;
+  Partial<Pick<Notification, 'id' | 'metadata' | 'alert_id' | 'dedup_key' | 'next_attempt_at'>>;

@@ -1,12 +1,6 @@
 import { WebSocket } from 'ws';
+import { ActorMemory, type InspectionMessage } from './inspect-memory.ts';
 import type { Logger } from './logger.ts';
-
-/** One message of the Stately inspection protocol, as `createInspector` hands it to its adapter. */
-interface InspectionMessage {
-  type: string;
-  sessionId?: string;
-  snapshot?: { status?: string } & Record<string, unknown>;
-}
 
 /** Options of `createReplayingAdapter`. */
 export interface ReplayingAdapterOptions {
@@ -24,23 +18,12 @@ export interface ReplayingAdapterOptions {
  * only once the socket opens, and warns when a connection fails or drops.
  */
 export function createReplayingAdapter({ url, logger, retryMs = 5_000 }: ReplayingAdapterOptions) {
-  const actors = new Map<string, InspectionMessage>();
+  const actors = new ActorMemory();
   let socket: WebSocket | undefined;
   let open = false;
   let stopped = true;
   let retry: NodeJS.Timeout | undefined;
   let failures = 0;
-
-  const remember = (message: InspectionMessage): void => {
-    const id = message.sessionId;
-    if (!id) return;
-    if (message.type === '@xstate.actor') actors.set(id, message);
-    else if (message.type === '@xstate.snapshot' && message.snapshot) {
-      const known = actors.get(id);
-      if (message.snapshot.status !== undefined && message.snapshot.status !== 'active') actors.delete(id);
-      else if (known) actors.set(id, { ...known, snapshot: message.snapshot });
-    }
-  };
 
   const connect = (): void => {
     if (stopped) return;
@@ -50,7 +33,7 @@ export function createReplayingAdapter({ url, logger, retryMs = 5_000 }: Replayi
       open = true;
       failures = 0;
       logger.info({ url, actors: actors.size }, 'connected to the Stately inspector');
-      for (const message of actors.values()) ws.send(JSON.stringify(message));
+      for (const message of actors.replay()) ws.send(JSON.stringify(message));
     });
     ws.on('error', (error) => {
       // One warning per outage, not one per retry.
@@ -80,7 +63,7 @@ export function createReplayingAdapter({ url, logger, retryMs = 5_000 }: Replayi
       open = false;
     },
     send(message: InspectionMessage): void {
-      remember(message);
+      actors.remember(message);
       if (open && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
     },
   };

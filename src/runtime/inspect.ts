@@ -1,6 +1,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
+import type { InspectionMessage } from './inspect-memory.ts';
 
 /** What `createActor(machine, { inspect })` is given. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -8,19 +9,27 @@ export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEve
 /** Whether an actor runs a state machine (not a promise, callback or observable: the short-lived children). */
 const isMachine = (actor: unknown): boolean => typeof (actor as { logic?: { root?: unknown } } | undefined)?.logic?.root === 'object';
 
+/** Where inspection messages go: the outgoing WebSocket (INSPECT) and Vigil's own bridge (INSPECT_PORT). */
+interface Sink {
+  send(message: InspectionMessage): void;
+  stop(): void | Promise<void>;
+}
+
 /**
- * `--inspect[=ws://host:port]`: connects every machine actor the runtime creates to the Stately
- * inspector over a WebSocket, each replayed with its definition and current snapshot whenever the
- * connection (re)opens (see `createReplayingAdapter`). Actors that are not machines (the notifier's
- * claims and deliveries, clocks: short-lived promise and callback children) are left out unless
- * INSPECT_CHILDREN is set. Sets `ctx.inspect`, which every wire file passes to `createActor`, so it
- * must come first in the concern list. Returns no concern when INSPECT is unset: inspection halves
- * XState throughput.
+ * Inspection, opt-in (it halves XState throughput), in two ways that can run together:
+ * `--inspect[=ws://host:port]` (INSPECT) connects to a Stately inspector bridge over a WebSocket,
+ * each actor replayed with its definition and current snapshot whenever the connection (re)opens
+ * (see `createReplayingAdapter`); INSPECT_PORT serves Vigil's own bridge, a page embedding the
+ * Stately inspector whose every viewer is first sent every live actor (see `createInspectorBridge`).
+ * Actors that are not machines (the notifier's claims and deliveries, clocks: short-lived promise
+ * and callback children) are left out unless INSPECT_CHILDREN is set. Sets `ctx.inspect`, which
+ * every wire file passes to `createActor`, so it must come first in the concern list.
  */
 export function inspectionConcerns(ctx: RuntimeContext): Concern[] {
-  const url = ctx.config.inspect;
-  if (!url) return [];
+  const { inspect: url, inspectPort: port, inspectHost: host } = ctx.config;
+  if (!url && port === undefined) return [];
   const children = ctx.config.inspectChildren === true;
+  const sinks: Sink[] = [];
   let inspector: { inspect: Observer<InspectionEvent>; start(): void; stop(): void } | undefined;
   ctx.inspect = (event: InspectionEvent) => {
     if (children || isMachine(event.actorRef)) inspector?.inspect.next?.(event);
@@ -30,13 +39,26 @@ export function inspectionConcerns(ctx: RuntimeContext): Concern[] {
       name: 'inspector',
       async start() {
         // Loaded only when inspection is asked for: no actor exists before the first concern starts.
-        const [{ createInspector }, { createReplayingAdapter }] = await Promise.all([import('@statelyai/inspect'), import('./inspect-adapter.ts')]);
-        const adapter = createReplayingAdapter({ url, logger: ctx.logger.child({ component: 'inspector' }) });
-        inspector = createInspector(adapter as Parameters<typeof createInspector>[0], { autoStart: false });
-        inspector.start();
+        const { createInspector } = await import('@statelyai/inspect');
+        const logger = ctx.logger.child({ component: 'inspector' });
+        if (port !== undefined) {
+          const { createInspectorBridge } = await import('./inspect-bridge.ts');
+          const bridge = createInspectorBridge({ host, port, logger });
+          await bridge.start();
+          sinks.push(bridge);
+        }
+        if (url) {
+          const { createReplayingAdapter } = await import('./inspect-adapter.ts');
+          const adapter = createReplayingAdapter({ url, logger });
+          adapter.start();
+          sinks.push(adapter);
+        }
+        const fanOut = { send: (message: InspectionMessage) => sinks.forEach((sink) => sink.send(message)) };
+        inspector = createInspector(fanOut as Parameters<typeof createInspector>[0], { autoStart: false });
       },
       async stop() {
-        inspector?.stop();
+        inspector = undefined;
+        for (const sink of sinks.splice(0)) await sink.stop();
       },
     },
   ];

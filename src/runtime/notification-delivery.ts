@@ -27,6 +27,13 @@ export interface DeliveryPolicy {
  */
 export const DEFAULT_CONCURRENCY: Record<string, number> = { email: 2, console: 1, slack: 8, webhook: 8 };
 
+/**
+ * How long a claim holds without renewal. While a batch is in flight its claims are renewed every
+ * third of this, so a live deliverer keeps its rows however long a channel takes, and the rows of a
+ * deliverer that died (killed, or cut off from the store) are claimed again within this much time.
+ */
+export const CLAIM_LEASE_MS = 15_000;
+
 /** What delivering needs. */
 export interface DelivererDeps {
   notifications: NotificationRepository;
@@ -37,6 +44,8 @@ export interface DelivererDeps {
   /** Counts outcomes per channel, `n` at a time (once per batch and outcome). */
   count?: CountOutcomes;
   now?: () => number;
+  /** The claims' lease (default `CLAIM_LEASE_MS`): a batch's claims are renewed every third of it. */
+  leaseMs?: number;
 }
 
 /** Rows that must go out one after another: a rule's notifications on a channel, or a key's repeats. */
@@ -51,11 +60,34 @@ type Placed = { row: Notification; lane: string; index: number };
  * batches, and chains run in parallel up to each channel's concurrency; a row counts as sent only once
  * its channel accepted it; the results are recorded in one `settle` (one commit); plugin health and
  * metrics get one report per channel. Never rejects: a store failure leaves the rows `sending`, and
- * their claim is taken over once stale.
+ * their claim (renewed while the batch is in flight, see `CLAIM_LEASE_MS`) is taken over once it lapses.
  */
 export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => Promise<DeliveryOutcome[]> {
   const deliverer = new Deliverer(deps);
-  return (rows) => deliverer.deliver(rows);
+  const leaseMs = deps.leaseMs ?? CLAIM_LEASE_MS;
+  const logger = deps.logger.child({ actor: 'notifier' });
+  return (rows) => {
+    const batch = deliverer.deliver(rows);
+    if (rows.length > 0) keepClaimed(deps, logger, leaseMs, rows, batch);
+    return batch;
+  };
+}
+
+/** Renews the claims of `rows` every third of the lease until `done` settles; a failed renewal is logged and tried again. */
+function keepClaimed(deps: DelivererDeps, logger: Logger, leaseMs: number, rows: Notification[], done: Promise<unknown>): void {
+  const ids = rows.map((row) => row.id);
+  const now = deps.now ?? Date.now;
+  let renewing = false;
+  const timer = setInterval(() => {
+    if (renewing) return;
+    renewing = true;
+    deps.notifications
+      .renew(ids, new Date(now()).toISOString())
+      .catch((error: unknown) => logger.warn({ err: error, rows: ids.length }, 'claim renewal failed; retrying'))
+      .finally(() => (renewing = false));
+  }, leaseMs / 3);
+  timer.unref();
+  void done.finally(() => clearInterval(timer));
 }
 
 class Deliverer {
@@ -86,7 +118,7 @@ class Deliverer {
     try {
       await this.recall(rows, since);
     } catch (error) {
-      this.logger.error({ err: error }, 'dedup look-up failed; the rows are retried once their claim is stale');
+      this.logger.error({ err: error }, 'dedup look-up failed; the rows are retried once their claim lapses');
       return rows.map((row, i) => ({ id: row.id, lane: lanes[i]!, kind: 'error', error: messageOf(error) }));
     }
     if (at - this.forgottenAt > this.deps.policy.repeatIntervalMs) {
@@ -104,7 +136,7 @@ class Deliverer {
     try {
       await notifications.settle(attempted.flatMap((a) => (a.result ? [a.result] : [])));
     } catch (error) {
-      this.logger.error({ err: error, rows }, 'outbox update failed; the rows are retried once their claim is stale');
+      this.logger.error({ err: error, rows }, 'outbox update failed; the rows are retried once their claim lapses');
       reportBatch(attempted, runs, count);
       return attempted.map(({ outcome }) => ({ id: outcome.id, lane: outcome.lane, kind: 'error', error: messageOf(error) }));
     }

@@ -2,10 +2,13 @@ import { z } from 'zod';
 import { SEVERITIES } from '../domain/rule.ts';
 import type { NewNotification } from '../domain/notification.ts';
 import { TOPICS, type BrokerMessage } from '../streams/broker.ts';
+import { derivedId } from '../storage/ids.ts';
 import type { RuntimeContext } from './context.ts';
 import type { RejectedMessage, TopicHandler } from './topic-handler.ts';
 
 const notificationSchema = z.object({
+  /** The outbox id to use (a producer's own, such as the id of the row it forwards); derived from the message when absent. */
+  id: z.string().min(1).max(200).optional(),
   channel: z.string().min(1),
   severity: z.enum(SEVERITIES),
   title: z.string().min(1),
@@ -23,9 +26,20 @@ const messageSchema = z.union([
 ]);
 
 /**
- * Routes the `notifications` topic to the outbox: notifications a message carries are enqueued (keyed
- * by the message's offset when they bring no dedup key, so a redelivered message is not sent twice),
- * then the notifier is woken to claim, deliver and mark them sent. Messages naming existing rows only
+ * The outbox id of the `index`-th notification of `message` when it names none: the same for every
+ * delivery of that message (topic, partition, offset and the broker's timestamp), so a redelivered
+ * message writes nothing new and a receiver sees the same id.
+ */
+export function topicNotificationId(message: BrokerMessage, index: number): string {
+  const { topic, partition, offset, timestamp } = message;
+  return derivedId(Date.parse(timestamp), `${topic}/${partition}/${offset}/${timestamp}/${index}`);
+}
+
+/**
+ * Routes the `notifications` topic to the outbox: notifications a message carries are enqueued under
+ * the id they name or one derived from the message (`topicNotificationId`), so a redelivered message
+ * is an idempotent insert and its notifications are sent once, under one id; those bringing no dedup
+ * key are keyed by the message's offset. Then the notifier is woken to claim, deliver and mark them sent. Messages naming existing rows only
  * wake it. A message that is neither is rejected (dead-lettered with the reason).
  */
 export function notificationTopicHandler(ctx: Pick<RuntimeContext, 'store' | 'registry'>): TopicHandler {
@@ -43,7 +57,11 @@ export function notificationTopicHandler(ctx: Pick<RuntimeContext, 'store' | 're
       if ('notification_ids' in value) continue;
       const carried = 'notifications' in value ? value.notifications : [value];
       carried.forEach((notification, i) =>
-        enqueue.push({ ...notification, dedup_key: notification.dedup_key ?? `kafka:${message.topic}/${message.partition}/${message.offset}/${i}` }),
+        enqueue.push({
+          ...notification,
+          id: notification.id ?? topicNotificationId(message, i),
+          dedup_key: notification.dedup_key ?? `kafka:${message.topic}/${message.partition}/${message.offset}/${i}`,
+        }),
       );
     }
     if (enqueue.length > 0) await ctx.store.notifications.enqueue(enqueue);

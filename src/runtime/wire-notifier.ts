@@ -6,7 +6,7 @@ import { openChannels } from '../channels/open-channels.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import type { ActorRegistry } from './registry.ts';
-import { createDeliverer } from './notification-delivery.ts';
+import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
 import type { Silences } from './silences.ts';
 
 /**
@@ -17,8 +17,6 @@ const DELIVERY_BACKOFF = { factor: 2, maxMs: 300_000, jitter: 0.25 } as const;
 
 /** Rows claimed per poll: one claim, one delivery batch and one commit of its results. */
 const CLAIM_BATCH = 200;
-/** A claim older than this belongs to a deliverer that died; every channel times out well before. */
-const STALE_CLAIM_MS = 120_000;
 
 /** Tells the notifier that outbox rows were just written, so it claims now rather than at its next poll. */
 export function wakeNotifier(registry: ActorRegistry): void {
@@ -57,14 +55,14 @@ export function notifierConcern(ctx: RuntimeContext, silences?: Pick<Silences, '
     id: 'notifier',
     kind: 'notifier',
     ctx,
-    // Deliveries still running after this stay `sending` and are claimed again once stale.
+    // Deliveries still running after this stay `sending` and are claimed again once their lease lapses.
     drainMs: 2_000,
     create: (restored) => {
       let self: AnyActorRef | undefined;
       const machine = notifierMachine.provide({
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
-            const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, STALE_CLAIM_MS);
+            const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
             // Rows a silence matches are marked suppressed here, never delivered.
             const rows = silences ? await silences.screen(claimed) : claimed;
             return rows.map((row) => ({ row, lane: channelFor(row.channel, available) }));

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 /** Random bytes drawn 4 KiB at a time: one system call per 512 ids instead of one each. */
@@ -57,3 +57,14 @@ function format(ms: number, sequence: number, random: Buffer): string {
 
 /** The process's id maker: ids of stored rows (alert events, notifications). */
 export const timeOrderedId: () => string = timeOrderedIds();
+
+/**
+ * A UUID version 7 made from `name` alone: `ms` as its time, its other bits from a SHA-256 of `name`.
+ * The same name and time give the same id every time, so a producer that may send one thing twice
+ * (a redelivered broker message) names it once: its second insert is a no-op.
+ */
+export function derivedId(ms: number, name: string): string {
+  const digest = createHash('sha256').update(name).digest();
+  const time = Number.isFinite(ms) && ms >= 0 ? Math.min(Math.trunc(ms), 2 ** 48 - 1) : 0;
+  return format(time, digest.readUInt16BE(0) & 0xfff, digest.subarray(2, 10));
+}

@@ -32,7 +32,7 @@ export function newEventValues(event: AlertEvent): unknown[] {
 export function newNotificationRows(notifications: NewNotification[], alertId: string | null = null): Notification[] {
   const createdAt = now();
   return notifications.map((n) => ({
-    id: timeOrderedId(),
+    id: n.id ?? timeOrderedId(),
     channel: n.channel,
     severity: n.severity,
     title: n.title,

@@ -103,10 +103,10 @@ export interface AlertEventRepository {
   openFor(alertId: string): Promise<AlertEvent | undefined>;
   /**
    * The readings path's write: `transitions` in order (each as `open`/`resolve` would do it), then
-   * `readings` (as `readings.upsertLatest` would), so that a reading is stored only with the alert
-   * events and outbox rows it caused (SQLite: one transaction; PostgreSQL: the transitions' group,
-   * then the readings). Concurrent calls share one group commit, in call order. One outcome per
-   * transition, in order.
+   * `readings` (as `readings.upsertLatest` would), all in ONE transaction, so that a reading is stored
+   * only with the alert events and outbox rows it caused: a commit that fails leaves nothing behind.
+   * Concurrent calls share one group commit, in call order (a failing one fails alone). One outcome
+   * per transition, in order.
    */
   commit(batch: { transitions: AlertTransition[]; readings: Reading[] }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */
@@ -137,7 +137,10 @@ export interface SentMark {
  * and leave any other alone.
  */
 export interface NotificationRepository {
-  /** New rows are `pending`, due at `next_attempt_at` (default: now). */
+  /**
+   * New rows are `pending`, due at `next_attempt_at` (default: now). A notification naming an `id`
+   * present already is not written again (the row stays as it is); returns the rows written.
+   */
   enqueue(notifications: NewNotification[]): Promise<Notification[]>;
   /**
    * Claims up to `limit` rows due at `now` (pending with `next_attempt_at <= now`, or `sending` with
@@ -145,6 +148,11 @@ export interface NotificationRepository {
    * never get the same row while its claim is fresh.
    */
   claim(now: string, limit: number, staleAfterMs: number): Promise<Notification[]>;
+  /**
+   * Renews the claim of each of `ids` still `sending` to `at` (a lease kept alive while its delivery
+   * is in flight), so that no other claimer takes it over as stale; rows settled meanwhile are left alone.
+   */
+  renew(ids: string[], at: string): Promise<void>;
   markSent(id: string, sentAt: string): Promise<void>;
   /** Records a failed attempt: back to `pending` at `nextAttemptAt`, or `failed` when `nextAttemptAt` is null. */
   markAttemptFailed(id: string, error: string, nextAttemptAt: string | null): Promise<void>;

@@ -331,6 +331,28 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.readings.latestAll()).toHaveLength(21);
       });
 
+      it('commit is all or nothing: a commit whose readings fail leaves no event, no outbox row, and fails alone', async () => {
+        const [bad, good] = [uid('rule'), uid('rule')];
+        const broken = { device_id: 'device-broken', metric: 'cpu', value: null as unknown as number, ts: at(5) };
+        const fine: Reading = { device_id: 'device-fine', metric: 'cpu', value: 1, ts: at(5) };
+        const [failed, landed] = await Promise.allSettled([
+          store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(bad), notifications: [note()] }], readings: [broken] }),
+          store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(good), notifications: [note()] }], readings: [fine] }),
+        ]);
+        expect(failed.status).toBe('rejected');
+        expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+        expect(landed.status).toBe('fulfilled');
+        expect(await store.alerts.list({ alert_id: bad })).toEqual([]);
+        expect(await store.readings.latest('device-broken', 'cpu')).toBeUndefined();
+        expect((await store.notifications.list({})).map((n) => n.alert_id)).toEqual([good]);
+        expect(await store.alerts.openFor(good)).toBeDefined();
+        expect(await store.readings.latest('device-fine', 'cpu')).toEqual(fine);
+        // A malformed timestamp in the readings is refused before anything is written.
+        const malformed = { ...fine, ts: 'yesterday-ish' };
+        await expect(store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(bad), notifications: [] }], readings: [malformed] })).rejects.toBeInstanceOf(StoreError);
+        expect(await store.alerts.list({ alert_id: bad })).toEqual([]);
+      });
+
       it('a second open for the same rule returns the open event and writes nothing', async () => {
         const ruleId = uid('rule');
         const first = await store.alerts.open(newEvent(ruleId), [note()]);
@@ -552,6 +574,30 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         const reclaimed = await store.notifications.claim(at(31), 1, 30_000);
         expect(reclaimed).toMatchObject([{ id: row.id, status: 'sending' }]);
         expect(await store.notifications.claim(at(32), 1, 30_000)).toEqual([]);
+      });
+
+      it('enqueue of an id present already writes nothing and leaves the row as it is', async () => {
+        const id = uid('outbox');
+        const [row] = await store.notifications.enqueue([note({ id, title: 'first', next_attempt_at: at(0) })]);
+        expect(row).toMatchObject({ id, title: 'first', status: 'pending' });
+        await store.notifications.claim(at(0), 1, 1000);
+        await store.notifications.markSent(id, at(1));
+        const again = await store.notifications.enqueue([note({ id, title: 'again', next_attempt_at: at(2) }), note({ title: 'other' })]);
+        expect(again.map((n) => n.title)).toEqual(['other']);
+        const stored = await store.notifications.list({});
+        expect(stored.filter((n) => n.id === id)).toMatchObject([{ title: 'first', status: 'sent', attempts: 1 }]);
+        expect(stored).toHaveLength(2);
+      });
+
+      it('renew keeps a claim fresh: the row is not reclaimed while renewed, and settled rows are left alone', async () => {
+        const [row, other] = await store.notifications.enqueue([note({ next_attempt_at: at(0) }), note({ next_attempt_at: at(0) })]);
+        expect(await store.notifications.claim(at(0), 2, 30_000)).toHaveLength(2);
+        await store.notifications.markSent(other.id, at(1));
+        await store.notifications.renew([row.id, other.id], at(25));
+        await store.notifications.renew([], at(26));
+        expect(await store.notifications.claim(at(50), 10, 30_000)).toEqual([]);
+        expect(await store.notifications.claim(at(56), 10, 30_000)).toMatchObject([{ id: row.id, status: 'sending' }]);
+        expect((await store.notifications.list({ status: 'sent' })).map((n) => n.id)).toEqual([other.id]);
       });
 
       it('markSent records the send and the row is never claimed again', async () => {

@@ -23,3 +23,22 @@ describe('settings and flags out of bounds (real process)', () => {
     expect(vigil.output()).not.toMatch(/\n\s+at .*:\d+:\d+/);
   }, 60_000);
 });
+
+const aFile = join(dir, 'not-a-directory');
+writeFileSync(aFile, 'x');
+
+describe('an unusable SQLite path (real process)', () => {
+  it.each([
+    ['run', 'sqlite:/proc/nope/vigil.db'],
+    ['cleanup', 'sqlite:/proc/nope/vigil.db'],
+    ['migrate', 'sqlite:/proc/nope/vigil.db'],
+    ['run', `sqlite:${join(aFile, 'vigil.db')}`],
+    ['cleanup', `sqlite:${join(aFile, 'sub', 'vigil.db')}`],
+  ])('vigil %s with DATABASE_URL=%s exits 2 at once, naming DATABASE_URL and the fix', async (command, url) => {
+    const vigil = startVigil([command], { DATABASE_URL: url, PORT: '0' });
+    expect(await vigil.exit()).toBe(2);
+    expect(vigil.output()).toContain('DATABASE_URL: cannot open the SQLite database');
+    expect(vigil.output()).toContain('point it at a file in a directory Vigil can create and write');
+    expect(vigil.output()).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  }, 30_000);
+});

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startHttpPeer } from '../support/peers.ts';
 import { eventually, startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-notify-'));
@@ -42,4 +43,40 @@ describe('console notifications (real process)', () => {
       db.close();
     }
   }, 90_000);
+});
+
+describe('a delivery cut off by kill -9 (real process)', () => {
+  it('is sent again, under the same id, within seconds of the restart (the claim lease lapses), not minutes', async () => {
+    const peer = await startHttpPeer();
+    const env = { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'lease.db')}`, ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: `${peer.url}/hook`, NOTIFY_POLL_INTERVAL_MS: '200' };
+    try {
+      // The webhook never answers: the row stays claimed (`sending`) until the kill.
+      peer.mode = 'hang';
+      const first = startVigil(['run'], env);
+      const url = String((await first.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      expect((await post(url, '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] })).status).toBe(201);
+      expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+      await eventually(async () => (peer.requests.length > 0 ? true : undefined), 30_000, 20);
+      first.child.kill('SIGKILL');
+      await first.exit();
+
+      peer.mode = 200;
+      const second = startVigil(['run'], env);
+      try {
+        await second.waitForLog((line) => line.msg === 'vigil listening', 30_000);
+        const restartedAt = Date.now();
+        await eventually(async () => (peer.requests.length > 1 ? true : undefined), 30_000, 50);
+        const waited = Date.now() - restartedAt;
+        console.log('redelivered after restart', { ms: waited });
+        const ids = peer.requests.map((request) => request.headers['idempotency-key']);
+        expect(ids[1]).toBe(ids[0]);
+        expect(waited).toBeLessThan(25_000);
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exit();
+      }
+    } finally {
+      await peer.close();
+    }
+  }, 120_000);
 });

@@ -104,6 +104,8 @@ describe.skipIf(!present && !required)('dashboard in headless Chromium', () => {
     await firingRow.waitFor({ timeout: 10_000 });
     expect(await firingRow.innerText()).toMatch(/device 7 hot\s+7\s+temperature > 82\s+critical\s+85\.2/);
     await page.locator('#plugins tbody tr').first().waitFor({ timeout: 10_000 });
+    // The machine is laid out asynchronously (ELK): wait for it rather than count at once.
+    await page.locator('#machine svg .edge').first().waitFor({ timeout: 10_000 });
     expect(await page.locator('#machine svg .node').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#machine svg .edge').count()).toBeGreaterThan(0);
 

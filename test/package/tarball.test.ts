@@ -54,7 +54,9 @@ const runtime = createRuntime({ inheritEnv: false, env: { DATABASE_URL: 'sqlite:
 await runtime.start({ listen: false });
 const ready = await runtime.app.request('/readyz');
 const page = await runtime.app.request('/');
-console.log(JSON.stringify({ ready: ready.status, page: page.status, html: (await page.text()).includes('<html'), store: runtime.store.kind, broker: runtime.broker.kind }));
+// The statecharts' layout, elkjs, resolved in the consumer's node_modules.
+const elk = await runtime.app.request('/assets/elk.bundled.js');
+console.log(JSON.stringify({ ready: ready.status, page: page.status, html: (await page.text()).includes('<html'), elk: elk.status, store: runtime.store.kind, broker: runtime.broker.kind }));
 await runtime.stop();
 `,
     );
@@ -63,7 +65,7 @@ await runtime.stop();
     const [code] = await once(child, 'exit');
     expect(code, output.text()).toBe(0);
     const result = JSON.parse(output.text().trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(result).toEqual({ ready: 200, page: 200, html: true, store: 'sqlite', broker: 'memory' });
+    expect(result).toEqual({ ready: 200, page: 200, html: true, elk: 200, store: 'sqlite', broker: 'memory' });
   }, 60_000);
 
   it('type-checks in a NodeNext TypeScript consumer, with real (not any) types', async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { loadConfig, DEFAULT_INSPECT_URL } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { rule } from '../actors/alert.fixtures.ts';
@@ -84,5 +84,56 @@ describe('--inspect', () => {
     expect(JSON.stringify(publisher.snapshot?.value)).toContain('running');
     // Every actor sent is a machine: no promise or callback children (claims, deliveries, clocks).
     for (const e of received.filter((m) => m.type === '@xstate.actor')) expect(JSON.parse(e.definition ?? 'null')).toMatchObject({ states: expect.any(Object) });
+  });
+
+  it('serves its own bridge (INSPECT_PORT) whose every viewer, however late, is sent the definition and current snapshot of each live actor, then live messages', { timeout: 60_000 }, async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({ write(chunk, _encoding, done) { for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line)); done(); } });
+    runtime = createRuntime({ inheritEnv: false, env: { ...env, PUBLISH_INTERVAL_SECONDS: '0.05', LOG_LEVEL: 'info', INSPECT_PORT: '0' }, logger: pino({ level: 'info' }, sink) });
+    await runtime.store.migrate();
+    await runtime.store.rules.create({ ...rule(), id: 'bridged' });
+    await runtime.start({ listen: false });
+    const waitFor = async (condition: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      return condition();
+    };
+    const url = lines.find((l) => String(l.msg).startsWith('inspector bridge listening'))?.url as string;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<iframe id="inspector" src="https://stately.ai/inspect">');
+
+    type Message = { type: string; sessionId: string; definition?: string; snapshot?: { value?: unknown; status?: string }; event?: { type?: string } };
+    const viewer = (): { messages: Message[]; socket: WebSocket } => {
+      const messages: Message[] = [];
+      const socket = new WebSocket(url.replace('http:', 'ws:'));
+      socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+      return { messages, socket };
+    };
+    // A viewer from the start sees the traffic: far more than the 200 messages a relay would keep.
+    const early = viewer();
+    expect(await waitFor(() => early.messages.length > 400, 30_000)).toBe(true);
+
+    const live = () => [...runtime!.actors.entries()].map((entry) => entry.actor.sessionId);
+    for (const late of [viewer(), viewer()]) {
+      const described = () => new Set(late.messages.filter((m) => m.type === '@xstate.actor' && m.definition).map((m) => m.sessionId));
+      expect(await waitFor(() => live().every((id) => described().has(id)), 10_000)).toBe(true);
+      // One registration per actor, each with a snapshot, before any live message.
+      const replay = late.messages.slice(0, late.messages.findIndex((m) => m.type === '@xstate.event'));
+      const registered = replay.filter((m) => m.type === '@xstate.actor').map((m) => m.sessionId);
+      expect(new Set(registered).size).toBe(registered.length);
+      expect(registered).toEqual(expect.arrayContaining(live()));
+      for (const m of replay.filter((r) => r.type === '@xstate.actor')) {
+        expect(m.snapshot?.status).toBe('active');
+        expect(JSON.parse(m.definition!)).toMatchObject({ states: expect.any(Object) });
+      }
+      const publisher = runtime!.actors.get('publisher')!.actor.sessionId;
+      expect(JSON.stringify(replay.find((m) => m.type === '@xstate.actor' && m.sessionId === publisher)?.snapshot?.value)).toContain('running');
+      // Then live messages.
+      expect(await waitFor(() => late.messages.some((m) => m.type === '@xstate.event' && m.event?.type === 'TICK'), 10_000)).toBe(true);
+      late.socket.close();
+    }
+    early.socket.close();
   });
 });

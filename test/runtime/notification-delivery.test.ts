@@ -112,6 +112,26 @@ describe('createDeliverer', () => {
     expect(console_.sent).toHaveLength(1);
   });
 
+  it('keeps the claims of a batch in flight renewed, so no other claimer takes them over, and stops once it settles', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const email: Channel = { name: 'email', send: () => held, close: async () => {} };
+    let renewals = 0;
+    const notifications = { ...store.notifications, renew: (ids: string[], at: string) => ((renewals += 1), store.notifications.renew(ids, at)) };
+    const leaseMs = 60;
+    const batch = createDeliverer({ notifications, channels: new Map([['email', email]]), policy: { maxAttempts: 3, repeatIntervalMs: 0 }, logger: createLogger('silent'), runs: createRunReporter(), now: () => clock, leaseMs });
+    await enqueue([{}]);
+    const delivered = batch([await claimOne()]);
+    // Far past the lease on the deliverer's clock: only a renewal keeps the row from being claimed as stale.
+    clock += 60_000;
+    const seen = renewals;
+    while (renewals === seen) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await store.notifications.claim(at(0), 10, leaseMs)).toEqual([]);
+    release();
+    expect(await delivered).toMatchObject([{ kind: 'sent' }]);
+    expect(await store.notifications.list({})).toMatchObject([{ status: 'sent' }]);
+  });
+
   it('a row for a channel that is not configured goes to the console', async () => {
     const console_ = channel('console');
     const { deliver } = setup([console_]);

@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
-import { deadLetterTopic, TOPICS } from '../../src/streams/broker.ts';
+import { ActorRegistry } from '../../src/runtime/registry.ts';
+import { notificationTopicHandler, topicNotificationId } from '../../src/runtime/notification-topic.ts';
+import { deadLetterTopic, TOPICS, type Broker, type BrokerMessage } from '../../src/streams/broker.ts';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { createLogger } from '../../src/runtime/logger.ts';
+import { createKafkaBroker } from '../../src/streams/brokers/kafka.ts';
+import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import type { Store } from '../../src/storage/store.ts';
 
 const base = { DATABASE_URL: 'sqlite::memory:', BATCH_WAIT_MS: '20', LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600' };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,4 +68,72 @@ describe('the notifications topic', () => {
       subscription.unsubscribe();
     }
   });
+
+  it('a message delivered again (its first delivery cut off after the write) is written once, under the id derived from it or the one it names', async () => {
+    const runtime = await started();
+    await expectRedeliveryWrittenOnce(runtime.broker, runtime.store, 'notifications-redelivered', 'redelivery', 5_000);
+  });
+
+  it.skipIf(!KAFKA_BROKERS)('the same on a real Kafka (KAFKA_BROKERS): the redelivered message writes nothing new', async () => {
+    const broker = createKafkaBroker({
+      kafka: new Kafka({ clientId: 'vigil-notification-topic', brokers: KAFKA_BROKERS!, logLevel: logLevel.NOTHING }),
+      logger: createLogger('silent'),
+      redelivery: { initialMs: 10, maxMs: 50, jitter: 'none' },
+      retry: { initialMs: 10, maxMs: 50 },
+      drainMs: 2_000,
+    });
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    try {
+      const suffix = randomUUID().slice(0, 8);
+      await expectRedeliveryWrittenOnce(broker, store, `notifications-redelivered-${suffix}`, `redelivery-${suffix}`, 30_000);
+    } finally {
+      await broker.close();
+      await store.close();
+    }
+  }, 60_000);
 });
+
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS?.split(',').map((each) => each.trim()).filter(Boolean);
+
+/**
+ * Publishes one message of two notifications (one naming its id) to `topic`, handles it with the
+ * topic handler on `store`, nacks the first delivery after its write (a consumer cut off before its
+ * ack) and acks the second; then there must be exactly the two rows, under the ids the message gives.
+ */
+async function expectRedeliveryWrittenOnce(broker: Broker, store: Store, topic: string, groupId: string, timeoutMs: number): Promise<void> {
+  const handler = notificationTopicHandler({ store, registry: new ActorRegistry() });
+  const deliveries: BrokerMessage[][] = [];
+  const subscription = broker.consume([topic], { groupId, batchSize: 10, batchMs: 10, fromBeginning: true }).subscribe((batch) => {
+    deliveries.push(batch.messages);
+    void handler(batch.messages).then(() => {
+      if (deliveries.length === 1) batch.nack(new Error('cut off before the ack'));
+      else batch.ack();
+    });
+  });
+  try {
+    await broker.publish(topic, {
+      notifications: [
+        { channel: 'console', severity: 'warning', title: 'derived', message: 'no id given' },
+        { channel: 'console', severity: 'warning', title: 'named', message: 'id given', id: `producer-row-${groupId}` },
+      ],
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (deliveries.length < 2 || (await store.notifications.list({})).length < 2) {
+      if (Date.now() > deadline) throw new Error(`timed out: ${deliveries.length} deliveries`);
+      await sleep(20);
+    }
+    const [first, again] = deliveries;
+    expect(again![0]!.offset).toBe(first![0]!.offset);
+    const rows = await store.notifications.list({});
+    expect(rows.map((row) => [row.title, row.id]).sort()).toEqual([
+      ['derived', topicNotificationId(first![0]!, 0)],
+      ['named', `producer-row-${groupId}`],
+    ]);
+    // Derived ids are UUIDs v7 stamped with the message's time, one per notification of the message.
+    expect(topicNotificationId(first![0]!, 0)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(topicNotificationId(first![0]!, 1)).not.toBe(topicNotificationId(first![0]!, 0));
+  } finally {
+    subscription.unsubscribe();
+  }
+}

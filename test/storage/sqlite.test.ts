@@ -8,6 +8,7 @@ import { StoreError } from '../../src/errors.ts';
 import { STORE_TABLES } from '../../src/storage/migrations/migration.ts';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.ts';
 import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { CLAIM } from '../../src/storage/sqlite/notifications.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { runStoreContract } from '../contract/store.contract.ts';
 import { newEvent, note } from '../contract/store.fixtures.ts';
@@ -41,7 +42,7 @@ describe('createSqliteStore', () => {
 
   it('migration versions are unique and in applying order', () => {
     const versions = sqliteMigrations.map((m) => m.version);
-    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_silences']);
+    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences']);
     expect([...versions].sort()).toEqual(versions);
   });
 
@@ -49,10 +50,29 @@ describe('createSqliteStore', () => {
     const path = tempPath();
     const store = open(path);
     expect(await store.missingTables()).toEqual([...STORE_TABLES]);
-    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_silences']);
+    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences']);
     expect(await store.missingTables()).toEqual([]);
     const recorded = raw(path).prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_silences']);
+    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences']);
+  });
+
+  it('the notification claim walks notifications_claim in due order and stops at its limit: no sort of the due rows', async () => {
+    const path = tempPath();
+    const store = open(path);
+    await store.migrate();
+    // Many sent rows and many due rows, analysed, so the planner weighs real statistics.
+    await store.notifications.enqueue(Array.from({ length: 2_000 }, (_, i) => note({ next_attempt_at: new Date(Date.UTC(2030, 0, 1, 0, 0, i)).toISOString() })));
+    const claimed = await store.notifications.claim('2030-01-01T00:20:00.000Z', 1_500, 60_000);
+    await store.notifications.settle(claimed.map((n) => ({ id: n.id, sentAt: '2030-01-01T00:20:00.000Z' })));
+    const db = raw(path);
+    db.exec('ANALYZE');
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM}`).all({ now: '2030-01-01T01:00:00.000Z', staleBefore: '2030-01-01T00:59:00.000Z', limit: 200 }) as { detail: string }[]).map((row) => row.detail);
+    console.log('claim plan', plan);
+    expect(plan.some((detail) => detail.includes('USING INDEX notifications_claim'))).toBe(true);
+    expect(plan.some((detail) => detail.includes('TEMP B-TREE'))).toBe(false);
+    // The oldest due rows, in due order.
+    const next = await store.notifications.claim('2030-01-01T01:00:00.000Z', 3, 60_000);
+    expect(next.map((n) => n.next_attempt_at)).toEqual(['2030-01-01T00:20:01.000Z', '2030-01-01T00:20:02.000Z', '2030-01-01T00:20:03.000Z']);
   });
 
   it('runs in WAL mode and creates the parent directory of its file', async () => {

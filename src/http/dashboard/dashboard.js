@@ -100,9 +100,12 @@ async function select(id) {
   view.selected = id;
   for (const row of document.querySelectorAll('#actors tbody tr')) row.setAttribute('aria-selected', String(row.dataset.actor === id));
   $('#machine-name').textContent = id;
-  const definition = await getJson(`actors/${encodeURIComponent(id)}/definition`);
-  if (!definition || view.selected !== id) return;
-  view.highlight = drawMachine($('#machine'), definition);
+  // The config as written: it has the eventless and delayed transitions that /definition lacks.
+  const config = await getJson(`actors/${encodeURIComponent(id)}/machine`);
+  if (!config || view.selected !== id) return;
+  const highlight = await drawMachine($('#machine'), config, () => view.selected !== id);
+  if (view.selected !== id) return;
+  view.highlight = highlight;
   view.highlight(actors.get(id)?.value);
 }
 

@@ -1,11 +1,11 @@
-// Draws an XState machine definition (the JSON of GET /actors/:id/definition) as SVG: every state a box,
-// laid out in rows by nesting depth, every transition an arrow labelled with its event.
+// Draws a machine config (GET /actors/:id/machine) as SVG, laid out by ELK (elkjs, served with the
+// dashboard as assets/elk.bundled.js: no CDN): nested states inside their parents, every transition
+// an arrow whose label ELK places clear of the others, final states double-bordered, the initial
+// state dotted, and the active states highlighted by `highlight(value)`.
+import { absoluteLayout, activeStateIds, machineGraph } from './machine-layout.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
-const BOX_W = 150;
-const BOX_H = 34;
-const GAP_X = 120;
-const GAP_Y = 90;
-const PAD = 30;
+const FONTS = { title: '600 12px system-ui, sans-serif', internal: '11px system-ui, sans-serif', edge: '11px system-ui, sans-serif' };
 
 function el(name, attrs = {}, text) {
   const node = document.createElementNS(SVG, name);
@@ -14,138 +14,99 @@ function el(name, attrs = {}, text) {
   return node;
 }
 
-/** Every state below the root, depth first, with its depth (1 = child of the root). */
-function flatten(definition) {
-  const states = [];
-  const walk = (state, depth) => {
-    for (const child of Object.values(state.states ?? {})) {
-      states.push({ id: child.id, key: child.key, type: child.type, depth, definition: child });
-      walk(child, depth + 1);
-    }
-  };
-  walk(definition, 1);
-  return states;
+let elkLoading;
+/** ELK's browser bundle (a classic script defining `ELK`), loaded once from beside this module. */
+function loadElk() {
+  elkLoading ??= new Promise((resolve, reject) => {
+    if (globalThis.ELK) return resolve(new globalThis.ELK());
+    const script = document.createElement('script');
+    script.src = new URL('elk.bundled.js', import.meta.url).href;
+    script.onload = () => resolve(new globalThis.ELK());
+    script.onerror = () => {
+      elkLoading = undefined;
+      reject(new Error('the graph layout (elk.bundled.js) did not load'));
+    };
+    document.head.append(script);
+  });
+  return elkLoading;
 }
 
-/** A readable event label: `after 5000`, `done: publish`, or the event type. */
-export function eventLabel(eventType) {
-  if (!eventType) return 'always';
-  const after = /^xstate\.after\.(\d+)/.exec(eventType);
-  if (after) return `after ${after[1]} ms`;
-  const done = /^xstate\.(done|error)\.actor\.(.+)$/.exec(eventType);
-  if (done) return `${done[1]}: ${done[2].split('.').pop()}`;
-  return eventType;
+const canvas = document.createElement('canvas').getContext('2d');
+/** A text's size in the font it is drawn with. */
+function measure(text, kind) {
+  canvas.font = FONTS[kind];
+  return { width: Math.ceil(canvas.measureText(text).width), height: kind === 'title' ? 15 : 13 };
 }
 
-/** The ids of the active states for a snapshot value: `{ running: 'waiting' }` → `m.running`, `m.running.waiting`. */
-export function activeIds(rootId, value) {
-  const ids = [];
-  const walk = (prefix, v) => {
-    if (v === null || v === undefined) return;
-    if (typeof v === 'string') {
-      ids.push(`${prefix}.${v}`);
-      return;
-    }
-    for (const [key, child] of Object.entries(v)) {
-      ids.push(`${prefix}.${key}`);
-      walk(`${prefix}.${key}`, child);
-    }
-  };
-  walk(rootId, value);
-  return ids;
+function drawState(state, box) {
+  const classes = ['node', state.type, state.parent ? '' : 'root', state.initial ? 'initial' : ''].filter(Boolean).join(' ');
+  const g = el('g', { class: classes, 'data-state': state.id, transform: `translate(${box.x} ${box.y})` });
+  g.append(el('rect', { class: 'box', width: box.width, height: box.height, rx: 6 }));
+  if (state.type === 'final') g.append(el('rect', { class: 'inner', x: 3, y: 3, width: box.width - 6, height: box.height - 6, rx: 4 }));
+  const title = el('text', { class: 'title', x: state.initial ? 22 : 10, y: 17, style: `font: ${FONTS.title}` }, state.key);
+  if (state.initial) g.append(el('circle', { class: 'initial-dot', cx: 11, cy: 13, r: 4 }));
+  g.append(title);
+  state.internal.forEach((line, i) => g.append(el('text', { class: 'internal', x: 10, y: 34 + i * 15, style: `font: ${FONTS.internal}` }, line)));
+  return g;
 }
 
-function layout(states) {
-  const rows = new Map();
-  for (const state of states) {
-    const row = rows.get(state.depth) ?? [];
-    row.push(state);
-    rows.set(state.depth, row);
+function drawEdge(edge, route) {
+  const g = el('g', { class: 'edge', 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target, 'data-events': edge.events.join('\n') });
+  const d = route.points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' ');
+  g.append(el('path', { d, 'marker-end': 'url(#machine-arrow)' }));
+  if (route.label) {
+    const { x, y, width, height } = route.label;
+    const label = el('g', { class: 'edge-label', transform: `translate(${x} ${y})` });
+    label.append(el('rect', { width, height, rx: 3 }));
+    label.append(el('text', { x: width / 2, y: height / 2 + 4, 'text-anchor': 'middle', style: `font: ${FONTS.edge}` }, edge.label));
+    g.append(label);
   }
-  const widest = Math.max(1, ...[...rows.values()].map((row) => row.length));
-  const width = PAD * 2 + widest * BOX_W + (widest - 1) * GAP_X;
-  const positions = new Map();
-  for (const [depth, row] of rows) {
-    const rowWidth = row.length * BOX_W + (row.length - 1) * GAP_X;
-    const x0 = (width - rowWidth) / 2;
-    row.forEach((state, i) => positions.set(state.id, { x: x0 + i * (BOX_W + GAP_X), y: PAD + (depth - 1) * (BOX_H + GAP_Y) }));
-  }
-  const height = PAD * 2 + rows.size * BOX_H + Math.max(0, rows.size - 1) * GAP_Y;
-  return { positions, width, height };
+  return g;
 }
 
-function edgePath(from, to, bend) {
-  const a = { x: from.x + BOX_W / 2, y: from.y + BOX_H / 2 };
-  const b = { x: to.x + BOX_W / 2, y: to.y + BOX_H / 2 };
-  if (from === to) {
-    const x = from.x + BOX_W;
-    const y = from.y + BOX_H / 2;
-    return { d: `M ${x} ${y - 8} C ${x + 40} ${y - 30}, ${x + 40} ${y + 30}, ${x} ${y + 8}`, label: { x: x + 34, y } };
-  }
-  // Start and end on the box borders, so arrowheads stay visible.
-  const clip = (p, q) => {
-    const dx = q.x - p.x;
-    const dy = q.y - p.y;
-    const scale = Math.min(Math.abs((BOX_W / 2) / (dx || 1e-9)), Math.abs((BOX_H / 2) / (dy || 1e-9)));
-    return { x: p.x + dx * scale, y: p.y + dy * scale };
-  };
-  const start = clip(a, b);
-  const end = clip(b, a);
-  const mx = (start.x + end.x) / 2;
-  const my = (start.y + end.y) / 2;
-  const len = Math.hypot(end.x - start.x, end.y - start.y) || 1;
-  const cx = mx - ((end.y - start.y) / len) * bend;
-  const cy = my + ((end.x - start.x) / len) * bend;
-  return { d: `M ${start.x} ${start.y} Q ${cx} ${cy} ${end.x} ${end.y}`, label: { x: (mx + cx) / 2, y: (my + cy) / 2 } };
+/** The smallest scale a machine is drawn at: below it the panel scrolls, so the text stays legible. */
+const MIN_SCALE = 0.8;
+
+/**
+ * Lays the machine out left to right (labels read along their arrows), or top to bottom when only
+ * that fits the panel at MIN_SCALE or more (the panel is taller than wide).
+ */
+async function layOut(config, panelWidth) {
+  const elk = await loadElk();
+  const [right, down] = await Promise.all(
+    ['RIGHT', 'DOWN'].map(async (direction) => {
+      const graph = machineGraph(config, measure, direction);
+      return { graph, layout: absoluteLayout(await elk.layout(graph.elk)) };
+    }),
+  );
+  const fits = (layout) => layout.width * MIN_SCALE <= panelWidth;
+  return !panelWidth || fits(right.layout) || !fits(down.layout) ? right : down;
 }
 
-/** Renders the machine into `container`; returns `highlight(value)` to mark the active states. */
-export function drawMachine(container, definition) {
-  const states = flatten(definition);
-  const { positions, width, height } = layout(states);
-  // Scales down to fit its panel (never up): wide machines stay whole instead of being cut off.
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', style: `max-width: ${width}px`, role: 'img', 'aria-label': `machine ${definition.id}` });
-  const defs = el('defs');
-  const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
-  marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#5c6b7a' }));
-  defs.append(marker);
-  svg.append(defs);
-
-  const edges = el('g');
-  const pairs = new Map();
-  for (const state of states) {
-    for (const transition of state.definition.transitions ?? []) {
-      for (const target of transition.target ?? []) {
-        const targetId = target.replace(/^#/, '');
-        const from = positions.get(state.id);
-        const to = positions.get(targetId);
-        if (!from || !to) continue;
-        const pair = `${state.id}->${targetId}`;
-        const n = pairs.get(pair) ?? 0;
-        pairs.set(pair, n + 1);
-        const { d, label } = edgePath(from, to, 18 + n * 16);
-        const g = el('g', { class: 'edge', 'data-event': transition.eventType ?? '' });
-        g.append(el('path', { d, 'marker-end': 'url(#arrow)' }));
-        g.append(el('text', { x: label.x, y: label.y + n * 11, 'text-anchor': 'middle' }, eventLabel(transition.eventType)));
-        edges.append(g);
-      }
-    }
+/**
+ * Renders the machine config into `container`, unless `stale()` says by then that another was asked
+ * for; resolves to `highlight(value)`, which marks the active states.
+ */
+export async function drawMachine(container, config, stale = () => false) {
+  const { graph, layout } = await layOut(config, container.clientWidth);
+  const { width, height } = layout;
+  // Scales down to fit its panel, but not below MIN_SCALE (the panel scrolls instead).
+  const scale = Math.max(MIN_SCALE, Math.min(1, (container.clientWidth || width) / width));
+  const svg = el('svg', { class: 'machine', 'data-direction': graph.elk.layoutOptions['elk.direction'], viewBox: `0 0 ${width} ${height}`, width: Math.round(width * scale), height: Math.round(height * scale), role: 'img', 'aria-label': `machine ${config.id}` });
+  const marker = el('marker', { id: 'machine-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z' }));
+  svg.append(el('defs', {}, undefined), el('g', { class: 'nodes' }), el('g', { class: 'edges' }));
+  svg.firstChild.append(marker);
+  // Parents before children (the states are in that order), so nested boxes draw on top.
+  for (const state of graph.states.values()) svg.children[1].append(drawState(state, layout.nodes.get(state.id)));
+  for (const edge of graph.edges) {
+    const route = layout.edges.get(edge.id);
+    if (route && route.points.length > 0) svg.children[2].append(drawEdge(edge, route));
   }
-  const nodes = el('g');
-  const initial = definition.initial?.target?.[0]?.replace(/^#/, '');
-  for (const state of states) {
-    const p = positions.get(state.id);
-    const g = el('g', { class: `node ${state.type}`, 'data-state': state.id, transform: `translate(${p.x} ${p.y})` });
-    g.append(el('rect', { width: BOX_W, height: BOX_H, rx: 6 }));
-    g.append(el('text', { x: BOX_W / 2, y: BOX_H / 2 + 4, 'text-anchor': 'middle' }, state.key + (state.type === 'compound' ? ' ▾' : '')));
-    if (state.id === initial) g.append(el('circle', { class: 'initial', cx: -8, cy: BOX_H / 2, r: 4 }));
-    nodes.append(g);
-  }
-  svg.append(edges, nodes);
-  container.replaceChildren(svg);
+  if (!stale()) container.replaceChildren(svg);
 
   return function highlight(value) {
-    const active = new Set(activeIds(definition.id, value));
+    const active = new Set(activeStateIds(graph.states, value));
     for (const node of svg.querySelectorAll('.node')) node.classList.toggle('active', active.has(node.getAttribute('data-state')));
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Hono } from 'hono';
 import { NotFoundError } from '../../errors.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -7,6 +8,7 @@ import type { HttpDeps } from '../deps.ts';
 const ASSETS: Record<string, string> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
   'machine-graph.js': 'text/javascript; charset=utf-8',
+  'machine-layout.js': 'text/javascript; charset=utf-8',
   'sse-reader.js': 'text/javascript; charset=utf-8',
   'api-token.js': 'text/javascript; charset=utf-8',
   'operations.js': 'text/javascript; charset=utf-8',
@@ -14,6 +16,14 @@ const ASSETS: Record<string, string> = {
 };
 
 const read = (name: string): string => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), 'utf8');
+
+/**
+ * The graph layout the machine drawing uses: elkjs's browser bundle, resolved in the installed
+ * package (node_modules, also when Vigil runs from its packed tarball), read at the first request
+ * (it is 1.5 MB) and kept.
+ */
+let elk: string | undefined;
+const elkBundle = (): string => (elk ??= readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js'), 'utf8'));
 
 /** `GET /`: the dashboard page; `GET /assets/:file`: its script modules and stylesheet. */
 export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
@@ -29,6 +39,7 @@ export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
   deps.docs.add({ method: 'get', path: '/assets/:file', tag: 'dashboard', summary: "The dashboard's scripts and stylesheet", mediaType: '*/*' });
   app.get('/assets/:file', (c) => {
     const name = c.req.param('file');
+    if (name === 'elk.bundled.js') return c.body(elkBundle(), 200, { 'content-type': 'text/javascript; charset=utf-8', ...cache });
     const file = files.get(name);
     if (!file) throw new NotFoundError('asset', name);
     return c.body(file.body, 200, { 'content-type': file.type, ...cache });

@@ -145,10 +145,17 @@ const resolvedIndex: Migration = {
   `,
 };
 
+// The notifier's claim walks the rows still to deliver in due order and stops at its limit (see
+// CLAIM in sqlite/notifications.ts); sent and failed rows, the bulk of the table, are not in it.
+const claimIndex: Migration = {
+  version: '006_claim_index',
+  sql: `CREATE INDEX notifications_claim ON notifications (next_attempt_at, created_at) WHERE status IN ('pending', 'sending');`,
+};
+
 // Silences, and a `suppressed` outbox status for the rows they keep from being sent. SQLite cannot
 // change a CHECK constraint in place: the notifications table is rebuilt with the wider one.
 const silences: Migration = {
-  version: '006_silences',
+  version: '007_silences',
   sql: `
     CREATE TABLE silences (
       id TEXT PRIMARY KEY,
@@ -190,9 +197,10 @@ const silences: Migration = {
     CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
     CREATE INDEX notifications_created ON notifications (created_at);
     CREATE INDEX notifications_sent ON notifications (dedup_key, sent_at) WHERE status = 'sent';
+    CREATE INDEX notifications_claim ON notifications (next_attempt_at, created_at) WHERE status IN ('pending', 'sending');
     CREATE INDEX notifications_alert ON notifications (alert_id, created_at);
   `,
 };
 
 /** SQLite's migrations, oldest first. */
-export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, silences];
+export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex, silences];

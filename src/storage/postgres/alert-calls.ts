@@ -3,10 +3,8 @@ import type { AlertEvent } from '../../domain/alert-event.ts';
 import type { Notification } from '../../domain/notification.ts';
 import { StoreError } from '../../errors.ts';
 import type { Settled } from '../group-commit.ts';
-import { newEventValues } from '../rows.ts';
 import { waves } from '../waves.ts';
-import type { GroupCall } from './group.ts';
-import { insertNotificationsFrom, notificationParams, ownedNotificationParams } from './notifications.ts';
+import { insertNotificationsFrom, ownedNotificationParams } from './notifications.ts';
 
 /** An alert transition as data, so that a group can write many of them with a few statements. */
 export type AlertCall =
@@ -28,24 +26,6 @@ export const ALERT_COLUMNS = `id, alert_id, device_id, metric, operator, severit
   is_resolved, resolved_at, resolution_value, metadata`;
 const qualified = (alias: string) => ALERT_COLUMNS.split(',').map((column) => `${alias}.${column.trim()}`).join(', ');
 
-// One call alone is ONE statement (data-modifying CTEs): the notifications go in only when the event
-// row was written, and a failure undoes both. The partial unique index makes a second open of the
-// same rule a no-op (ON CONFLICT DO NOTHING).
-const OPEN = `WITH ev AS (
-    INSERT INTO alert_events (id, alert_id, device_id, metric, operator, severity, threshold_value, current_value,
-      triggered_at, metadata)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
-    ON CONFLICT (alert_id) WHERE NOT is_resolved DO NOTHING
-    RETURNING id
-  ), outbox AS (${insertNotificationsFrom(11, { whenRowIn: 'ev' })})
-  SELECT count(*) AS created FROM ev`;
-// Row locks serialize two resolvers of one rule: the second finds the event resolved and does nothing.
-const RESOLVE = `WITH ev AS (
-    UPDATE alert_events SET is_resolved = TRUE, resolved_at = $2, resolution_value = $3
-    WHERE alert_id = $1 AND NOT is_resolved
-    RETURNING ${ALERT_COLUMNS}
-  ), outbox AS (${insertNotificationsFrom(4, { whenRowIn: 'ev' })})
-  SELECT ${ALERT_COLUMNS} FROM ev`;
 /** The open event of one rule. */
 export const OPEN_FOR = `SELECT ${ALERT_COLUMNS} FROM alert_events WHERE alert_id = $1 AND NOT is_resolved`;
 
@@ -87,33 +67,6 @@ export const ruleOf = (call: AlertCall): string => (call.kind === 'open' ? call.
 const keptChanging = (rule: string) =>
   new StoreError(`alerts.open: rule '${rule}' kept changing`, { code: 'STORE_FAILED', retriable: true });
 
-/** `call` as a call of its own, for `runGroupCalls` (one savepoint each). */
-export function singleCall(call: AlertCall, prepare: Prepare): GroupCall {
-  if (call.kind === 'resolve') {
-    const outbox = notificationParams(call.notifications);
-    return {
-      key: call.alertId,
-      statements: [prepare(RESOLVE, [call.alertId, call.resolvedAt, call.value, ...outbox])],
-      result: ([resolved]) => resolved.rows[0] as AlertEvent | undefined,
-    };
-  }
-  const { event } = call;
-  const values = [...newEventValues(event), ...notificationParams(call.notifications)];
-  return {
-    key: event.alert_id,
-    // OPEN_FOR, a statement of its own, sees an open event that another instance committed while
-    // OPEN waited on it (invisible to OPEN's snapshot).
-    statements: [prepare(OPEN, values), prepare(OPEN_FOR, [event.alert_id])],
-    result([opened, current]) {
-      if ((opened.rows[0] as { created: number }).created > 0) return { event, created: true };
-      const existing = current.rows[0] as AlertEvent | undefined;
-      if (existing) return { event: existing, created: false };
-      // Opened and resolved elsewhere between the two statements: this call wrote nothing.
-      throw keptChanging(event.alert_id);
-    },
-  };
-}
-
 /** The parameters of OPEN_ALL for `opens`. */
 function openAllParams(opens: Extract<AlertCall, { kind: 'open' }>[]): unknown[] {
   const events = opens.map((call) => call.event);
@@ -144,7 +97,7 @@ function resolveAllParams(resolves: Extract<AlertCall, { kind: 'resolve' }>[]): 
 }
 
 /** Sends `queries` back to back (pipelined) and waits for all: on a failure, the later ones fail too and must be awaited. */
-async function allOrFail(client: PoolClient, queries: (QueryConfig | undefined)[]): Promise<(QueryResult | undefined)[]> {
+export async function allOrFail(client: PoolClient, queries: (QueryConfig | undefined)[]): Promise<(QueryResult | undefined)[]> {
   const settled = await Promise.allSettled(queries.map((query) => (query === undefined ? undefined : client.query(query))));
   const failed = settled.find((outcome) => outcome.status === 'rejected');
   if (failed) throw new SetAttemptFailed(failed.reason);

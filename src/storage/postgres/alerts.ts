@@ -4,15 +4,13 @@ import { groupCommit, type Settled } from '../group-commit.ts';
 import { newAlertEvent, newNotificationRows } from '../rows.ts';
 import type { AlertEventRepository } from '../store.ts';
 import { isoTime } from '../timestamps.ts';
-import { ALERT_COLUMNS as COLUMNS, type AlertCall, OPEN_FOR, SetAttemptFailed, singleCall, writeTogether } from './alert-calls.ts';
+import { ALERT_COLUMNS as COLUMNS, type AlertCall, OPEN_FOR, SetAttemptFailed } from './alert-calls.ts';
+import { type CommitItem, commitItem, toOutcome, writeAllTogether, writeEachAlone } from './commit.ts';
 import type { PostgresConnection } from './connection.ts';
-import { commitInOrder } from './commit.ts';
-import { runGroupCalls } from './group.ts';
-import { postgresReadings } from './readings.ts';
 
-/** Most transitions committed together. */
+/** Most commits (or single transitions) committed together. */
 const MAX_GROUP_SIZE = 256;
-// One by one, each call's savepoint is a subtransaction; past 64 in one transaction, PostgreSQL's
+// One by one, each item's savepoint is a subtransaction; past 64 in one transaction, PostgreSQL's
 // per-backend cache of subtransaction ids overflows and every other session's visibility checks slow down.
 const MAX_SAVEPOINTS = 64;
 const STATS = `SELECT count(*) AS total, count(*) FILTER (WHERE NOT is_resolved) AS open,
@@ -40,11 +38,12 @@ function listQuery(filter: AlertEventFilter): { sql: string; params: unknown[] }
 }
 
 /**
- * Alert events in PostgreSQL. Opening and resolving each write their outbox rows in the same statement;
- * transitions requested while a group is committing form the next group (group commit), written
- * set-based: a few statements for the whole group (see `writeTogether`), pipelined on a connection of
- * their own. When that fails, the group is written again one call at a time, each behind a savepoint,
- * so that a failing call fails alone.
+ * Alert events in PostgreSQL. A commit (transitions, their outbox rows and the readings that caused
+ * them) is one item of a group commit; items requested while a group is committing form the next
+ * group, written in ONE transaction, set-based: a few statements for all the group's transitions
+ * (see `writeTogether`), one for all its readings, pipelined on a connection of their own. When that
+ * fails, the group is written again one item at a time, each behind a savepoint, so that a failing
+ * item fails alone and leaves nothing behind.
  */
 /**
  * A statement sent unnamed, so that PostgreSQL plans it for its parameters each time. A named one
@@ -55,37 +54,41 @@ function listQuery(filter: AlertEventFilter): { sql: string; params: unknown[] }
 const customPlanned = (text: string, values: unknown[]): QueryConfig => ({ text, values });
 
 export function postgresAlerts(connection: PostgresConnection): AlertEventRepository {
-  const { query, prepared, pipelinedTransaction } = connection;
-  const readings = postgresReadings(connection);
+  const { query, pipelinedTransaction } = connection;
   const openFor = async (alertId: string): Promise<AlertEvent | undefined> => (await query<AlertEvent>(OPEN_FOR, [alertId])).rows[0];
 
-  const oneByOne = async (calls: AlertCall[]): Promise<Settled<unknown>[]> => {
-    const outcomes: Settled<unknown>[] = [];
-    // Chunks in call order keep each rule's calls in order.
-    for (let from = 0; from < calls.length; from += MAX_SAVEPOINTS) {
-      const chunk = calls.slice(from, from + MAX_SAVEPOINTS).map((call) => singleCall(call, prepared));
-      outcomes.push(...(await pipelinedTransaction((client) => runGroupCalls(client, chunk))));
+  const oneByOne = async (items: CommitItem[]): Promise<Settled<unknown[]>[]> => {
+    const outcomes: Settled<unknown[]>[] = [];
+    // Chunks in item order keep each rule's calls in order.
+    for (let from = 0; from < items.length; from += MAX_SAVEPOINTS) {
+      const chunk = items.slice(from, from + MAX_SAVEPOINTS);
+      outcomes.push(...(await pipelinedTransaction((client) => writeEachAlone(client, chunk, customPlanned))));
     }
     return outcomes;
   };
-  const transitions = groupCommit<AlertCall, unknown>({
-    async runGroup(calls) {
+  const group = groupCommit<CommitItem, unknown[]>({
+    async runGroup(items) {
       try {
-        return await pipelinedTransaction((client) => writeTogether(client, calls, customPlanned));
+        return await pipelinedTransaction((client) => writeAllTogether(client, items, customPlanned));
       } catch (error) {
         if (!(error instanceof SetAttemptFailed)) throw error;
-        return oneByOne(calls);
+        return oneByOne(items);
       }
     },
     maxGroupSize: MAX_GROUP_SIZE,
   });
+  const single = async (call: AlertCall): Promise<unknown> => (await group.submit({ calls: [call], readings: [] }))[0];
 
-  const repository: AlertEventRepository = {
-    commit: (batch) => commitInOrder(repository, readings, batch),
+  return {
+    async commit(batch) {
+      const item = await commitItem(openFor, batch);
+      const values = await group.submit(item);
+      return item.calls.map((call, i) => toOutcome(call, values[i]));
+    },
     async open(input, notifications) {
       const event = newAlertEvent(input);
       const call: AlertCall = { kind: 'open', event, notifications: newNotificationRows(notifications, event.alert_id) };
-      return (await transitions.submit(call)) as { event: AlertEvent; created: boolean };
+      return (await single(call)) as { event: AlertEvent; created: boolean };
     },
     async resolve(alertId, resolution, notifications) {
       const call: AlertCall = {
@@ -95,7 +98,7 @@ export function postgresAlerts(connection: PostgresConnection): AlertEventReposi
         value: resolution.resolution_value,
         notifications: newNotificationRows(notifications, alertId),
       };
-      return (await transitions.submit(call)) as AlertEvent | undefined;
+      return (await single(call)) as AlertEvent | undefined;
     },
     openFor,
     async list(filter) {
@@ -118,5 +121,4 @@ export function postgresAlerts(connection: PostgresConnection): AlertEventReposi
       return rowCount ?? 0;
     },
   };
-  return repository;
 }

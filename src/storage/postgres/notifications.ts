@@ -17,6 +17,7 @@ export type NotificationGuard = { whenRowIn: string } | { ownerIn: string };
  * events use it so that an event and its notifications are one statement, hence one transaction.
  * With `ownerIn`, `$first` is one more array, the rule owning each row (see `ownedNotificationParams`),
  * and a row goes in only when that CTE yields its owner as `alert_id`: the notifications of many events at once.
+ * A row whose id is present already is left as it is (a producer naming its rows may send one twice).
  */
 export function insertNotificationsFrom(first: number, guard?: NotificationGuard): string {
   const owned = guard !== undefined && 'ownerIn' in guard;
@@ -28,7 +29,8 @@ export function insertNotificationsFrom(first: number, guard?: NotificationGuard
   return `INSERT INTO notifications (${columns})
     SELECT n.id, n.channel, n.severity, n.title, n.message, n.metadata::jsonb, n.alert_id, n.dedup_key, n.next_attempt_at, n.created_at
     FROM ${from}unnest(${arrays}) WITH ORDINALITY AS n(${owned ? 'owner, ' : ''}${columns}, ord)
-    ${where} ORDER BY n.ord`;
+    ${where} ORDER BY n.ord
+    ON CONFLICT (id) DO NOTHING`;
 }
 
 /** The ten array parameters `insertNotificationsFrom` reads, column by column. */
@@ -54,10 +56,12 @@ export function ownedNotificationParams(owned: { owner: string; rows: Notificati
 
 // The due rows are locked with SKIP LOCKED: a concurrent claimer (another instance) passes over the
 // rows this one is taking instead of waiting for them, so each row goes to exactly one claimer.
-// MATERIALIZED keeps the locking subquery from being inlined and run more than once.
-const CLAIM = `WITH due AS MATERIALIZED (
+// MATERIALIZED keeps the locking subquery from being inlined and run more than once. A row is claimed
+// only once due and its claim leaves `next_attempt_at` alone, so `next_attempt_at <= $1` holds for
+// every row this can take: said outright, it lets notifications_claim be walked in order up to the limit.
+export const CLAIM = `WITH due AS MATERIALIZED (
     SELECT id FROM notifications
-    WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_at < $2)
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 AND (status = 'pending' OR claimed_at < $2)
     ORDER BY next_attempt_at, created_at, seq LIMIT $3
     FOR UPDATE SKIP LOCKED
   ), claimed AS (
@@ -65,6 +69,7 @@ const CLAIM = `WITH due AS MATERIALIZED (
     RETURNING n.*
   )
   SELECT ${NOTIFICATION_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at, seq`;
+const RENEW = `UPDATE notifications SET claimed_at = $2 WHERE status = 'sending' AND id = ANY($1::text[])`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = $2, attempts = attempts + 1, claimed_at = NULL
   WHERE id = $1 AND status = 'sending'`;
 const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = $2, claimed_at = NULL,
@@ -99,14 +104,18 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
     async enqueue(notifications) {
       if (notifications.length === 0) return [];
       const rows = newNotificationRows(notifications);
-      await query(insertNotificationsFrom(1), notificationParams(rows));
-      return rows;
+      const { rows: written } = await query<{ id: string }>(`${insertNotificationsFrom(1)} RETURNING id`, notificationParams(rows));
+      const ids = new Set(written.map((row) => row.id));
+      return rows.filter((row) => ids.has(row.id));
     },
     async claim(at, limit, staleAfterMs) {
       if (limit <= 0) return [];
       const claimedAt = isoTime(at, 'now');
       const staleBefore = new Date(Date.parse(claimedAt) - Math.max(0, staleAfterMs)).toISOString();
       return (await query<Notification>(CLAIM, [claimedAt, staleBefore, Math.trunc(limit)])).rows;
+    },
+    async renew(ids, at) {
+      if (ids.length > 0) await query(RENEW, [ids, isoTime(at, 'at')]);
     },
     async markSent(id, sentAt) {
       await query(MARK_SENT, [id, isoTime(sentAt, 'sentAt')]);

@@ -5,7 +5,7 @@ import type { PostgresConnection } from './connection.ts';
 
 // The whole batch in one statement (so one transaction), whatever its size: arrays, not a VALUES list,
 // so the text never changes and stays a prepared statement. `>=` lets the later write win a tie.
-const UPSERT = `INSERT INTO readings_latest (device_id, metric, value, ts)
+export const UPSERT_READINGS = `INSERT INTO readings_latest (device_id, metric, value, ts)
   SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::timestamptz[])
   ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = excluded.ts
   WHERE excluded.ts >= readings_latest.ts`;
@@ -29,13 +29,18 @@ function newestPerKey(readings: Reading[]): Reading[] {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The four arrays UPSERT_READINGS reads for `readings` (newest per key); throws StoreError on a malformed `ts`. */
+export function readingParams(readings: Reading[]): unknown[][] {
+  const batch = newestPerKey(readings);
+  return [batch.map((r) => r.device_id), batch.map((r) => r.metric), batch.map((r) => r.value), batch.map((r) => r.ts)];
+}
+
 /** The latest reading per (device, metric) in PostgreSQL. */
 export function postgresReadings({ query }: PostgresConnection): ReadingRepository {
   return {
     async upsertLatest(readings) {
       if (readings.length === 0) return;
-      const batch = newestPerKey(readings);
-      await query(UPSERT, [batch.map((r) => r.device_id), batch.map((r) => r.metric), batch.map((r) => r.value), batch.map((r) => r.ts)]);
+      await query(UPSERT_READINGS, readingParams(readings));
     },
     async latest(deviceId, metric) {
       return (await query<Reading>(`SELECT ${COLUMNS} FROM readings_latest WHERE device_id = $1 AND metric = $2`, [deviceId, metric])).rows[0];

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { toStoreError } from './guard.ts';
@@ -13,11 +13,26 @@ export interface SqliteConnection {
 /** How long opening the file waits for another process's lock. */
 const OPEN_TIMEOUT_MS = 5_000;
 
+/**
+ * Creates `dir` and its missing parents one level at a time. Not `mkdirSync(…, { recursive: true })`:
+ * under a directory where nothing can be created (`/proc`), Node's recursive mkdir loops forever.
+ */
+function ensureDirectory(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDirectory(parent);
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
 /** Opens `path` (creating its directory; `:memory:` allowed) with the pragmas Vigil relies on; throws StoreError. */
 export function openSqlite(path: string, busyTimeoutMs: number): SqliteConnection {
   let db: Database.Database | undefined;
   try {
-    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:' && !path.startsWith('file:')) ensureDirectory(dirname(path));
     // The busy timeout comes first: switching to WAL takes a lock another process may hold. Opening
     // happens once, before anything is served, so it may wait longer than a statement later does.
     db = new Database(path, { timeout: Math.max(OPEN_TIMEOUT_MS, Math.trunc(busyTimeoutMs)) });

@@ -10,15 +10,23 @@ type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
 const COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
   last_error, next_attempt_at, created_at, sent_at`;
 const INSERT = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
-  status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`;
-// Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died.
-const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = @now
+  status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+  ON CONFLICT (id) DO NOTHING`;
+// Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died. A row is
+// claimed only once due, and its claim leaves `next_attempt_at` alone, so every row this can take has
+// `next_attempt_at <= @now`: said outright, with the status, it lets notifications_claim (a partial
+// index in this very order) be walked from its start and the walk stop at the limit, rather than
+// every due row be found and sorted.
+export const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = @now
   WHERE id IN (
     SELECT id FROM notifications
-    WHERE (status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND claimed_at < @staleBefore)
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= @now
+      AND (status = 'pending' OR claimed_at < @staleBefore)
     ORDER BY next_attempt_at, created_at, rowid LIMIT @limit
   )
   RETURNING ${COLUMNS}`;
+const RENEW = `UPDATE notifications SET claimed_at = @at
+  WHERE status = 'sending' AND id IN (SELECT value FROM json_each(@ids))`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_at = NULL
   WHERE id = ? AND status = 'sending'`;
 const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = @error, claimed_at = NULL,
@@ -41,7 +49,10 @@ const byDue = (a: Notification, b: Notification): number => {
   return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0;
 };
 
-/** Inserts new outbox rows (about rule `alertId` unless they say otherwise); callers supply the transaction. */
+/**
+ * Inserts new outbox rows (about rule `alertId` unless they say otherwise) and returns those written:
+ * a row whose id is present already is left as it is. Callers supply the transaction.
+ */
 export function insertNotifications(
   statement: SqliteConnection['statement'],
   notifications: NewNotification[],
@@ -49,10 +60,28 @@ export function insertNotifications(
 ): Notification[] {
   const insert = statement(INSERT);
   const rows = newNotificationRows(notifications, alertId);
-  for (const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at } of rows) {
-    insert.run(id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, next_attempt_at, created_at);
-  }
-  return rows;
+  return rows.filter(({ id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at }) =>
+    insert.run(id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, next_attempt_at, created_at).changes > 0,
+  );
+}
+
+/** A delivery result with its timestamps checked and in canonical form (throws StoreError on a malformed one). */
+function checked(result: DeliveryResult): DeliveryResult {
+  if ('sentAt' in result) return { id: result.id, sentAt: isoTime(result.sentAt, 'sentAt') };
+  return { id: result.id, error: result.error, nextAttemptAt: result.nextAttemptAt === null ? null : isoTime(result.nextAttemptAt, 'nextAttemptAt') };
+}
+
+/** For each (dedup key, channel) of `keys`, its newest send at or after `since`, in one query. */
+function lastSentAmong(statement: SqliteConnection['statement'], keys: { dedupKey: string; channel: string }[], since: string): SentMark[] {
+  if (keys.length === 0) return [];
+  const wanted = new Set(keys.map(({ dedupKey, channel }) => `${channel}\u0000${dedupKey}`));
+  const rows = statement(LAST_SENT_AMONG).all({
+    since: isoTime(since, 'since'),
+    keys: JSON.stringify([...new Set(keys.map((k) => k.dedupKey))]),
+    channels: JSON.stringify([...new Set(keys.map((k) => k.channel))]),
+  }) as SentMark[];
+  // The query matches keys and channels apart: keep only the pairs asked for.
+  return rows.filter((row) => wanted.has(`${row.channel}\u0000${row.dedup_key}`));
 }
 
 /** The notification outbox in SQLite: one process's claims are serialized by the write lock. */
@@ -81,6 +110,9 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
       if (limit <= 0) return [];
       return claim.immediate(isoTime(at, 'now'), Math.trunc(limit), staleAfterMs);
     },
+    renew(ids, at) {
+      if (ids.length > 0) statement(RENEW).run({ at: isoTime(at, 'at'), ids: JSON.stringify(ids) });
+    },
     markSent(id, sentAt) {
       statement(MARK_SENT).run(isoTime(sentAt, 'sentAt'), id);
     },
@@ -89,24 +121,10 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
       statement(MARK_FAILED).run({ id, error, next });
     },
     settle(results) {
-      if (results.length === 0) return;
-      const checked = results.map((result) =>
-        'sentAt' in result
-          ? { id: result.id, sentAt: isoTime(result.sentAt, 'sentAt') }
-          : { id: result.id, error: result.error, nextAttemptAt: result.nextAttemptAt === null ? null : isoTime(result.nextAttemptAt, 'nextAttemptAt') },
-      );
-      settle.immediate(checked);
+      if (results.length > 0) settle.immediate(results.map(checked));
     },
     lastSentAmong(keys, since) {
-      if (keys.length === 0) return [];
-      const wanted = new Set(keys.map(({ dedupKey, channel }) => `${channel}\u0000${dedupKey}`));
-      const rows = statement(LAST_SENT_AMONG).all({
-        since: isoTime(since, 'since'),
-        keys: JSON.stringify([...new Set(keys.map((k) => k.dedupKey))]),
-        channels: JSON.stringify([...new Set(keys.map((k) => k.channel))]),
-      }) as SentMark[];
-      // The query matches keys and channels apart: keep only the pairs asked for.
-      return rows.filter((row) => wanted.has(`${row.channel}\u0000${row.dedup_key}`));
+      return lastSentAmong(statement, keys, since);
     },
     lastSent(dedupKey, since, channel) {
       const row = statement(
