@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { HttpDeps } from './deps.ts';
+import type { RouteModule } from './route-module.ts';
 import { errorResponse } from './errors.ts';
 import { withFastPath } from './fast-path.ts';
 import { RequestGuard } from './guard.ts';
@@ -16,8 +17,7 @@ import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { observabilityRoutes } from './routes/observability.ts';
 
-/** A route module: adds its routes to the app. */
-export type RouteModule = (app: Hono, deps: HttpDeps) => void;
+export type { RouteModule, RouteTools } from './route-module.ts';
 
 /** Vigil's HTTP surface: the Hono app, and the request listener Vigil's own server runs it with. */
 export interface HttpSurface {
@@ -48,8 +48,10 @@ export function createHttp(deps: HttpDeps, extraRoutes: RouteModule[] = []): Htt
   app.use(requestMetrics(durations));
   app.use(guardRequests(guard));
   app.use(maxBody(config.maxBodyBytes));
-  const modules = [healthRoutes, observabilityRoutes, actorRoutes, eventRoutes, messageRoutes, dashboardRoutes, ...extraRoutes];
-  for (const routes of modules) routes(app, deps);
+  const tools = { docs: deps.docs, hotReads: deps.hotReads };
+  const builtIn = [healthRoutes, observabilityRoutes, actorRoutes, eventRoutes, messageRoutes, dashboardRoutes];
+  for (const routes of builtIn) routes(app, deps);
+  for (const routes of extraRoutes) routes(app, tools);
   dashboardMountPoint(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
   app.onError((error, c) => errorResponse(error, c, deps.logger));

@@ -4,7 +4,7 @@ import { READINGS_BATCH_LIMIT } from '../domain/reading-schema.ts';
 import { ruleInputSchema, rulePatchSchema } from '../domain/rule-schema.ts';
 import type { Rule } from '../domain/rule.ts';
 import { ValidationError, type Issue } from '../errors.ts';
-import { parseWith } from '../http/validate.ts';
+import { parseWith } from '../domain/parse.ts';
 import type { Store } from '../storage/store.ts';
 import { alertStats, type AlertStats } from './alerts/alert-stats.ts';
 import type { AlertEngine } from './alerts/engine.ts';

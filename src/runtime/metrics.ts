@@ -5,6 +5,9 @@ import type { SubscriberContext } from '../actors/subscriber.ts';
 import type { RuntimeContext } from './context.ts';
 import type { ActorRegistry } from './registry.ts';
 
+/** What the runtime's own metrics read: the actors, at scrape time, into this registry. */
+type MetricsDeps = Pick<RuntimeContext, 'metrics' | 'registry'>;
+
 /** A state value as one label: `running.publishing`; parallel regions joined with `,`. */
 export function stateLabel(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -18,7 +21,7 @@ export function stateLabel(value: unknown): string {
 }
 
 /** A counter whose value is read at scrape time from an actor's context (which survives restarts). */
-function contextCounter(ctx: RuntimeContext, name: string, help: string, read: (registry: ActorRegistry) => number | undefined): void {
+function contextCounter(ctx: MetricsDeps, name: string, help: string, read: (registry: ActorRegistry) => number | undefined): void {
   new Counter({
     name,
     help,
@@ -39,7 +42,7 @@ const contextOf = <C>(registry: ActorRegistry, id: string): C | undefined =>
  * like Prometheus's own `ALERTS` series: a query such as `vigil_alerts{alertstate="firing"}` lists
  * what fires now, with its labels.
  */
-function registerAlertSeries(ctx: RuntimeContext): void {
+function registerAlertSeries(ctx: MetricsDeps): void {
   new Gauge({
     name: 'vigil_alerts',
     help: 'One series per pending or firing alert (like Prometheus ALERTS), valued 1',
@@ -64,7 +67,7 @@ function registerAlertSeries(ctx: RuntimeContext): void {
  * `done`, `error`, `stopped`), `vigil_alerts` and the publisher's and subscriber's message counts.
  * Other concerns register theirs on `ctx.metrics` beside these.
  */
-export function registerRuntimeMetrics(ctx: RuntimeContext): void {
+export function registerRuntimeMetrics(ctx: MetricsDeps): void {
   collectDefaultMetrics({ register: ctx.metrics });
   new Gauge({
     name: 'vigil_actors',

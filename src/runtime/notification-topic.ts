@@ -3,7 +3,7 @@ import { SEVERITIES } from '../domain/rule.ts';
 import type { NewNotification } from '../domain/notification.ts';
 import { TOPICS, type BrokerMessage } from '../streams/broker.ts';
 import { derivedId } from '../storage/ids.ts';
-import type { RuntimeContext } from './context.ts';
+import type { RuntimeContext, Wake } from './context.ts';
 import type { RejectedMessage, TopicHandler } from './topic-handler.ts';
 
 const notificationSchema = z.object({
@@ -39,10 +39,10 @@ export function topicNotificationId(message: BrokerMessage, index: number): stri
  * Routes the `notifications` topic to the outbox: notifications a message carries are enqueued under
  * the id they name or one derived from the message (`topicNotificationId`), so a redelivered message
  * is an idempotent insert and its notifications are sent once, under one id; those bringing no dedup
- * key are keyed by the message's offset. Then the notifier is woken to claim, deliver and mark them sent. Messages naming existing rows only
+ * key are keyed by the message's offset. Then the notifier is woken (`wake`) to claim, deliver and mark them sent. Messages naming existing rows only
  * wake it. A message that is neither is rejected (dead-lettered with the reason).
  */
-export function notificationTopicHandler(ctx: Pick<RuntimeContext, 'store' | 'registry'>): TopicHandler {
+export function notificationTopicHandler(deps: Pick<RuntimeContext, 'store'> & { wake: Wake }): TopicHandler {
   return async (messages: BrokerMessage[]) => {
     const rejected: RejectedMessage[] = [];
     const enqueue: NewNotification[] = [];
@@ -64,13 +64,13 @@ export function notificationTopicHandler(ctx: Pick<RuntimeContext, 'store' | 're
         }),
       );
     }
-    if (enqueue.length > 0) await ctx.store.notifications.enqueue(enqueue);
-    if (rejected.length < messages.length) ctx.registry.get('notifier')?.actor.send({ type: 'WAKE' });
+    if (enqueue.length > 0) await deps.store.notifications.enqueue(enqueue);
+    if (rejected.length < messages.length) deps.wake();
     return { rejected };
   };
 }
 
-/** Registers the `notifications` topic handler (before the subscriber starts). */
-export function registerNotificationTopic(ctx: RuntimeContext): void {
-  if (!ctx.handlers.has(TOPICS.notifications)) ctx.handlers.set(TOPICS.notifications, notificationTopicHandler(ctx));
+/** The `notifications` topic and its handler, for the subscriber. */
+export function notificationTopics(deps: Pick<RuntimeContext, 'store'> & { wake: Wake }): Record<string, TopicHandler> {
+  return { [TOPICS.notifications]: notificationTopicHandler(deps) };
 }

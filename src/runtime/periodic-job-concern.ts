@@ -6,7 +6,7 @@ import { messageOf } from '../errors.ts';
 
 /** A periodic job concern: `work` runs on every tick, each run reported to plugin health under `id`. */
 export function periodicJobConcern(
-  ctx: RuntimeContext,
+  ctx: Pick<RuntimeContext, 'logger' | 'store' | 'registry' | 'runs' | 'inspect'>,
   options: { id: string; periodMs: number; work: () => Promise<unknown>; describe: (result: unknown) => Record<string, unknown> },
 ): Concern {
   const logger = ctx.logger.child({ actor: options.id });

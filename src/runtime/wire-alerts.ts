@@ -1,26 +1,25 @@
 import { ValidationError } from '../errors.ts';
-import { alertRoutes } from '../http/routes/alerts.ts';
-import { readingRoutes } from '../http/routes/readings.ts';
-import { ruleRoutes } from '../http/routes/rules.ts';
 import { TOPICS } from '../streams/broker.ts';
 import { createAlertEngine, type AlertEngine } from './alerts/engine.ts';
 import { ruleOwnership } from './alerts/ownership.ts';
 import { ruleChangeFeed } from './alerts/rule-changes.ts';
 import type { Concern } from './concern.ts';
-import type { RuntimeContext } from './context.ts';
+import type { RuntimeContext, Wake } from './context.ts';
 import type { TopicHandler } from './topic-handler.ts';
 
-/**
- * The alert concern: one actor per enabled rule, the interval worker, the readings path (HTTP and
- * the `device-readings` topic, whose invalid readings are dead-lettered with the reason) and the
- * rule and alert routes.
- */
-export function alertConcerns(ctx: RuntimeContext): Concern[] {
-  return wireAlerts(ctx).concerns;
+/** The alert concern, and its engine, which the in-process API (runtime.rules, runtime.ingest) shares with the routes. */
+export interface AlertsConcern extends Concern {
+  engine: AlertEngine;
 }
 
-/** The alert concern and its engine, which the in-process API (runtime.rules, runtime.ingest) shares with the routes. */
-export function wireAlerts(ctx: RuntimeContext): { concerns: Concern[]; engine: AlertEngine } {
+type AlertDeps = Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'broker' | 'registry' | 'metrics' | 'runs' | 'inspect'>;
+
+/**
+ * The alert concern: one actor per enabled rule, the interval worker, and the `device-readings`
+ * topic, whose invalid readings are dead-lettered with the reason. `wake` tells the notifier of
+ * the outbox rows an alert event wrote.
+ */
+export function wireAlerts(ctx: AlertDeps, wake?: Wake): AlertsConcern {
   const ownership = ruleOwnership({ broker: ctx.broker, topic: TOPICS.deviceReadings, logger: ctx.logger.child({ component: 'rule-ownership' }) });
   // Rules owned by partition: readings taken over HTTP go through the topic to their owners.
   const forward = ownership.assignments
@@ -30,7 +29,7 @@ export function wireAlerts(ctx: RuntimeContext): { concerns: Concern[]; engine: 
   const ruleChanges = ownership.assignments
     ? ruleChangeFeed({ broker: ctx.broker, groupId: ctx.config.kafka?.groupId ?? 'vigil', logger: ctx.logger.child({ component: 'rule-changes' }) })
     : undefined;
-  const engine = createAlertEngine({ ctx, ownership, forward, ruleChanges });
+  const engine = createAlertEngine({ ctx, ownership, forward, ruleChanges, wake });
   const readings: TopicHandler = async (messages) => {
     // A reading without `ts` takes the time the broker accepted it, not the time it is consumed: a
     // redelivered message then keeps its original time and is recognised as stale, not as new data.
@@ -41,14 +40,13 @@ export function wireAlerts(ctx: RuntimeContext): { concerns: Concern[]; engine: 
     const rejected = result.rejected.map(({ index, issue }) => ({ message: messages[index]!, error: new ValidationError([issue]).message }));
     return { rejected };
   };
-  // An embedder's own handler of the topic (createRuntime({ handlers })) wins; readings then come over HTTP only.
-  if (!ctx.handlers.has(TOPICS.deviceReadings)) ctx.handlers.set(TOPICS.deviceReadings, readings);
-  ctx.routes.push(
-    (app, deps) => ruleRoutes(app, deps, engine.rules),
-    (app, deps) => readingRoutes(app, deps, engine),
-    (app, deps) => alertRoutes(app, deps, engine),
-  );
-  return { concerns: [{ name: 'alerts', start: () => engine.start(), stop: () => engine.stop() }], engine };
+  return {
+    name: 'alerts',
+    start: () => engine.start(),
+    stop: (deadline) => engine.stop(deadline),
+    topics: { [TOPICS.deviceReadings]: readings },
+    engine,
+  };
 }
 
 /** The reading with `ts` defaulted to the broker's timestamp (anything not a plain object is left for validation to reject). */

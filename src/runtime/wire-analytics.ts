@@ -1,15 +1,19 @@
 import type { AnalyticsSnapshot } from '../domain/analytics.ts';
-import { analyticsRoutes } from '../http/routes/analytics.ts';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import { collectAnalytics } from './analytics-snapshot.ts';
 import { periodicJobConcern } from './periodic-job-concern.ts';
 
+/** The analytics concern, and its reads: the latest snapshot (kept in memory) and the stored ones. */
+export interface AnalyticsConcern extends Concern {
+  latest(): AnalyticsSnapshot | undefined;
+  list(since: string | undefined, limit: number): Promise<AnalyticsSnapshot[]>;
+}
+
 /** Analytics: a snapshot every ANALYTICS_INTERVAL_SECONDS, stored, the latest kept in memory for `GET /analytics/latest`. */
-export function analyticsConcern(ctx: RuntimeContext): Concern {
+export function analyticsConcern(ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'runs' | 'inspect'>): AnalyticsConcern {
   const periodMs = ctx.config.analyticsIntervalSeconds * 1_000;
   let latest: AnalyticsSnapshot | undefined;
-  ctx.routes.push(analyticsRoutes({ latest: () => latest, list: (since, limit) => ctx.store.analytics.list(since, limit) }));
   const job = periodicJobConcern(ctx, {
     id: 'analytics',
     periodMs,
@@ -28,5 +32,7 @@ export function analyticsConcern(ctx: RuntimeContext): Concern {
       await job.start();
     },
     stop: job.stop,
+    latest: () => latest,
+    list: (since, limit) => ctx.store.analytics.list(since, limit),
   };
 }

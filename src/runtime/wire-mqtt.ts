@@ -7,10 +7,10 @@ import type { RuntimeContext } from './context.ts';
 /**
  * The MQTT reading source (when MQTT_URL is set): messages go through the same engine call as
  * `POST /readings`. QoS 1 messages are acknowledged once their readings and alert writes are
- * committed; its connection shows in `/readyz` and in `vigil_mqtt_connected`. The `mqtt` package
+ * committed; its connection is a readiness check (`/readyz`) and in `vigil_mqtt_connected`. The `mqtt` package
  * is imported only when the source starts, so a Vigil without MQTT never loads it.
  */
-export function mqttConcerns(ctx: RuntimeContext, engine: Pick<AlertEngine, 'accept' | 'settle'>): Concern[] {
+export function mqttConcerns(ctx: Pick<RuntimeContext, 'config' | 'logger' | 'metrics'>, engine: Pick<AlertEngine, 'accept' | 'settle'>): Concern[] {
   const { config } = ctx;
   const mqttConfig = config.mqtt;
   if (!mqttConfig) return [];
@@ -18,10 +18,10 @@ export function mqttConcerns(ctx: RuntimeContext, engine: Pick<AlertEngine, 'acc
   let source: MqttSource | undefined;
   const health = () => source?.health() ?? { ok: false, detail: 'not started' };
   new Gauge({ name: 'vigil_mqtt_connected', help: '1 while connected to the MQTT broker', registers: [ctx.metrics], collect() { this.set(health().ok ? 1 : 0); } });
-  (ctx.readiness ??= []).push({ name: 'mqtt', check: health });
   return [
     {
       name: 'mqtt',
+      readiness: [{ name: 'mqtt', check: health }],
       async start() {
         const { createMqttSource } = await import('../sources/mqtt.ts');
         source = createMqttSource({

@@ -4,9 +4,9 @@ import { notifierMachine, type ClaimedRow, type NotifierContext } from '../actor
 import { channelFor } from '../channels/routing.ts';
 import { openChannels } from '../channels/open-channels.ts';
 import { actorConcern, type Concern } from './concern.ts';
-import type { RuntimeContext } from './context.ts';
-import type { ActorRegistry } from './registry.ts';
+import type { RuntimeContext, Wake } from './context.ts';
 import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
+import { notificationTopics } from './notification-topic.ts';
 import type { Silences } from './silences.ts';
 
 /**
@@ -18,16 +18,19 @@ const DELIVERY_BACKOFF = { factor: 2, maxMs: 300_000, jitter: 0.25 } as const;
 /** Rows claimed per poll: one claim, one delivery batch and one commit of its results. */
 const CLAIM_BATCH = 200;
 
-/** Tells the notifier that outbox rows were just written, so it claims now rather than at its next poll. */
-export function wakeNotifier(registry: ActorRegistry): void {
-  registry.get('notifier')?.actor.send({ type: 'WAKE' });
+/** The notifier concern, and `wake`, which producers of outbox rows call to skip its poll wait. */
+export interface NotifierConcern extends Concern {
+  wake: Wake;
 }
 
 /**
- * The notifier concern: its actor works the outbox through the configured channels. Producers that
- * write outbox rows may send `{ type: 'WAKE' }` to the registered `notifier` actor to skip the poll wait.
+ * The notifier concern: its actor works the outbox through the configured channels; the
+ * `notifications` topic puts notifications in the outbox and wakes it.
  */
-export function notifierConcern(ctx: RuntimeContext, silences?: Pick<Silences, 'screen'>): Concern {
+export function notifierConcern(
+  ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs' | 'inspect'>,
+  silences?: Pick<Silences, 'screen'>,
+): NotifierConcern {
   const logger = ctx.logger.child({ actor: 'notifier' });
   const channels = openChannels(ctx.config, logger);
   const available = new Set(channels.keys());
@@ -55,8 +58,6 @@ export function notifierConcern(ctx: RuntimeContext, silences?: Pick<Silences, '
     id: 'notifier',
     kind: 'notifier',
     ctx,
-    // Deliveries still running after this stay `sending` and are claimed again once their lease lapses.
-    drainMs: 2_000,
     create: (restored) => {
       let self: AnyActorRef | undefined;
       const machine = notifierMachine.provide({
@@ -88,12 +89,16 @@ export function notifierConcern(ctx: RuntimeContext, silences?: Pick<Silences, '
       return { machine, actor };
     },
   });
+  const wake = () => concern.actor?.send({ type: 'WAKE' });
   return {
     name: concern.name,
     start: concern.start,
-    async stop() {
-      await concern.stop();
+    // Deliveries still running at the deadline stay `sending` and are claimed again once stale.
+    async stop(deadline) {
+      await concern.stop(deadline);
       await Promise.all([...channels.values()].map((channel) => channel.close()));
     },
+    wake,
+    topics: notificationTopics({ store: ctx.store, wake }),
   };
 }

@@ -3,9 +3,8 @@ import { createActor, type AnyActorRef } from 'xstate';
 import { pluginHealthMachine } from '../actors/plugin-health.ts';
 import { collectionFailure, collectionRecovered } from '../channels/templates.ts';
 import type { PluginHealth, PluginStatus } from '../domain/plugin.ts';
-import { pluginRoutes } from '../http/routes/plugins.ts';
 import type { Concern } from './concern.ts';
-import type { RuntimeContext } from './context.ts';
+import type { RuntimeContext, Wake } from './context.ts';
 import { createNoticeSender } from './plugin-notices.ts';
 import type { RunOutcome } from './run-reporter.ts';
 
@@ -14,12 +13,21 @@ const STATUSES: PluginStatus[] = ['healthy', 'degraded', 'unhealthy'];
 /** The registry id of a plugin's health actor. */
 export const pluginActorId = (name: string): string => `plugin:${name}`;
 
+/** The plugin health concern, and the health of every plugin it tracks (`GET /plugins`). */
+export interface PluginHealthConcern extends Concern {
+  list(): PluginHealth[];
+}
+
 /**
  * Plugin health: one root actor per plugin (`plugin:<name>`, kind `plugin`), created from the stored
- * rows at start or on the plugin's first reported run, fed by every `ctx.runs.report`. Starts first
- * and stops last, so it sees every other concern's runs.
+ * rows at start or on the plugin's first reported run, fed by every `ctx.runs.report`; its notices
+ * go to the outbox, and `wake` tells the notifier. Starts first and stops last, so it sees every
+ * other concern's runs.
  */
-export function pluginHealthConcern(ctx: RuntimeContext): Concern {
+export function pluginHealthConcern(
+  ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs' | 'inspect'>,
+  wake: Wake = () => {},
+): PluginHealthConcern {
   const logger = ctx.logger.child({ actor: 'plugin-health' });
   const gauge = new Gauge({
     name: 'vigil_plugin_health',
@@ -27,7 +35,7 @@ export function pluginHealthConcern(ctx: RuntimeContext): Concern {
     labelNames: ['plugin', 'status'],
     registers: [ctx.metrics],
   });
-  const notice = createNoticeSender(ctx);
+  const notice = createNoticeSender({ config: ctx.config, store: ctx.store, wake });
   const actors = new Map<string, AnyActorRef>();
   const writes = new Set<Promise<unknown>>();
   let unlisten: (() => void) | undefined;
@@ -70,8 +78,6 @@ export function pluginHealthConcern(ctx: RuntimeContext): Concern {
     actor.send({ type: 'RUN', ok: outcome.ok, error: outcome.error, at: outcome.at ?? new Date().toISOString() });
   };
 
-  ctx.routes.push(pluginRoutes({ list: () => [...actors.values()].map(healthOfActor).sort((a, b) => a.name.localeCompare(b.name)) }));
-
   return {
     name: 'plugin-health',
     async start() {
@@ -88,6 +94,7 @@ export function pluginHealthConcern(ctx: RuntimeContext): Concern {
       }
       actors.clear();
     },
+    list: () => [...actors.values()].map(healthOfActor).sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
 

@@ -7,7 +7,9 @@ import { DeliveryError } from '../errors.ts';
 import { withBackoff, type BackoffOptions } from '../streams/backoff.ts';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
+import type { Logger } from './logger.ts';
 import { loadPayloads } from './payload-file.ts';
+import { deadlineIn, timeLeft } from './shutdown-budget.ts';
 
 /** What the propagator needs: settings, payloads and the runtime's logger, metrics, run reporter and registry. */
 export interface PropagatorOptions {
@@ -18,6 +20,7 @@ export interface PropagatorOptions {
   backoff?: Partial<BackoffOptions>;
   /** Period in ms, overriding `settings.periodSeconds` (benchmarks). */
   periodMs?: number;
+  /** How long a stop lets the request in flight finish (the machine's default otherwise); the stop's deadline bounds it. */
   stopGraceMs?: number;
 }
 
@@ -38,20 +41,10 @@ async function probeHealth(url: string, signal: AbortSignal, backoff: Partial<Ba
   );
 }
 
-/** The propagator as a concern, for `vigil run` and `vigil propagate`. */
-export function createPropagatorConcern(options: PropagatorOptions): Concern {
-  const { settings, payloads, ctx, backoff } = options;
-  const logger = ctx.logger.child({ actor: 'propagator' });
-  const periodMs = options.periodMs ?? settings.periodSeconds * 1_000;
-  const jitter = new Histogram({
-    name: 'vigil_propagator_jitter_seconds',
-    help: 'Lateness of each propagator tick behind its slot',
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
-    registers: [ctx.metrics],
-  });
-  const responses = new Counter({ name: 'vigil_propagator_responses_total', help: 'Propagator responses by HTTP status', labelNames: ['status'], registers: [ctx.metrics] });
-
-  async function send({ index, tick }: SendRequest, signal: AbortSignal): Promise<SendResult> {
+/** Sends one payload, retried with the shared backoff until it succeeds or the next slot comes. */
+function createSender(options: PropagatorOptions, periodMs: number, logger: Logger) {
+  const { settings, payloads, backoff } = options;
+  return async function send({ index, tick }: SendRequest, signal: AbortSignal): Promise<SendResult> {
     const deadline = AbortSignal.timeout(Math.max(1, tick.scheduledAt + periodMs - SLOT_MARGIN_MS - Date.now()));
     const bounded = AbortSignal.any([signal, deadline]);
     let attempts = 0;
@@ -75,9 +68,21 @@ export function createPropagatorConcern(options: PropagatorOptions): Concern {
       throw bounded.aborted && lastError ? lastError : error;
     });
     return { status, attempts };
-  }
+  };
+}
 
-  const machine = propagatorMachine.provide({
+/** The propagator machine with its sends, health probe and reports provided. */
+function providePropagator(options: PropagatorOptions, periodMs: number, logger: Logger) {
+  const { settings, ctx, backoff } = options;
+  const jitter = new Histogram({
+    name: 'vigil_propagator_jitter_seconds',
+    help: 'Lateness of each propagator tick behind its slot',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
+    registers: [ctx.metrics],
+  });
+  const responses = new Counter({ name: 'vigil_propagator_responses_total', help: 'Propagator responses by HTTP status', labelNames: ['status'], registers: [ctx.metrics] });
+  const send = createSender(options, periodMs, logger);
+  return propagatorMachine.provide({
     actors: {
       checkHealth: fromPromise(({ signal }) =>
         probeHealth(settings.healthCheckEndpoint!, signal, backoff, ({ attempt, delayMs, error }) =>
@@ -98,6 +103,14 @@ export function createPropagatorConcern(options: PropagatorOptions): Concern {
       reportSkipped: (_, { n }) => logger.warn({ tick: n }, 'tick skipped: previous send still in flight'),
     },
   });
+}
+
+/** The propagator as a concern, for `vigil run` and `vigil propagate`. */
+export function createPropagatorConcern(options: PropagatorOptions): Concern {
+  const { settings, payloads, ctx } = options;
+  const logger = ctx.logger.child({ actor: 'propagator' });
+  const periodMs = options.periodMs ?? settings.periodSeconds * 1_000;
+  const machine = providePropagator(options, periodMs, logger);
   let actor: AnyActorRef | undefined;
 
   return {
@@ -113,12 +126,13 @@ export function createPropagatorConcern(options: PropagatorOptions): Concern {
       actor.send({ type: 'START' });
       logger.info({ endpoint: settings.endpoint, period_ms: periodMs, payloads: payloads.length, health_check: settings.healthCheckEndpoint ?? null }, 'propagator started');
     },
-    async stop() {
+    /** Lets the request in flight finish within its grace and the deadline; stopping the actor then aborts it. */
+    async stop(deadline = deadlineIn()) {
       if (!actor) return;
       const running = actor;
       actor = undefined;
       running.send({ type: 'STOP' });
-      await waitFor(running, (s) => s.status !== 'active', { timeout: (options.stopGraceMs ?? 4_000) + 500 }).catch(() => undefined);
+      await waitFor(running, (s) => s.status !== 'active', { timeout: Math.max(1, timeLeft(deadline)) }).catch(() => undefined);
       running.stop();
       ctx.registry.remove('propagator');
       logger.info({ count: (running.getSnapshot().context as { count: number }).count }, 'propagator stopped');
@@ -127,9 +141,8 @@ export function createPropagatorConcern(options: PropagatorOptions): Concern {
 }
 
 /** The propagator inside `vigil run`, when PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT and PAYLOAD_FILE_PATH are set (none otherwise). */
-export function propagatorConcerns(ctx: RuntimeContext): Concern[] {
+export function propagatorConcerns(ctx: PropagatorOptions['ctx'] & Pick<RuntimeContext, 'config'>): Concern[] {
   const settings = ctx.config.propagator;
   if (!settings) return [];
-  // Shorter grace than `vigil propagate`'s: the whole runtime must stop within 5 s.
-  return [createPropagatorConcern({ settings, payloads: loadPayloads(settings.payloadFile), ctx, stopGraceMs: 2_000 })];
+  return [createPropagatorConcern({ settings, payloads: loadPayloads(settings.payloadFile), ctx })];
 }

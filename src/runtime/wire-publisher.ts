@@ -17,7 +17,7 @@ export function periodicCheck(request: PublishRequest, checkId: string = randomU
 }
 
 /** The publisher concern: its actor publishes to the broker and logs, counts and reports each outcome. */
-export function publisherConcern(ctx: RuntimeContext): Concern {
+export function publisherConcern(ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'broker' | 'registry' | 'runs' | 'inspect'>): Concern {
   const logger = ctx.logger.child({ actor: 'publisher' });
   return actorConcern({
     id: 'publisher',

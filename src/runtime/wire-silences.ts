@@ -1,22 +1,19 @@
-import { notificationRoutes } from '../http/routes/notifications.ts';
-import { silenceRoutes } from '../http/routes/silences.ts';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import { createSilences, type Silences } from './silences.ts';
 
-/**
- * Silences and the notification log: `/silences` and `GET /notifications`, and the silence actors,
- * restored from the store at start. The notifier screens its claims through `silences`.
- */
-export function wireSilences(ctx: RuntimeContext): { concern: Concern; silences: Silences } {
+/** The silences concern: the silence actors, restored from the store at start, and `silences`, which the notifier and `/silences` use. */
+export interface SilencesConcern extends Concern {
+  silences: Silences;
+}
+
+/** Silences: their actors are created from the store at start and stopped at stop; the notifier screens its claims through them. */
+export function silencesConcern(ctx: Pick<RuntimeContext, 'store' | 'registry' | 'metrics' | 'logger' | 'inspect'>): SilencesConcern {
   const silences = createSilences(ctx);
-  ctx.routes.push(silenceRoutes(silences), notificationRoutes);
   return {
+    name: 'silences',
     silences,
-    concern: {
-      name: 'silences',
-      start: () => silences.load(),
-      stop: async () => silences.stop(),
-    },
+    start: () => silences.load(),
+    stop: async () => silences.stop(),
   };
 }

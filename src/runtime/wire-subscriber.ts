@@ -5,7 +5,7 @@ import { deadLetterTopic, TOPICS, type Batch, type Broker, type BrokerMessage } 
 import type { SeenMessage } from '../storage/store.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
-import type { RejectedMessage } from './topic-handler.ts';
+import type { RejectedMessage, TopicHandler } from './topic-handler.ts';
 import { messageOf } from '../errors.ts';
 
 /**
@@ -43,18 +43,34 @@ function handledAsFetched(topics: string[]): Record<string, number> {
   return Object.fromEntries(topics.filter((topic) => topic !== TOPICS.systemAlerts).map((topic) => [topic, 0]));
 }
 
-/** The subscriber concern: its actor consumes, persists, routes and dead-letters; it reports each batch. */
-export function subscriberConcern(ctx: RuntimeContext): Concern {
-  return actorConcern({
+/** The subscriber concern, and its buffer of `system-alerts` messages, oldest first (`GET /messages`). */
+export interface SubscriberConcern extends Concern {
+  messages(): SeenMessage[];
+}
+
+type SubscriberDeps = Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'broker' | 'registry' | 'runs' | 'inspect'>;
+
+/**
+ * The subscriber concern: its actor consumes `system-alerts` and the topics of `handlers`, persists,
+ * routes and dead-letters; it reports each batch.
+ */
+export function subscriberConcern(ctx: SubscriberDeps, handlers: ReadonlyMap<string, TopicHandler> = new Map()): SubscriberConcern {
+  const concern = actorConcern({
     id: 'subscriber',
     kind: 'subscriber',
     ctx,
-    create: (restored) => createSubscriber(ctx, restored as Partial<SubscriberContext> | undefined),
+    create: (restored) => createSubscriber(ctx, handlers, restored as Partial<SubscriberContext> | undefined),
   });
+  return {
+    name: concern.name,
+    start: concern.start,
+    stop: concern.stop,
+    messages: () => (concern.actor?.getSnapshot().context as SubscriberContext | undefined)?.buffer.items ?? [],
+  };
 }
 
-function createSubscriber(ctx: RuntimeContext, restored: Partial<SubscriberContext> | undefined) {
-  const { broker, store, handlers } = ctx;
+function createSubscriber(ctx: SubscriberDeps, handlers: ReadonlyMap<string, TopicHandler>, restored: Partial<SubscriberContext> | undefined) {
+  const { broker, store } = ctx;
   const logger = ctx.logger.child({ actor: 'subscriber' });
   const topics = [TOPICS.systemAlerts, ...handlers.keys()];
 

@@ -9,7 +9,6 @@ import type { HttpDeps } from '../../src/http/deps.ts';
 import { SseHub } from '../../src/http/sse-hub.ts';
 import { parseBody } from '../../src/http/validate.ts';
 import { ActorRegistry } from '../../src/runtime/registry.ts';
-import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import { createSqliteStore } from '../../src/storage/sqlite.ts';
 
 /** A body-taking route for the protection tests: `POST /items` and `POST /admin/purge` keep what they accept. */
@@ -35,22 +34,20 @@ export function httpApp(env: Record<string, string> = {}, extra: RouteModule[] =
   const registry = new ActorRegistry();
   const store = createSqliteStore({ path: ':memory:', logger });
   const sse = new SseHub(registry.changes(), logger);
-  const deps: HttpDeps = {
+  const deps = {
     config,
     logger,
     store,
-    broker: { health: async () => ({ ok: true }) } as unknown as HttpDeps['broker'],
+    broker: { health: async () => ({ ok: true }) },
     registry,
     metrics: new Registry(),
-    runs: createRunReporter(),
-    handlers: new Map(),
-    routes: [],
+    readiness: [],
     sse,
     docs: new ApiDocs(),
     hotReads: new HotReads(),
     isStarted: () => true,
     messages: () => [],
-  };
+  } satisfies HttpDeps;
   const { app, nodeListener } = createHttp(deps, extra);
   return { app, nodeListener, deps, close: async () => { sse.close(); await store.close(); } };
 }

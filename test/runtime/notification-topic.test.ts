@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
-import { ActorRegistry } from '../../src/runtime/registry.ts';
 import { notificationTopicHandler, topicNotificationId } from '../../src/runtime/notification-topic.ts';
 import { deadLetterTopic, TOPICS, type Broker, type BrokerMessage } from '../../src/streams/broker.ts';
 import { randomUUID } from 'node:crypto';
@@ -102,7 +101,7 @@ const KAFKA_BROKERS = process.env.KAFKA_BROKERS?.split(',').map((each) => each.t
  * ack) and acks the second; then there must be exactly the two rows, under the ids the message gives.
  */
 async function expectRedeliveryWrittenOnce(broker: Broker, store: Store, topic: string, groupId: string, timeoutMs: number): Promise<void> {
-  const handler = notificationTopicHandler({ store, registry: new ActorRegistry() });
+  const handler = notificationTopicHandler({ store, wake: () => {} });
   const deliveries: BrokerMessage[][] = [];
   const subscription = broker.consume([topic], { groupId, batchSize: 10, batchMs: 10, fromBeginning: true }).subscribe((batch) => {
     deliveries.push(batch.messages);

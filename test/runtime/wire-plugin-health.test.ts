@@ -26,8 +26,6 @@ function context(env: Record<string, string> = {}): RuntimeContext {
     registry: new ActorRegistry(),
     metrics: new Registry(),
     runs: createRunReporter(),
-    handlers: new Map(),
-    routes: [],
   };
 }
 

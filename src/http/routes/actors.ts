@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { NotFoundError } from '../../errors.ts';
 import { machineConfig } from '../../runtime/machine-config.ts';
 import { viewOf } from '../../runtime/registry.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { ActorRegistry } from '../../runtime/registry.ts';
+import type { RouteTools } from '../route-module.ts';
 import { parseQuery } from '../validate.ts';
 
 const listQuery = z.object({
@@ -23,7 +24,7 @@ const actorView = z.object({
 const actorList = z.object({ total: z.number().int(), actors: z.array(actorView.omit({ context: true })) });
 
 /** `GET /actors` (states), `GET /actors/:id` (value, context, status), `GET /actors/:id/machine` (config), `GET /actors/:id/definition` (resolved). */
-export function actorRoutes(app: Hono, deps: HttpDeps): void {
+export function actorRoutes(app: Hono, deps: RouteTools & { registry: Pick<ActorRegistry, 'entries' | 'get' | 'size'> }): void {
   deps.docs.add({ method: 'get', path: '/actors', tag: 'actors', summary: 'Every actor with its state', query: listQuery, response: actorList });
   app.get('/actors', (c) => {
     const { kind, limit } = parseQuery(c, listQuery);

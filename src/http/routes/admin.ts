@@ -1,8 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { CleanupResult } from '../../runtime/retention.ts';
-import type { RouteModule } from '../app.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteModule, RouteTools } from '../route-module.ts';
 import { parseWith } from '../validate.ts';
 import { ValidationError } from '../../errors.ts';
 import { retentionDaysSchema } from '../../domain/time-schema.ts';
@@ -16,7 +15,7 @@ const cleanupResponse = z.object({
 
 /** `POST /admin/cleanup`: a retention run now (`{ "days": N }` overrides CLEANUP_RETENTION_DAYS). */
 export function adminRoutes(janitor: { cleanup(days?: number): Promise<CleanupResult> }): RouteModule {
-  return (app: Hono, deps: HttpDeps) => {
+  return (app: Hono, deps: RouteTools) => {
     deps.docs.add({ method: 'post', path: '/admin/cleanup', tag: 'admin', summary: 'Run retention now; counts deleted per table', body: cleanupBody, response: cleanupResponse, errors: [503] });
     app.post('/admin/cleanup', async (c) => {
       // An empty body means the configured retention.

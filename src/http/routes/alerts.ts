@@ -2,7 +2,8 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { alertStats } from '../../runtime/alerts/alert-stats.ts';
 import type { AlertEngine } from '../../runtime/alerts/engine.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { Store } from '../../storage/store.ts';
+import type { RouteTools } from '../route-module.ts';
 import { parseQuery } from '../validate.ts';
 import { isoTimeSchema } from '../../domain/time-schema.ts';
 
@@ -16,7 +17,7 @@ const eventsQuery = z.object({
 });
 
 /** `GET /alerts/events` (filtered, newest first) and `GET /alerts/stats` (rule states, events, worker). */
-export function alertRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngine, 'actors' | 'workerStats' | 'mode'>): void {
+export function alertRoutes(app: Hono, deps: RouteTools & { store: Pick<Store, 'alerts'> }, engine: Pick<AlertEngine, 'actors' | 'workerStats' | 'mode'>): void {
   deps.docs.add({ method: 'get', path: '/alerts/events', tag: 'alerts', summary: 'Alert events, newest first (default limit 100)', query: eventsQuery, errors: [503] });
   app.get('/alerts/events', async (c) => {
     const filter = parseQuery(c, eventsQuery);

@@ -2,8 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AnalyticsSnapshot } from '../../domain/analytics.ts';
 import { NotFoundError } from '../../errors.ts';
-import type { RouteModule } from '../app.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteModule, RouteTools } from '../route-module.ts';
 import { parseQuery } from '../validate.ts';
 
 const snapshotsQuery = z.object({
@@ -16,7 +15,7 @@ export function analyticsRoutes(source: {
   latest(): AnalyticsSnapshot | undefined;
   list(since?: string, limit?: number): Promise<AnalyticsSnapshot[]>;
 }): RouteModule {
-  return (app: Hono, deps: HttpDeps) => {
+  return (app: Hono, deps: RouteTools) => {
     deps.docs.add({ method: 'get', path: '/analytics/latest', tag: 'analytics', summary: 'The latest analytics snapshot (404 before the first)', errors: [404] });
     app.get('/analytics/latest', (c) => {
       const latest = source.latest();

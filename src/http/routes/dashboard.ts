@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Hono } from 'hono';
 import { NotFoundError } from '../../errors.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteTools } from '../route-module.ts';
 
 /** The dashboard's files, served as they are: no build step, no CDN, so the page works offline. */
 const ASSETS: Record<string, string> = {
@@ -26,7 +26,7 @@ let elk: string | undefined;
 const elkBundle = (): string => (elk ??= readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js'), 'utf8'));
 
 /** `GET /`: the dashboard page; `GET /assets/:file`: its script modules and stylesheet. */
-export function dashboardRoutes(app: Hono, deps: HttpDeps): void {
+export function dashboardRoutes(app: Hono, deps: RouteTools): void {
   const page = read('index.html');
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { body: read(name), type }]));
   const cache = { 'cache-control': 'no-cache' };

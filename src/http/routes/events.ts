@@ -2,7 +2,9 @@ import type { Context, Hono } from 'hono';
 import type { ServerResponse } from 'node:http';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
-import type { HttpDeps } from '../deps.ts';
+import type { Registry } from 'prom-client';
+import type { SseHub } from '../sse-hub.ts';
+import type { RouteTools } from '../route-module.ts';
 import { requestHeader } from '../middleware/request-info.ts';
 import { parseQuery, parseWith } from '../validate.ts';
 
@@ -29,7 +31,7 @@ const outgoingOf = (c: Context): ServerResponse | undefined => (c.env as { outgo
  * actors, `Last-Event-ID` resumes. On Node the frames are written straight to the socket (see `SseHub.attach`); elsewhere
  * (`app.request()`, other runtimes) the response body is the hub's web stream.
  */
-export function eventRoutes(app: Hono, deps: HttpDeps): void {
+export function eventRoutes(app: Hono, deps: RouteTools & { sse: SseHub; metrics: Registry }): void {
   new Gauge({ name: 'vigil_sse_clients', help: 'Connected Server-Sent Events clients', registers: [deps.metrics], collect() { this.set(deps.sse.clients); } });
   new Counter({
     name: 'vigil_sse_clients_dropped_total',

@@ -1,12 +1,23 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { HttpDeps } from '../deps.ts';
+import type { Broker } from '../../streams/broker.ts';
+import type { Store } from '../../storage/store.ts';
+import type { RouteTools } from '../route-module.ts';
 
 const check = z.object({ ok: z.boolean(), detail: z.string().optional() });
 const readiness = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), check) });
 
+/** What the health routes read: the adapters' health, whether the runtime started, and the concerns' own checks. */
+export interface HealthDeps extends RouteTools {
+  store: Pick<Store, 'health'>;
+  broker: Pick<Broker, 'health'>;
+  isStarted(): boolean;
+  /** Readiness checks of the concerns (the MQTT connection, say). */
+  readiness: readonly { name: string; check(): { ok: boolean; detail?: string } }[];
+}
+
 /** `GET /healthz` (the process answers) and `GET /readyz` (store and broker reachable, actors started). */
-export function healthRoutes(app: Hono, deps: HttpDeps): void {
+export function healthRoutes(app: Hono, deps: HealthDeps): void {
   deps.docs.add({ method: 'get', path: '/healthz', tag: 'health', summary: 'Liveness: the process answers' });
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
@@ -25,7 +36,7 @@ export function healthRoutes(app: Hono, deps: HttpDeps): void {
       checks.broker = { ok: false, detail: (error as Error).message };
     }
     checks.actors = { ok: deps.isStarted() };
-    for (const { name, check } of deps.readiness ?? []) checks[name] = check();
+    for (const { name, check } of deps.readiness) checks[name] = check();
     const ready = Object.values(checks).every((check) => check.ok);
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
   });

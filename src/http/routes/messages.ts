@@ -1,8 +1,8 @@
 import type { Hono } from 'hono';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteTools } from '../route-module.ts';
 
 /** `GET /messages`: the subscriber buffer, oldest first. */
-export function messageRoutes(app: Hono, deps: HttpDeps): void {
+export function messageRoutes(app: Hono, deps: RouteTools & { messages(): unknown[] }): void {
   deps.docs.add({ method: 'get', path: '/messages', tag: 'actors', summary: 'The subscriber buffer, oldest first' });
   app.get('/messages', (c) => {
     const messages = deps.messages();

@@ -1,7 +1,7 @@
-import type { Hono } from 'hono';
 import { z } from 'zod';
 import { isoTimeSchema } from '../../domain/time-schema.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { Store } from '../../storage/store.ts';
+import type { RouteModule } from '../route-module.ts';
 import { parseQuery } from '../validate.ts';
 
 /** The most rows one `GET /notifications` returns. */
@@ -39,19 +39,21 @@ const notificationSchema = z.object({
 });
 
 /** `GET /notifications`: the outbox, newest first, filtered by status, channel, rule and creation time. */
-export function notificationRoutes(app: Hono, deps: HttpDeps): void {
-  deps.docs.add({
-    method: 'get',
-    path: '/notifications',
-    tag: 'notifications',
-    summary: `Notifications, newest first (default limit 100, at most ${NOTIFICATIONS_LIMIT}); alert filters by rule id`,
-    query: notificationsQuery,
-    response: z.object({ count: z.number(), notifications: z.array(notificationSchema) }),
-    errors: [503],
-  });
-  app.get('/notifications', async (c) => {
-    const { alert, ...filter } = parseQuery(c, notificationsQuery);
-    const notifications = await deps.store.notificationLog.search({ ...filter, alertId: alert });
-    return c.json({ count: notifications.length, notifications });
-  });
+export function notificationRoutes(store: Pick<Store, 'notificationLog'>): RouteModule {
+  return (app, tools) => {
+    tools.docs.add({
+      method: 'get',
+      path: '/notifications',
+      tag: 'notifications',
+      summary: `Notifications, newest first (default limit 100, at most ${NOTIFICATIONS_LIMIT}); alert filters by rule id`,
+      query: notificationsQuery,
+      response: z.object({ count: z.number(), notifications: z.array(notificationSchema) }),
+      errors: [503],
+    });
+    app.get('/notifications', async (c) => {
+      const { alert, ...filter } = parseQuery(c, notificationsQuery);
+      const notifications = await store.notificationLog.search({ ...filter, alertId: alert });
+      return c.json({ count: notifications.length, notifications });
+    });
+  };
 }

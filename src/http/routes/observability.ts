@@ -1,9 +1,17 @@
 import type { Hono } from 'hono';
 import { buildOpenApi } from '../openapi.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../config.ts';
+import type { RouteTools } from '../route-module.ts';
+
+/** What the observability routes read: the metrics registry and the settings the OpenAPI document states. */
+export interface ObservabilityDeps extends RouteTools {
+  metrics: Registry;
+  config: Pick<Config, 'apiToken' | 'apiTokenReads' | 'rateLimit'>;
+}
 
 /** `GET /metrics` (Prometheus text exposition of the runtime's registry) and `GET /openapi.json`. */
-export function observabilityRoutes(app: Hono, deps: HttpDeps): void {
+export function observabilityRoutes(app: Hono, deps: ObservabilityDeps): void {
   deps.docs.add({ method: 'get', path: '/metrics', tag: 'observability', summary: 'Prometheus metrics (text exposition format)', mediaType: 'text/plain' });
   app.get('/metrics', async (c) => c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
 

@@ -1,8 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { PluginHealth } from '../../domain/plugin.ts';
-import type { RouteModule } from '../app.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteModule, RouteTools } from '../route-module.ts';
 
 const pluginSchema = z.object({
   name: z.string(),
@@ -19,7 +18,7 @@ const listResponse = z.object({ count: z.number().int(), plugins: z.array(plugin
 
 /** `GET /plugins`: every plugin's health, by name. */
 export function pluginRoutes(source: { list(): PluginHealth[] }): RouteModule {
-  return (app: Hono, deps: HttpDeps) => {
+  return (app: Hono, deps: RouteTools) => {
     deps.docs.add({ method: 'get', path: '/plugins', tag: 'plugins', summary: 'Health of every plugin (jobs, consumers, channels, propagator)', response: listResponse });
     app.get('/plugins', (c) => {
       const plugins = source.list();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { READINGS_BATCH_LIMIT, readingsBodySchema } from '../../domain/reading-schema.ts';
 import { ValidationError } from '../../errors.ts';
 import type { AlertEngine } from '../../runtime/alerts/engine.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteTools } from '../route-module.ts';
 
 const accepted = z.object({ accepted: z.number(), stale: z.number() });
 
@@ -21,7 +21,7 @@ async function jsonBody(request: Request): Promise<unknown> {
  * on its own: the valid ones are evaluated and stored even when others are rejected (422 listing
  * the rejected ones by index, with `accepted`); 202 when all were accepted.
  */
-export function readingRoutes(app: Hono, deps: HttpDeps, engine: Pick<AlertEngine, 'accept'>): void {
+export function readingRoutes(app: Hono, deps: RouteTools, engine: Pick<AlertEngine, 'accept'>): void {
   deps.docs.add({
     method: 'post',
     path: '/readings',

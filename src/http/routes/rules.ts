@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { ruleInputSchema, rulePatchSchema, ruleSchema } from '../../domain/rule-schema.ts';
 import type { RuleService } from '../../runtime/alerts/rule-service.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { RouteTools } from '../route-module.ts';
 import { parseBody, parseWith } from '../validate.ts';
 import { ValidationError } from '../../errors.ts';
 
@@ -22,7 +22,7 @@ async function jsonBody(request: Request): Promise<unknown> {
 }
 
 /** `GET/POST /rules`, `GET/PATCH/DELETE /rules/:id`: alert rules; every change reaches the rule's actor at once. */
-export function ruleRoutes(app: Hono, deps: HttpDeps, rules: RuleService): void {
+export function ruleRoutes(app: Hono, deps: RouteTools, rules: RuleService): void {
   deps.docs.add({ method: 'get', path: '/rules', tag: 'rules', summary: 'Every alert rule, oldest first', response: ruleList, errors: [503] });
   app.get('/rules', async (c) => {
     const all = await rules.list();

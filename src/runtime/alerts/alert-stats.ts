@@ -13,7 +13,7 @@ export interface FiringRule {
 }
 
 /** Rules by state, firing now by severity, stored events, mean time to resolve and worker statistics. */
-export async function alertStats(store: Store, engine: Pick<AlertEngine, 'actors' | 'workerStats' | 'mode'>) {
+export async function alertStats(store: Pick<Store, 'alerts'>, engine: Pick<AlertEngine, 'actors' | 'workerStats' | 'mode'>) {
   const events = await store.alerts.stats();
   const firing: FiringRule[] = [];
   const firingBySeverity: Record<string, number> = {};

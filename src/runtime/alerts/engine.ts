@@ -9,7 +9,7 @@ import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Issue } from '../../errors.ts';
 import type { RuntimeContext } from '../context.ts';
-import { wakeNotifier } from '../wire-notifier.ts';
+import { deadlineIn, timeLeft } from '../shutdown-budget.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { forwardReadings } from './forward-readings.ts';
 import { ownsEveryRule, type RuleOwnership } from './ownership.ts';
@@ -42,6 +42,8 @@ export interface AlertEngineOptions {
   forward?: (reading: Reading) => Promise<unknown>;
   /** Rule changes shared between instances (on Kafka): published on every change, read to adopt others' changes at once. */
   ruleChanges?: RuleChangeFeed;
+  /** Tells the notifier that outbox rows were committed (none: they wait for its next poll). */
+  wake?: () => void;
 }
 
 /** What one `ingest` call did: readings accepted and evaluated, stale ones (older than one already routed), rejections. */
@@ -61,7 +63,7 @@ export const ALERT_WORKER_ID = 'alert-worker';
 
 /**
  * The alert engine: rule actors, the readings path, the ordered alert writes and the interval
- * worker, over one store. The runtime wires it (`alertConcerns`); `vigil worker` runs it alone.
+ * worker, over one store. The runtime wires it (`wireAlerts`); `vigil worker` runs it alone.
  */
 export function createAlertEngine(options: AlertEngineOptions) {
   const { ctx } = options;
@@ -81,7 +83,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     if (outcome.ok && outcome.changed) {
       logger.info({ rule: outcome.write.rule.id, event: outcome.eventId, value: outcome.write.value }, fired ? 'alert fired' : 'alert resolved');
       // The event's outbox rows are committed: deliver them now rather than at the notifier's next poll.
-      wakeNotifier(ctx.registry);
+      options.wake?.();
     }
     const counts = outcome.ok
       ? { triggered: fired && outcome.changed ? 1 : 0, resolved: !fired && outcome.changed ? 1 : 0, errors: 0 }
@@ -246,19 +248,22 @@ export function createAlertEngine(options: AlertEngineOptions) {
       startWorker(persisted?.context);
       logger.info({ rules: actors.size, mode }, 'alert engine started');
     },
-    /** Stops the worker, finishes the writes in flight, persists every rule's state in one call, stops the actors. */
-    async stop(): Promise<void> {
+    /**
+     * Stops the worker, finishes the writes in flight, persists every rule's state in one call, stops
+     * the actors; the waits end by `deadline` (epoch ms; default: a whole shutdown budget from now).
+     */
+    async stop(deadline: number = deadlineIn()): Promise<void> {
       handovers?.unsubscribe();
       changes?.stop();
       if (worker) {
         worker.send({ type: 'STOP' });
         try {
-          await waitFor(worker, (snapshot) => snapshot.status !== 'active', { timeout: 4_000 });
+          await waitFor(worker, (snapshot) => snapshot.status !== 'active', { timeout: Math.max(1, timeLeft(deadline) / 2) });
         } catch {
           logger.warn('alert cycle did not finish in time; stopping anyway');
         }
       }
-      if (!(await drainedWithin(writer, STOP_DRAIN_MS))) {
+      if (!(await drainedWithin(writer, timeLeft(deadline) * (1 - SAVE_SHARE)))) {
         // The store is still refusing writes: they were never acknowledged, so stopping loses nothing promised.
         logger.warn({ queued: writer.queued }, 'alert writes not committed at stop');
       }
@@ -285,8 +290,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
   };
 }
 
-/** How long a stop waits for the queued writes when the store keeps refusing them. */
-const STOP_DRAIN_MS = 3_000;
+/** Time a stop keeps from draining the writes for saving the rules' states. */
+const SAVE_SHARE = 0.25;
 
 /** Whether the writer drained within `ms`. */
 async function drainedWithin(writer: AlertWriter, ms: number): Promise<boolean> {
