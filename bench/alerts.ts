@@ -19,8 +19,8 @@ import type { Rule, RuleInput } from '../src/domain/rule.ts';
 import { createRuleActors } from '../src/runtime/alerts/rule-actors.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { ActorRegistry } from '../src/runtime/registry.ts';
-import { createRuntime, type Runtime } from '../src/runtime.ts';
-import { createSqliteStore } from '../src/storage/sqlite.ts';
+import { createRuntime, type Runtime } from '../src/create-runtime.ts';
+import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

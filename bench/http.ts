@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { assign, createActor, setup } from 'xstate';
 import { getRequestListener, serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createRuntime } from '../src/runtime.ts';
+import { createRuntime } from '../src/create-runtime.ts';
 import { viewOf } from '../src/runtime/registry.ts';
 import { REQUEST_LOOP, SSE_CLIENTS } from './_http-clients.ts';
 

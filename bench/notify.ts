@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { createEmailChannel } from '../src/channels/email.ts';
-import { createRuntime } from '../src/runtime.ts';
+import { createRuntime } from '../src/create-runtime.ts';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = { baseline: quick ? 30 : 200, outbox: quick ? 30 : 200, reading: quick ? 5 : 15 };

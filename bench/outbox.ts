@@ -18,7 +18,7 @@ import { createRuleCache } from '../src/runtime/alerts/rule-cache.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { createDeliverer } from '../src/runtime/notification-delivery.ts';
 import { createRunReporter } from '../src/runtime/run-reporter.ts';
-import { createSqliteStore } from '../src/storage/sqlite.ts';
+import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 import type { Store } from '../src/storage/store.ts';
 
 const quick = process.argv.includes('--quick');

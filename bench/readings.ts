@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createRuntime, type Runtime } from '../src/runtime.ts';
+import { createRuntime, type Runtime } from '../src/create-runtime.ts';
 import { createLogger } from '../src/runtime/logger.ts';
-import { createSqliteStore } from '../src/storage/sqlite.ts';
+import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 import type { Store } from '../src/storage/store.ts';
 
 const DURATION_MS = Number(process.env.BENCH_READINGS_MS ?? 4_000);

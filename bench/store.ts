@@ -20,8 +20,8 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Reading } from '../src/domain/reading.ts';
-import { createPostgresStore } from '../src/storage/postgres.ts';
-import { createSqliteStore } from '../src/storage/sqlite.ts';
+import { createPostgresStore } from '../src/storage/postgres/index.ts';
+import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 import type { Store } from '../src/storage/store.ts';
 import { rawPostgres, rawSqlite } from './_store-raw.ts';
 

@@ -3,7 +3,7 @@
 // so SIGINT/SIGTERM from a terminal, npm, npx or a container runtime reach Vigil itself.
 import { existsSync } from 'node:fs';
 
-const cli = new URL('../dist/cli.js', import.meta.url);
+const cli = new URL('../dist/cli/index.js', import.meta.url);
 if (!existsSync(cli)) {
   process.stderr.write('vigil: dist/ is missing: run `npm run build` (npm install runs it) in this checkout first\n');
   process.exit(1);

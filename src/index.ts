@@ -1,5 +1,5 @@
 /** Vigil's public API: the runtime, the machines, the ports and their types. */
-export { createRuntime, type Runtime, type RuntimeOptions, type StartOptions } from './runtime.ts';
+export { createRuntime, type Runtime, type RuntimeOptions, type StartOptions } from './create-runtime.ts';
 export {
   type InProcessApi,
   type RulesApi,
@@ -13,7 +13,7 @@ export {
 export type { AlertStats, FiringRule } from './runtime/alerts/alert-stats.ts';
 export type { Rule } from './domain/rule.ts';
 export type { AlertEvent } from './domain/alert-event.ts';
-export { loadConfig, type Config, type ConfigSource, type MqttConfig } from './config.ts';
+export { loadConfig, type Config, type ConfigSource, type MqttConfig } from './config/index.ts';
 export { ConfigError, ValidationError, BrokerError, StoreError, NotFoundError, DeliveryError, VigilError } from './errors.ts';
 export { publisherMachine, type PublisherInput, type PublisherEvent } from './actors/publisher.ts';
 export { subscriberMachine, type SubscriberInput, type SubscriberEvent } from './actors/subscriber.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseRate, readConfigFile } from '../src/config.ts';
+import { loadConfig, parseRate, readConfigFile } from '../src/config/index.ts';
 import { ConfigError } from '../src/errors.ts';
 
 const configError = (fn: () => unknown): ConfigError => {

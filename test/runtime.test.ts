@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.ts';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../src/create-runtime.ts';
 import type { PublisherContext } from '../src/actors/publisher.ts';
 
 const base = { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '1', BATCH_WAIT_MS: '100', LOG_LEVEL: 'silent' };

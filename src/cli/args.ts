@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, type ConfigKey, type ConfigSource } from '../config.ts';
+import { CONFIG_KEYS, type ConfigKey, type ConfigSource } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
 import { closest } from './suggest.ts';
 

@@ -1,4 +1,4 @@
-import type { ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config/index.ts';
 import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
 import { loggerOf } from '../runtime/logger.ts';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config/index.ts';
 import type { FlagSpec } from './args.ts';
 
 /**

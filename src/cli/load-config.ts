@@ -1,4 +1,4 @@
-import { loadConfig, readConfigFile, type Config, type ConfigSource } from '../config.ts';
+import { loadConfig, readConfigFile, type Config, type ConfigSource } from '../config/index.ts';
 
 /**
  * The config of one CLI invocation: the `--config` file, then the environment, then the setting

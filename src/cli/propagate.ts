@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config/index.ts';
 import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
 import { loggerOf } from '../runtime/logger.ts';

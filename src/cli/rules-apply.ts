@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config/index.ts';
 import { ValidationError } from '../errors.ts';
 import { RULE_ACTOR_PREFIX } from '../runtime/alerts/rule-actors.ts';
 import { createLogger } from '../runtime/logger.ts';

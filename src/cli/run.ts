@@ -1,6 +1,6 @@
-import type { ConfigSource } from '../config.ts';
+import type { ConfigSource } from '../config/index.ts';
 import { configFromCli } from './load-config.ts';
-import { createRuntime } from '../runtime.ts';
+import { createRuntime } from '../create-runtime.ts';
 import { EXIT } from './exit.ts';
 import { onShutdownSignal } from './signals.ts';
 

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { Config, ConfigSource } from '../config.ts';
+import type { Config, ConfigSource } from '../config/index.ts';
 import { configFromCli } from './load-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createAlertEngine } from '../runtime/alerts/engine.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from '../runtime/logger.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import type { ActorRegistry } from '../runtime/registry.ts';
 import type { HealthDeps } from './routes/health.ts';
 import type { ObservabilityDeps } from './routes/observability.ts';

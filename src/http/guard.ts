@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { MemoryStore } from 'hono-rate-limiter';
-import type { Rate, RouteClass } from '../config.ts';
+import type { Rate, RouteClass } from '../config/index.ts';
 
 /** Routes that are never rate limited (probes and scrapes) nor guarded by API_TOKEN_READS: they end with these. */
 const UNLIMITED = ['/healthz', '/readyz', '/metrics'];

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import type { Broker } from '../streams/broker.ts';
 import type { Store } from '../storage/store.ts';
 import type { Logger } from './logger.ts';

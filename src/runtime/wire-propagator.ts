@@ -2,7 +2,7 @@ import { Counter, Histogram } from 'prom-client';
 import { createActor, fromPromise, waitFor, type AnyActorRef } from 'xstate';
 import { propagatorMachine, type SendRequest, type SendResult } from '../actors/propagator.ts';
 import { postJson } from '../channels/http-post.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { DeliveryError } from '../errors.ts';
 import { withBackoff, type BackoffOptions } from '../streams/backoff.ts';
 import type { Concern } from './concern.ts';

@@ -1,8 +1,8 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { ConfigError, StoreError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import { lazyStore } from './lazy-store.ts';
-import { createSqliteStore } from './sqlite.ts';
+import { createSqliteStore } from './sqlite/index.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -18,7 +18,7 @@ export function openStore(database: Config['database'], logger: Logger): Store {
     }
   }
   const { url } = database;
-  return lazyStore('postgres', async () => (await import('./postgres.ts')).createPostgresStore({ url, logger }));
+  return lazyStore('postgres', async () => (await import('./postgres/index.ts')).createPostgresStore({ url, logger }));
 }
 
 /**

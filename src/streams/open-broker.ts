@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { RunReporter } from '../ports/run-reporter.ts';
 import type { Broker } from './broker.ts';

@@ -9,7 +9,7 @@ import { DeliveryError } from '../../src/errors.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { createDeliverer } from '../../src/runtime/notification-delivery.ts';
 import { createRunReporter } from '../../src/runtime/run-reporter.ts';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 
 const note: Outgoing = {
   id: 'n1',

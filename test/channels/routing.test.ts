@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { configuredChannels } from '../../src/channels/open-channels.ts';
 import { channelFor, DEFAULT_ROUTES, route } from '../../src/channels/routing.ts';
 import { alertFired, alertResolved, collectionFailure } from '../../src/channels/templates.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, loadConfig, readConfigFile, type Config } from '../../src/config.ts';
+import { CONFIG_KEYS, loadConfig, readConfigFile, type Config } from '../../src/config/index.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 /** Values past every edge a number setting has, as they arrive from the environment or a flag. */

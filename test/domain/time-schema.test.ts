@@ -4,7 +4,7 @@ import { toReading } from '../../src/domain/extract-value.ts';
 import { isoTimeSchema, isStorableTime, MAX_RETENTION_DAYS, retentionDaysSchema, TIME_RANGE } from '../../src/domain/time-schema.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { cleanup } from '../../src/runtime/retention.ts';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import { startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cleanup-'));

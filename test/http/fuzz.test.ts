@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import { hostileBody, hostileHeaders, hostilePathParam, hostileQuery, type Operation } from './fuzz-inputs.ts';
 
 const TOKEN = 'fuzz-token';

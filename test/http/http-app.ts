@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { ApiDocs } from '../../src/http/api-docs.ts';
 import { HotReads } from '../../src/http/hot-reads.ts';
 import { createHttp, type RouteModule } from '../../src/http/app.ts';
@@ -9,7 +9,7 @@ import type { HttpDeps } from '../../src/http/deps.ts';
 import { SseHub } from '../../src/http/sse-hub.ts';
 import { parseBody } from '../../src/http/validate.ts';
 import { ActorRegistry } from '../../src/runtime/registry.ts';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 
 /** A body-taking route for the protection tests: `POST /items` and `POST /admin/purge` keep what they accept. */
 export function itemRoutes(items: unknown[]): RouteModule {

@@ -14,7 +14,7 @@ import { pluginHealthMachine } from '../../src/actors/plugin-health.ts';
 import { propagatorMachine } from '../../src/actors/propagator.ts';
 import { publisherMachine } from '../../src/actors/publisher.ts';
 import { subscriberMachine } from '../../src/actors/subscriber.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Screenshots of every machine, for a person to look at (test-artifacts/ is not committed).

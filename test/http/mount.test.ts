@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 
 const env = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '0' };
 const cleanups: (() => Promise<void>)[] = [];

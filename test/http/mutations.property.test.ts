@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { httpApp, itemRoutes } from './http-app.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import { parseExposition } from './exposition.ts';
 import { httpApp, itemRoutes } from './http-app.ts';
 

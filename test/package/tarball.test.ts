@@ -40,7 +40,7 @@ describe(`the package from npm pack (${PACKAGE_NAME})`, () => {
 
   it('ships the compiled code, its types, the dashboard assets and the bin, and no tests or benchmarks', async () => {
     const files = await tarballFiles(tarball);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/vigil.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/http/dashboard/index.html']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/vigil.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/http/dashboard/index.html']));
     expect(files.filter((file) => /^(test|bench|src|scripts)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts')))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules', PACKAGE_NAME, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     expect(Object.keys(manifest.dependencies!)).not.toContain('tsx');

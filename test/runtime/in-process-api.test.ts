@@ -1,7 +1,7 @@
 import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../src/errors.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import { eventually } from '../e2e/cli.ts';
 
 // A rate limit of one request a minute: in-process calls must never meet it.

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { loadConfig, DEFAULT_INSPECT_URL } from '../../src/config.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { loadConfig, DEFAULT_INSPECT_URL } from '../../src/config/index.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import { rule } from '../actors/alert.fixtures.ts';
 
 const env = { DATABASE_URL: 'sqlite::memory:', PUBLISH_INTERVAL_SECONDS: '0.1', BATCH_WAIT_MS: '20', LOG_LEVEL: 'silent' };

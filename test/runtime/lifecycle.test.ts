@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { Concern } from '../../src/runtime/concern.ts';
 import { createLifecycle } from '../../src/runtime/lifecycle.ts';
 import { ActorRegistry } from '../../src/runtime/registry.ts';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { createMemoryBroker } from '../../src/streams/brokers/memory.ts';
 

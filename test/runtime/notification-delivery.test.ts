@@ -5,7 +5,7 @@ import { DeliveryError } from '../../src/errors.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { createDeliverer, type DeliveryPolicy } from '../../src/runtime/notification-delivery.ts';
 import { createRunReporter } from '../../src/runtime/run-reporter.ts';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
 
 /** A channel double whose next sends fail with the queued errors. */

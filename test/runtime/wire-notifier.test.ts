@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { NewNotification } from '../../src/domain/notification.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import { eventually } from '../e2e/cli.ts';
 import { freePort, smtpPeer, type SmtpPeer } from '../support/peers.ts';
 

@@ -1,12 +1,12 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import type { RuntimeContext } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { ActorRegistry } from '../../src/runtime/registry.ts';
 import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import { pluginHealthConcern } from '../../src/runtime/wire-plugin-health.ts';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
 import type { Broker } from '../../src/streams/broker.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
-import { createRuntime } from '../../src/runtime.ts';
+import { createRuntime } from '../../src/create-runtime.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { loadPayloads } from '../../src/runtime/payload-file.ts';
 import { ActorRegistry } from '../../src/runtime/registry.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import { createLogger } from '../../src/runtime/logger.ts';

@@ -5,7 +5,7 @@ import { StoreError } from '../../src/errors.ts';
 import { STORE_TABLES } from '../../src/storage/migrations/migration.ts';
 import { postgresMigrations } from '../../src/storage/migrations/postgres.ts';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.ts';
-import { createPostgresStore } from '../../src/storage/postgres.ts';
+import { createPostgresStore } from '../../src/storage/postgres/index.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { runStoreContract } from '../contract/store.contract.ts';
 

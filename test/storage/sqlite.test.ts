@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.ts';
 import { STORE_TABLES } from '../../src/storage/migrations/migration.ts';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.ts';
-import { createSqliteStore } from '../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import { CLAIM } from '../../src/storage/sqlite/notifications.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { runStoreContract } from '../contract/store.contract.ts';

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { buildOpenApi } from '../openapi.ts';
 import type { Registry } from 'prom-client';
-import type { Config } from '../../config.ts';
+import type { Config } from '../../config/index.ts';
 import type { RouteTools } from '../route-module.ts';
 
 /** What the observability routes read: the metrics registry and the settings the OpenAPI document states. */

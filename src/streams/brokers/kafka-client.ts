@@ -1,5 +1,5 @@
 import { Kafka, logLevel, Partitioners, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { KafkaConfig } from '../../config.ts';
+import type { KafkaConfig } from '../../config/index.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { KafkaLike } from './kafka-like.ts';
 

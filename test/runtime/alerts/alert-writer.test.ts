@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../../src/domain/reading.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
 import { createAlertWriter, type AlertWrite, type WriteOutcome } from '../../../src/runtime/alerts/alert-writer.ts';
-import { createSqliteStore } from '../../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../../src/storage/sqlite/index.ts';
 import type { Store } from '../../../src/storage/store.ts';
 import { fakeAlertStore, rule } from './fake-alert-store.ts';
 

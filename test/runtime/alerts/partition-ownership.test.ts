@@ -3,12 +3,12 @@ import pg from 'pg';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ruleInputSchema } from '../../../src/domain/rule-schema.ts';
-import { createRuntime, type Runtime } from '../../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../../src/create-runtime.ts';
 import { stateName } from '../../../src/runtime/alerts/rule-actors.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
 import { TOPICS } from '../../../src/streams/broker.ts';
 import { createKafkaBroker } from '../../../src/streams/brokers/kafka.ts';
-import { createPostgresStore } from '../../../src/storage/postgres.ts';
+import { createPostgresStore } from '../../../src/storage/postgres/index.ts';
 import { Kafka, logLevel } from 'kafkajs';
 
 const url = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stateName } from '../../../src/runtime/alerts/rule-actors.ts';
-import { createRuntime, type Runtime } from '../../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../../src/create-runtime.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-restore-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RuleInput } from '../../../src/domain/rule.ts';
 import { createRuleCache } from '../../../src/runtime/alerts/rule-cache.ts';
-import { createSqliteStore } from '../../../src/storage/sqlite.ts';
+import { createSqliteStore } from '../../../src/storage/sqlite/index.ts';
 import type { Store } from '../../../src/storage/store.ts';
 
 const input = (id: string, threshold = 80): RuleInput => ({

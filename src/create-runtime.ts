@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
-import { loadConfig, type Config, type ConfigSource } from './config.ts';
+import { loadConfig, type Config, type ConfigSource } from './config/index.ts';
 import { ApiDocs } from './http/api-docs.ts';
 import { createHttp, type HttpSurface, type RouteModule } from './http/app.ts';
 import { answerClientError } from './http/errors.ts';

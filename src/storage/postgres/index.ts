@@ -1,20 +1,20 @@
 import type { Logger } from 'pino';
-import { STORE_TABLES } from './migrations/migration.ts';
-import { postgresMigrations } from './migrations/postgres.ts';
-import { postgresAlerts } from './postgres/alerts.ts';
-import { postgresAnalytics } from './postgres/analytics.ts';
-import { connectPostgres } from './postgres/connection.ts';
-import { guarded } from './postgres/guard.ts';
-import { postgresMessages } from './postgres/messages.ts';
-import { applyMigrations } from './postgres/migrate.ts';
-import { postgresNotificationSearch } from './postgres/notification-search.ts';
-import { postgresNotifications } from './postgres/notifications.ts';
-import { postgresPlugins } from './postgres/plugins.ts';
-import { postgresReadings } from './postgres/readings.ts';
-import { postgresRules } from './postgres/rules.ts';
-import { postgresSilences } from './postgres/silences.ts';
-import { postgresSnapshots } from './postgres/snapshots.ts';
-import type { Store } from './store.ts';
+import { STORE_TABLES } from '../migrations/migration.ts';
+import { postgresMigrations } from '../migrations/postgres.ts';
+import { postgresAlerts } from './alerts.ts';
+import { postgresAnalytics } from './analytics.ts';
+import { connectPostgres } from './connection.ts';
+import { guarded } from './guard.ts';
+import { postgresMessages } from './messages.ts';
+import { applyMigrations } from './migrate.ts';
+import { postgresNotificationSearch } from './notification-search.ts';
+import { postgresNotifications } from './notifications.ts';
+import { postgresPlugins } from './plugins.ts';
+import { postgresReadings } from './readings.ts';
+import { postgresRules } from './rules.ts';
+import { postgresSilences } from './silences.ts';
+import { postgresSnapshots } from './snapshots.ts';
+import type { Store } from '../store.ts';
 
 /** Options of `createPostgresStore`. */
 export interface PostgresStoreOptions {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CONFIG_KEYS, FIXES, rawSchema, type ConfigKey } from './config/settings.ts';
-import { ConfigError } from './errors.ts';
-import { toMqttConfig, type MqttConfig } from './config/mqtt.ts';
+import { CONFIG_KEYS, FIXES, rawSchema, type ConfigKey } from './settings.ts';
+import { ConfigError } from '../errors.ts';
+import { toMqttConfig, type MqttConfig } from './mqtt.ts';
 
-export { CONFIG_KEYS, DEFAULT_INSPECT_URL, type ConfigKey } from './config/settings.ts';
-export type { MqttConfig } from './config/mqtt.ts';
+export { CONFIG_KEYS, DEFAULT_INSPECT_URL, type ConfigKey } from './settings.ts';
+export type { MqttConfig } from './mqtt.ts';
 
 export interface KafkaConfig {
   brokers: string[];

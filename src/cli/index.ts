@@ -1,7 +1,7 @@
-import { parseArgs, wantsHelp } from './cli/args.ts';
-import { EXIT, reportError } from './cli/exit.ts';
-import { commandHelp, usage, version, type Command } from './cli/help.ts';
-import { closest } from './cli/suggest.ts';
+import { parseArgs, wantsHelp } from './args.ts';
+import { EXIT, reportError } from './exit.ts';
+import { commandHelp, usage, version, type Command } from './help.ts';
+import { closest } from './suggest.ts';
 
 /**
  * A command's code, imported only when it runs: `--help`, `--version` and usage errors answer
@@ -18,23 +18,23 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM',
     switches: ['verbose', 'inspect'],
     options: { 'inspect-port': 'PORT  serve a Stately inspector bridge on PORT: every viewer, early or late, gets every live actor (INSPECT_PORT)' },
-    run: lazy(async () => (await import('./cli/run.ts')).runCommand),
+    run: lazy(async () => (await import('./run.ts')).runCommand),
   },
   worker: {
     summary: 'run the alert worker alone, in interval mode',
     switches: ['verbose', 'dry-run', 'config-check'],
     options: { interval: 'S  evaluate every S seconds (ALERT_INTERVAL_SECONDS)' },
-    run: lazy(async () => (await import('./cli/worker.ts')).workerCommand),
+    run: lazy(async () => (await import('./worker.ts')).workerCommand),
   },
-  migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: lazy(async () => (await import('./cli/migrate.ts')).migrateCommand) },
-  propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: lazy(async () => (await import('./cli/propagate.ts')).propagateCommand) },
+  migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: lazy(async () => (await import('./migrate.ts')).migrateCommand) },
+  propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: lazy(async () => (await import('./propagate.ts')).propagateCommand) },
   test: {
     summary: 'run alert rule unit tests (test rules FILE…) on a virtual clock',
     switches: ['json'],
     args: 'rules FILE…',
     // test-rules.ts reads its own words and flags.
     run: lazy(async () => {
-      const { testCommand } = await import('./cli/test-rules.ts');
+      const { testCommand } = await import('./test-rules.ts');
       return (_config, flags, args) => testCommand([...args, ...(flags.json ? ['--json'] : [])]);
     }),
   },
@@ -43,7 +43,7 @@ const COMMANDS: Record<string, Command> = {
     switches: ['verbose', 'dry-run'],
     args: 'FILE',
     run: lazy(async () => {
-      const { rulesCommand } = await import('./cli/rules-apply.ts');
+      const { rulesCommand } = await import('./rules-apply.ts');
       return (config, flags, args) => rulesCommand(config, flags, ['apply', ...args]);
     }),
   },
@@ -51,7 +51,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'delete what is older than the retention; prints the counts deleted',
     switches: ['verbose'],
     options: { days: 'N  retention in days (default CLEANUP_RETENTION_DAYS)' },
-    run: lazy(async () => (await import('./cli/cleanup.ts')).cleanupCommand),
+    run: lazy(async () => (await import('./cleanup.ts')).cleanupCommand),
   },
 };
 

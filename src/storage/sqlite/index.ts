@@ -1,20 +1,20 @@
 import type { Logger } from 'pino';
-import { STORE_TABLES } from './migrations/migration.ts';
-import { sqliteMigrations } from './migrations/sqlite.ts';
-import { sqliteAlerts } from './sqlite/alerts.ts';
-import { sqliteAnalytics } from './sqlite/analytics.ts';
-import { openSqlite } from './sqlite/connection.ts';
-import { guarded } from './sqlite/guard.ts';
-import { sqliteMessages } from './sqlite/messages.ts';
-import { applyMigrations } from './sqlite/migrate.ts';
-import { sqliteNotificationSearch } from './sqlite/notification-search.ts';
-import { sqliteNotifications } from './sqlite/notifications.ts';
-import { sqlitePlugins } from './sqlite/plugins.ts';
-import { sqliteReadings } from './sqlite/readings.ts';
-import { sqliteRules } from './sqlite/rules.ts';
-import { sqliteSilences } from './sqlite/silences.ts';
-import { sqliteSnapshots } from './sqlite/snapshots.ts';
-import type { Store } from './store.ts';
+import { STORE_TABLES } from '../migrations/migration.ts';
+import { sqliteMigrations } from '../migrations/sqlite.ts';
+import { sqliteAlerts } from './alerts.ts';
+import { sqliteAnalytics } from './analytics.ts';
+import { openSqlite } from './connection.ts';
+import { guarded } from './guard.ts';
+import { sqliteMessages } from './messages.ts';
+import { applyMigrations } from './migrate.ts';
+import { sqliteNotificationSearch } from './notification-search.ts';
+import { sqliteNotifications } from './notifications.ts';
+import { sqlitePlugins } from './plugins.ts';
+import { sqliteReadings } from './readings.ts';
+import { sqliteRules } from './rules.ts';
+import { sqliteSilences } from './silences.ts';
+import { sqliteSnapshots } from './snapshots.ts';
+import type { Store } from '../store.ts';
 
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
