@@ -1,4 +1,4 @@
-# Vigil: built once in a build stage, run as plain `node dist/cli/index.js run` (PID 1 is Vigil itself, not
+# Vigil: built once in a build stage, run as plain `node dist/bundle/cli.js run` (PID 1 is Vigil itself, not
 # npm or a launcher, so `docker stop`'s SIGTERM reaches it: it drains and exits 0 within 5 s).
 FROM node:20-slim AS build
 WORKDIR /app
@@ -25,4 +25,4 @@ EXPOSE 3000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/cli/index.js", "run"]
+CMD ["node", "dist/bundle/cli.js", "run"]

@@ -4,13 +4,15 @@
  * rules stored in the SQLite file. Baseline in the same run: a bare node:http server that opens the
  * same file with better-sqlite3, reads every rule into a Map and answers `/readyz` (the floor of
  * "a Node process that serves HTTP over this store"). Medians of ROUNDS runs, printed as ratios.
+ * Besides wall time, the CPU time each process had used when it first answered: on a loaded machine
+ * the wall time mostly measures waiting for a core, the CPU time what the start-up itself costs.
  *
  * Run: `npm run bench -- startup` (ROUNDS=5 SIZES=0,10000,100000 to change the sizes).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -52,6 +54,12 @@ async function seeded(dir: string, count: number): Promise<string> {
 /** Resident set size of a process, in MB (Linux /proc). */
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
+/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
+const cpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
 /** Every process whose parent is `pid` (a launcher that spawns a child would show here). */
 const childrenOf = (pid: number): number[] =>
   spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
@@ -68,6 +76,7 @@ async function readyAfter(url: string, since: number, child: ChildProcess): Prom
 
 interface Figures {
   readyMs: number;
+  cpuMs: number;
   rssMb: number;
   stopMs: number;
   processes: number;
@@ -88,8 +97,9 @@ async function measure(kind: 'vigil' | 'bare', dbPath: string): Promise<Figures>
   }
   child.stdout!.resume();
   const readyMs = await readyAfter(url, started, child);
+  const cpu = cpuMs(child.pid!);
   await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-  const figures = { readyMs, rssMb: rssMb(child.pid!), processes: 1 + childrenOf(child.pid!).length };
+  const figures = { readyMs, cpuMs: cpu, rssMb: rssMb(child.pid!), processes: 1 + childrenOf(child.pid!).length };
   const stopping = performance.now();
   child.kill('SIGTERM');
   const [code] = (await exited) as [number | null];
@@ -105,8 +115,9 @@ if (build.status !== 0) process.exit(1);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-startup-'));
 const results: Record<string, unknown>[] = [];
 try {
-  console.log(`startup: median of ${ROUNDS} runs; RSS after ${IDLE_MS / 1000} s idle; baseline = bare node:http + better-sqlite3 reading the same rules`);
-  console.log(`${'rules'.padStart(8)} ${'vigil ready'.padStart(12)} ${'bare ready'.padStart(11)} ${'ratio'.padStart(6)}   ${'vigil RSS'.padStart(10)} ${'bare RSS'.padStart(9)} ${'ratio'.padStart(6)}   ${'vigil stop'.padStart(10)}  procs`);
+  const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
+  console.log(`startup: median of ${ROUNDS} runs; RSS after ${IDLE_MS / 1000} s idle; baseline = bare node:http + better-sqlite3 reading the same rules; load average ${load()}`);
+  console.log(`${'rules'.padStart(8)} ${'vigil ready'.padStart(12)} ${'bare ready'.padStart(11)} ${'ratio'.padStart(6)}   ${'vigil CPU'.padStart(10)} ${'bare CPU'.padStart(9)} ${'ratio'.padStart(6)}   ${'vigil RSS'.padStart(10)} ${'bare RSS'.padStart(9)} ${'ratio'.padStart(6)}   ${'vigil stop'.padStart(10)}  procs`);
   for (const size of SIZES) {
     const path = await seeded(dir, size);
     const vigil: Figures[] = [];
@@ -115,10 +126,11 @@ try {
       bare.push(await measure('bare', path));
       vigil.push(await measure('vigil', path));
     }
-    const v = { readyMs: median(vigil.map((f) => f.readyMs)), rssMb: median(vigil.map((f) => f.rssMb)), stopMs: median(vigil.map((f) => f.stopMs)), processes: Math.max(...vigil.map((f) => f.processes)) };
-    const b = { readyMs: median(bare.map((f) => f.readyMs)), rssMb: median(bare.map((f) => f.rssMb)) };
+    const v = { readyMs: median(vigil.map((f) => f.readyMs)), cpuMs: median(vigil.map((f) => f.cpuMs)), rssMb: median(vigil.map((f) => f.rssMb)), stopMs: median(vigil.map((f) => f.stopMs)), processes: Math.max(...vigil.map((f) => f.processes)) };
+    const b = { readyMs: median(bare.map((f) => f.readyMs)), cpuMs: median(bare.map((f) => f.cpuMs)), rssMb: median(bare.map((f) => f.rssMb)) };
     console.log(
       `${size.toLocaleString('en').padStart(8)} ${`${Math.round(v.readyMs)} ms`.padStart(12)} ${`${Math.round(b.readyMs)} ms`.padStart(11)} ${`${(v.readyMs / b.readyMs).toFixed(2)}×`.padStart(6)}   ` +
+        `${`${Math.round(v.cpuMs)} ms`.padStart(10)} ${`${Math.round(b.cpuMs)} ms`.padStart(9)} ${`${(v.cpuMs / b.cpuMs).toFixed(2)}×`.padStart(6)}   ` +
         `${`${v.rssMb.toFixed(0)} MB`.padStart(10)} ${`${b.rssMb.toFixed(0)} MB`.padStart(9)} ${`${(v.rssMb / b.rssMb).toFixed(2)}×`.padStart(6)}   ${`${Math.round(v.stopMs)} ms`.padStart(10)}  ${v.processes}`,
     );
     results.push({
@@ -126,6 +138,8 @@ try {
       vigil_ready_ms: Math.round(v.readyMs),
       bare_ready_ms: Math.round(b.readyMs),
       ready_ratio: Number((v.readyMs / b.readyMs).toFixed(2)),
+      vigil_cpu_to_ready_ms: Math.round(v.cpuMs),
+      bare_cpu_to_ready_ms: Math.round(b.cpuMs),
       vigil_rss_mb: Math.round(v.rssMb),
       bare_rss_mb: Math.round(b.rssMb),
       rss_ratio: Number((v.rssMb / b.rssMb).toFixed(2)),
@@ -133,8 +147,8 @@ try {
       vigil_processes: v.processes,
     });
   }
-  console.log('targets (no rules): ready ≤ 1 s, idle RSS ≤ 100 MB, one process');
-  console.log(JSON.stringify({ bench: 'startup', results }));
+  console.log(`targets (no rules): ready ≤ 1 s, idle RSS ≤ 100 MB, one process; load average now ${load()}`);
+  console.log(JSON.stringify({ bench: 'startup', load: loadavg().map((n) => Number(n.toFixed(2))), results }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 /**
  * `npm run build`: compiles src/ to dist/ (JavaScript, .d.ts, source maps) with tsc, copies the
- * files tsc does not handle (the dashboard's html/js/css) next to the compiled code, and removes
- * outputs whose source is gone. `--if-stale` skips all of it when dist/ is newer than every source
+ * files tsc does not handle (the dashboard's html/js/css) next to the compiled code, removes
+ * outputs whose source is gone, and bundles the CLI with esbuild into dist/bundle/ (what bin/vigil.js
+ * runs: a few files instead of ~200 modules and the packages' own, so Node's module loader has far
+ * less to resolve at start-up). `--if-stale` skips all of it when dist/ is newer than every source
  * (and no build failed since).
  * Plain JavaScript, so it runs on a fresh clone with nothing built.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.build-stamp');
+const bundle = join(dist, 'bundle');
 const lock = join(root, '.build-lock');
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 const COMPILED = ['.d.ts.map', '.d.ts', '.js.map', '.js'];
@@ -32,7 +35,7 @@ function walk(dir, out = []) {
 
 /** True when some source, folder or config changed after the last successful build. */
 export function isStale() {
-  if (!existsSync(stamp)) return true;
+  if (!existsSync(stamp) || !existsSync(join(bundle, 'cli.js'))) return true;
   const built = statSync(stamp).mtimeMs;
   const inputs = [src, ...walk(src), ...CONFIGS.map((name) => join(root, name))];
   return inputs.some((path) => statSync(path).mtimeMs > built);
@@ -54,9 +57,40 @@ function syncAssets() {
     copyFileSync(path, target);
   }
   for (const path of walk(dist)) {
+    if (path.startsWith(bundle + sep)) continue;
     if (path === stamp || path.endsWith('.tsbuildinfo') || !existsSync(path) || statSync(path).isDirectory()) continue;
     if (!hasSource(path)) rmSync(path);
   }
+}
+
+/**
+ * Packages left out of the bundle, imported from node_modules/ as they are: native addons
+ * (better-sqlite3), optional adapters that must load only when configured (kafkajs, pg, nodemailer,
+ * ws, mqtt, the inspector), pino (its transports run in worker threads that resolve files by name)
+ * and what only tests use. Every other dependency is inlined.
+ */
+const EXTERNAL = ['better-sqlite3', 'kafkajs', 'pg', 'nodemailer', 'ws', 'mqtt', 'pino', 'pino-pretty', '@statelyai/inspect', 'playwright-core'];
+
+/**
+ * Bundles dist/cli/index.js (tsc's output) into dist/bundle/cli.js and its chunks: ESM with code
+ * splitting, so the commands and adapters the CLI imports lazily stay in chunks of their own,
+ * loaded only when used. Bundled CommonJS packages call require(), which an ES module lacks: the banner gives every chunk one.
+ */
+function bundleCli() {
+  const esbuild = createRequire(import.meta.url)('esbuild');
+  rmSync(bundle, { recursive: true, force: true });
+  esbuild.buildSync({
+    entryPoints: { cli: join(dist, 'cli', 'index.js') },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir: bundle,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __vigilRequire } from 'node:module'; const require = __vigilRequire(import.meta.url);" },
+    external: EXTERNAL,
+  });
 }
 
 /** Holds a lock folder while building, so two test runs in one checkout never write dist/ at once. */
@@ -92,11 +126,12 @@ export function build({ ifStale = false, strict = true, quiet = false } = {}) {
     const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8' });
     if (result.error) throw result.error;
     const output = `${result.stdout}${result.stderr}`;
-    if (result.status !== 0 && (strict || !existsSync(join(dist, 'cli.js')))) {
+    if (result.status !== 0 && (strict || !existsSync(join(dist, 'cli', 'index.js')))) {
       process.stderr.write(output);
       return false;
     }
     syncAssets();
+    bundleCli();
     if (result.status !== 0) {
       process.stderr.write(`build: type errors; dist/ holds the emitted JavaScript anyway:\n${output}`);
       return false;
@@ -112,5 +147,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // --emit-on-error: keep the JavaScript tsc emitted despite type errors (the tests' build: they run it as tsx would).
   const strict = !process.argv.includes('--emit-on-error');
   const ok = build({ ifStale, strict });
-  process.exit(ok || (!strict && existsSync(join(dist, 'cli.js'))) ? 0 : 1);
+  process.exit(ok || (!strict && existsSync(join(dist, 'cli', 'index.js'))) ? 0 : 1);
 }

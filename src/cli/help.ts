@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ConfigSource } from '../config/index.ts';
+import { packageRoot } from '../package-root.ts';
 import type { FlagSpec } from './args.ts';
 
 /**
@@ -64,20 +62,13 @@ export function commandHelp(name: string, command: Command): string {
   return [`usage: vigil ${name}${command.args ? ` ${command.args}` : ''} [flags]`, '', command.summary, '', 'flags:', ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`.trimEnd()), '', SETTINGS_NOTE, ''].join('\n');
 }
 
-/** Vigil's package name on the npm registry. */
-export const PACKAGE_NAME = '@vigil-alerts/vigil';
+export { PACKAGE_NAME } from '../package-root.ts';
 
-/** Vigil's version, from the package.json above this file (in src/ or in a build output alike). */
+/** Vigil's version, from its package.json (in src/, dist/ or a bundle alike). */
 export function version(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === PACKAGE_NAME && pkg.version) return pkg.version;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
+  try {
+    return packageRoot().version;
+  } catch {
+    return 'unknown';
   }
 }

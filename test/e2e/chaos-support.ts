@@ -1,31 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { killTree } from '../support/processes.ts';
 import { startVigil, type VigilProcess } from './cli.ts';
 
-/** The process ids under `pid` (children first-level included), deepest last. */
-function descendants(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
-  } catch {
-    // ps exits 1 when there are none.
-  }
-  return children.flatMap((child) => [child, ...descendants(child)]);
-}
-
 /**
- * kill -9 of a started `vigil` and every process under it: the bin may run Vigil in a child process
- * (through tsx), and a SIGKILL does not travel down, so the deepest one (Vigil itself) goes first.
+ * kill -9 of a started `vigil` and every process under it: the bin may run Vigil in a child process,
+ * and a SIGKILL does not travel down, so the deepest one (Vigil itself) goes first.
  */
 export function killHard(vigil: VigilProcess): void {
-  const pid = vigil.child.pid!;
-  for (const id of [...descendants(pid)].reverse()) {
-    try {
-      process.kill(id, 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
-  }
-  vigil.child.kill('SIGKILL');
+  killTree(vigil.child.pid!);
 }
 
 /** How many kills (and how long a stream) the chaos suite runs: VIGIL_CHAOS_KILLS raises it on demand. */

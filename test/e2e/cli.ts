@@ -32,7 +32,7 @@ export function startVigil(args: string[], env: Record<string, string>): VigilPr
   return {
     child,
     output: () => out,
-    waitForLog(predicate, timeoutMs = 15_000) {
+    waitForLog(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           for (const line of out.split('\n')) {
@@ -59,7 +59,7 @@ export function startVigil(args: string[], env: Record<string, string>): VigilPr
 }
 
 /** Polls `fn` until it returns a value (not undefined), every `everyMs`, for at most `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn().catch(() => undefined);

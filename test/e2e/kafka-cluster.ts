@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { kafkaPartitionOf } from '../../src/streams/brokers/kafka-partitioner.ts';
+import { killTree } from '../support/processes.ts';
 import { startVigil, type VigilProcess } from './cli.ts';
 
 /** Kafka and PostgreSQL for tests of several `vigil run` processes; KAFKA_BROKERS unset = not available. */
@@ -62,24 +62,7 @@ export async function startInstance(name: string, env: Record<string, string>): 
 /** kill -9 of the instance and of every process under it (the `vigil` launcher runs the CLI as a child). */
 export function killHard(instance: Instance): void {
   instance.alive = false;
-  for (const pid of [...descendants(instance.vigil.child.pid!), instance.vigil.child.pid!]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function descendants(pid: number): number[] {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  } catch {
-    return [];
-  }
-  const children = out.split('\n').map((line) => Number(line.trim())).filter((child) => child > 0);
-  return children.flatMap((child) => [...descendants(child), child]);
+  killTree(instance.vigil.child.pid!);
 }
 
 /** The rule actors an instance runs now, by rule id (undefined when it does not answer). */

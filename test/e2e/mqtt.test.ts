@@ -34,7 +34,7 @@ describe('MQTT source (real process, Mosquitto)', () => {
       const events = await eventually(async () => {
         const body = (await (await fetch(`${url}/alerts/events?alert_id=pump-hot`)).json()) as { events: { current_value: number }[] };
         return body.events.length > 0 ? body.events : undefined;
-      }, 15_000);
+      }, 30_000);
       expect(events[0]).toMatchObject({ current_value: 74.5, is_resolved: false });
       await vigil.waitForLog((line) => line.msg === 'alert fired');
     } finally {

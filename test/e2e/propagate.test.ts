@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpPeer, type HttpPeer } from '../support/peers.ts';
-import { startVigil } from './cli.ts';
+import { eventually, startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-propagate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ describe('vigil propagate (real process)', () => {
     peer.mode = 'hang';
     const vigil = startVigil(['propagate'], { PERIOD_IN_SECONDS: '1', HTTP_POST_ENDPOINT: peer.url, PAYLOAD_FILE_PATH: payloads });
     await vigil.waitForLog((line) => line.msg === 'propagator started');
-    while (peer.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(async () => (peer.requests.length > 0 ? true : undefined));
     const stopping = Date.now();
     vigil.child.kill('SIGTERM');
     expect(await vigil.exit()).toBe(0);

@@ -17,7 +17,7 @@ describe('vigil run (real process)', () => {
     });
     const listening = await vigil.waitForLog((line) => line.msg === 'vigil listening');
     const url = String(listening.url);
-    await eventually(async () => (vigil.output().includes(`vigil: running on ${url} (dashboard ${url}/)`) ? true : undefined), 2_000);
+    await eventually(async () => (vigil.output().includes(`vigil: running on ${url} (dashboard ${url}/)`) ? true : undefined), 10_000);
 
     const actors = (await (await fetch(`${url}/actors`)).json()) as { actors: { id: string }[] };
     expect(actors.actors.map((a) => a.id)).toEqual(expect.arrayContaining(['publisher', 'subscriber']));

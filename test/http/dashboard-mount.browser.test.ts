@@ -57,21 +57,21 @@ describe.skipIf(!present && !required)('dashboard mounted at /vigil in a gateway
     // Without the trailing slash the gateway redirects to /vigil/, where the page's relative URLs resolve.
     await page.goto(`${url}/vigil`);
     expect(page.url()).toBe(`${url}/vigil/`);
-    await page.locator('tr[data-actor="publisher"]').waitFor({ timeout: 10_000 });
-    await page.locator('#connection[data-state="open"]').waitFor({ timeout: 10_000 });
-    const firstEvent = await page.locator('#last-change[data-event-id]').getAttribute('data-event-id', { timeout: 10_000 });
+    await page.locator('tr[data-actor="publisher"]').waitFor({ timeout: 30_000 });
+    await page.locator('#connection[data-state="open"]').waitFor({ timeout: 30_000 });
+    const firstEvent = await page.locator('#last-change[data-event-id]').getAttribute('data-event-id', { timeout: 30_000 });
     await page.waitForFunction(
       (id) => Number((globalThis as unknown as PageGlobal).document.querySelector('#last-change')?.getAttribute('data-event-id')) > Number(id),
       firstEvent,
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     );
 
     // Readings fed in-process fire the rule; the page reads the alert through /vigil/alerts/events.
     await runtime.rules.create({ id: 'hot-1', name: 'gateway hot', device_id: 'gw-1', metric: 'temp', operator: '>', threshold: 50 });
     expect(await runtime.ingest({ device_id: 'gw-1', metric: 'temp', value: 61 })).toMatchObject({ accepted: 1, rejected: [] });
     await page.reload();
-    await page.locator('tr[data-actor="rule:hot-1"]').waitFor({ timeout: 10_000 });
-    await page.locator('#firing tbody tr').first().waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-actor="rule:hot-1"]').waitFor({ timeout: 30_000 });
+    await page.locator('#firing tbody tr').first().waitFor({ timeout: 30_000 });
     expect(await page.locator('#firing tbody tr').first().innerText()).toContain('gateway hot');
     expect(failed).toEqual([]);
     expect(errors).toEqual([]);

@@ -35,11 +35,11 @@ function watch(page: Page, url: string): { outside: string[]; errors: string[] }
 
 /** Waits for an SSE event later than the first one shown: a live change, not the page's initial render. */
 async function waitForLiveChange(page: Page): Promise<void> {
-  const firstEvent = await page.locator('#last-change[data-event-id]').getAttribute('data-event-id', { timeout: 10_000 });
+  const firstEvent = await page.locator('#last-change[data-event-id]').getAttribute('data-event-id', { timeout: 30_000 });
   await page.waitForFunction(
     (id) => Number((globalThis as unknown as PageGlobal).document.querySelector('#last-change')?.getAttribute('data-event-id')) > Number(id),
     firstEvent,
-    { timeout: 10_000 },
+    { timeout: 30_000 },
   );
 }
 
@@ -91,7 +91,7 @@ describe.skipIf(!present && !required)('dashboard in headless Chromium', () => {
     await waitForLiveChange(page);
     await page.locator('tr[data-actor="publisher"][data-live="true"]').waitFor();
     await page.locator('#machine svg .node.active[data-state="publisher.running"]').waitFor();
-    await page.locator('#messages table').waitFor({ timeout: 10_000 });
+    await page.locator('#messages table').waitFor({ timeout: 30_000 });
 
     // A rule that fires: the firing table shows it, as the API serves it.
     const post = (path: string, body: unknown) =>
@@ -101,11 +101,11 @@ describe.skipIf(!present && !required)('dashboard in headless Chromium', () => {
     expect((await post('/readings', { device_id: '7', metric: 'temperature', value: 85.2 })).status).toBeLessThan(300);
     await page.reload();
     const firingRow = page.locator('#firing tbody tr').first();
-    await firingRow.waitFor({ timeout: 10_000 });
+    await firingRow.waitFor({ timeout: 30_000 });
     expect(await firingRow.innerText()).toMatch(/device 7 hot\s+7\s+temperature > 82\s+critical\s+85\.2/);
-    await page.locator('#plugins tbody tr').first().waitFor({ timeout: 10_000 });
+    await page.locator('#plugins tbody tr').first().waitFor({ timeout: 30_000 });
     // The machine is laid out asynchronously (ELK): wait for it rather than count at once.
-    await page.locator('#machine svg .edge').first().waitFor({ timeout: 10_000 });
+    await page.locator('#machine svg .edge').first().waitFor({ timeout: 30_000 });
     expect(await page.locator('#machine svg .node').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#machine svg .edge').count()).toBeGreaterThan(0);
 

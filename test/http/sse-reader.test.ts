@@ -181,7 +181,8 @@ describe('readEvents', () => {
     });
     const log: string[] = [];
     const reader = readEvents(url, { onOpen: () => log.push('open'), onEvent: () => {}, onError: ({ status, retrying }) => log.push(`error ${status} ${retrying}`) });
-    await until(() => requests.length >= 3);
+    // The server counts a request before the reader has seen its answer: wait for both.
+    await until(() => requests.length >= 3 && log.length >= 4);
     reader.close();
     const seen = requests.length;
     await new Promise((resolve) => setTimeout(resolve, 100));

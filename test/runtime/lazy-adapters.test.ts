@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { eventually, startVigil } from '../e2e/cli.ts';
+import { freePort } from '../support/peers.ts';
 
 const run = promisify(execFile);
 const INDEX = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -71,5 +76,30 @@ await runtime.stop();`);
     expect(out.before).toEqual([]);
     expect(out.after).toContain('kafkajs');
     expect(out.health).toMatchObject({ ok: false });
+  });
+
+  it('`vigil run` (the bin, default config: what it runs is the bundle in dist/bundle/) loads none of them either', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-lazy-bin-'));
+    try {
+      // Preloaded into the bin's process: prints the optional drivers loaded by the time it exits.
+      const probe = join(dir, 'probe.mjs');
+      writeFileSync(probe, `
+import { createRequire } from 'node:module';
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => {
+  const loaded = ['kafkajs', 'pg', 'nodemailer', 'ws'].filter((name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/')));
+  process.stderr.write('LOADED ' + JSON.stringify(loaded) + '\\n');
+});`);
+      const port = await freePort();
+      const vigil = startVigil(['run'], { DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, PORT: String(port), LOG_LEVEL: 'warn', NODE_OPTIONS: `--import=${pathToFileURL(probe).href}` });
+      await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 30_000);
+      // The dashboard's files are found from the bundle too.
+      expect((await fetch(`http://127.0.0.1:${port}/assets/dashboard.js`)).status).toBe(200);
+      vigil.child.kill('SIGTERM');
+      expect(await vigil.exit()).toBe(0);
+      expect(/LOADED (.*)/.exec(vigil.output())?.[1]).toBe('[]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Hono } from 'hono';
 import { NotFoundError } from '../../errors.ts';
+import { assetPath } from '../../package-root.ts';
 import type { RouteTools } from '../route-module.ts';
 
 /** The dashboard's files, served as they are: no build step, no CDN, so the page works offline. */
@@ -15,7 +16,7 @@ const ASSETS: Record<string, string> = {
   'dashboard.css': 'text/css; charset=utf-8',
 };
 
-const read = (name: string): string => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), 'utf8');
+const read = (name: string): string => readFileSync(assetPath(`http/dashboard/${name}`), 'utf8');
 
 /**
  * The graph layout the machine drawing uses: elkjs's browser bundle, resolved in the installed

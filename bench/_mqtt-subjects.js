@@ -1,6 +1,7 @@
 /**
- * The two subscribers bench/mqtt.ts measures, each run in a process of its own
- * (`node --import tsx bench/_mqtt-subjects.ts <vigil|floor> <qos> <rules> <root>`):
+ * The two subscribers bench/mqtt.ts measures, each run in a process of its own with plain Node, no
+ * loader (`node bench/_mqtt-subjects.js <vigil|floor> <qos> <rules> <root>`), Vigil imported from the
+ * built package (`npm run build`) by its name, as an embedder imports it:
  * - floor: plain mqtt + a Map, the same threshold and per-device transition, nothing stored;
  * - vigil: an embedded runtime with the MQTT source, one rule actor per device, events committed.
  * Each says `ready` once subscribed, then reports messages handled, RSS and CPU when asked.
@@ -10,20 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 
-const [kind, qosText, rulesText, root] = process.argv.slice(2) as [string, string, string, string];
-const qos = Number(qosText) as 0 | 1;
+const [kind, qosText, rulesText, root] = process.argv.slice(2);
+const qos = Number(qosText);
 const rules = Number(rulesText);
 const THRESHOLD = 80;
 
-type Report = () => Promise<number>;
-
-async function floor(): Promise<{ handled: Report; stop(): Promise<void> }> {
-  const state = new Map<string, boolean>();
+async function floor() {
+  const state = new Map();
   let handled = 0;
   let transitions = 0;
   const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { protocolVersion: 5 });
   client.on('message', (topic, payload) => {
-    const device = topic.split('/')[1]!;
+    const device = topic.split('/')[1];
     const value = Number(payload.toString());
     const firing = value > THRESHOLD;
     if ((state.get(device) ?? false) !== firing) transitions++;
@@ -35,8 +34,8 @@ async function floor(): Promise<{ handled: Report; stop(): Promise<void> }> {
   return { handled: async () => (transitions >= 0 ? handled : 0), stop: () => client.endAsync() };
 }
 
-async function vigil(): Promise<{ handled: Report; stop(): Promise<void> }> {
-  const { createRuntime } = await import('../src/index.ts');
+async function vigil() {
+  const { createRuntime } = await import('@vigil-alerts/vigil');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-mqtt-'));
   const runtime = createRuntime({
     inheritEnv: false,
@@ -58,7 +57,7 @@ async function vigil(): Promise<{ handled: Report; stop(): Promise<void> }> {
   }
   const handled = async () => {
     const counter = runtime.metrics.getSingleMetric('vigil_mqtt_messages_total');
-    const { values } = await counter!.get();
+    const { values } = await counter.get();
     return values.reduce((sum, { value }) => sum + value, 0);
   };
   return {
@@ -71,11 +70,11 @@ async function vigil(): Promise<{ handled: Report; stop(): Promise<void> }> {
 }
 
 const subject = kind === 'vigil' ? await vigil() : await floor();
-process.send!({ type: 'ready' });
-process.on('message', (message: { type: string }) => {
-  if (message.type === 'progress') void subject.handled().then((handled) => process.send!({ type: 'progress', handled }));
+process.send({ type: 'ready' });
+process.on('message', (message) => {
+  if (message.type === 'progress') void subject.handled().then((handled) => process.send({ type: 'progress', handled }));
   if (message.type === 'report') {
-    void subject.handled().then((handled) => process.send!({ type: 'report', handled, rss: process.memoryUsage().rss, cpu: process.cpuUsage() }));
+    void subject.handled().then((handled) => process.send({ type: 'report', handled, rss: process.memoryUsage().rss, cpu: process.cpuUsage() }));
   }
   if (message.type === 'stop') void subject.stop().then(() => process.exit(0));
 });
