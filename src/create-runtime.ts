@@ -12,6 +12,8 @@ import { analyticsRoutes } from './http/routes/analytics.ts';
 import { pluginRoutes } from './http/routes/plugins.ts';
 import { readingRoutes } from './http/routes/readings.ts';
 import { ruleRoutes } from './http/routes/rules.ts';
+import { notificationRoutes } from './http/routes/notifications.ts';
+import { silenceRoutes } from './http/routes/silences.ts';
 import { SseHub, type SseHubOptions } from './http/sse-hub.ts';
 import { assembleConcerns, type Assembly } from './runtime/assemble.ts';
 import type { RuntimeContext } from './runtime/context.ts';
@@ -103,6 +105,8 @@ function concernRoutes(ports: RuntimeContext, parts: Assembly): RouteModule[] {
     (app, tools) => alertRoutes(app, { ...tools, store: ports.store }, engine),
     adminRoutes(parts.janitor),
     analyticsRoutes(parts.analytics),
+    silenceRoutes(parts.silences.silences),
+    notificationRoutes(ports.store),
   ];
 }
 

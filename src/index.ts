@@ -21,6 +21,7 @@ export { notifierMachine, type NotifierInput, type NotifierEvent } from './actor
 export { pluginHealthMachine, type PluginHealthInput, type PluginHealthEvent } from './actors/plugin-health.ts';
 export { propagatorMachine, type PropagatorInput, type PropagatorEvent } from './actors/propagator.ts';
 export { periodicJobMachine, type PeriodicJobInput, type PeriodicJobEvent } from './actors/periodic-job.ts';
+export { silenceMachine, type SilenceActorInput, type SilenceEvent } from './actors/silence.ts';
 export type { Channel, Outgoing } from './channels/channel.ts';
 export type { Broker, Batch, BrokerMessage, ConsumeOptions, PublishReceipt } from './streams/broker.ts';
 export type { Store, SeenMessage } from './storage/store.ts';

@@ -1,7 +1,7 @@
 import type { Severity } from './rule.ts';
 
-/** Life of an outbox row: claimed by one deliverer, then sent or (after its attempts) failed. */
-export type NotificationStatus = 'pending' | 'sending' | 'sent' | 'failed';
+/** Life of an outbox row: claimed by one deliverer, then sent, (after its attempts) failed, or suppressed by a silence. */
+export type NotificationStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'suppressed';
 
 /** A notification waiting in, or delivered from, the outbox. */
 export interface Notification {

@@ -11,6 +11,7 @@ import { notifierConcern } from './wire-notifier.ts';
 import { pluginHealthConcern, type PluginHealthConcern } from './wire-plugin-health.ts';
 import { propagatorConcerns } from './wire-propagator.ts';
 import { publisherConcern } from './wire-publisher.ts';
+import { silencesConcern, type SilencesConcern } from './wire-silences.ts';
 import { subscriberConcern, type SubscriberConcern } from './wire-subscriber.ts';
 
 /** The concerns of one runtime, and the parts of them the in-process API and the HTTP routes read. */
@@ -28,6 +29,7 @@ export interface Assembly {
   health: PluginHealthConcern;
   janitor: JanitorConcern;
   analytics: AnalyticsConcern;
+  silences: SilencesConcern;
   /** Readiness checks of every concern, for `GET /readyz`. */
   readiness: ReadinessCheck[];
 }
@@ -40,7 +42,8 @@ export interface Assembly {
 export function assembleConcerns(ports: RuntimeContext, handlers: Record<string, TopicHandler> = {}): Assembly {
   const inspection = wireInspection(ports);
   const ctx: RuntimeContext = inspection ? { ...ports, inspect: inspection.inspect } : ports;
-  const notifier = notifierConcern(ctx);
+  const silences = silencesConcern(ctx);
+  const notifier = notifierConcern(ctx, silences.silences);
   const health = pluginHealthConcern(ctx, notifier.wake);
   const alerts = wireAlerts(ctx, notifier.wake);
   const janitor = janitorConcern(ctx);
@@ -53,7 +56,8 @@ export function assembleConcerns(ports: RuntimeContext, handlers: Record<string,
     analytics,
     ...propagatorConcerns(ctx),
   ];
-  const observers = [...(inspection ? [inspection.concern] : []), health];
+  // Silences stop with the observers, after the notifier that screens through them.
+  const observers = [...(inspection ? [inspection.concern] : []), health, silences];
   const topics = new Map(Object.entries({ ...notifier.topics, ...alerts.topics, ...handlers }));
   const subscriber = subscriberConcern(ctx, topics);
   // Consumers start before producers, so nothing produced is missed.
@@ -66,6 +70,7 @@ export function assembleConcerns(ports: RuntimeContext, handlers: Record<string,
     health,
     janitor,
     analytics,
+    silences,
     readiness: concerns.flatMap((concern) => concern.readiness ?? []),
   };
 }

@@ -23,6 +23,8 @@ export interface ActorView {
   status: string;
   value: unknown;
   context?: unknown;
+  /** What stopped the actor, when its status is `error`. */
+  error?: string;
 }
 
 /** An entry of the registry: one fixed shape for every actor, so 100k of them stay compact. */
@@ -110,6 +112,13 @@ export function viewOf(entry: RegisteredActor, withContext: boolean): ActorView 
 /** The JSON view of one snapshot. */
 export function viewOfSnapshot(id: string, kind: string, snapshot: ActorChange['snapshot'], withContext: boolean): ActorView {
   const view: ActorView = { id, kind, status: snapshot.status, value: snapshot.value ?? null };
+  if (snapshot.status === 'error') view.error = errorText((snapshot as { error?: unknown }).error);
   if (withContext) view.context = snapshot.context ?? null;
   return view;
+}
+
+/** An actor's error as one line of text. */
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? 'unknown error');
 }

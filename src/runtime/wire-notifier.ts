@@ -7,6 +7,7 @@ import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext, Wake } from './context.ts';
 import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
 import { notificationTopics } from './notification-topic.ts';
+import type { Silences } from './silences.ts';
 
 /**
  * The shared backoff, shaped for an outage of minutes rather than a blip: with the defaults (1 s
@@ -26,7 +27,10 @@ export interface NotifierConcern extends Concern {
  * The notifier concern: its actor works the outbox through the configured channels; the
  * `notifications` topic puts notifications in the outbox and wakes it.
  */
-export function notifierConcern(ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs' | 'inspect'>): NotifierConcern {
+export function notifierConcern(
+  ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs' | 'inspect'>,
+  silences?: Pick<Silences, 'screen'>,
+): NotifierConcern {
   const logger = ctx.logger.child({ actor: 'notifier' });
   const channels = openChannels(ctx.config, logger);
   const available = new Set(channels.keys());
@@ -59,7 +63,9 @@ export function notifierConcern(ctx: Pick<RuntimeContext, 'config' | 'logger' | 
       const machine = notifierMachine.provide({
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
-            const rows = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
+            const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
+            // Rows a silence matches are marked suppressed here, never delivered.
+            const rows = silences ? await silences.screen(claimed) : claimed;
             return rows.map((row) => ({ row, lane: channelFor(row.channel, available) }));
           }),
         },

@@ -13,6 +13,8 @@ const REPOSITORIES: Record<RepositoryName, true> = {
   notifications: true,
   plugins: true,
   analytics: true,
+  notificationLog: true,
+  silences: true,
 };
 
 /**

@@ -4,6 +4,7 @@ import type { NewNotification, Notification } from '../domain/notification.ts';
 import type { PluginHealth } from '../domain/plugin.ts';
 import type { Reading } from '../domain/reading.ts';
 import type { Rule, RuleInput, RulePatch } from '../domain/rule.ts';
+import type { Silence, SilenceInput } from '../domain/silence.ts';
 import type { BrokerMessage } from '../streams/broker.ts';
 
 /** A message the subscriber received, as stored and served by `GET /messages`. */
@@ -169,6 +170,40 @@ export interface NotificationRepository {
   deleteSentBefore(cutoff: string): Promise<number>;
 }
 
+/** What `GET /notifications` filters on; each field, when given, must hold. */
+export interface NotificationFilter {
+  status?: Notification['status'];
+  channel?: string;
+  /** The rule the notifications are about (their `alert_id`). */
+  alertId?: string;
+  /** Created at or after this instant. */
+  since?: string;
+  limit: number;
+}
+
+/** The outbox as an operator reads it: every row, by what it is about. */
+export interface NotificationLog {
+  /** Newest first, every filter given applied. */
+  search(filter: NotificationFilter): Promise<Notification[]>;
+}
+
+/** Silences, and the outbox rows they kept from being sent. */
+export interface SilenceRepository {
+  /** Assigns the id and `created_at`. */
+  create(input: SilenceInput): Promise<Silence>;
+  get(id: string): Promise<Silence | undefined>;
+  /** Newest first. */
+  list(): Promise<Silence[]>;
+  /** Silences whose `ends_at` is after `at` (pending or active then), oldest first. */
+  unexpired(at: string): Promise<Silence[]>;
+  /** Ends the silence at `at` unless it ended earlier; undefined when no silence has this id. */
+  expire(id: string, at: string): Promise<Silence | undefined>;
+  /** Marks claimed (`sending`) outbox rows `suppressed`, as a silence kept them from being sent; other rows stay. */
+  suppress(notificationIds: string[]): Promise<void>;
+  /** Retention: deletes silences that ended, and suppressed rows created, before `cutoff`; returns how many of each. */
+  deleteBefore(cutoff: string): Promise<{ silences: number; suppressed: number }>;
+}
+
 /** Plugin health, one row per plugin name. */
 export interface PluginHealthRepository {
   /** Inserts or replaces the plugin's row. */
@@ -202,6 +237,8 @@ export interface Store {
   readonly notifications: NotificationRepository;
   readonly plugins: PluginHealthRepository;
   readonly analytics: AnalyticsRepository;
+  readonly notificationLog: NotificationLog;
+  readonly silences: SilenceRepository;
   /** Applies pending migrations; returns the versions applied by this call. */
   migrate(): Promise<string[]>;
   /** Names of the tables a migrated database must have but this one lacks (empty when ready). */

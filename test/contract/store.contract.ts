@@ -4,6 +4,7 @@ import type { NewNotification, NotificationStatus } from '../../src/domain/notif
 import type { Reading } from '../../src/domain/reading.ts';
 import { StoreError } from '../../src/errors.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { runSilenceContract } from './store-silences.contract.ts';
 import { at, health, newEvent, note, ruleInput, seen, snapshot, uid } from './store.fixtures.ts';
 
 /** How an adapter's test file hands the contract a store. */
@@ -555,7 +556,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect((await store.notifications.claim(at(50), 10, 60_000)).map((n) => n.id)).toEqual([rows[0].id]);
         expect(await store.notifications.claim(at(50), 10, 60_000)).toEqual([]);
         expect(await store.notifications.claim(at(50), 0, 60_000)).toEqual([]);
-        expect(await store.notifications.counts()).toEqual({ pending: 1, sending: 3, sent: 0, failed: 0 });
+        expect(await store.notifications.counts()).toEqual({ pending: 1, sending: 3, sent: 0, failed: 0, suppressed: 0 });
       });
 
       it('concurrent claims return disjoint sets', async () => {
@@ -730,7 +731,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         await store.notifications.markSent(first[0].id, at(2));
         expect((await store.notifications.list({ status: 'sent' })).map((n) => n.id)).toEqual([first[0].id]);
         expect((await store.notifications.list({ status: 'sending' })).map((n) => n.id)).toEqual([second[0].id]);
-        expect(await store.notifications.counts()).toEqual({ pending: 1, sending: 1, sent: 1, failed: 0 });
+        expect(await store.notifications.counts()).toEqual({ pending: 1, sending: 1, sent: 1, failed: 0, suppressed: 0 });
       });
 
       it('deleteSentBefore deletes old sent rows only', async () => {
@@ -741,7 +742,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         await store.notifications.markAttemptFailed(rows[2].id, 'x', null);
         await store.notifications.markAttemptFailed(rows[3].id, 'x', at(5));
         expect(await store.notifications.deleteSentBefore(at(50))).toBe(1);
-        expect(await store.notifications.counts()).toEqual({ pending: 1, sending: 0, sent: 1, failed: 1 });
+        expect(await store.notifications.counts()).toEqual({ pending: 1, sending: 0, sent: 1, failed: 1, suppressed: 0 });
       });
 
       it('property: claims never hand out a row that is sending under a fresh claim', async () => {
@@ -803,7 +804,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
                 }
               }
             }
-            const expected = { pending: 0, sending: 0, sent: 0, failed: 0 };
+            const expected = { pending: 0, sending: 0, sent: 0, failed: 0, suppressed: 0 };
             for (const row of model.values()) expected[row.status] += 1;
             expect(await s.notifications.counts()).toEqual(expected);
             await s.close();
@@ -812,6 +813,8 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         );
       }, 60_000); // 30 fresh databases (a PostgreSQL schema each): well over the default 20 s on a loaded machine
     });
+
+    runSilenceContract(() => store);
 
     describe('plugins', () => {
       it('upsert inserts then replaces; list orders by name', async () => {

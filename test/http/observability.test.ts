@@ -103,7 +103,7 @@ describe('GET /openapi.json', () => {
       expect(doc.paths['/actors/{id}'].get.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }]);
       const actorSchema = doc.paths['/actors/{id}'].get.responses['200'].content['application/json'].schema;
       expect(actorSchema.required).toEqual(['id', 'kind', 'status', 'value']);
-      expect(Object.keys(actorSchema.properties)).toEqual(['id', 'kind', 'status', 'value', 'context']);
+      expect(Object.keys(actorSchema.properties)).toEqual(['id', 'kind', 'status', 'value', 'context', 'error']);
       expect(doc.paths['/actors'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['kind', 'limit']);
       const items = doc.paths['/items'].post;
       expect(items.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name', 'count'], properties: { count: { type: 'integer' } } });

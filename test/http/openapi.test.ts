@@ -22,6 +22,7 @@ interface Case {
 const json = (method: string, body: unknown): RequestInit => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const rule = (id: string) => ({ id, name: `rule ${id}`, device_id: 'd1', metric: 'temp', operator: '>', threshold: 50 });
 const reading = { device_id: 'd1', metric: 'temp', value: 20 };
+const silence = () => ({ rule_id: 'r1', ends_at: new Date(Date.now() + 3_600_000).toISOString(), created_by: 'ops', comment: 'maintenance' });
 
 /** The request that should answer each status of each operation, beyond the generic ones (`caseOf`). */
 const CASES: Record<string, Partial<Record<number, Case>>> = {
@@ -41,6 +42,10 @@ const CASES: Record<string, Partial<Record<number, Case>>> = {
   'get /alerts/events': { 400: { path: '/alerts/events?since=yesterday' } },
   'get /analytics/latest': { 404: { path: '/analytics/latest', on: 'down' } },
   'get /analytics/snapshots': { 400: { path: '/analytics/snapshots?limit=-1' } },
+  'get /notifications': { 400: { path: '/notifications?limit=0' } },
+  'post /silences': { 201: { path: '/silences', init: json('POST', silence()) }, 422: { path: '/silences', init: json('POST', { ...silence(), ends_at: 'soon' }) } },
+  'get /silences/{id}': { 404: { path: '/silences/nothing' } },
+  'delete /silences/{id}': { 404: { path: '/silences/nothing', init: { method: 'DELETE' } } },
   'post /admin/cleanup': { 200: { path: '/admin/cleanup', init: json('POST', {}) }, 422: { path: '/admin/cleanup', init: json('POST', { days: -1 }) } },
 };
 
@@ -82,6 +87,11 @@ describe('GET /openapi.json matches what the routes answer', () => {
     runtimes.brokerDown = createRuntime({ inheritEnv: false, env: { ...base, DATABASE_URL: 'sqlite::memory:', KAFKA_BROKERS: '127.0.0.1:1', KAFKA_MAX_RETRIES: '0', RATE_LIMIT_DEFAULT: '100000/minute' } });
     await runtimes.main.start({ listen: false });
     for (const id of ['r1', 'r-del']) expect((await runtimes.main.app.request('/rules', { ...json('POST', rule(id)), headers: { ...auth, 'content-type': 'application/json' } })).status).toBe(201);
+    // Silences get ids of their own: the cases reading and expiring one are filled in once they exist.
+    for (const [operation, status, method] of [['get /silences/{id}', 200, 'GET'], ['delete /silences/{id}', 204, 'DELETE']] as const) {
+      const created = await runtimes.main.app.request('/silences', { ...json('POST', silence()), headers: { ...auth, 'content-type': 'application/json' } });
+      CASES[operation]![status] = { path: `/silences/${((await created.json()) as { id: string }).id}`, init: { method } };
+    }
     await eventually(async () => ((await runtimes.main.app.request('/analytics/latest', { headers: auth })).status === 200 ? true : undefined), 20_000);
     doc = (await (await runtimes.main.app.request('/openapi.json', { headers: auth })).json()) as typeof doc;
   }, 60_000);

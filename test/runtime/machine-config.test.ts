@@ -7,6 +7,7 @@ import { periodicJobMachine } from '../../src/actors/periodic-job.ts';
 import { pluginHealthMachine } from '../../src/actors/plugin-health.ts';
 import { propagatorMachine } from '../../src/actors/propagator.ts';
 import { publisherMachine } from '../../src/actors/publisher.ts';
+import { silenceMachine } from '../../src/actors/silence.ts';
 import { subscriberMachine } from '../../src/actors/subscriber.ts';
 import { machineConfig } from '../../src/runtime/machine-config.ts';
 
@@ -17,6 +18,7 @@ const MACHINES: Record<string, AnyStateMachine> = {
   notifier: notifierMachine,
   periodicJob: periodicJobMachine,
   pluginHealth: pluginHealthMachine,
+  silence: silenceMachine,
   propagator: propagatorMachine,
   publisher: publisherMachine,
   subscriber: subscriberMachine,

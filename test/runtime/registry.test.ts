@@ -11,6 +11,17 @@ const toggle = createMachine({
 });
 
 describe('ActorRegistry', () => {
+  it('shows an actor in error with its error text; a healthy one has none', () => {
+    const failing = setup({ actions: { explode: () => { throw new Error('threshold column missing'); } } }).createMachine({ initial: 'a', states: { a: { on: { GO: { actions: 'explode' } } } } });
+    const registry = new ActorRegistry();
+    const actor = createActor(failing);
+    registry.add({ id: 'f1', kind: 'rule', actor, machine: failing });
+    actor.start();
+    expect(viewOf(registry.get('f1')!, false).error).toBeUndefined();
+    actor.send({ type: 'GO' });
+    expect(viewOf(registry.get('f1')!, false)).toMatchObject({ status: 'error', error: 'threshold column missing' });
+  });
+
   it('emits each snapshot change once, with the actor id and kind', async () => {
     const registry = new ActorRegistry();
     const actor = createActor(toggle);

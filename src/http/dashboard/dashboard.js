@@ -1,7 +1,9 @@
 // Vigil's dashboard: actors and their states, the selected actor's machine with the current state
-// highlighted live over Server-Sent Events, the subscriber buffer, alerts and plugin health.
+// highlighted live over Server-Sent Events, the subscriber buffer, alerts and plugin health; rules,
+// silences and notifications (operations.js).
 import { authorization, storedToken, tokenForm } from './api-token.js';
 import { drawMachine } from './machine-graph.js';
+import { mountOperations } from './operations.js';
 import { readEvents } from './sse-reader.js';
 
 const base = new URL('.', location.href);
@@ -45,6 +47,23 @@ async function getJson(path) {
   return response.json();
 }
 
+/**
+ * A write (or read) whose answer the caller shows: `{ status, body }`, with the token when one was
+ * given; a 401 shows the token form.
+ */
+async function request(method, path, body) {
+  const sent = storedToken();
+  const headers = { accept: 'application/json', ...authorization(sent), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const response = await fetch(api(path), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  if (response.status === 401) {
+    tokenPrompt.refused(sent);
+    throw new Unauthorized(`${path}: HTTP 401`);
+  }
+  tokenPrompt.accepted(sent);
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
 function renderActorRow(actor, live) {
   let row = document.querySelector(`tr[data-actor="${CSS.escape(actor.id)}"]`);
   if (!row) {
@@ -54,7 +73,9 @@ function renderActorRow(actor, live) {
   }
   const cell = row.querySelector('.state');
   cell.textContent = stateText(actor.value);
-  row.querySelector('.status').textContent = actor.status;
+  const status = row.querySelector('.status');
+  status.textContent = actor.status === 'error' && actor.error ? `error: ${actor.error}` : actor.status;
+  row.classList.toggle('actor-error', actor.status === 'error');
   row.setAttribute('aria-selected', String(view.selected === actor.id));
   if (live) {
     cell.classList.remove('flash');
@@ -97,6 +118,18 @@ function onChange(actor, eventId) {
   last.textContent = `#${eventId} ${actor.id} → ${stateText(actor.value)}`;
   last.dataset.eventId = eventId;
   if (actor.kind === 'subscriber') scheduleMessages();
+  if (actor.kind === 'rule') scheduleSoon('alerts', refreshAlerts);
+  if (actor.kind === 'silence') scheduleSoon('silences', ops.refreshSilences);
+}
+
+/** Refreshes a panel shortly after live changes, once for a burst of them. */
+const soon = new Map();
+function scheduleSoon(key, fn) {
+  if (soon.has(key)) return;
+  soon.set(key, setTimeout(() => {
+    soon.delete(key);
+    run(fn);
+  }, 300));
 }
 
 /** The live stream of `/events`: each event's `event:` is an actor id, its data the actor. */
@@ -176,7 +209,12 @@ async function refreshAlerts() {
     ['value', (e) => e.current_value],
     ['at', (e) => time(e.triggered_at)],
   ];
-  $('#firing').replaceChildren(table(firing.events, columns));
+  const silenceButton = (e) => {
+    const el = node('button', { type: 'button', 'data-action': 'silence', 'data-rule': e.alert_id }, 'Silence');
+    el.addEventListener('click', () => ops.silenceFrom(e));
+    return el;
+  };
+  $('#firing').replaceChildren(table(firing.events, [...columns, ['', silenceButton]]));
   const recent = await getJson('alerts/events?limit=20');
   const resolvedColumn = ['resolved', (e) => (e.is_resolved ? time(e.resolved_at) || 'yes' : pill('firing'))];
   $('#alert-events').replaceChildren(table(recent.events, [...columns, resolvedColumn]));
@@ -209,14 +247,19 @@ const every = (ms, fn) => {
   setInterval(() => run(fn), ms);
 };
 
+const ops = mountOperations({ request, node, table, pill, time, run });
+
 /** After a token is given: everything again, with it. */
 function refreshAll() {
   connect();
-  for (const fn of [refreshActors, refreshAlerts, refreshPlugins, refreshMessages]) run(fn);
+  for (const fn of [refreshActors, refreshAlerts, refreshPlugins, refreshMessages, ops.refreshRules, ops.refreshSilences, ops.refreshNotifications]) run(fn);
 }
 
 connect();
 every(15_000, refreshActors);
 every(10_000, refreshAlerts);
 every(10_000, refreshPlugins);
+every(10_000, ops.refreshRules);
+every(10_000, ops.refreshSilences);
+every(10_000, ops.refreshNotifications);
 run(refreshMessages);

@@ -19,6 +19,7 @@ const actorView = z.object({
   status: z.enum(['active', 'done', 'error', 'stopped']),
   value: z.unknown().describe('the state value: a name, or nested names for compound states'),
   context: z.unknown().optional(),
+  error: z.string().optional().describe('what stopped the actor, when status is error'),
 });
 const actorList = z.object({ total: z.number().int(), actors: z.array(actorView.omit({ context: true })) });
 

@@ -10,7 +10,7 @@ const cleanupBody = z.object({ days: retentionDaysSchema.optional() }).strict();
 const cleanupResponse = z.object({
   days: z.number(),
   cutoff: z.string(),
-  deleted: z.object({ alert_events: z.number(), readings: z.number(), notifications: z.number(), analytics_snapshots: z.number(), messages: z.number() }),
+  deleted: z.object({ alert_events: z.number(), readings: z.number(), notifications: z.number(), analytics_snapshots: z.number(), messages: z.number(), silences: z.number() }),
 });
 
 /** `POST /admin/cleanup`: a retention run now (`{ "days": N }` overrides CLEANUP_RETENTION_DAYS). */

@@ -12,6 +12,7 @@ const ASSETS: Record<string, string> = {
   'machine-layout.js': 'text/javascript; charset=utf-8',
   'sse-reader.js': 'text/javascript; charset=utf-8',
   'api-token.js': 'text/javascript; charset=utf-8',
+  'operations.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
 };
 

@@ -15,5 +15,6 @@ export const STORE_TABLES = [
   'notifications',
   'plugin_health',
   'analytics_snapshots',
+  'silences',
 ] as const;
 

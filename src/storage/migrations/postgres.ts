@@ -157,5 +157,29 @@ const claimIndex: Migration = {
   sql: `CREATE INDEX notifications_claim ON notifications (next_attempt_at, created_at, seq) WHERE status IN ('pending', 'sending');`,
 };
 
+// Silences, and a `suppressed` outbox status for the rows they keep from being sent.
+const silences: Migration = {
+  version: '007_silences',
+  sql: `
+    CREATE TABLE silences (
+      id TEXT PRIMARY KEY,
+      rule_id TEXT,
+      device_id TEXT,
+      metric TEXT,
+      severity TEXT CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      starts_at TIMESTAMPTZ NOT NULL,
+      ends_at TIMESTAMPTZ NOT NULL,
+      created_by TEXT NOT NULL,
+      comment TEXT NOT NULL,
+      created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX silences_ends_at ON silences (ends_at);
+    ALTER TABLE notifications DROP CONSTRAINT notifications_status_check;
+    ALTER TABLE notifications ADD CONSTRAINT notifications_status_check
+      CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'suppressed'));
+    CREATE INDEX notifications_alert ON notifications (alert_id, created_at);
+  `,
+};
+
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
-export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex];
+export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex, silences];

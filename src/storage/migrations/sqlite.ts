@@ -152,5 +152,55 @@ const claimIndex: Migration = {
   sql: `CREATE INDEX notifications_claim ON notifications (next_attempt_at, created_at) WHERE status IN ('pending', 'sending');`,
 };
 
+// Silences, and a `suppressed` outbox status for the rows they keep from being sent. SQLite cannot
+// change a CHECK constraint in place: the notifications table is rebuilt with the wider one.
+const silences: Migration = {
+  version: '007_silences',
+  sql: `
+    CREATE TABLE silences (
+      id TEXT PRIMARY KEY,
+      rule_id TEXT,
+      device_id TEXT,
+      metric TEXT,
+      severity TEXT CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      starts_at TEXT NOT NULL,
+      ends_at TEXT NOT NULL,
+      created_by TEXT NOT NULL,
+      comment TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX silences_ends_at ON silences (ends_at);
+
+    CREATE TABLE notifications_widened (
+      id TEXT PRIMARY KEY,
+      channel TEXT NOT NULL,
+      severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+      title TEXT NOT NULL,
+      message TEXT NOT NULL,
+      metadata TEXT NOT NULL DEFAULT '{}',
+      alert_id TEXT,
+      dedup_key TEXT,
+      status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'suppressed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      next_attempt_at TEXT NOT NULL,
+      claimed_at TEXT,
+      created_at TEXT NOT NULL,
+      sent_at TEXT
+    );
+    INSERT INTO notifications_widened (id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
+        last_error, next_attempt_at, claimed_at, created_at, sent_at)
+      SELECT id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
+        last_error, next_attempt_at, claimed_at, created_at, sent_at FROM notifications ORDER BY rowid;
+    DROP TABLE notifications;
+    ALTER TABLE notifications_widened RENAME TO notifications;
+    CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+    CREATE INDEX notifications_created ON notifications (created_at);
+    CREATE INDEX notifications_sent ON notifications (dedup_key, sent_at) WHERE status = 'sent';
+    CREATE INDEX notifications_claim ON notifications (next_attempt_at, created_at) WHERE status IN ('pending', 'sending');
+    CREATE INDEX notifications_alert ON notifications (alert_id, created_at);
+  `,
+};
+
 /** SQLite's migrations, oldest first. */
-export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex];
+export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex, silences];

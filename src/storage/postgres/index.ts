@@ -7,10 +7,12 @@ import { connectPostgres } from './connection.ts';
 import { guarded } from './guard.ts';
 import { postgresMessages } from './messages.ts';
 import { applyMigrations } from './migrate.ts';
+import { postgresNotificationSearch } from './notification-search.ts';
 import { postgresNotifications } from './notifications.ts';
 import { postgresPlugins } from './plugins.ts';
 import { postgresReadings } from './readings.ts';
 import { postgresRules } from './rules.ts';
+import { postgresSilences } from './silences.ts';
 import { postgresSnapshots } from './snapshots.ts';
 import type { Store } from '../store.ts';
 
@@ -54,8 +56,10 @@ export function createPostgresStore({ url, logger, schema, poolSize }: PostgresS
     readings: guarded(isClosed, 'readings', postgresReadings(connection)),
     alerts: guarded(isClosed, 'alerts', postgresAlerts(connection)),
     notifications: guarded(isClosed, 'notifications', postgresNotifications(connection)),
+    notificationLog: guarded(isClosed, 'notificationLog', postgresNotificationSearch(connection)),
     plugins: guarded(isClosed, 'plugins', postgresPlugins(connection)),
     analytics: guarded(isClosed, 'analytics', postgresAnalytics(connection)),
+    silences: guarded(isClosed, 'silences', postgresSilences(connection)),
     ...operations,
     close: () => connection.close(),
   };

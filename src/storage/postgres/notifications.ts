@@ -154,7 +154,7 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
       return (await query<Notification>(LIST, [status ?? null, limit ?? null])).rows;
     },
     async counts() {
-      const counts: Record<NotificationStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
+      const counts: Record<NotificationStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, suppressed: 0 };
       const { rows } = await query<{ status: NotificationStatus; n: number }>('SELECT status, count(*) AS n FROM notifications GROUP BY status');
       for (const { status, n } of rows) counts[status] = n;
       return counts;

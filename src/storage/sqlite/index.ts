@@ -7,10 +7,12 @@ import { openSqlite } from './connection.ts';
 import { guarded } from './guard.ts';
 import { sqliteMessages } from './messages.ts';
 import { applyMigrations } from './migrate.ts';
+import { sqliteNotificationSearch } from './notification-search.ts';
 import { sqliteNotifications } from './notifications.ts';
 import { sqlitePlugins } from './plugins.ts';
 import { sqliteReadings } from './readings.ts';
 import { sqliteRules } from './rules.ts';
+import { sqliteSilences } from './silences.ts';
 import { sqliteSnapshots } from './snapshots.ts';
 import type { Store } from '../store.ts';
 
@@ -54,8 +56,10 @@ export function createSqliteStore({ path, logger, busyTimeoutMs = SQLITE_BUSY_TI
     readings: guarded(db, 'readings', sqliteReadings(connection)),
     alerts: sqliteAlerts(connection),
     notifications: guarded(db, 'notifications', sqliteNotifications(connection)),
+    notificationLog: guarded(db, 'notificationLog', sqliteNotificationSearch(connection)),
     plugins: guarded(db, 'plugins', sqlitePlugins(connection)),
     analytics: guarded(db, 'analytics', sqliteAnalytics(connection)),
+    silences: guarded(db, 'silences', sqliteSilences(connection)),
     ...operations,
     async close() {
       if (db.open) db.close();

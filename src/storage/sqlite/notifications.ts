@@ -142,7 +142,7 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
       return rows.map(fromRow);
     },
     counts() {
-      const counts: Record<NotificationStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
+      const counts: Record<NotificationStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, suppressed: 0 };
       const rows = statement('SELECT status, count(*) AS n FROM notifications GROUP BY status').all() as {
         status: NotificationStatus;
         n: number;
