@@ -7,6 +7,7 @@ import { notifierMachine } from '../../src/actors/notifier.ts';
 import { periodicJobMachine } from '../../src/actors/periodic-job.ts';
 import { pluginHealthMachine } from '../../src/actors/plugin-health.ts';
 import { propagatorMachine } from '../../src/actors/propagator.ts';
+import { silenceMachine } from '../../src/actors/silence.ts';
 import { publisherMachine } from '../../src/actors/publisher.ts';
 import { subscriberMachine } from '../../src/actors/subscriber.ts';
 import { machineConfig } from '../../src/runtime/machine-config.ts';
@@ -34,7 +35,7 @@ const elk = new ELK();
 // Wider than the browser's 11-12 px system font, so the boxes ELK reserves are at least as large as the text drawn.
 const measure = (text: string) => ({ width: text.length * 7.5, height: 14 });
 
-const MACHINES: AnyStateMachine[] = [publisherMachine, subscriberMachine, notifierMachine, alertWorkerMachine, periodicJobMachine, alertMachine, pluginHealthMachine, propagatorMachine];
+const MACHINES: AnyStateMachine[] = [publisherMachine, subscriberMachine, notifierMachine, alertWorkerMachine, periodicJobMachine, alertMachine, pluginHealthMachine, propagatorMachine, silenceMachine];
 
 interface StateNodeLike {
   id: string;
