@@ -2,9 +2,10 @@
 /**
  * `npm run build`: compiles src/ to dist/ (JavaScript, .d.ts, source maps) with tsc, copies the
  * files tsc does not handle (the dashboard's html/js/css) next to the compiled code, removes
- * outputs whose source is gone, and bundles the CLI with esbuild into dist/bundle/ (what bin/vigil.js
- * runs: a few files instead of ~200 modules and the packages' own, so Node's module loader has far
- * less to resolve at start-up). `--if-stale` skips all of it when dist/ is newer than every source
+ * outputs whose source is gone, and bundles the CLI and the library entry with esbuild into
+ * dist/bundle/ (what bin/vigil.js runs and what the package's `import` condition points at: a few
+ * files instead of ~200 modules and the packages' own, so Node's module loader has far less to
+ * resolve and hold). The types stay tsc's (dist/index.d.ts). `--if-stale` skips all of it when dist/ is newer than every source
  * (and no build failed since).
  * Plain JavaScript, so it runs on a fresh clone with nothing built.
  */
@@ -35,7 +36,7 @@ function walk(dir, out = []) {
 
 /** True when some source, folder or config changed after the last successful build. */
 export function isStale() {
-  if (!existsSync(stamp) || !existsSync(join(bundle, 'cli.js'))) return true;
+  if (!existsSync(stamp) || !existsSync(join(bundle, 'cli.js')) || !existsSync(join(bundle, 'index.js'))) return true;
   const built = statSync(stamp).mtimeMs;
   const inputs = [src, ...walk(src), ...CONFIGS.map((name) => join(root, name))];
   return inputs.some((path) => statSync(path).mtimeMs > built);
@@ -72,15 +73,15 @@ function syncAssets() {
 const EXTERNAL = ['better-sqlite3', 'kafkajs', 'pg', 'nodemailer', 'ws', 'mqtt', 'pino', 'pino-pretty', '@statelyai/inspect', 'playwright-core'];
 
 /**
- * Bundles dist/cli/index.js (tsc's output) into dist/bundle/cli.js and its chunks: ESM with code
- * splitting, so the commands and adapters the CLI imports lazily stay in chunks of their own,
- * loaded only when used. Bundled CommonJS packages call require(), which an ES module lacks: the banner gives every chunk one.
+ * Bundles dist/cli/index.js and dist/index.js (tsc's output) into dist/bundle/cli.js, index.js and
+ * their shared chunks: ESM with code splitting, so the commands and adapters imported lazily stay in
+ * chunks of their own, loaded only when used. Bundled CommonJS packages call require(), which an ES module lacks: the banner gives every chunk one.
  */
 function bundleCli() {
   const esbuild = createRequire(import.meta.url)('esbuild');
   rmSync(bundle, { recursive: true, force: true });
   esbuild.buildSync({
-    entryPoints: { cli: join(dist, 'cli', 'index.js') },
+    entryPoints: { cli: join(dist, 'cli', 'index.js'), index: join(dist, 'index.js') },
     bundle: true,
     splitting: true,
     format: 'esm',

@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/mqtt.ts';
 import type { Logger } from '../ports/logger.ts';
 import { backoffDelay } from '../streams/backoff.ts';
@@ -6,6 +6,15 @@ import { MqttIntake, type MqttIntakeOptions } from './mqtt-intake.ts';
 
 /** How long the broker keeps a persistent session (MQTT_CLEAN_SESSION=false) after a disconnect: one day. */
 export const SESSION_EXPIRY_SECONDS = 86_400;
+
+/**
+ * How many QoS 1 messages the broker may send ahead of their acknowledgements (MQTT 5 Receive
+ * Maximum): the most a batch can hold. Mosquitto otherwise allows 20 (max_inflight_messages).
+ */
+export const RECEIVE_MAXIMUM = 1_000;
+
+/** Why mqtt.js is told not to acknowledge a QoS 1 message itself: the intake acknowledges it after the commit. */
+const HELD = new Error('acknowledged by the MQTT source once its reading is committed');
 
 /** Options of `createMqttSource`. */
 export interface MqttSourceOptions extends Pick<MqttIntakeOptions, 'ingest' | 'onMessage'> {
@@ -22,9 +31,10 @@ export interface MqttHealth {
 }
 
 /**
- * Readings from MQTT: subscribes to the configured topics and feeds each message to `ingest`.
- * QoS 1 messages are acknowledged (PUBACK) only after `ingest` has stored their readings, through
- * mqtt.js's `customHandleAcks`; bad messages are counted, logged and acknowledged (a redelivery
+ * Readings from MQTT: subscribes to the configured topics and feeds the messages to `ingest` in
+ * batches. QoS 1 messages are acknowledged (PUBACK) only after `ingest` has stored their readings:
+ * mqtt.js is told not to acknowledge them (its `handleMessage` hook fails them) and the source sends
+ * each PUBACK itself, in arrival order, once the batch is committed; bad messages are counted, logged and acknowledged (a redelivery
  * would be just as bad). The client reconnects with a growing wait and resubscribes.
  */
 export function createMqttSource(options: MqttSourceOptions): MqttSource {
@@ -93,27 +103,28 @@ export class MqttSource {
   private clientOptions(): IClientOptions {
     const { config } = this;
     return {
-      // MQTT 5: mqtt.js honours customHandleAcks (acknowledge after storing) only on protocol 5.
+      // MQTT 5: Receive Maximum lets the broker send a batch's worth of QoS 1 messages before their acknowledgements.
       protocolVersion: 5,
       ...(config.clientId ? { clientId: config.clientId } : {}),
       clean: config.clean,
       // A kept session outlives a disconnect (MQTT 5 ends it at once unless an expiry is given).
-      ...(config.clean ? {} : { properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS } }),
+      properties: { receiveMaximum: RECEIVE_MAXIMUM, ...(config.clean ? {} : { sessionExpiryInterval: SESSION_EXPIRY_SECONDS }) },
       ...(config.username ? { username: config.username } : {}),
       ...(config.password ? { password: config.password } : {}),
       reconnectPeriod: this.backoff.initialMs,
       connectTimeout: 10_000,
       resubscribe: true,
-      customHandleAcks: (topic, message, _packet, ack) => this.intake.acked(topic, message, ack),
     };
   }
 
   private listen(c: MqttClient): void {
     c.on('connect', () => this.connected(c));
     c.on('message', (topic, payload, packet) => {
-      // QoS 1 messages were handled (and acknowledged) in customHandleAcks already.
       if (packet.qos === 0) this.intake.take(topic, payload);
+      else this.intake.hold(topic, payload, pubackOf(c, packet));
     });
+    // mqtt.js calls this after 'message' and sends the PUBACK when it succeeds; failed, it sends none and reads on.
+    c.handleMessage = (packet, done) => done(packet.qos === 1 ? HELD : undefined);
     c.on('error', (error) => {
       this.lastError = error.message;
       this.logger.warn({ err: error }, 'mqtt error');
@@ -143,4 +154,35 @@ export class MqttSource {
       this.settled?.();
     });
   }
+}
+
+/**
+ * The PUBACK of a QoS 1 message, to send on the connection it came over (MQTT 5, success, no
+ * properties: 4 bytes). The acknowledgements of one batch go out in a single write; nothing is sent
+ * once that connection is gone: the broker redelivers.
+ */
+function pubackOf(c: MqttClient, packet: IPublishPacket): () => void {
+  const { stream } = c;
+  const id = packet.messageId ?? 0;
+  return () => {
+    if (c.stream !== stream || stream.destroyed || !stream.writable) return;
+    let ids = unsent.get(stream);
+    if (!ids) {
+      unsent.set(stream, (ids = []));
+      process.nextTick(() => writePubacks(stream));
+    }
+    ids.push(id);
+  };
+}
+
+/** Packet ids whose PUBACK is due, per connection, until the next tick writes them. */
+const unsent = new WeakMap<MqttClient['stream'], number[]>();
+
+function writePubacks(stream: MqttClient['stream']): void {
+  const ids = unsent.get(stream) ?? [];
+  unsent.delete(stream);
+  if (stream.destroyed || !stream.writable) return;
+  const bytes = Buffer.allocUnsafe(ids.length * 4);
+  ids.forEach((id, i) => bytes.set([0x40, 0x02, id >> 8, id & 0xff], i * 4));
+  stream.write(bytes);
 }

@@ -9,7 +9,8 @@ import { eventually, startVigil } from '../e2e/cli.ts';
 import { freePort } from '../support/peers.ts';
 
 const run = promisify(execFile);
-const INDEX = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+// What the package's `import` condition points at: the bundled library entry.
+const INDEX = fileURLToPath(new URL('../../dist/bundle/index.js', import.meta.url));
 
 /**
  * Runs `body` in a fresh Node process on the built package (module state is per process), with
@@ -21,7 +22,7 @@ async function inFreshProcess(env: Record<string, string>, body: string): Promis
 import { createRequire } from 'node:module';
 import { createRuntime } from ${JSON.stringify(INDEX)};
 const cache = createRequire(import.meta.url).cache;
-const loaded = () => ['kafkajs', 'pg', 'nodemailer', 'ws'].filter((name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/')));
+const loaded = () => ['kafkajs', 'pg', 'nodemailer', 'ws', 'pino-pretty'].filter((name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/')));
 const runtime = createRuntime({ inheritEnv: false, env: ${JSON.stringify({ LOG_LEVEL: 'silent', ...env })} });
 const out = {};
 ${body}
@@ -33,7 +34,7 @@ process.exit(0);
 }
 
 describe('optional adapters are imported only when configured and used', { timeout: 60_000 }, () => {
-  it('the embedded default (SQLite, in-process broker, console) loads none of kafkajs, pg, nodemailer, ws', async () => {
+  it('the embedded default (SQLite, in-process broker, console, JSON logs) loads none of kafkajs, pg, nodemailer, ws, pino-pretty', async () => {
     const out = await inFreshProcess({ DATABASE_URL: 'sqlite::memory:' }, `
 await runtime.start({ listen: false });
 out.loaded = loaded();

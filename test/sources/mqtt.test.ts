@@ -111,6 +111,34 @@ describe('MQTT reading source (Mosquitto)', () => {
     expect(await counted(runtime, 'accepted')).toBe(1);
   });
 
+  it('commits a burst of QoS 1 messages in batches, acknowledging none of a batch that failed: every reading arrives', async () => {
+    const root = `t-${randomUUID()}`;
+    const logger = createLogger('silent');
+    const real = openStore({ kind: 'sqlite', path: ':memory:' }, logger);
+    // The fault: one store write failing mid-burst (a full disk, say), which no real peer reproduces on demand.
+    let commits = 0;
+    const store: Store = {
+      ...real,
+      alerts: {
+        ...real.alerts,
+        async commit(unit) {
+          if (++commits === 2) throw new Error('disk full');
+          return real.alerts.commit(unit);
+        },
+      },
+    };
+    const clientId = `vigil-${randomUUID().slice(0, 8)}`;
+    const runtime = await started({ env: env(root, { MQTT_CLIENT_ID: clientId, MQTT_CLEAN_SESSION: 'false' }), store, logger });
+    const client = await publisher();
+    const MESSAGES = 300;
+    await Promise.all(Array.from({ length: MESSAGES }, (_, i) => client.publishAsync(`${root}/dev-${i}/temp`, String(i), { qos: 1 })));
+    for (const i of [0, 150, MESSAGES - 1]) expect(await eventually(() => real.readings.latest(`dev-${i}`, 'temp'), 15_000)).toMatchObject({ value: i });
+    await eventually(async () => ((await real.readings.latestAll()).length === MESSAGES ? true : undefined), 15_000);
+    expect(await counted(runtime, 'failed')).toBeGreaterThan(0);
+    // Batched: far fewer commits than messages (one per message before).
+    expect(commits).toBeLessThan(MESSAGES / 2);
+  });
+
   it('starts while the broker is unreachable, and readiness says so', async () => {
     const runtime = await started({ env: { ...env(`t-${randomUUID()}`), MQTT_URL: 'mqtt://127.0.0.1:1' } });
     const response = await runtime.app.request('/readyz');
