@@ -2,11 +2,12 @@
 /**
  * `npm run build`: compiles src/ to dist/ (JavaScript, .d.ts, source maps) with tsc, copies the
  * files tsc does not handle (the dashboard's html/js/css) next to the compiled code, removes
- * outputs whose source is gone, and bundles the CLI and the library entry with esbuild into
- * dist/bundle/ (what bin/vigil.js runs and what the package's `import` condition points at: a few
- * files instead of ~200 modules and the packages' own, so Node's module loader has far less to
- * resolve and hold). The types stay tsc's (dist/index.d.ts). `--if-stale` skips all of it when dist/ is newer than every source
- * (and no build failed since).
+ * outputs whose source is gone, and bundles with esbuild the CLI into dist/bundle/ (what bin/vigil.js
+ * runs: a few files instead of ~200 modules and the packages' own, so Node's module loader has far
+ * less to resolve at start-up) and the library entry into dist/bundle/lib/ (what the package's
+ * `import` condition points at: Vigil's own modules in a few files; its types stay tsc's
+ * dist/index.d.ts). `--if-stale` skips all of it when dist/ is newer than every source (and no
+ * build failed since).
  * Plain JavaScript, so it runs on a fresh clone with nothing built.
  */
 import { spawnSync } from 'node:child_process';
@@ -36,7 +37,7 @@ function walk(dir, out = []) {
 
 /** True when some source, folder or config changed after the last successful build. */
 export function isStale() {
-  if (!existsSync(stamp) || !existsSync(join(bundle, 'cli.js')) || !existsSync(join(bundle, 'index.js'))) return true;
+  if (!existsSync(stamp) || !existsSync(join(bundle, 'cli.js')) || !existsSync(join(bundle, 'lib', 'index.js'))) return true;
   const built = statSync(stamp).mtimeMs;
   const inputs = [src, ...walk(src), ...CONFIGS.map((name) => join(root, name))];
   return inputs.some((path) => statSync(path).mtimeMs > built);
@@ -73,15 +74,15 @@ function syncAssets() {
 const EXTERNAL = ['better-sqlite3', 'kafkajs', 'pg', 'nodemailer', 'ws', 'mqtt', 'pino', 'pino-pretty', '@statelyai/inspect', 'playwright-core'];
 
 /**
- * Bundles dist/cli/index.js and dist/index.js (tsc's output) into dist/bundle/cli.js, index.js and
- * their shared chunks: ESM with code splitting, so the commands and adapters imported lazily stay in
- * chunks of their own, loaded only when used. Bundled CommonJS packages call require(), which an ES module lacks: the banner gives every chunk one.
+ * Bundles dist/cli/index.js (tsc's output) into dist/bundle/cli.js and its chunks, and dist/index.js
+ * into dist/bundle/lib/index.js and its own: ESM with code splitting, so the commands and adapters
+ * imported lazily stay in chunks of their own, loaded only when used. Bundled CommonJS packages call require(), which an ES module lacks: the banner gives every chunk one.
  */
 function bundleCli() {
   const esbuild = createRequire(import.meta.url)('esbuild');
   rmSync(bundle, { recursive: true, force: true });
   esbuild.buildSync({
-    entryPoints: { cli: join(dist, 'cli', 'index.js'), index: join(dist, 'index.js') },
+    entryPoints: { cli: join(dist, 'cli', 'index.js') },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -91,6 +92,19 @@ function bundleCli() {
     logLevel: 'warning',
     banner: { js: "import { createRequire as __vigilRequire } from 'node:module'; const require = __vigilRequire(import.meta.url);" },
     external: EXTERNAL,
+  });
+  // The library entry: Vigil's own modules only. Every package stays an import, so an embedder and
+  // Vigil share one copy of each (hono's app.route() only mounts an app of its own copy).
+  esbuild.buildSync({
+    entryPoints: { index: join(dist, 'index.js') },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir: join(bundle, 'lib'),
+    logLevel: 'warning',
+    packages: 'external',
   });
 }
 

@@ -10,7 +10,7 @@ import { freePort } from '../support/peers.ts';
 
 const run = promisify(execFile);
 // What the package's `import` condition points at: the bundled library entry.
-const INDEX = fileURLToPath(new URL('../../dist/bundle/index.js', import.meta.url));
+const INDEX = fileURLToPath(new URL('../../dist/bundle/lib/index.js', import.meta.url));
 
 /**
  * Runs `body` in a fresh Node process on the built package (module state is per process), with
