@@ -8,7 +8,7 @@ import { StoreError } from '../../src/errors.ts';
 import { STORE_TABLES } from '../../src/storage/migrations/migration.ts';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
-import { CLAIM } from '../../src/storage/sqlite/notifications.ts';
+import { CLAIM, LAST_SENT_AMONG } from '../../src/storage/sqlite/notifications.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { runStoreContract } from '../contract/store.contract.ts';
 import { newEvent, note } from '../contract/store.fixtures.ts';
@@ -73,6 +73,42 @@ describe('createSqliteStore', () => {
     // The oldest due rows, in due order.
     const next = await store.notifications.claim('2030-01-01T01:00:00.000Z', 3, 60_000);
     expect(next.map((n) => n.next_attempt_at)).toEqual(['2030-01-01T00:20:01.000Z', '2030-01-01T00:20:02.000Z', '2030-01-01T00:20:03.000Z']);
+  });
+
+  it('the dedup look-up walks notifications_sent from the keys asked for, not every sent row', async () => {
+    const path = tempPath();
+    const store = open(path);
+    await store.migrate();
+    const at = '2030-01-01T00:00:00.000Z';
+    await store.notifications.enqueue(Array.from({ length: 2_000 }, (_, i) => note({ dedup_key: `k${i}`, next_attempt_at: at })));
+    const claimed = await store.notifications.claim(at, 2_000, 60_000);
+    await store.notifications.settle(claimed.map((n) => ({ id: n.id, sentAt: at })));
+    const db = raw(path);
+    const plan = () => (db.prepare(`EXPLAIN QUERY PLAN ${LAST_SENT_AMONG}`).all({ since: at, keys: '["k1"]', channels: '["console"]' }) as { detail: string }[]).map((row) => row.detail);
+    // As the store runs (no statistics), and once analysed.
+    expect(plan().some((detail) => detail.includes('USING INDEX notifications_sent (dedup_key=?'))).toBe(true);
+    db.exec('ANALYZE');
+    expect(plan().some((detail) => detail.includes('USING INDEX notifications_sent (dedup_key=?'))).toBe(true);
+    const marks = await store.notifications.lastSentAmong([{ dedupKey: 'k7', channel: claimed[0]!.channel }, { dedupKey: 'nope', channel: claimed[0]!.channel }], at);
+    expect(marks.map((m) => m.dedup_key)).toEqual(['k7']);
+  });
+
+  it('writes one row per series of a committed batch: the newest, a tie going to the later reading', async () => {
+    const path = tempPath();
+    const store = open(path);
+    await store.migrate();
+    const r = (device_id: string, value: number, ts: string) => ({ device_id, metric: 'm', value, ts });
+    // 123 series (a 100-row, two 10-row and three 1-row statements), the first given three times.
+    const many = Array.from({ length: 123 }, (_, i) => r(`d${i}`, i, '2030-01-01T00:00:01.000Z'));
+    const readings = [r('d0', -1, '2030-01-01T00:00:05.000Z'), ...many, r('d0', -2, '2030-01-01T00:00:02+00:00'), r('d0', -3, '2030-01-01T00:00:05.000Z')];
+    await store.alerts.commit({ transitions: [], readings });
+    const latest = await store.readings.latestAll();
+    expect(latest).toHaveLength(123);
+    expect(await store.readings.latest('d0', 'm')).toEqual(r('d0', -3, '2030-01-01T00:00:05.000Z'));
+    expect(await store.readings.latest('d122', 'm')).toEqual(r('d122', 122, '2030-01-01T00:00:01.000Z'));
+    // An older reading than the stored one does not replace it.
+    await store.alerts.commit({ transitions: [], readings: [r('d0', 9, '2030-01-01T00:00:04.000Z')] });
+    expect((await store.readings.latest('d0', 'm'))?.value).toBe(-3);
   });
 
   it('runs in WAL mode and creates the parent directory of its file', async () => {

@@ -4,6 +4,7 @@ import type { Reading } from '../../domain/reading.ts';
 import type { Settled } from '../group-commit.ts';
 import { newAlertEvent, newNotificationRows } from '../rows.ts';
 import type { AlertEventRepository, AlertTransition, TransitionOutcome } from '../store.ts';
+import { newestPerSeries } from '../newest-readings.ts';
 import { isoTime } from '../timestamps.ts';
 import { type AlertCall, allOrFail, SetAttemptFailed, writeTogether } from './alert-calls.ts';
 import { readingParams, UPSERT_READINGS } from './readings.ts';
@@ -36,7 +37,8 @@ export function toOutcome(call: AlertCall, value: unknown): TransitionOutcome {
  * StoreError on a malformed timestamp, before anything is written.
  */
 export async function commitItem(openFor: (alertId: string) => Promise<AlertEvent | undefined>, batch: Batch): Promise<CommitItem> {
-  readingParams(batch.readings);
+  // Checked now, and only the newest per series kept: the group's readings are collapsed again together.
+  const readings = newestPerSeries(batch.readings);
   const known = new Map<string, AlertEvent | undefined>();
   const resolving = [...new Set(batch.transitions.filter((t) => t.kind === 'resolve').map((t) => (t as Extract<AlertTransition, { kind: 'resolve' }>).alertId))];
   const opened = await Promise.all(resolving.map((id) => openFor(id)));
@@ -53,7 +55,7 @@ export async function commitItem(openFor: (alertId: string) => Promise<AlertEven
     const resolvedAt = isoTime(t.resolution.resolved_at, 'resolved_at');
     return { kind: 'resolve', alertId: t.alertId, resolvedAt, value: t.resolution.resolution_value, notifications: newNotificationRows(notifications, t.alertId) };
   });
-  return { calls, readings: batch.readings };
+  return { calls, readings };
 }
 
 /** Upserts `readings` within the transaction on `client`; rejects with SetAttemptFailed when the statement fails. */

@@ -1,5 +1,6 @@
 import type { Reading } from '../../domain/reading.ts';
 import type { ReadingRepository } from '../store.ts';
+import { newestPerSeries } from '../newest-readings.ts';
 import { isoTime } from '../timestamps.ts';
 import type { PostgresConnection } from './connection.ts';
 
@@ -11,28 +12,23 @@ export const UPSERT_READINGS = `INSERT INTO readings_latest (device_id, metric, 
   WHERE excluded.ts >= readings_latest.ts`;
 const COLUMNS = 'device_id, metric, value, ts';
 
-/**
- * The newest reading per key of a batch (a tie goes to the later one), sorted by key. PostgreSQL
- * rejects an INSERT … ON CONFLICT that touches one key twice, and writers locking keys in one order
- * cannot deadlock each other.
- */
-function newestPerKey(readings: Reading[]): Reading[] {
-  const newest = new Map<string, Reading>();
-  for (const r of readings) {
-    const reading = { ...r, ts: isoTime(r.ts, 'ts') };
-    const key = `${reading.device_id}\u0000${reading.metric}`;
-    const kept = newest.get(key);
-    if (kept === undefined || reading.ts >= kept.ts) newest.set(key, reading);
-  }
-  return [...newest.values()].sort((a, b) => compare(a.device_id, b.device_id) || compare(a.metric, b.metric));
-}
-
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The four arrays UPSERT_READINGS reads for `readings` (newest per key); throws StoreError on a malformed `ts`. */
+/**
+ * The four arrays UPSERT_READINGS reads for `readings`: the newest per key (PostgreSQL rejects an
+ * INSERT … ON CONFLICT that touches one key twice), sorted by key (writers locking keys in one order
+ * cannot deadlock each other). Throws StoreError on a malformed `ts`.
+ */
 export function readingParams(readings: Reading[]): unknown[][] {
-  const batch = newestPerKey(readings);
-  return [batch.map((r) => r.device_id), batch.map((r) => r.metric), batch.map((r) => r.value), batch.map((r) => r.ts)];
+  const batch = newestPerSeries(readings).sort((a, b) => compare(a.device_id, b.device_id) || compare(a.metric, b.metric));
+  const params: unknown[][] = [new Array(batch.length), new Array(batch.length), new Array(batch.length), new Array(batch.length)];
+  batch.forEach((r, i) => {
+    params[0]![i] = r.device_id;
+    params[1]![i] = r.metric;
+    params[2]![i] = r.value;
+    params[3]![i] = r.ts;
+  });
+  return params;
 }
 
 /** The latest reading per (device, metric) in PostgreSQL. */

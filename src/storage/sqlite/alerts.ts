@@ -5,10 +5,10 @@ import { newAlertEvent, newEventValues } from '../rows.ts';
 import type { AlertEventRepository, AlertTransition, TransitionOutcome } from '../store.ts';
 import type { Reading } from '../../domain/reading.ts';
 import { upsertReadings } from './readings.ts';
-import { isoTime } from '../timestamps.ts';
+import { isoTime, now } from '../timestamps.ts';
 import type { SqliteConnection } from './connection.ts';
 import { closedError, guarded, toStoreError } from './guard.ts';
-import { insertNotifications } from './notifications.ts';
+import { INSERT_NOTIFICATION, insertOutbox } from './notifications.ts';
 
 type AlertEventRow = Omit<AlertEvent, 'is_resolved' | 'metadata'> & { is_resolved: number; metadata: string };
 
@@ -107,32 +107,42 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     return row && fromRow(row);
   };
 
-  const open = (input: NewAlertEvent, notifications: NewNotification[]) => {
+  /** Opens the rule's event with its outbox rows (`createdAt`: their creation time) unless one is open. */
+  const open = (input: NewAlertEvent, notifications: NewNotification[], createdAt = now()) => {
     const event = newAlertEvent(input);
-    const { changes } = statement(INSERT).run(...newEventValues(event));
+    const { changes } = statement(INSERT).run(newEventValues(event));
     if (changes === 0) return { event: openFor(event.alert_id)!, created: false };
-    insertNotifications(statement, notifications, event.alert_id);
+    insertOutbox(statement(INSERT_NOTIFICATION), notifications, event.alert_id, createdAt);
     return { event, created: true };
   };
 
-  const resolve = (alertId: string, resolution: Resolution, notifications: NewNotification[] | ((event: AlertEvent) => NewNotification[])) => {
+  const resolve = (
+    alertId: string,
+    resolution: Resolution,
+    notifications: NewNotification[] | ((event: AlertEvent) => NewNotification[]),
+    createdAt = now(),
+  ) => {
     const resolvedAt = isoTime(resolution.resolved_at, 'resolved_at');
     const row = statement(RESOLVE).get(resolvedAt, resolution.resolution_value, alertId) as AlertEventRow | undefined;
     if (!row) return undefined;
     const event = fromRow(row);
-    insertNotifications(statement, typeof notifications === 'function' ? notifications(event) : notifications, alertId);
+    const rows = typeof notifications === 'function' ? notifications(event) : notifications;
+    insertOutbox(statement(INSERT_NOTIFICATION), rows, alertId, createdAt);
     return event;
   };
 
   /** One call of the group: the transitions, then the readings (all or nothing: a failing call is rolled back alone). */
   const commit = (transitions: AlertTransition[], readings: Reading[]): TransitionOutcome[] => {
-    const outcomes = transitions.map((t): TransitionOutcome => {
+    const createdAt = now();
+    const outcomes = new Array<TransitionOutcome>(transitions.length);
+    transitions.forEach((t, i) => {
       if (t.kind === 'open') {
-        const { event, created } = open(t.event, t.notifications);
-        return { changed: created, event };
+        const { event, created } = open(t.event, t.notifications, createdAt);
+        outcomes[i] = { changed: created, event };
+      } else {
+        const event = resolve(t.alertId, t.resolution, t.notifications, createdAt);
+        outcomes[i] = { changed: event !== undefined, event };
       }
-      const event = resolve(t.alertId, t.resolution, t.notifications);
-      return { changed: event !== undefined, event };
     });
     upsertReadings(statement, readings);
     return outcomes;

@@ -2,6 +2,7 @@ import type { NewNotification, Notification, NotificationStatus } from '../../do
 import type { DeliveryResult, NotificationRepository, SentMark } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
+import { timeOrderedId } from '../ids.ts';
 import { newNotificationRows } from '../rows.ts';
 import { isoTime } from '../timestamps.ts';
 
@@ -9,7 +10,7 @@ type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
 
 const COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
   last_error, next_attempt_at, created_at, sent_at`;
-const INSERT = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
+export const INSERT_NOTIFICATION = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
   status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
 // Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died. A row is
@@ -34,11 +35,13 @@ const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_erro
   WHERE id = @id AND status = 'sending'`;
 
 // One row per (dedup key, channel): SQLite takes the bare `id` from the row holding max(sent_at).
-const LAST_SENT_AMONG = `SELECT id, channel, dedup_key, max(sent_at) AS sent_at FROM notifications
-  WHERE status = 'sent' AND sent_at >= @since
-    AND dedup_key IN (SELECT value FROM json_each(@keys))
-    AND channel IN (SELECT value FROM json_each(@channels))
-  GROUP BY dedup_key, channel`;
+// Walked from the keys (CROSS JOIN fixes the order) down notifications_sent: left to itself, the
+// planner picked notifications_due (status = 'sent') and read every sent row at each look-up.
+export const LAST_SENT_AMONG = `SELECT n.id, n.channel, n.dedup_key, max(n.sent_at) AS sent_at
+  FROM json_each(@keys) AS k CROSS JOIN notifications AS n
+  WHERE n.dedup_key = k.value AND n.status = 'sent' AND n.sent_at >= @since
+    AND n.channel IN (SELECT value FROM json_each(@channels))
+  GROUP BY n.dedup_key, n.channel`;
 
 const fromRow = (row: NotificationRow): Notification => ({
   ...row,
@@ -58,11 +61,23 @@ export function insertNotifications(
   notifications: NewNotification[],
   alertId: string | null = null,
 ): Notification[] {
-  const insert = statement(INSERT);
+  const insert = statement(INSERT_NOTIFICATION);
   const rows = newNotificationRows(notifications, alertId);
   return rows.filter(({ id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at, created_at }) =>
     insert.run(id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, next_attempt_at, created_at).changes > 0,
   );
+}
+
+/**
+ * Inserts the outbox rows of an alert transition (about rule `alertId` unless they say otherwise)
+ * within the caller's transaction: `insertNotifications` without making the rows it would return.
+ */
+export function insertOutbox(insert: ReturnType<SqliteConnection['statement']>, notifications: NewNotification[], alertId: string, createdAt: string): void {
+  for (const n of notifications) {
+    const due = n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at');
+    const metadata = n.metadata === undefined ? '{}' : JSON.stringify(n.metadata);
+    insert.run(n.id ?? timeOrderedId(), n.channel, n.severity, n.title, n.message, metadata, n.alert_id ?? alertId, n.dedup_key ?? null, due, createdAt);
+  }
 }
 
 /** A delivery result with its timestamps checked and in canonical form (throws StoreError on a malformed one). */

@@ -2,17 +2,41 @@ import type { Reading } from '../../domain/reading.ts';
 import type { ReadingRepository } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
+import { newestPerSeries } from '../newest-readings.ts';
 import { isoTime } from '../timestamps.ts';
 
+/** Rows per statement: a multi-row VALUES list costs half the CPU per row of one statement per row. */
+const CHUNKS = [100, 10, 1];
+
 // `>=` so that, of two readings with the same ts, the one written last wins.
-const UPSERT = `INSERT INTO readings_latest (device_id, metric, value, ts) VALUES (?, ?, ?, ?)
+const upsertOf = (rows: number) => `INSERT INTO readings_latest (device_id, metric, value, ts)
+  VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}
   ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = excluded.ts
   WHERE excluded.ts >= readings_latest.ts`;
+const UPSERTS = CHUNKS.map(upsertOf);
 
-/** Upserts `readings` into readings_latest within the caller's transaction. */
+/**
+ * Upserts the newest of `readings` per series into readings_latest within the caller's transaction:
+ * prepared statements of 100, 10 and 1 rows, each reused as often as the batch fills it.
+ */
 export function upsertReadings(statement: SqliteConnection['statement'], readings: Reading[]): void {
-  const upsert = statement(UPSERT);
-  for (const r of readings) upsert.run(r.device_id, r.metric, r.value, isoTime(r.ts, 'ts'));
+  const rows = newestPerSeries(readings);
+  let from = 0;
+  CHUNKS.forEach((size, c) => {
+    if (rows.length - from < size) return;
+    const upsert = statement(UPSERTS[c]!);
+    const params: unknown[] = new Array(size * 4);
+    for (; from + size <= rows.length; from += size) {
+      for (let i = 0; i < size; i++) {
+        const r = rows[from + i]!;
+        params[4 * i] = r.device_id;
+        params[4 * i + 1] = r.metric;
+        params[4 * i + 2] = r.value;
+        params[4 * i + 3] = r.ts;
+      }
+      upsert.run(params);
+    }
+  });
 }
 
 /** The latest reading per (device, metric) in SQLite. */
