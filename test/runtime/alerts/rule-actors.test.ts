@@ -74,8 +74,9 @@ describe('rule actors (default wiring, real timers)', () => {
     expect(actors.persisted().map((p) => p.actorId)).toEqual(['rule:idle', 'rule:eager', 'rule:resumed']);
     actors.stopAll();
     expect(registry.size).toBe(0);
-    expect(idle.actor.getSnapshot().status).toBe('done');
     expect(actors.size).toBe(0);
+    expect(eager.actor.getSnapshot().status).toBe('done');
+    expect(resumed.actor.getSnapshot().status).toBe('done');
   });
 
   it('stops a rule never used without creating its actor, returning its initial state', () => {
