@@ -1,21 +1,18 @@
-import { createActor, fromCallback, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import type { AlertContext, AlertInput, AlertMachineEvent, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
-import { initialContext } from '../../actors/alert-evaluation.ts';
+import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import type { AlertMachineEvent, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
-import { snapshotOf, type ActorChange, type ActorRegistry, type LazyActor, type RegisteredActor } from '../registry.ts';
+import type { ActorRegistry } from '../registry.ts';
 import type { InspectObserver } from '../inspect.ts';
 import { messageOf } from '../../errors.ts';
 import { createSeriesRoutes, seriesKey, type RuleEntry, type SeriesRoutes } from './series-routes.ts';
 import { persistedAlert, persistedOf, stateName } from './rule-state.ts';
+import { Entry, ruleActorId, startsIdle, type Shared } from './rule-entry.ts';
 
 export { seriesKey, type Route, type RuleEntry } from './series-routes.ts';
 export { holdsAlert, persistedAlert, stateName } from './rule-state.ts';
-
-/** The actor id of a rule's actor, and the prefix of every one (snapshots are saved under these ids). */
-export const RULE_ACTOR_PREFIX = 'rule:';
-export const ruleActorId = (ruleId: string): string => `${RULE_ACTOR_PREFIX}${ruleId}`;
+export { RULE_ACTOR_PREFIX, ruleActorId, type Shared } from './rule-entry.ts';
 
 /** An evaluation sent to a rule: at `at`, of the latest reading (`value` at `ts`, null when none). */
 export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
@@ -99,81 +96,6 @@ function countByState(entries: Iterable<RuleEntry>): Record<AlertStateName, numb
   for (const entry of entries) counts[entry.created ? stateName(entry.actor.getSnapshot().value) : 'ok']++;
   return counts;
 }
-
-type AlertSnapshot = ActorChange['snapshot'] & { value: unknown; context: AlertContext };
-
-/** What every rule's entry shares: how its actor is created. */
-export interface Shared {
-  machine: typeof alertMachine;
-  host: AnyActorRef;
-  timers: boolean;
-}
-
-/**
- * A rule with its registry entry, whose actor may be created on first use. It is its own
- * `LazyActor` (methods, not closures, so that 100k idle rules cost little heap).
- */
-class Entry implements RuleEntry, LazyActor {
-  readonly id: string;
-  readonly kind = 'rule';
-  rule: Rule;
-  #registered: (RegisteredActor & { readonly created: boolean }) | undefined;
-  readonly #at: number;
-  readonly #restored: PersistedAlert | undefined;
-  readonly #shared: Shared;
-
-  constructor(rule: Rule, at: number, restored: PersistedAlert | undefined, shared: Shared) {
-    this.id = ruleActorId(rule.id);
-    this.rule = rule;
-    this.#at = at;
-    this.#restored = restored;
-    this.#shared = shared;
-  }
-
-  get machine(): typeof alertMachine {
-    return this.#shared.machine;
-  }
-
-  /** Registers the entry: lazily when `lazy`, else with its actor created (not started). */
-  register(registry: ActorRegistry, lazy: boolean): void {
-    this.#registered = lazy ? registry.addLazy(this) : registry.add({ id: this.id, kind: this.kind, actor: this.create(), machine: this.machine });
-  }
-
-  /** The actor's input: the rule as it is when the actor is created (an edit before then only replaces it). */
-  #input(): AlertInput {
-    return { rule: this.rule, now: this.#at, restored: this.#restored, timers: this.#shared.timers };
-  }
-
-  create(): Actor<typeof alertMachine> {
-    return createActor(this.#shared.machine, { id: this.id, input: this.#input(), parent: this.#shared.host });
-  }
-
-  /** The snapshot of the actor while not created: its initial one (`ok`, nothing armed). */
-  peek(): AlertSnapshot {
-    return { status: 'active', output: undefined, error: undefined, value: 'ok', context: initialContext(this.#input()) };
-  }
-
-  get actor(): Actor<typeof alertMachine> {
-    return this.#registered!.actor as Actor<typeof alertMachine>;
-  }
-
-  get created(): boolean {
-    return this.#registered!.created;
-  }
-
-  /** The actor's snapshot, without creating it. */
-  snapshot(): AlertSnapshot {
-    return snapshotOf(this.#registered!) as AlertSnapshot;
-  }
-}
-
-/**
- * Whether a rule's actor can wait for its first use: it starts in `ok` (no state to resume) and arms
- * no timer there (no nodata deadline), so until an evaluation reaches it, its snapshot is its initial
- * one. With the inspector on, every actor is created at once so that the inspector sees each.
- */
-const startsIdle = (rule: Rule, restored: PersistedAlert | undefined, inspect: unknown): boolean =>
-  !inspect && rule.nodata_seconds == null && (!restored || restored.state === 'ok');
 
 /** Starting and stopping rule actors: registered, routed by series, sharing one host's system. */
 function ruleLifecycle(options: RuleActorsOptions, entries: Map<string, Entry>, routes: SeriesRoutes) {
