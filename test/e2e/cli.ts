@@ -16,10 +16,16 @@ export interface VigilProcess {
 
 /** Starts `vigil <args>` with `env` added to a clean environment. */
 export function startVigil(args: string[], env: Record<string, string>): VigilProcess {
-  const child = spawn(process.execPath, [VIGIL_BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return watchProcess(
+    spawn(process.execPath, [VIGIL_BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** Collects the output of a Vigil started some other way (a launcher, a container's command). */
+export function watchProcess(child: ChildProcess): VigilProcess {
   let out = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {

@@ -103,9 +103,12 @@ describe.skipIf(!present && !required)('dashboard rules, silences and notificati
     await page.locator('#rules button[data-action="edit"][data-rule="boiler"]').click();
     expect(await ruleForm.locator('[name="id"]').isDisabled()).toBe(true);
     await ruleForm.locator('[name="threshold"]').fill('99');
+    await ruleForm.locator('[name="clear_threshold"]').fill('95');
+    await ruleForm.locator('[name="keep_firing_for_seconds"]').fill('5');
+    await ruleForm.locator('[name="nodata_seconds"]').fill('600');
     await ruleForm.locator('button[type="submit"]').click();
     await page.locator('#rules tbody tr', { hasText: 'b1 temp > 99' }).waitFor();
-    expect((await runtime.store.rules.get('boiler'))?.threshold).toBe(99);
+    expect(await runtime.store.rules.get('boiler')).toMatchObject({ threshold: 99, clear_threshold: 95, keep_firing_for_seconds: 5, nodata_seconds: 600 });
 
     // The notifications view lists the rule's notifications, filtered by rule.
     await page.locator('#notification-filters [name="alert"]').fill('boiler');

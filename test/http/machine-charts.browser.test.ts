@@ -12,6 +12,7 @@ import { notifierMachine } from '../../src/actors/notifier.ts';
 import { periodicJobMachine } from '../../src/actors/periodic-job.ts';
 import { pluginHealthMachine } from '../../src/actors/plugin-health.ts';
 import { propagatorMachine } from '../../src/actors/propagator.ts';
+import { silenceMachine } from '../../src/actors/silence.ts';
 import { publisherMachine } from '../../src/actors/publisher.ts';
 import { subscriberMachine } from '../../src/actors/subscriber.ts';
 import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
@@ -31,8 +32,11 @@ const VIEWPORTS = [
   { name: 'narrow', width: 1400, height: 1000 },
 ];
 
-/** Every machine Vigil runs, by its id, and an actor running it. */
-const MACHINES: Array<{ machine: AnyStateMachine; actor: string }> = [
+/** The silence created before the pages open: its actor id carries the id the API gave it. */
+let silenceActor = '';
+
+/** Every machine Vigil runs, by its id, and an actor running it (a function when known only once running). */
+const MACHINES: Array<{ machine: AnyStateMachine; actor: string | (() => string) }> = [
   { machine: publisherMachine, actor: 'publisher' },
   { machine: subscriberMachine, actor: 'subscriber' },
   { machine: notifierMachine, actor: 'notifier' },
@@ -41,6 +45,7 @@ const MACHINES: Array<{ machine: AnyStateMachine; actor: string }> = [
   { machine: alertMachine, actor: 'rule:hot-7' },
   { machine: pluginHealthMachine, actor: 'plugin:publisher' },
   { machine: propagatorMachine, actor: 'propagator' },
+  { machine: silenceMachine, actor: () => silenceActor },
 ];
 
 interface StateNodeLike {
@@ -160,6 +165,13 @@ describe.skipIf(!present && !required)('statecharts of every machine, laid out b
       body: JSON.stringify({ id: 'hot-7', name: 'device 7 hot', device_id: '7', metric: 'temperature', operator: '>', threshold: 82, severity: 'critical' }),
     });
     expect(created.status).toBe(201);
+    const silence = await fetch(`${url}/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rule_id: 'hot-7', ends_at: new Date(Date.now() + 3_600_000).toISOString(), created_by: 'ops', comment: 'drawn' }),
+    });
+    expect(silence.status).toBe(201);
+    silenceActor = `silence:${((await silence.json()) as { id: string }).id}`;
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       viewport: VIEWPORTS[0],
@@ -182,8 +194,9 @@ describe.skipIf(!present && !required)('statecharts of every machine, laid out b
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const { name: viewport } of VIEWPORTS) for (const { machine, actor } of MACHINES) {
-    it(`${viewport}: ${machine.id} (${actor}): a box per state, a labelled edge per transition, no label over another or over a state, the active state highlighted`, async () => {
+  for (const { name: viewport } of VIEWPORTS) for (const { machine, actor: actorOf } of MACHINES) {
+    it(`${viewport}: ${machine.id} (${typeof actorOf === 'string' ? actorOf : `${machine.id}:…`}): a box per state, a labelled edge per transition, no label over another or over a state, the active state highlighted`, async () => {
+      const actor = typeof actorOf === 'string' ? actorOf : actorOf();
       const want = expected(machine);
       const page = pages.get(viewport)!;
       const row = page.locator(`tr[data-actor="${actor}"]`);

@@ -41,6 +41,9 @@ function ruleBody(form, creating) {
     operator: f.operator.value,
     threshold: number(f.threshold.value) ?? f.threshold.value,
     for_seconds: number(f.for_seconds.value) ?? 0,
+    clear_threshold: number(f.clear_threshold.value) ?? null,
+    keep_firing_for_seconds: number(f.keep_firing_for_seconds.value) ?? 0,
+    nodata_seconds: number(f.nodata_seconds.value) ?? null,
     severity: f.severity.value,
     channels: f.channels.value.split(',').map((c) => c.trim()).filter(Boolean),
     enabled: f.enabled.checked,
@@ -61,6 +64,9 @@ function fillRuleForm(form, rule) {
   f.operator.value = rule?.operator ?? '>';
   f.threshold.value = rule?.threshold ?? '';
   f.for_seconds.value = rule?.for_seconds ?? 0;
+  f.clear_threshold.value = rule?.clear_threshold ?? '';
+  f.keep_firing_for_seconds.value = rule?.keep_firing_for_seconds ?? 0;
+  f.nodata_seconds.value = rule?.nodata_seconds ?? '';
   f.severity.value = rule?.severity ?? 'warning';
   f.channels.value = (rule?.channels ?? []).join(', ');
   f.enabled.checked = rule?.enabled ?? true;
