@@ -74,6 +74,22 @@ async function readyAfter(url: string, since: number, child: ChildProcess): Prom
   }
 }
 
+/** The base URL a process prints on `stream` once listening (`pattern` captures a URL or a port). */
+function printedPort(stream: NodeJS.ReadableStream, pattern: RegExp, kind: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer | string) => {
+      text += String(chunk);
+      const found = pattern.exec(text);
+      if (!found) return;
+      stream.off('data', onData);
+      resolve(found[1]!.startsWith('http') ? found[1]!.replace(/\/$/, '') : `http://127.0.0.1:${found[1]}`);
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`${kind} ended before it printed where it listens: ${text}`)));
+  });
+}
+
 interface Figures {
   readyMs: number;
   cpuMs: number;
@@ -85,17 +101,15 @@ interface Figures {
 /** Starts one process, waits until ready, lets it idle, reads its RSS, stops it with SIGTERM. */
 async function measure(kind: 'vigil' | 'bare', dbPath: string): Promise<Figures> {
   const started = performance.now();
-  const port = kind === 'vigil' ? String(20_000 + Math.floor(Math.random() * 20_000)) : '0';
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DB_PATH: dbPath, DATABASE_URL: `sqlite:${dbPath}`, PORT: port, LOG_LEVEL: 'warn' };
+  // Port 0 for both: each prints the port it got (a random fixed port sometimes collided).
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DB_PATH: dbPath, DATABASE_URL: `sqlite:${dbPath}`, PORT: '0', LOG_LEVEL: 'warn' };
   const args = kind === 'vigil' ? [join(ROOT, 'bin', 'vigil.js'), 'run'] : ['--input-type=module', '-e', BARE];
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
-  let url = `http://127.0.0.1:${port}/readyz`;
-  if (kind === 'bare') {
-    const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
-    url = `http://127.0.0.1:${/PORT (\d+)/.exec(chunk.toString())![1]}/readyz`;
-  }
+  // Vigil says where it listens on stderr ("vigil: running on http://…"), the bare server on stdout.
+  const url = `${await printedPort(kind === 'vigil' ? child.stderr! : child.stdout!, kind === 'vigil' ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind)}/readyz`;
   child.stdout!.resume();
+  child.stderr!.resume();
   const readyMs = await readyAfter(url, started, child);
   const cpu = cpuMs(child.pid!);
   await new Promise((resolve) => setTimeout(resolve, IDLE_MS));

@@ -3,7 +3,7 @@ import type { AlertContext } from '../actors/alert.ts';
 import type { PublisherContext } from '../actors/publisher.ts';
 import type { SubscriberContext } from '../actors/subscriber.ts';
 import type { RuntimeContext } from './context.ts';
-import type { ActorRegistry } from './registry.ts';
+import { snapshotOf, type ActorRegistry } from './registry.ts';
 
 /** What the runtime's own metrics read: the actors, at scrape time, into this registry. */
 type MetricsDeps = Pick<RuntimeContext, 'metrics' | 'registry'>;
@@ -51,7 +51,7 @@ function registerAlertSeries(ctx: MetricsDeps): void {
     collect() {
       this.reset();
       for (const entry of ctx.registry.entries('rule')) {
-        const snapshot = entry.actor.getSnapshot() as { value?: unknown; status?: string; context?: AlertContext };
+        const snapshot = snapshotOf(entry) as { value?: unknown; status?: string; context?: AlertContext };
         const top = typeof snapshot.value === 'object' && snapshot.value !== null ? Object.keys(snapshot.value)[0] : snapshot.value;
         if (snapshot.status !== 'active' || (top !== 'pending' && top !== 'firing') || !snapshot.context) continue;
         const { rule } = snapshot.context;
@@ -78,7 +78,7 @@ export function registerRuntimeMetrics(ctx: MetricsDeps): void {
       this.reset();
       const counts = new Map<string, { kind: string; state: string; status: string; n: number }>();
       for (const entry of ctx.registry.entries()) {
-        const snapshot = entry.actor.getSnapshot() as { value?: unknown; status?: string };
+        const snapshot = snapshotOf(entry) as { value?: unknown; status?: string };
         const state = stateLabel(snapshot.value);
         const status = String(snapshot.status);
         const key = `${entry.kind}\u0000${state}\u0000${status}`;

@@ -27,19 +27,57 @@ export interface ActorView {
   error?: string;
 }
 
-/** An entry of the registry: one fixed shape for every actor, so 100k of them stay compact. */
+/** An actor created on first use: `create` returns it unstarted, `peek` its snapshot until then. */
+export interface LazyActor {
+  id: string;
+  kind: string;
+  machine: AnyStateMachine;
+  create: () => AnyActorRef;
+  peek: () => ActorChange['snapshot'];
+}
+
+/**
+ * An entry of the registry: one fixed shape for every actor, so 100k of them stay compact. A lazy
+ * entry holds how to create its actor, which happens (subscribed, then started) the first time
+ * anything asks for `actor`; until then `snapshot()` answers from `peek` without creating it.
+ */
 class Registered implements RegisteredActor {
   readonly id: string;
   readonly kind: string;
-  readonly actor: AnyActorRef;
   readonly machine: AnyStateMachine;
   subscription: Subscription | undefined;
+  #actor: AnyActorRef | undefined;
+  #lazy: LazyActor | undefined;
+  readonly #materialized: ((registered: Registered) => void) | undefined;
 
-  constructor(entry: RegisteredActor) {
+  constructor(entry: RegisteredActor | LazyActor, materialized?: (registered: Registered) => void) {
     this.id = entry.id;
     this.kind = entry.kind;
-    this.actor = entry.actor;
     this.machine = entry.machine;
+    // A lazy entry comes with what to call once it is created (its object may have an `actor` of its own).
+    if (materialized) this.#lazy = entry as LazyActor;
+    else this.#actor = (entry as RegisteredActor).actor;
+    this.#materialized = materialized;
+  }
+
+  get actor(): AnyActorRef {
+    if (this.#actor) return this.#actor;
+    const lazy = this.#lazy!;
+    this.#lazy = undefined;
+    this.#actor = lazy.create();
+    this.#materialized?.(this);
+    this.#actor.start();
+    return this.#actor;
+  }
+
+  /** Whether the actor exists (a lazy one only once something asked for it). */
+  get created(): boolean {
+    return this.#actor !== undefined;
+  }
+
+  /** The actor's current snapshot, without creating a lazy one. */
+  snapshot(): ActorChange['snapshot'] {
+    return this.#actor ? (this.#actor.getSnapshot() as ActorChange['snapshot']) : this.#lazy!.peek();
   }
 }
 
@@ -52,9 +90,27 @@ export class ActorRegistry {
   readonly #changes = new Subject<ActorChange>();
 
   /** Registers a started or unstarted actor; its snapshot changes flow into `changes()`. */
-  add(entry: RegisteredActor): void {
-    if (this.#actors.has(entry.id)) throw new Error(`actor '${entry.id}' is registered already`);
-    const registered = new Registered(entry);
+  add(entry: RegisteredActor): RegisteredActor & { readonly created: boolean } {
+    const registered = this.#put(new Registered(entry));
+    this.#watch(registered);
+    return registered;
+  }
+
+  /**
+   * Registers an actor created on first use (see `LazyActor`): listed at once, its changes flow
+   * into `changes()` from its creation on.
+   */
+  addLazy(entry: LazyActor): RegisteredActor & { readonly created: boolean } {
+    return this.#put(new Registered(entry, (registered) => this.#watch(registered)));
+  }
+
+  #put(registered: Registered): Registered {
+    if (this.#actors.has(registered.id)) throw new Error(`actor '${registered.id}' is registered already`);
+    this.#actors.set(registered.id, registered);
+    return registered;
+  }
+
+  #watch(registered: Registered): void {
     const changes = this.#changes;
     let last: unknown;
     // One plain function serves as both listeners: per actor this costs ~1 KB less than an observer
@@ -67,7 +123,6 @@ export class ActorRegistry {
       changes.next({ actorId: registered.id, kind: registered.kind, snapshot });
     };
     registered.subscription = registered.actor.subscribe(emit, emit);
-    this.#actors.set(entry.id, registered);
   }
 
   /** Removes an actor (it is not stopped: whoever started it stops it). */
@@ -106,7 +161,12 @@ export class ActorRegistry {
 
 /** The JSON view of an actor's current snapshot; `withContext` adds the context. */
 export function viewOf(entry: RegisteredActor, withContext: boolean): ActorView {
-  return viewOfSnapshot(entry.id, entry.kind, entry.actor.getSnapshot(), withContext);
+  return viewOfSnapshot(entry.id, entry.kind, snapshotOf(entry), withContext);
+}
+
+/** An actor's current snapshot; a lazy actor not created yet answers without being created. */
+export function snapshotOf(entry: RegisteredActor): ActorChange['snapshot'] {
+  return entry instanceof Registered ? entry.snapshot() : (entry.actor.getSnapshot() as ActorChange['snapshot']);
 }
 
 /** The JSON view of one snapshot. */

@@ -1,7 +1,7 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createActor, createMachine, setup } from 'xstate';
-import { ActorRegistry, viewOf } from '../../src/runtime/registry.ts';
+import { ActorRegistry, snapshotOf, viewOf } from '../../src/runtime/registry.ts';
 
 const toggle = createMachine({
   id: 'toggle',
@@ -11,6 +11,26 @@ const toggle = createMachine({
 });
 
 describe('ActorRegistry', () => {
+  it('lists a lazy actor at once, answers its snapshot from peek, and creates, watches and starts it on first use', async () => {
+    const registry = new ActorRegistry();
+    let created = 0;
+    const peeked = { status: 'active' as const, output: undefined, error: undefined, value: 'off', context: { flips: 0 } };
+    const entry = registry.addLazy({ id: 'l1', kind: 'toggle', machine: toggle, create: () => (created++, createActor(toggle)), peek: () => peeked });
+    expect([...registry.entries('toggle')].map((e) => e.id)).toEqual(['l1']);
+    expect(viewOf(registry.get('l1')!, true)).toEqual({ id: 'l1', kind: 'toggle', status: 'active', value: 'off', context: { flips: 0 } });
+    expect(entry.created).toBe(false);
+    expect(created).toBe(0);
+    const changes = firstValueFrom(registry.changes().pipe(take(2), toArray()));
+    entry.actor.send({ type: 'FLIP' });
+    expect(created).toBe(1);
+    expect(entry.created).toBe(true);
+    expect(snapshotOf(entry).value).toBe('on');
+    expect((await changes).map((c) => [c.actorId, c.snapshot.value])).toEqual([['l1', 'off'], ['l1', 'on']]);
+    expect(registry.get('l1')!.actor).toBe(entry.actor);
+    expect(created).toBe(1);
+    expect(() => registry.addLazy({ id: 'l1', kind: 'toggle', machine: toggle, create: () => createActor(toggle), peek: () => peeked })).toThrow(/registered already/);
+  });
+
   it('shows an actor in error with its error text; a healthy one has none', () => {
     const failing = setup({ actions: { explode: () => { throw new Error('threshold column missing'); } } }).createMachine({ initial: 'a', states: { a: { on: { GO: { actions: 'explode' } } } } });
     const registry = new ActorRegistry();

@@ -17,8 +17,11 @@ export async function alertStats(store: Pick<Store, 'alerts'>, engine: Pick<Aler
   const events = await store.alerts.stats();
   const firing: FiringRule[] = [];
   const firingBySeverity: Record<string, number> = {};
-  for (const { rule, actor } of engine.actors.entries()) {
-    const { value, context } = actor.getSnapshot();
+  for (const entry of engine.actors.entries()) {
+    // An actor not created yet is in `ok` (see `createRuleActors`): nothing to list, and no need to create it.
+    if (!entry.created) continue;
+    const { rule } = entry;
+    const { value, context } = entry.actor.getSnapshot();
     if (typeof value !== 'object') continue;
     firingBySeverity[rule.severity] = (firingBySeverity[rule.severity] ?? 0) + 1;
     const since = context.triggeredAt === null ? null : new Date(context.triggeredAt).toISOString();

@@ -7,14 +7,12 @@ import type { ActorRegistry } from '../registry.ts';
 import type { InspectObserver } from '../inspect.ts';
 import { messageOf } from '../../errors.ts';
 import { createSeriesRoutes, seriesKey, type RuleEntry, type SeriesRoutes } from './series-routes.ts';
-import { persistedAlert, stateName } from './rule-state.ts';
+import { persistedAlert, persistedOf, stateName } from './rule-state.ts';
+import { Entry, ruleActorId, startsIdle, type Shared } from './rule-entry.ts';
 
 export { seriesKey, type Route, type RuleEntry } from './series-routes.ts';
 export { holdsAlert, persistedAlert, stateName } from './rule-state.ts';
-
-/** The actor id of a rule's actor, and the prefix of every one (snapshots are saved under these ids). */
-export const RULE_ACTOR_PREFIX = 'rule:';
-export const ruleActorId = (ruleId: string): string => `${RULE_ACTOR_PREFIX}${ruleId}`;
+export { RULE_ACTOR_PREFIX, ruleActorId, type Shared } from './rule-entry.ts';
 
 /** An evaluation sent to a rule: at `at`, of the latest reading (`value` at `ts`, null when none). */
 export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
@@ -82,23 +80,28 @@ function sharedHost(options: Pick<RuleActorsOptions, 'clock' | 'inspect'>): AnyA
   return host.start();
 }
 
-/** Every actor's persisted form, for one `snapshots.save` call. */
+/**
+ * Every created actor's persisted form, for one `snapshots.save` call. An actor never created is
+ * still what it was started from (the stored snapshot, or none), so it has nothing to save.
+ */
 function persistedAll(entries: Iterable<RuleEntry>): { actorId: string; snapshot: PersistedAlert }[] {
-  return Array.from(entries, (entry) => ({ actorId: ruleActorId(entry.rule.id), snapshot: persistedAlert(entry.actor) }));
+  const persisted: { actorId: string; snapshot: PersistedAlert }[] = [];
+  for (const entry of entries) if (entry.created) persisted.push({ actorId: ruleActorId(entry.rule.id), snapshot: persistedAlert(entry.actor) });
+  return persisted;
 }
 
-/** Rule actors per state. */
+/** Rule actors per state (one not created yet is `ok`: only such a rule starts lazily). */
 function countByState(entries: Iterable<RuleEntry>): Record<AlertStateName, number> {
   const counts: Record<AlertStateName, number> = { ok: 0, pending: 0, firing: 0, clearing: 0, nodata: 0 };
-  for (const entry of entries) counts[stateName(entry.actor.getSnapshot().value)]++;
+  for (const entry of entries) counts[entry.created ? stateName(entry.actor.getSnapshot().value) : 'ok']++;
   return counts;
 }
 
 /** Starting and stopping rule actors: registered, routed by series, sharing one host's system. */
-function ruleLifecycle(options: RuleActorsOptions, entries: Map<string, RuleEntry>, routes: SeriesRoutes) {
+function ruleLifecycle(options: RuleActorsOptions, entries: Map<string, Entry>, routes: SeriesRoutes) {
   const { registry, machine, now } = options;
   const host = sharedHost(options);
-  const timers = options.timers ?? true;
+  const shared: Shared = { machine, host, timers: options.timers ?? true };
 
   /**
    * Starts a rule's actor. `seenTs` is the time of the newest reading of its series already
@@ -106,31 +109,55 @@ function ruleLifecycle(options: RuleActorsOptions, entries: Map<string, RuleEntr
    */
   function start(rule: Rule, restored?: PersistedAlert, seenTs: string | null = null): RuleEntry {
     const at = now();
-    const actor = createActor(machine, { id: ruleActorId(rule.id), input: { rule, now: at, restored, timers }, parent: host });
-    const entry = { rule, actor };
+    const entry = new Entry(rule, at, restored, shared);
+    entry.register(registry, startsIdle(rule, restored, options.inspect));
     entries.set(rule.id, entry);
     routes.attach(entry, seenTs);
-    registry.add({ id: ruleActorId(rule.id), kind: 'rule', actor, machine });
-    actor.start();
-    if (restored && restored.state !== 'ok') actor.send({ type: 'RESUME', now: at });
+    if (!entry.created) return entry;
+    entry.actor.start();
+    if (restored && restored.state !== 'ok') entry.actor.send({ type: 'RESUME', now: at });
     return entry;
   }
+
+  /** What an actor persists, or would if created (its initial snapshot). */
+  const lastOf = (entry: Entry): PersistedAlert => (entry.created ? persistedAlert(entry.actor) : persistedOf(entry.snapshot()));
 
   /** Stops a rule's actor; returns what it last knew (to resolve an alert it leaves open). */
   function stop(ruleId: string): PersistedAlert | undefined {
     const entry = entries.get(ruleId);
     if (!entry) return undefined;
-    const last = persistedAlert(entry.actor);
+    const last = lastOf(entry);
     entries.delete(ruleId);
     routes.detach(entry);
-    registry.remove(ruleActorId(ruleId));
-    // The host is only there to share its system, and XState stops no actor that has a parent: the
-    // machine ends itself instead (its final state stops it and cancels its timer, not the system's).
-    entry.actor.send({ type: 'RETIRE' });
+    retire(entry);
     return last;
   }
 
-  return { start, stop, host };
+  /** Unregisters an actor and ends it (one never created has nothing to end). */
+  function retire(entry: Entry): void {
+    const created = entry.created;
+    registry.remove(ruleActorId(entry.rule.id));
+    // The host is only there to share its system, and XState stops no actor that has a parent: the
+    // machine ends itself instead (its final state stops it and cancels its timer, not the system's).
+    if (created) entry.actor.send({ type: 'RETIRE' });
+  }
+
+  /**
+   * Stops every actor at once, the routes cleared in one go. Only an actor with a deadline armed is
+   * ended (which cancels its timer); the others have nothing scheduled and receive nothing more once
+   * unregistered, so they are dropped as they are (ending each costs a transition: seconds at 100k).
+   */
+  function stopAll(): void {
+    for (const entry of entries.values()) {
+      registry.remove(entry.id);
+      if (entry.created && entry.actor.getSnapshot().context.wakeAt !== null) entry.actor.send({ type: 'RETIRE' });
+    }
+    entries.clear();
+    routes.clear();
+    host.stop();
+  }
+
+  return { start, stop, stopAll };
 }
 
 /**
@@ -140,10 +167,10 @@ function ruleLifecycle(options: RuleActorsOptions, entries: Map<string, RuleEntr
  */
 export function createRuleActors(options: RuleActorsOptions) {
   const { logger, now } = options;
-  const entries = new Map<string, RuleEntry>();
+  const entries = new Map<string, Entry>();
   const routes = createSeriesRoutes();
 
-  const { start, stop, host } = ruleLifecycle(options, entries, routes);
+  const { start, stop, stopAll } = ruleLifecycle(options, entries, routes);
 
   /** Sends a value to a rule; an actor that fails on it is logged and restarted, and the error returned. */
   function deliver(entry: RuleEntry, event: Evaluate): string | null {
@@ -164,8 +191,14 @@ export function createRuleActors(options: RuleActorsOptions) {
   function update(rule: Rule): { replaced?: PersistedAlert } {
     const entry = entries.get(rule.id);
     if (entry && entry.rule.device_id === rule.device_id && entry.rule.metric === rule.metric) {
+      // An actor not created yet is created with the rule as it is then, unless the edit gives it a timer.
+      if (!entry.created && rule.nodata_seconds == null) {
+        entry.rule = rule;
+        return {};
+      }
+      const actor = entry.actor;
       entry.rule = rule;
-      entry.actor.send({ type: 'RULE_UPDATED', rule, now: now() });
+      actor.send({ type: 'RULE_UPDATED', rule, now: now() });
       return {};
     }
     const replaced = entry ? stop(rule.id) : undefined;
@@ -192,10 +225,7 @@ export function createRuleActors(options: RuleActorsOptions) {
     persisted: () => persistedAll(entries.values()),
     countByState: () => countByState(entries.values()),
     /** Stops every rule actor and the shared host. */
-    stopAll(): void {
-      for (const id of [...entries.keys()]) stop(id);
-      host.stop();
-    },
+    stopAll,
   };
 }
 

@@ -15,7 +15,11 @@ export function holdsAlert(persisted: PersistedAlert | null | undefined): boolea
 
 /** What a rule actor persists: its state and its context less the rule (which the store holds). */
 export function persistedAlert(actor: AnyActorRef): PersistedAlert {
-  const snapshot = actor.getSnapshot() as { value: unknown; context: AlertContext };
+  return persistedOf(actor.getSnapshot() as { value: unknown; context: AlertContext });
+}
+
+/** What a rule actor in `snapshot` persists (see `persistedAlert`). */
+export function persistedOf(snapshot: { value: unknown; context: AlertContext }): PersistedAlert {
   const { rule: _rule, resume: _resume, timers: _timers, ...context } = snapshot.context;
   return { state: stateName(snapshot.value), context };
 }

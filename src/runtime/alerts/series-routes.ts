@@ -5,10 +5,13 @@ import type { Rule } from '../../domain/rule.ts';
 /** The routing key of a (device, metric) series. */
 export const seriesKey = (deviceId: string, metric: string): string => `${deviceId}\u0000${metric}`;
 
-/** One rule and its running actor. */
+/** One rule and its actor (created on first use when the rule has nothing to time: see `createRuleActors`). */
 export interface RuleEntry {
   rule: Rule;
-  actor: Actor<typeof alertMachine>;
+  /** The running actor; reading it creates a lazy one. */
+  readonly actor: Actor<typeof alertMachine>;
+  /** Whether the actor exists yet. */
+  readonly created: boolean;
 }
 
 /** The rules watching one series, and the `ts` of the newest reading routed to them. */
@@ -23,7 +26,8 @@ export interface Route {
 export function createSeriesRoutes() {
   const byDevice = new Map<string, Map<string, Route>>();
   /** Every route in the order its series was first watched (the order interval evaluations go in). */
-  const ordered = new Map<string, Route>();
+  // Keyed by the route itself: no series key is hashed per rule at start-up.
+  const ordered = new Set<Route>();
   return {
     /** Adds a rule to its series; `seenTs` is the newest reading of the series already evaluated. */
     attach(entry: RuleEntry, seenTs: string | null): void {
@@ -34,7 +38,7 @@ export function createSeriesRoutes() {
       if (!route) {
         route = { key: seriesKey(device, metric), ts: seenTs, entries: [] };
         metrics.set(metric, route);
-        ordered.set(route.key, route);
+        ordered.add(route);
       }
       else if (seenTs !== null && (route.ts === null || seenTs > route.ts)) route.ts = seenTs;
       route.entries.push(entry);
@@ -47,11 +51,16 @@ export function createSeriesRoutes() {
       route.entries = route.entries.filter((e) => e !== entry);
       if (route.entries.length > 0) return;
       metrics.delete(metric);
-      ordered.delete(route.key);
+      ordered.delete(route);
       if (metrics.size === 0) byDevice.delete(device);
     },
     /** The rules watching a series, or undefined when none does. */
     find: (device: string, metric: string): Route | undefined => byDevice.get(device)?.get(metric),
+    /** Forgets every route (every rule stopped at once). */
+    clear(): void {
+      byDevice.clear();
+      ordered.clear();
+    },
     all: (): IterableIterator<Route> => ordered.values(),
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { waitFor } from 'xstate';
 import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
-import { ActorRegistry } from '../../../src/runtime/registry.ts';
+import { ActorRegistry, viewOf } from '../../../src/runtime/registry.ts';
 import { createRuleActors } from '../../../src/runtime/alerts/rule-actors.ts';
 import { rule } from '../../actors/alert.fixtures.ts';
 
@@ -46,5 +46,65 @@ describe('rule actors (default wiring, real timers)', () => {
     expect(pending.actor.getSnapshot().status).toBe('done');
     expect(registry.get('rule:pending')).toBeUndefined();
     actors.stopAll();
+  });
+
+  it('creates the actor of a rule with nothing to time on first use, and it then behaves as one created at start', () => {
+    const { actors, registry, fired } = wired();
+    const idle = actors.start(rule({ id: 'idle', threshold: 80 }));
+    const eager = actors.start(rule({ id: 'eager', threshold: 80, nodata_seconds: 60 }));
+    const resumed = actors.start(rule({ id: 'resumed', for_seconds: 60 }), { state: 'pending', context: { since: 1, activeAt: 1, value: 90 } });
+    expect([idle.created, eager.created, resumed.created]).toEqual([false, true, true]);
+    // Listed and counted all the same; its view is the snapshot its actor starts with.
+    expect([...registry.entries('rule')].map((e) => e.id)).toEqual(['rule:idle', 'rule:eager', 'rule:resumed']);
+    expect(actors.countByState()).toMatchObject({ ok: 2, pending: 1 });
+    const peeked = viewOf(registry.get('rule:idle')!, true);
+    expect(idle.created).toBe(false);
+    expect(actors.persisted().map((p) => p.actorId)).toEqual(['rule:eager', 'rule:resumed']);
+    // An edit before its first use is what the actor is created with.
+    actors.update(rule({ id: 'idle', threshold: 95 }));
+    expect(idle.created).toBe(false);
+    const at = Date.now();
+    expect(actors.deliver(idle, { type: 'EVALUATE', at, now: at, value: 90, ts: at })).toBeNull();
+    expect(idle.created).toBe(true);
+    expect(idle.actor.getSnapshot().value).toBe('ok');
+    expect(actors.deliver(idle, { type: 'EVALUATE', at: at + 1, now: at + 1, value: 99, ts: at + 1 })).toBeNull();
+    expect(idle.actor.getSnapshot().value).toEqual({ firing: 'active' });
+    expect(fired).toEqual([expect.objectContaining({ value: 99 })]);
+    expect(peeked).toMatchObject({ status: 'active', value: 'ok', context: { evaluatedAt: null, value: null, wakeAt: null } });
+    expect(actors.persisted().map((p) => p.actorId)).toEqual(['rule:idle', 'rule:eager', 'rule:resumed']);
+    actors.stopAll();
+    expect(registry.size).toBe(0);
+    expect(actors.size).toBe(0);
+    expect(eager.actor.getSnapshot().status).toBe('done');
+    expect(resumed.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('stops a rule never used without creating its actor, returning its initial state', () => {
+    const { actors, registry } = wired();
+    const idle = actors.start(rule({ id: 'idle' }));
+    const last = actors.stop('idle');
+    expect(last).toMatchObject({ state: 'ok', context: { value: null, evaluatedAt: null } });
+    expect(idle.created).toBe(false);
+    expect(registry.get('rule:idle')).toBeUndefined();
+    expect(actors.route(idle.rule.device_id, idle.rule.metric)).toBeUndefined();
+  });
+
+  it('creates a rule actor at its first use the same as at start: same context once evaluated', () => {
+    const lazy = wired();
+    const eager = wired();
+    const at = Date.now();
+    const a = lazy.actors.start(rule({ id: 'x', threshold: 50 }));
+    // A nodata rule is created at once; edited to drop nodata it keeps its actor: the reference.
+    const b = eager.actors.start(rule({ id: 'x', threshold: 50, nodata_seconds: 3600 }));
+    eager.actors.update(rule({ id: 'x', threshold: 50 }));
+    for (const [i, value] of [10, 60, 20].entries()) {
+      lazy.actors.deliver(a, { type: 'EVALUATE', at: at + i, now: at + i, value, ts: at + i });
+      eager.actors.deliver(b, { type: 'EVALUATE', at: at + i, now: at + i, value, ts: at + i });
+    }
+    const strip = ({ rule: _r, now: _n, ...rest }: Record<string, unknown>) => rest;
+    expect(a.actor.getSnapshot().value).toEqual(b.actor.getSnapshot().value);
+    expect(strip(a.actor.getSnapshot().context as never)).toEqual(strip(b.actor.getSnapshot().context as never));
+    lazy.actors.stopAll();
+    eager.actors.stopAll();
   });
 });

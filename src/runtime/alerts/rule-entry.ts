@@ -1,0 +1,85 @@
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import type { AlertContext, AlertInput, alertMachine, PersistedAlert } from '../../actors/alert.ts';
+import { initialContext } from '../../actors/alert-evaluation.ts';
+import type { Rule } from '../../domain/rule.ts';
+import { snapshotOf, type ActorChange, type ActorRegistry, type LazyActor, type RegisteredActor } from '../registry.ts';
+import type { RuleEntry } from './series-routes.ts';
+
+/** The actor id of a rule's actor, and the prefix of every one (snapshots are saved under these ids). */
+export const RULE_ACTOR_PREFIX = 'rule:';
+export const ruleActorId = (ruleId: string): string => `${RULE_ACTOR_PREFIX}${ruleId}`;
+
+export type AlertSnapshot = ActorChange['snapshot'] & { value: unknown; context: AlertContext };
+
+/** What every rule's entry shares: how its actor is created. */
+export interface Shared {
+  machine: typeof alertMachine;
+  host: AnyActorRef;
+  timers: boolean;
+}
+
+/**
+ * A rule with its registry entry, whose actor may be created on first use. It is its own
+ * `LazyActor` (methods, not closures, so that 100k idle rules cost little heap).
+ */
+export class Entry implements RuleEntry, LazyActor {
+  readonly id: string;
+  readonly kind = 'rule';
+  rule: Rule;
+  #registered: (RegisteredActor & { readonly created: boolean }) | undefined;
+  readonly #at: number;
+  readonly #restored: PersistedAlert | undefined;
+  readonly #shared: Shared;
+
+  constructor(rule: Rule, at: number, restored: PersistedAlert | undefined, shared: Shared) {
+    this.id = ruleActorId(rule.id);
+    this.rule = rule;
+    this.#at = at;
+    this.#restored = restored;
+    this.#shared = shared;
+  }
+
+  get machine(): typeof alertMachine {
+    return this.#shared.machine;
+  }
+
+  /** Registers the entry: lazily when `lazy`, else with its actor created (not started). */
+  register(registry: ActorRegistry, lazy: boolean): void {
+    this.#registered = lazy ? registry.addLazy(this) : registry.add({ id: this.id, kind: this.kind, actor: this.create(), machine: this.machine });
+  }
+
+  /** The actor's input: the rule as it is when the actor is created (an edit before then only replaces it). */
+  #input(): AlertInput {
+    return { rule: this.rule, now: this.#at, restored: this.#restored, timers: this.#shared.timers };
+  }
+
+  create(): Actor<typeof alertMachine> {
+    return createActor(this.#shared.machine, { id: this.id, input: this.#input(), parent: this.#shared.host });
+  }
+
+  /** The snapshot of the actor while not created: its initial one (`ok`, nothing armed). */
+  peek(): AlertSnapshot {
+    return { status: 'active', output: undefined, error: undefined, value: 'ok', context: initialContext(this.#input()) };
+  }
+
+  get actor(): Actor<typeof alertMachine> {
+    return this.#registered!.actor as Actor<typeof alertMachine>;
+  }
+
+  get created(): boolean {
+    return this.#registered!.created;
+  }
+
+  /** The actor's snapshot, without creating it. */
+  snapshot(): AlertSnapshot {
+    return snapshotOf(this.#registered!) as AlertSnapshot;
+  }
+}
+
+/**
+ * Whether a rule's actor can wait for its first use: it starts in `ok` (no state to resume) and arms
+ * no timer there (no nodata deadline), so until an evaluation reaches it, its snapshot is its initial
+ * one. With the inspector on, every actor is created at once so that the inspector sees each.
+ */
+export const startsIdle = (rule: Rule, restored: PersistedAlert | undefined, inspect: unknown): boolean =>
+  !inspect && rule.nodata_seconds == null && (!restored || restored.state === 'ok');
