@@ -97,6 +97,37 @@ function groupRunner(db: SqliteConnection['db']): (calls: (() => unknown)[]) => 
   };
 }
 
+type AlertReads = Omit<AlertEventRepository, 'open' | 'resolve' | 'commit'>;
+
+/** The alert events' reads (and retention's delete), each guarded against a closed or failing database. */
+function alertReads({ db, statement }: Pick<SqliteConnection, 'db' | 'statement'>, openFor: (alertId: string) => AlertEvent | undefined): AlertReads {
+  return guarded<AlertReads>(db, 'alerts', {
+    openFor,
+    list(filter) {
+      const { sql, params } = listQuery(filter);
+      return (statement(sql).all(...params) as AlertEventRow[]).map(fromRow);
+    },
+    stats() {
+      const totals = statement(STATS).get() as { total: number; open: number; resolved: number; mttr: number | null };
+      const bySeverity = statement('SELECT severity, count(*) AS n FROM alert_events GROUP BY severity').all() as {
+        severity: string;
+        n: number;
+      }[];
+      return {
+        total: totals.total,
+        open: totals.open,
+        resolved: totals.resolved,
+        by_severity: Object.fromEntries(bySeverity.map(({ severity, n }) => [severity, n])),
+        mean_time_to_resolve_seconds: totals.mttr,
+      };
+    },
+    deleteResolvedBefore(cutoff) {
+      return statement('DELETE FROM alert_events WHERE is_resolved = 1 AND resolved_at < ?').run(isoTime(cutoff, 'cutoff'))
+        .changes;
+    },
+  });
+}
+
 /**
  * Alert events in SQLite. Opening and resolving each write their outbox rows in the same transaction;
  * transitions requested together (in one tick) share that transaction: group commit, one savepoint each.
@@ -159,31 +190,7 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     }
   };
 
-  const reads = guarded<Omit<AlertEventRepository, 'open' | 'resolve' | 'commit'>>(db, 'alerts', {
-    openFor,
-    list(filter) {
-      const { sql, params } = listQuery(filter);
-      return (statement(sql).all(...params) as AlertEventRow[]).map(fromRow);
-    },
-    stats() {
-      const totals = statement(STATS).get() as { total: number; open: number; resolved: number; mttr: number | null };
-      const bySeverity = statement('SELECT severity, count(*) AS n FROM alert_events GROUP BY severity').all() as {
-        severity: string;
-        n: number;
-      }[];
-      return {
-        total: totals.total,
-        open: totals.open,
-        resolved: totals.resolved,
-        by_severity: Object.fromEntries(bySeverity.map(({ severity, n }) => [severity, n])),
-        mean_time_to_resolve_seconds: totals.mttr,
-      };
-    },
-    deleteResolvedBefore(cutoff) {
-      return statement('DELETE FROM alert_events WHERE is_resolved = 1 AND resolved_at < ?').run(isoTime(cutoff, 'cutoff'))
-        .changes;
-    },
-  });
+  const reads = alertReads({ db, statement }, openFor);
   return {
     ...reads,
     open: (event, notifications) => submit('alerts.open', () => open(event, notifications)),
