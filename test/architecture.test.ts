@@ -14,12 +14,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
 const MAX_FUNCTION_LINES = 80;
 
-/**
- * Functions still over the limit (`file name`), each being split on its own branch: this list only
- * shrinks, and is empty once those branches are in.
- */
-const LONG_FUNCTIONS_BEING_SPLIT: readonly string[] = [];
-
 const sourceFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -105,8 +99,7 @@ describe('the shape of src/', () => {
       .flatMap((path) => functionLengths(path))
       .filter(({ lines }) => lines > MAX_FUNCTION_LINES)
       .map(({ where, lines }) => `${where} (${lines} lines)`);
-    const known = (entry: string) => LONG_FUNCTIONS_BEING_SPLIT.includes(entry.replace(/:\d+ /, ' ').replace(/ \(\d+ lines\)$/, ''));
-    expect(long.filter((entry) => !known(entry))).toEqual([]);
+    expect(long).toEqual([]);
   });
 
   it('measures every function-like node: declarations, arrows, methods, function expressions', () => {
