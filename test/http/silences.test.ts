@@ -1,32 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/create-runtime.ts';
 import { eventually } from '../e2e/cli.ts';
+import { call, inProcessRuntimes } from '../support/in-process.ts';
 
 const base = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', BATCH_WAIT_MS: '20', PUBLISH_INTERVAL_SECONDS: '3600', NOTIFY_POLL_INTERVAL_MS: '50' };
-const running: Runtime[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'vigil-silences-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  for (const runtime of running.splice(0)) await runtime.stop();
-});
-
-async function started(env: Record<string, string> = {}): Promise<Runtime> {
-  const runtime = createRuntime({ inheritEnv: false, env: { ...base, ...env } });
-  running.push(runtime);
-  await runtime.start({ listen: false });
-  return runtime;
-}
-
-async function call(runtime: Runtime, method: string, path: string, body?: unknown) {
-  const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const response = await runtime.app.request(path, init);
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as any) : null };
-}
+const { dir, started } = inProcessRuntimes(base, 'vigil-silences-');
 
 const rule = { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['console'] };
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
