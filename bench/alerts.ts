@@ -19,6 +19,7 @@ import vm from 'node:vm';
 import { createActor } from 'xstate';
 import { alertMachine } from '../src/actors/alert.ts';
 import type { Rule, RuleInput } from '../src/domain/rule.ts';
+import { values } from './_support.ts';
 import { createRuleActors } from '../src/runtime/alerts/rule-actors.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { ActorRegistry } from '../src/runtime/registry.ts';
@@ -39,18 +40,6 @@ const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 
 /** Shares of breaching readings measured: the issue's 5 % (~9 % of readings fire or resolve) and a quiet 0.02 %. */
 const BREACHING = [0.05, 0.0002];
-
-/** A deterministic source of values (mulberry32): quiet, except a `breach` share above the threshold, so rules fire and resolve. */
-function values(breach = 0.0002): () => number {
-  let seed = 42;
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    return r < breach ? 95 : Math.round(((r - breach) / (1 - breach)) * 700) / 10;
-  };
-}
 
 const ruleInput = (i: number): RuleInput => ({
   id: `r${i}`,
@@ -73,7 +62,7 @@ const asRule = (i: number): Rule => ({ ...ruleInput(i), id: `r${i}`, created_at:
 function rawRate(): number {
   const machine = alertMachine.provide({ actions: { fireAlert: () => {}, resolveAlert: () => {} } });
   const actors = Array.from({ length: RULES }, (_, i) => createActor(machine, { input: { rule: asRule(i), now: Date.now() } }).start());
-  const next = values();
+  const next = values(0.0002);
   const started = performance.now();
   for (let n = 0; n < READINGS; n++) actors[n % RULES]!.send({ type: 'EVALUATE', value: next(), at: n, now: n, ts: n });
   const rate = READINGS / ((performance.now() - started) / 1_000);

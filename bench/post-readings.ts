@@ -14,13 +14,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
+import { cpuMs, printedUrl, values } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = Number(process.env.RULES ?? 10_000);
@@ -97,18 +98,6 @@ server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.addres
 process.on('SIGTERM', () => server.close(() => { db.close(); process.exit(0); }));
 `;
 
-/** A deterministic source of values (mulberry32): below the threshold, except a `breach` share above it. */
-function values(breach: number): () => number {
-  let seed = 42;
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    return r < breach ? 95 : Math.round(((r - breach) / (1 - breach)) * 700) / 10;
-  };
-}
-
 /** POOL request bodies of PER_REQUEST readings (no `ts`: each server stamps them on arrival), posted in turn. */
 function bodies(): string[] {
   const next = values(BREACH);
@@ -138,28 +127,6 @@ async function seeded(path: string): Promise<void> {
     for (let i = 0; i < RULES; i++) insert.run(`r${i}`, `rule ${i}`, `d${i % DEVICES}`, `m${Math.floor(i / DEVICES) % METRICS}`, at, at);
   })();
   db.close();
-}
-
-/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
-const cpuMs = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
-
-/** The base URL a process prints on `stream` once listening (`pattern` captures a URL or a port). */
-function printedUrl(stream: NodeJS.ReadableStream, pattern: RegExp, kind: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer | string) => {
-      text += String(chunk);
-      const found = pattern.exec(text);
-      if (!found) return;
-      stream.off('data', onData);
-      resolve(found[1]!.startsWith('http') ? found[1]!.replace(/\/$/, '') : `http://127.0.0.1:${found[1]}`);
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`${kind} ended before it printed where it listens: ${text}`)));
-  });
 }
 
 interface Server {

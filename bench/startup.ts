@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
+import { cpuMs, printedUrl } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -54,12 +55,6 @@ async function seeded(dir: string, count: number): Promise<string> {
 /** Resident set size of a process, in MB (Linux /proc). */
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
-const cpuMs = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
-
 /** Every process whose parent is `pid` (a launcher that spawns a child would show here). */
 const childrenOf = (pid: number): number[] =>
   spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
@@ -72,22 +67,6 @@ async function readyAfter(url: string, since: number, child: ChildProcess): Prom
     if (ok) return performance.now() - since;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-/** The base URL a process prints on `stream` once listening (`pattern` captures a URL or a port). */
-function printedPort(stream: NodeJS.ReadableStream, pattern: RegExp, kind: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer | string) => {
-      text += String(chunk);
-      const found = pattern.exec(text);
-      if (!found) return;
-      stream.off('data', onData);
-      resolve(found[1]!.startsWith('http') ? found[1]!.replace(/\/$/, '') : `http://127.0.0.1:${found[1]}`);
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`${kind} ended before it printed where it listens: ${text}`)));
-  });
 }
 
 interface Figures {
@@ -107,7 +86,7 @@ async function measure(kind: 'vigil' | 'bare', dbPath: string): Promise<Figures>
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   // Vigil says where it listens on stderr ("vigil: running on http://…"), the bare server on stdout.
-  const url = `${await printedPort(kind === 'vigil' ? child.stderr! : child.stdout!, kind === 'vigil' ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind)}/readyz`;
+  const url = `${await printedUrl(kind === 'vigil' ? child.stderr! : child.stdout!, kind === 'vigil' ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind)}/readyz`;
   child.stdout!.resume();
   child.stderr!.resume();
   const readyMs = await readyAfter(url, started, child);
