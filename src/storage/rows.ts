@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { AlertEvent, NewAlertEvent } from '../domain/alert-event.ts';
 import type { NewNotification, Notification } from '../domain/notification.ts';
+import type { Silence, SilenceInput } from '../domain/silence.ts';
 import { timeOrderedId } from './ids.ts';
 import { isoTime, now } from './timestamps.ts';
 
@@ -47,4 +49,20 @@ export function newNotificationRows(notifications: NewNotification[], alertId: s
     created_at: createdAt,
     sent_at: null,
   }));
+}
+
+/** The silence `input` becomes once stored: a new id, canonical times, its creation time. */
+export function newSilence(input: SilenceInput): Silence {
+  return {
+    id: randomUUID(),
+    rule_id: input.rule_id,
+    device_id: input.device_id,
+    metric: input.metric,
+    severity: input.severity,
+    starts_at: isoTime(input.starts_at, 'starts_at'),
+    ends_at: isoTime(input.ends_at, 'ends_at'),
+    created_by: input.created_by,
+    comment: input.comment,
+    created_at: now(),
+  };
 }

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Silence } from '../../domain/silence.ts';
+import { newSilence } from '../rows.ts';
 import type { SilenceRepository } from '../store.ts';
-import { isoTime, now } from '../timestamps.ts';
+import { isoTime } from '../timestamps.ts';
 import type { PostgresConnection } from './connection.ts';
 
 const COLUMNS = 'id, rule_id, device_id, metric, severity, starts_at, ends_at, created_by, comment, created_at';
@@ -11,18 +11,7 @@ export function postgresSilences({ query }: PostgresConnection): SilenceReposito
   const get = async (id: string) => (await query<Silence>(`SELECT ${COLUMNS} FROM silences WHERE id = $1`, [id])).rows[0];
   return {
     async create(input) {
-      const silence: Silence = {
-        id: randomUUID(),
-        rule_id: input.rule_id,
-        device_id: input.device_id,
-        metric: input.metric,
-        severity: input.severity,
-        starts_at: isoTime(input.starts_at, 'starts_at'),
-        ends_at: isoTime(input.ends_at, 'ends_at'),
-        created_by: input.created_by,
-        comment: input.comment,
-        created_at: now(),
-      };
+      const silence = newSilence(input);
       await query(`INSERT INTO silences (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
         silence.id,
         silence.rule_id,

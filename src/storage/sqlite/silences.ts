@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Silence } from '../../domain/silence.ts';
+import { newSilence } from '../rows.ts';
 import type { SilenceRepository } from '../store.ts';
-import { isoTime, now } from '../timestamps.ts';
+import { isoTime } from '../timestamps.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
 
@@ -22,18 +22,7 @@ export function sqliteSilences({ db, statement }: SqliteConnection): Synchronous
   });
   return {
     create(input) {
-      const silence: Silence = {
-        id: randomUUID(),
-        rule_id: input.rule_id,
-        device_id: input.device_id,
-        metric: input.metric,
-        severity: input.severity,
-        starts_at: isoTime(input.starts_at, 'starts_at'),
-        ends_at: isoTime(input.ends_at, 'ends_at'),
-        created_by: input.created_by,
-        comment: input.comment,
-        created_at: now(),
-      };
+      const silence = newSilence(input);
       statement(INSERT).run(silence);
       return silence;
     },
