@@ -1,22 +1,13 @@
 import { firstValueFrom, filter } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../src/errors.ts';
-import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
+import { createRuntime } from '../../src/create-runtime.ts';
 import { eventually } from '../e2e/cli.ts';
+import { inProcessRuntimes } from '../support/in-process.ts';
 
 // A rate limit of one request a minute: in-process calls must never meet it.
 const base = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600', RATE_LIMIT_DEFAULT: '1/minute' };
-const running: Runtime[] = [];
-afterEach(async () => {
-  for (const runtime of running.splice(0)) await runtime.stop();
-});
-
-async function started(env: Record<string, string> = {}): Promise<Runtime> {
-  const runtime = createRuntime({ inheritEnv: false, env: { ...base, ...env } });
-  running.push(runtime);
-  await runtime.start({ listen: false });
-  return runtime;
-}
+const { started } = inProcessRuntimes(base, 'vigil-in-process-');
 
 const hot = { id: 'hot-1', name: 'hot', device_id: 'dev-1', metric: 'temp', operator: '>' as const, threshold: 80 };
 
