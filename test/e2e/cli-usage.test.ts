@@ -57,8 +57,9 @@ describe('vigil usage (real process)', { timeout: 90_000 }, () => {
     expect(await vigil(['help', 'migrate'])).toEqual(await vigil(['migrate', '--help']));
   });
 
-  it('vigil cleanup --help and vigil worker --help list their own flags', async () => {
+  it('vigil cleanup --help, vigil worker --help and vigil run --help list their own flags', async () => {
     expect((await vigil(['cleanup', '--help'])).stdout).toMatch(/--days N\s+retention in days/);
+    expect((await vigil(['run', '--help'])).stdout).toMatch(/--inspect-port PORT\s+serve a Stately inspector bridge on PORT/);
     const worker = (await vigil(['worker', '-h'])).stdout;
     expect(worker).toMatch(/--interval S\s+evaluate every S seconds/);
     expect(worker).toMatch(/--dry-run\s+evaluate once/);
