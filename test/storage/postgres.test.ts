@@ -108,6 +108,14 @@ function describePostgresStore(): void {
       expect(results.filter((applied) => applied.length > 0)).toHaveLength(1);
     });
 
+    it('indexes readings_latest by its key alone (008): an upsert, which moves ts, can stay a heap-only update', async () => {
+      const schema = newSchema();
+      const store = open(schema);
+      await store.migrate();
+      const { rows } = await admin.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'readings_latest'`, [schema]);
+      expect(rows.map((row) => row.indexname)).toEqual(['readings_latest_pkey']);
+    });
+
     it('keeps its data across close and reopen', async () => {
       const schema = newSchema();
       const first = open(schema);

@@ -42,7 +42,7 @@ describe('createSqliteStore', () => {
 
   it('migration versions are unique and in applying order', () => {
     const versions = sqliteMigrations.map((m) => m.version);
-    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences']);
+    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_unindexed']);
     expect([...versions].sort()).toEqual(versions);
   });
 
@@ -50,10 +50,10 @@ describe('createSqliteStore', () => {
     const path = tempPath();
     const store = open(path);
     expect(await store.missingTables()).toEqual([...STORE_TABLES]);
-    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences']);
+    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_unindexed']);
     expect(await store.missingTables()).toEqual([]);
     const recorded = raw(path).prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences']);
+    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_unindexed']);
   });
 
   it('the notification claim walks notifications_claim in due order and stops at its limit: no sort of the due rows', async () => {
@@ -109,6 +109,19 @@ describe('createSqliteStore', () => {
     // An older reading than the stored one does not replace it.
     await store.alerts.commit({ transitions: [], readings: [r('d0', 9, '2030-01-01T00:00:04.000Z')] });
     expect((await store.readings.latest('d0', 'm'))?.value).toBe(-3);
+  });
+
+  it('writes readings_latest without a ts index (008), and retention still deletes the series older than its cutoff', async () => {
+    const path = tempPath();
+    const store = open(path);
+    await store.migrate();
+    const db = raw(path);
+    // Every upsert moves ts: an index on it would be written on every reading.
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings_latest' AND sql IS NOT NULL`).pluck().all()).toEqual([]);
+    const r = (device_id: string, ts: string) => ({ device_id, metric: 'm', value: 1, ts });
+    await store.readings.upsertLatest([r('old', '2030-01-01T00:00:00.000Z'), r('new', '2030-01-02T00:00:00.000Z')]);
+    expect(await store.readings.deleteOlderThan('2030-01-01T12:00:00.000Z')).toBe(1);
+    expect((await store.readings.latestAll()).map((x) => x.device_id)).toEqual(['new']);
   });
 
   it('runs in WAL mode and creates the parent directory of its file', async () => {

@@ -181,5 +181,13 @@ const silences: Migration = {
   `,
 };
 
+// readings_latest holds one row per series and every upsert moves its `ts`: while ts was indexed,
+// no upsert could be a heap-only (HOT) update, so each wrote a new index entry in both indexes. Only
+// retention read that index; its `DELETE … WHERE ts < $1` can as well read the table once a run.
+const readingsUnindexed: Migration = {
+  version: '008_readings_latest_unindexed',
+  sql: `DROP INDEX readings_latest_ts;`,
+};
+
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
-export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex, silences];
+export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex, silences, readingsUnindexed];
