@@ -42,7 +42,7 @@ describe('createSqliteStore', () => {
 
   it('migration versions are unique and in applying order', () => {
     const versions = sqliteMigrations.map((m) => m.version);
-    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_unindexed']);
+    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts']);
     expect([...versions].sort()).toEqual(versions);
   });
 
@@ -50,10 +50,10 @@ describe('createSqliteStore', () => {
     const path = tempPath();
     const store = open(path);
     expect(await store.missingTables()).toEqual([...STORE_TABLES]);
-    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_unindexed']);
+    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts']);
     expect(await store.missingTables()).toEqual([]);
     const recorded = raw(path).prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_unindexed']);
+    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts']);
   });
 
   it('the notification claim walks notifications_claim in due order and stops at its limit: no sort of the due rows', async () => {
@@ -111,17 +111,30 @@ describe('createSqliteStore', () => {
     expect((await store.readings.latest('d0', 'm'))?.value).toBe(-3);
   });
 
-  it('writes readings_latest without a ts index (008), and retention still deletes the series older than its cutoff', async () => {
+  it('migration 008 keeps the stored latest readings and leaves readings_latest no index but its key', async () => {
     const path = tempPath();
-    const store = open(path);
-    await store.migrate();
     const db = raw(path);
+    db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+    for (const migration of sqliteMigrations.slice(0, 7)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(migration.version, '2030-01-01T00:00:00.000Z');
+    }
+    db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('old', 'm', 1, '2030-01-01T00:00:00.000Z');
+    db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('new', 'm', 2, '2030-01-02T00:00:00.000Z');
+    const store = open(path);
+    expect(await store.migrate()).toEqual(['008_readings_latest_upserts']);
     // Every upsert moves ts: an index on it would be written on every reading.
-    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings_latest' AND sql IS NOT NULL`).pluck().all()).toEqual([]);
-    const r = (device_id: string, ts: string) => ({ device_id, metric: 'm', value: 1, ts });
-    await store.readings.upsertLatest([r('old', '2030-01-01T00:00:00.000Z'), r('new', '2030-01-02T00:00:00.000Z')]);
+    const indexes = db.prepare(`SELECT name FROM pragma_index_list('readings_latest')`).pluck().all();
+    expect(indexes).toEqual(['sqlite_autoindex_readings_latest_1']);
+    expect(await store.readings.latestAll()).toEqual([
+      { device_id: 'new', metric: 'm', value: 2, ts: '2030-01-02T00:00:00.000Z' },
+      { device_id: 'old', metric: 'm', value: 1, ts: '2030-01-01T00:00:00.000Z' },
+    ]);
+    // The key still makes a second reading of a series replace the first, and retention still finds the old series.
+    await store.readings.upsertLatest([{ device_id: 'new', metric: 'm', value: 3, ts: '2030-01-03T00:00:00.000Z' }]);
+    expect(await store.readings.latest('new', 'm')).toMatchObject({ value: 3 });
     expect(await store.readings.deleteOlderThan('2030-01-01T12:00:00.000Z')).toBe(1);
-    expect((await store.readings.latestAll()).map((x) => x.device_id)).toEqual(['new']);
+    expect((await store.readings.latestAll()).map((r) => r.device_id)).toEqual(['new']);
   });
 
   it('runs in WAL mode and creates the parent directory of its file', async () => {

@@ -184,8 +184,9 @@ const silences: Migration = {
 // readings_latest holds one row per series and every upsert moves its `ts`: while ts was indexed,
 // no upsert could be a heap-only (HOT) update, so each wrote a new index entry in both indexes. Only
 // retention read that index; its `DELETE … WHERE ts < $1` can as well read the table once a run.
+// (SQLite's 008 also rebuilds the table as a rowid table; a PostgreSQL table is a heap already.)
 const readingsUnindexed: Migration = {
-  version: '008_readings_latest_unindexed',
+  version: '008_readings_latest_upserts',
   sql: `DROP INDEX readings_latest_ts;`,
 };
 
