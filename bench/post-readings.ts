@@ -11,6 +11,7 @@
  * figures are medians of the rounds, with the CPU time each server process used per request.
  *
  * Run: `npm run bench -- post-readings` (RULES=10000 ROUNDS=3 ROUND_MS=5000 CONCURRENCY=16 PER_REQUEST=100 BREACH=0.05).
+ * CPU_PROF_DIR=dir runs Vigil with `--cpu-prof` into that directory (the profile is written at its stop).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,6 +35,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const PER_REQUEST = Number(process.env.PER_REQUEST ?? 100);
 const BREACH = Number(process.env.BREACH ?? 0.05);
 const POOL = 2_000;
+const CPU_PROF_DIR = process.env.CPU_PROF_DIR;
 const THRESHOLD = 80;
 
 /** The baseline server: node:http, a Map of thresholds per series, one better-sqlite3 transaction per request. */
@@ -154,7 +156,8 @@ async function start(kind: Server['kind'], dbPath: string): Promise<Server> {
     METRICS: String(METRICS),
     THRESHOLD: String(THRESHOLD),
   };
-  const args = kind === 'vigil' ? [join(ROOT, 'bin', 'vigil.js'), 'run'] : ['--input-type=module', '-e', BARE];
+  const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
+  const args = kind === 'vigil' ? [...profile, join(ROOT, 'bin', 'vigil.js'), 'run'] : ['--input-type=module', '-e', BARE];
   const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   // Vigil says where it listens on stderr ("vigil: running on http://…"), the bare server on stdout.
   const url = await printedUrl(kind === 'vigil' ? child.stderr! : child.stdout!, kind === 'vigil' ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind);
