@@ -220,7 +220,12 @@ async function start(kind: Kind, dbPath: string): Promise<Server> {
   // Vigil says where it listens on stderr ("vigil: running on http://…"), the bare server on stdout.
   const url = await printedUrl(isVigil ? child.stderr! : child.stdout!, isVigil ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind);
   child.stdout!.resume();
-  child.stderr!.resume();
+  // The end of what it says on stderr is kept, to tell why it exited if it does before its stop.
+  let said = '';
+  child.stderr!.on('data', (chunk: Buffer) => (said = (said + String(chunk)).slice(-2_000)));
+  child.once('exit', (code, signal) => {
+    if (!stopping.has(child)) process.stderr.write(`${kind} exited (code ${code}, signal ${signal}) during the run; its stderr ended with:\n${said}\n`);
+  });
   if (isVigil) {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`vigil exited with ${child.exitCode} before it was ready`);
@@ -231,7 +236,11 @@ async function start(kind: Kind, dbPath: string): Promise<Server> {
   return { kind, child, url, cursor: 0 };
 }
 
+/** Servers being stopped by the bench: their exit is expected. */
+const stopping = new Set<ChildProcess>();
+
 async function stop(server: Server): Promise<void> {
+  stopping.add(server.child);
   if (server.child.exitCode !== null || server.child.signalCode !== null) return;
   const exited = once(server.child, 'exit');
   server.child.kill('SIGTERM');

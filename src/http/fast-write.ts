@@ -19,8 +19,16 @@ export function answerHotWrite(match: HotWriteMatch, req: IncomingMessage, res: 
   const { guard, durations, logger } = parts;
   const started = performance.now();
   const request = { method: 'POST', path };
+  let answered = false;
+  // Nothing thrown here may escape: it would be an uncaught error (or an unhandled rejection) of the process.
   const send = (answer: Answer) => {
-    sendAnswer(res, answer);
+    if (answered) return;
+    answered = true;
+    try {
+      sendAnswer(res, answer);
+    } catch (error) {
+      logger.error({ err: error, path, method: 'POST' }, 'answer not written');
+    }
     durations.observe('POST', match.pattern, answer.status, (performance.now() - started) / 1_000);
   };
   let headers: HeaderList;
@@ -48,7 +56,8 @@ export function answerHotWrite(match: HotWriteMatch, req: IncomingMessage, res: 
     } catch (error) {
       return fail(error);
     }
-    match.write(body).then((answer) => send(jsonAnswer(answer.status, headers, answer.body)), fail);
+    // An answer that cannot be serialized is the write's error (a 500), as `c.json` throwing is for Hono.
+    match.write(body).then((answer) => jsonAnswer(answer.status, headers, answer.body)).then(send, fail);
   });
 }
 
@@ -67,23 +76,20 @@ function declaredOver(req: IncomingMessage, max: number): boolean {
 function readBody(req: IncomingMessage, max: number, done: (bytes: Buffer | undefined) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
-  let over = false;
+  /** Whether `done` was called: it is called once, whatever the request does next. */
+  let told = false;
+  const tell = (bytes: Buffer | undefined) => {
+    if (told) return;
+    told = true;
+    chunks.length = 0;
+    done(bytes);
+  };
   req.on('data', (chunk: Buffer) => {
-    if (over) return;
+    if (told) return;
     size += chunk.length;
-    if (size > max) {
-      over = true;
-      chunks.length = 0;
-      done(undefined);
-      return;
-    }
-    chunks.push(chunk);
+    if (size > max) tell(undefined);
+    else chunks.push(chunk);
   });
-  req.on('end', () => {
-    if (!over) done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-  });
-  req.on('error', () => {
-    if (!over) done(Buffer.alloc(0));
-    over = true;
-  });
+  req.on('end', () => tell(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+  req.on('error', () => tell(Buffer.alloc(0)));
 }

@@ -11,7 +11,8 @@ import { httpApp } from './http-app.ts';
 
 /**
  * A hot write whose answer tells what it was given, and whose failures come from the body: an
- * object with `fail` throws a 422, a retriable store error (503) or an unexpected error (500).
+ * object with `fail` throws a 422, a retriable store error (503) or an unexpected error (500), or
+ * answers a body that cannot be serialized (500).
  */
 const echo: RouteModule = (app, tools) =>
   tools.hotWrites.post(app, '/echo', async (body) => {
@@ -20,6 +21,7 @@ const echo: RouteModule = (app, tools) =>
     if (fail === 'invalid') throw new ValidationError([{ path: 'fail', message: 'must not be set' }]);
     if (fail === 'store') throw new StoreError('database is locked', { code: 'STORE_BUSY', retriable: true });
     if (fail === 'crash') throw new Error('disk on fire at /secret/path.ts:12');
+    if (fail === 'unserializable') return { status: 202, body: { n: 1n } };
     return { status: 202, body: { got: body } };
   });
 
@@ -96,7 +98,7 @@ function seen(port: number, post: Post): Promise<{ status: number; body: string;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const json = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
-  fc.constantFrom('{"fail":"invalid"}', '{"fail":"store"}', '{"fail":"crash"}', '[{"device_id":"d1","metric":"t","value":1}]'),
+  fc.constantFrom('{"fail":"invalid"}', '{"fail":"store"}', '{"fail":"crash"}', '{"fail":"unserializable"}', '[{"device_id":"d1","metric":"t","value":1}]'),
   fc.constantFrom('', ' ', '{', 'null', '{"a":1}{', '"\u00e9"', '[1,2,3]'),
 );
 const body = fc.oneof(
