@@ -1,21 +1,13 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
-import type { Logger } from '../runtime/logger.ts';
 import { answerHeaders, errorAnswer, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
-import { answerHotWrite } from './fast-write.ts';
-import type { RequestGuard } from './guard.ts';
+import { answerHotWrite, type FastWriteParts } from './fast-write.ts';
 import type { HotMatch, HotReads } from './hot-reads.ts';
 import type { HotWrites } from './hot-writes.ts';
-import type { RequestDurations } from './request-durations.ts';
 
-/** What the fast path shares with the Hono app, so both answer a hot route alike. */
-export interface FastPathParts {
+/** What the fast path shares with the Hono app, so both answer a hot route alike: the hot routes, and what a write needs. */
+export interface FastPathParts extends FastWriteParts {
   hotReads: HotReads;
   hotWrites: HotWrites;
-  guard: RequestGuard;
-  durations: RequestDurations;
-  logger: Logger;
-  /** MAX_BODY_BYTES: a hot write's body over it is refused with 413, as the app's body limit does. */
-  maxBodyBytes: number;
 }
 
 /**

@@ -1,10 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPException } from 'hono/http-exception';
 import { answerHeaders, errorAnswer, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
-import type { FastPathParts } from './fast-path.ts';
-import type { HeaderList } from './guard.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { HeaderList, RequestGuard } from './guard.ts';
 import type { HotWriteMatch } from './hot-writes.ts';
 import { parseJsonBytes } from './json-body.ts';
+import type { RequestDurations } from './request-durations.ts';
+
+/** What a hot write shares with the Hono app, so both answer it alike. */
+export interface FastWriteParts {
+  guard: RequestGuard;
+  durations: RequestDurations;
+  logger: Logger;
+  /** MAX_BODY_BYTES: a body over it is refused with 413, as the app's body limit does. */
+  maxBodyBytes: number;
+}
 
 /** What the app's body limit throws: answered 413 by `errorPayload`. */
 const tooLarge = () => new HTTPException(413);
@@ -15,7 +25,7 @@ const tooLarge = () => new HTTPException(413);
  * body is then not read), else while reading; the body parsed as `Request.json()` parses it; the
  * write; its answer or its error as `onError` gives it; the duration histogram.
  */
-export function answerHotWrite(match: HotWriteMatch, req: IncomingMessage, res: ServerResponse, path: string, parts: FastPathParts): void {
+export function answerHotWrite(match: HotWriteMatch, req: IncomingMessage, res: ServerResponse, path: string, parts: FastWriteParts): void {
   const { guard, durations, logger } = parts;
   const started = performance.now();
   const request = { method: 'POST', path };
