@@ -6,11 +6,19 @@
  * better-sqlite3 (same pragmas as Vigil's: WAL, synchronous NORMAL), one transaction per request that
  * upserts the latest readings and inserts an event row and an outbox row per fire or resolve, so the
  * request is durable before its 202, as Vigil's is. ~5 % of readings are above the threshold (so ~9 %
- * fire or resolve a rule). Both get the same bodies in the same order from the same client (keep-alive,
- * CONCURRENCY requests in flight, ROUND_MS a round), rounds alternating after a warm-up of each;
+ * fire or resolve a rule). Every server gets the same bodies in the same order from the same client (keep-alive,
+ * CONCURRENCY requests in flight, ROUND_MS a round), rounds in turn after a warm-up of each;
  * figures are medians of the rounds, with the CPU time each server process used per request.
  *
+ * A second baseline does the rest of what Vigil does for each request: it checks every reading
+ * (answering 422 with the rejected ones by index, as Vigil does) and delivers the outbox, the way
+ * Vigil's console channel does (a JSON line per notification written to stdout, then the rows
+ * marked sent), where the first one leaves its outbox rows undelivered. BASELINES=plain keeps only
+ * the first (the issue's figure). VIGIL_ALSO=<another checkout, built> runs that checkout's Vigil
+ * too, in the same rounds (before/after figures from one run).
+ *
  * Run: `npm run bench -- post-readings` (RULES=10000 ROUNDS=3 ROUND_MS=5000 CONCURRENCY=16 PER_REQUEST=100 BREACH=0.05).
+ * CPU_PROF_DIR=dir runs Vigil with `--cpu-prof` into that directory (the profile is written at its stop).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,19 +42,25 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const PER_REQUEST = Number(process.env.PER_REQUEST ?? 100);
 const BREACH = Number(process.env.BREACH ?? 0.05);
 const POOL = 2_000;
+const CPU_PROF_DIR = process.env.CPU_PROF_DIR;
+const BASELINES = process.env.BASELINES ?? 'both';
+const VIGIL_ALSO = process.env.VIGIL_ALSO;
 const THRESHOLD = 80;
 
 /** The baseline server: node:http, a Map of thresholds per series, one better-sqlite3 transaction per request. */
 const BARE = `
+import { writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
+const DELIVER = process.env.DELIVER === '1';
 const RULES = Number(process.env.RULES), DEVICES = Number(process.env.DEVICES), METRICS = Number(process.env.METRICS), THRESHOLD = Number(process.env.THRESHOLD);
 const db = new Database(process.env.DB_PATH);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.exec(\`CREATE TABLE latest (device_id TEXT, metric TEXT, value REAL, ts TEXT, PRIMARY KEY (device_id, metric));
   CREATE TABLE events (id INTEGER PRIMARY KEY, rule_id TEXT, kind TEXT, value REAL, at TEXT);
-  CREATE TABLE outbox (id INTEGER PRIMARY KEY, event_id INTEGER, channel TEXT, body TEXT)\`);
+  CREATE TABLE outbox (id INTEGER PRIMARY KEY, event_id INTEGER, channel TEXT, body TEXT, sent_at TEXT);
+  CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL\`);
 const upsert = db.prepare('INSERT INTO latest VALUES (?, ?, ?, ?) ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = excluded.ts');
 const event = db.prepare('INSERT INTO events (rule_id, kind, value, at) VALUES (?, ?, ?, ?)');
 const outbox = db.prepare('INSERT INTO outbox (event_id, channel, body) VALUES (?, ?, ?)');
@@ -58,12 +72,41 @@ for (let i = 0; i < RULES; i++) {
   rules.set(key, list);
 }
 const write = db.transaction((readings, changes, ts) => {
-  for (const r of readings) upsert.run(r.device_id, r.metric, r.value, ts);
+  for (const r of readings) upsert.run(String(r.device_id), r.metric ?? 'value', r.value, ts);
   for (const c of changes) {
     const { lastInsertRowid } = event.run(c.id, c.kind, c.value, ts);
     outbox.run(lastInsertRowid, 'console', c.id + ' ' + c.kind + ' at ' + c.value);
   }
 });
+// Delivery, after the commit that wrote the rows: a JSON line each on stdout, then the rows marked sent.
+const unsent = db.prepare('SELECT id, event_id, channel, body FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 256');
+const markSent = db.prepare('UPDATE outbox SET sent_at = ? WHERE id = ?');
+const settle = db.transaction((rows, at) => { for (const row of rows) markSent.run(at, row.id); });
+let delivering = false;
+let delivered = 0;
+const deliver = () => {
+  if (delivering) return;
+  delivering = true;
+  setImmediate(() => {
+    delivering = false;
+    const rows = unsent.all();
+    if (rows.length === 0) return;
+    const at = new Date().toISOString();
+    for (const row of rows) writeSync(1, JSON.stringify({ level: 40, time: at, notification: row.id, channel: row.channel, alert_event: row.event_id, body: row.body, msg: 'notification' }) + '\\n');
+    settle(rows, at);
+    delivered += rows.length;
+    if (rows.length === 256) deliver();
+  });
+};
+/** One reading's first problem, named as Vigil names it, or undefined. */
+const name = (v) => (typeof v === 'string' && v.trim().length >= 1 && v.trim().length <= 200) || (typeof v === 'number' && Number.isFinite(v));
+const problem = (r) => {
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) return { path: '', message: 'expected object' };
+  if (!name(r.device_id)) return { path: 'device_id', message: 'must be a non-empty string of at most 200 characters, or a number' };
+  if (r.metric !== undefined && (typeof r.metric !== 'string' || !name(r.metric))) return { path: 'metric', message: 'must be a non-empty string of at most 200 characters' };
+  if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return { path: 'value', message: 'must be a finite number' };
+  return undefined;
+};
 let transitions = 0;
 const answer = (res, status, body) => {
   const json = JSON.stringify(body);
@@ -71,7 +114,7 @@ const answer = (res, status, body) => {
   res.end(json);
 };
 const server = createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/stats') return answer(res, 200, { transitions });
+  if (req.method === 'GET' && req.url === '/stats') return answer(res, 200, { transitions, delivered });
   if (req.method !== 'POST' || req.url !== '/readings') return answer(res, 404, { error: 'not found' });
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
@@ -80,18 +123,29 @@ const server = createServer((req, res) => {
     try { items = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { return answer(res, 400, { error: 'body must be valid JSON' }); }
     if (!Array.isArray(items)) items = [items];
     const changes = [];
-    for (const r of items) {
-      if (typeof r?.device_id !== 'string' || typeof r.metric !== 'string' || typeof r.value !== 'number') return answer(res, 422, { error: 'device_id, metric and value required' });
-      for (const rule of rules.get(r.device_id + '\\u0000' + r.metric) ?? []) {
+    const issues = [];
+    const valid = [];
+    for (let i = 0; i < items.length; i++) {
+      const r = items[i];
+      if (!DELIVER) {
+        if (typeof r?.device_id !== 'string' || typeof r.metric !== 'string' || typeof r.value !== 'number') return answer(res, 422, { error: 'device_id, metric and value required' });
+      } else {
+        const issue = problem(r);
+        if (issue) { issues.push({ path: items.length > 1 ? (issue.path ? i + '.' + issue.path : String(i)) : issue.path, message: issue.message }); continue; }
+      }
+      valid.push(r);
+      for (const rule of rules.get(r.device_id + '\\u0000' + (r.metric ?? 'value')) ?? []) {
         const breaching = r.value > rule.threshold;
         if (breaching === rule.firing) continue;
         rule.firing = breaching;
         changes.push({ id: rule.id, kind: breaching ? 'fire' : 'resolve', value: r.value });
       }
     }
-    write(items, changes, new Date().toISOString());
+    write(valid, changes, new Date().toISOString());
     transitions += changes.length;
-    answer(res, 202, { accepted: items.length, stale: 0 });
+    if (DELIVER && changes.length > 0) deliver();
+    if (issues.length > 0) return answer(res, 422, { error: issues[0].path + ': ' + issues[0].message, code: 'VALIDATION_FAILED', accepted: valid.length, stale: 0, issues });
+    answer(res, 202, { accepted: valid.length, stale: 0 });
   });
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
@@ -129,15 +183,18 @@ async function seeded(path: string): Promise<void> {
   db.close();
 }
 
+/** Vigil (this checkout's, or VIGIL_ALSO's), the plain baseline, the baseline that also checks and delivers. */
+type Kind = 'vigil' | 'also' | 'bare' | 'delivering';
+
 interface Server {
-  kind: 'vigil' | 'bare';
+  kind: Kind;
   child: ChildProcess;
   url: string;
   /** Index of the next body of the pool this server gets: both get the same sequence. */
   cursor: number;
 }
 
-async function start(kind: Server['kind'], dbPath: string): Promise<Server> {
+async function start(kind: Kind, dbPath: string): Promise<Server> {
   const unlimited = '999999999/second';
   const env = {
     PATH: process.env.PATH ?? '',
@@ -153,14 +210,23 @@ async function start(kind: Server['kind'], dbPath: string): Promise<Server> {
     DEVICES: String(DEVICES),
     METRICS: String(METRICS),
     THRESHOLD: String(THRESHOLD),
+    DELIVER: kind === 'delivering' ? '1' : '0',
   };
-  const args = kind === 'vigil' ? [join(ROOT, 'bin', 'vigil.js'), 'run'] : ['--input-type=module', '-e', BARE];
-  const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const isVigil = kind === 'vigil' || kind === 'also';
+  const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
+  const home = kind === 'also' ? VIGIL_ALSO! : ROOT;
+  const args = isVigil ? [...(kind === 'vigil' ? profile : []), join(home, 'bin', 'vigil.js'), 'run'] : ['--input-type=module', '-e', BARE];
+  const child = spawn(process.execPath, args, { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
   // Vigil says where it listens on stderr ("vigil: running on http://…"), the bare server on stdout.
-  const url = await printedUrl(kind === 'vigil' ? child.stderr! : child.stdout!, kind === 'vigil' ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind);
+  const url = await printedUrl(isVigil ? child.stderr! : child.stdout!, isVigil ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind);
   child.stdout!.resume();
-  child.stderr!.resume();
-  if (kind === 'vigil') {
+  // The end of what it says on stderr is kept, to tell why it exited if it does before its stop.
+  let said = '';
+  child.stderr!.on('data', (chunk: Buffer) => (said = (said + String(chunk)).slice(-2_000)));
+  child.once('exit', (code, signal) => {
+    if (!stopping.has(child)) process.stderr.write(`${kind} exited (code ${code}, signal ${signal}) during the run; its stderr ended with:\n${said}\n`);
+  });
+  if (isVigil) {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`vigil exited with ${child.exitCode} before it was ready`);
       if (await fetch(`${url}/readyz`).then((response) => response.ok, () => false)) break;
@@ -170,7 +236,11 @@ async function start(kind: Server['kind'], dbPath: string): Promise<Server> {
   return { kind, child, url, cursor: 0 };
 }
 
+/** Servers being stopped by the bench: their exit is expected. */
+const stopping = new Set<ChildProcess>();
+
 async function stop(server: Server): Promise<void> {
+  stopping.add(server.child);
   if (server.child.exitCode !== null || server.child.signalCode !== null) return;
   const exited = once(server.child, 'exit');
   server.child.kill('SIGTERM');
@@ -244,69 +314,77 @@ const medians = (rounds: Round[]): Round => ({
 const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.js'), '--if-stale'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
 
+const LABELS: Record<Kind, string> = {
+  vigil: 'vigil run (SQLite file)',
+  also: 'vigil run, VIGIL_ALSO checkout',
+  bare: 'node:http + Map + better-sqlite3',
+  delivering: '… + checks readings, delivers',
+};
+
+/** Alert events a Vigil stored, or transitions a baseline made, per 1,000 readings posted to it. */
+async function perThousand(server: Server): Promise<number> {
+  const isVigil = server.kind === 'vigil' || server.kind === 'also';
+  const answer = (await (await fetch(`${server.url}${isVigil ? '/alerts/stats' : '/stats'}`)).json()) as { events?: { total?: number }; transitions?: number };
+  const count = isVigil ? answer.events?.total : answer.transitions;
+  return ((count ?? NaN) * 1_000) / (server.cursor * PER_REQUEST);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'vigil-post-readings-'));
 const servers: Server[] = [];
 try {
   const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
   const loadBefore = load();
   const pool = bodies();
-  const vigilPath = join(dir, 'vigil.db');
-  await seeded(vigilPath);
-  const bare = await start('bare', join(dir, 'bare.db'));
-  servers.push(bare);
-  const vigil = await start('vigil', vigilPath);
-  servers.push(vigil);
+  const kinds: Kind[] = ['bare', ...(BASELINES === 'plain' ? [] : ['delivering' as const]), 'vigil', ...(VIGIL_ALSO ? ['also' as const] : [])];
+  for (const kind of kinds) {
+    const path = join(dir, `${kind}.db`);
+    if (kind === 'vigil' || kind === 'also') await seeded(path);
+    servers.push(await start(kind, path));
+  }
   console.log(
     `post-readings: ${RULES.toLocaleString('en')} rules over ${DEVICES} devices, ${PER_REQUEST} readings a request, ${(BREACH * 100).toFixed(1)} % above the threshold; ` +
-      `${CONCURRENCY} keep-alive requests in flight, ${ROUNDS} alternating rounds of ${ROUND_MS / 1_000} s after ${WARMUP_MS / 1_000} s of warm-up each; load average ${loadBefore}`,
+      `${CONCURRENCY} keep-alive requests in flight, ${ROUNDS} rounds of ${ROUND_MS / 1_000} s each (in turn, the order rotating) after ${WARMUP_MS / 1_000} s of warm-up each; load average ${loadBefore}`,
   );
-  await round(bare, pool, WARMUP_MS);
-  await round(vigil, pool, WARMUP_MS);
-  const figures: Record<Server['kind'], Round[]> = { vigil: [], bare: [] };
+  for (const server of servers) await round(server, pool, WARMUP_MS);
+  const rounds = new Map<Kind, Round[]>(kinds.map((kind) => [kind, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const server of r % 2 === 0 ? [bare, vigil] : [vigil, bare]) figures[server.kind].push(await round(server, pool, ROUND_MS));
+    const order = servers.map((_, i) => servers[(i + r) % servers.length]!);
+    for (const server of order) rounds.get(server.kind)!.push(await round(server, pool, ROUND_MS));
   }
-  const v = medians(figures.vigil);
-  const b = medians(figures.bare);
-  const vigilEvents = ((await (await fetch(`${vigil.url}/alerts/stats`)).json()) as { events?: { total?: number } }).events?.total;
-  const bareTransitions = ((await (await fetch(`${bare.url}/stats`)).json()) as { transitions: number }).transitions;
+  const figures = new Map(kinds.map((kind) => [kind, medians(rounds.get(kind)!)]));
+  const counts = new Map<Kind, number>();
+  for (const server of servers) counts.set(server.kind, await perThousand(server));
   const loadAfter = load();
   const row = (name: string, f: Round) =>
     `${name.padEnd(34)} ${f.rps.toFixed(0).padStart(8)} ${(f.rps * PER_REQUEST).toFixed(0).padStart(11)} ${f.meanMs.toFixed(1).padStart(9)} ${f.p99Ms.toFixed(1).padStart(8)} ${f.cpuPerRequestMs.toFixed(2).padStart(12)} ${String(f.failed).padStart(7)}`;
   console.log(`${''.padEnd(34)} ${'req/s'.padStart(8)} ${'readings/s'.padStart(11)} ${'mean ms'.padStart(9)} ${'p99 ms'.padStart(8)} ${'CPU ms/req'.padStart(12)} ${'non-202'.padStart(7)}`);
-  console.log(row('vigil run (SQLite file)', v));
-  console.log(row('node:http + Map + better-sqlite3', b));
-  const ratio = v.rps / b.rps;
+  for (const kind of kinds) console.log(row(LABELS[kind], figures.get(kind)!));
+  const v = figures.get('vigil')!;
+  const versus = (kind: Kind) => {
+    const b = figures.get(kind)!;
+    return `${(v.rps / b.rps).toFixed(2)} of ${kind === 'bare' ? 'the baseline' : 'the delivering baseline'}'s req/s (CPU per request ${(v.cpuPerRequestMs / b.cpuPerRequestMs).toFixed(2)}×, mean latency ${(v.meanMs / b.meanMs).toFixed(2)}×, p99 ${(v.p99Ms / b.p99Ms).toFixed(2)}×)`;
+  };
+  console.log(`vigil: ${kinds.filter((kind) => kind === 'bare' || kind === 'delivering').map(versus).join('; ')}; target ≥ 0.5 of the baseline`);
   console.log(
-    `ratio ${ratio.toFixed(2)} of the baseline's req/s (target ≥ 0.5); mean latency ${(v.meanMs / b.meanMs).toFixed(2)}×, p99 ${(v.p99Ms / b.p99Ms).toFixed(2)}×, CPU per request ${(v.cpuPerRequestMs / b.cpuPerRequestMs).toFixed(2)}×; ` +
-      `per 1,000 readings posted: vigil ${(((vigilEvents ?? NaN) * 1_000) / (vigil.cursor * PER_REQUEST)).toFixed(1)} alert events (one per fire, closed by its resolve), ` +
-      `baseline ${((bareTransitions * 1_000) / (bare.cursor * PER_REQUEST)).toFixed(1)} transitions (fire or resolve); load average ${loadAfter}`,
+    `per 1,000 readings posted: ${kinds.map((kind) => `${kind} ${counts.get(kind)!.toFixed(1)}`).join(', ')} ` +
+      `(Vigil: alert events, one per fire, closed by its resolve; baselines: transitions, fire or resolve); load average ${loadAfter}`,
   );
-  if (v.failed + b.failed > 0) throw new Error(`${v.failed} vigil and ${b.failed} baseline requests were not answered 202`);
-  console.log(
-    JSON.stringify({
-      bench: 'post-readings',
-      rules: RULES,
-      per_request: PER_REQUEST,
-      breaching_share: BREACH,
-      concurrency: CONCURRENCY,
-      rounds: ROUNDS,
-      round_ms: ROUND_MS,
-      vigil_rps: Math.round(v.rps),
-      vigil_mean_ms: Number(v.meanMs.toFixed(1)),
-      vigil_p99_ms: Number(v.p99Ms.toFixed(1)),
-      vigil_cpu_ms_per_request: Number(v.cpuPerRequestMs.toFixed(2)),
-      bare_rps: Math.round(b.rps),
-      bare_mean_ms: Number(b.meanMs.toFixed(1)),
-      bare_p99_ms: Number(b.p99Ms.toFixed(1)),
-      bare_cpu_ms_per_request: Number(b.cpuPerRequestMs.toFixed(2)),
-      ratio: Number(ratio.toFixed(3)),
-      vigil_alert_events: vigilEvents,
-      bare_transitions: bareTransitions,
-      load_before: loadBefore,
-      load_after: loadAfter,
-    }),
-  );
+  const failed = kinds.filter((kind) => figures.get(kind)!.failed > 0);
+  if (failed.length > 0) throw new Error(`requests not answered 202 by ${failed.map((kind) => `${kind} (${figures.get(kind)!.failed})`).join(', ')}`);
+  const json: Record<string, unknown> = { bench: 'post-readings', rules: RULES, per_request: PER_REQUEST, breaching_share: BREACH, concurrency: CONCURRENCY, rounds: ROUNDS, round_ms: ROUND_MS };
+  for (const kind of kinds) {
+    const f = figures.get(kind)!;
+    Object.assign(json, {
+      [`${kind}_rps`]: Math.round(f.rps),
+      [`${kind}_mean_ms`]: Number(f.meanMs.toFixed(1)),
+      [`${kind}_p99_ms`]: Number(f.p99Ms.toFixed(1)),
+      [`${kind}_cpu_ms_per_request`]: Number(f.cpuPerRequestMs.toFixed(2)),
+    });
+  }
+  json.ratio = Number((v.rps / figures.get('bare')!.rps).toFixed(3));
+  if (figures.has('delivering')) json.ratio_delivering = Number((v.rps / figures.get('delivering')!.rps).toFixed(3));
+  Object.assign(json, { load_before: loadBefore, load_after: loadAfter });
+  console.log(JSON.stringify(json));
 } finally {
   for (const server of servers) await stop(server);
   rmSync(dir, { recursive: true, force: true });

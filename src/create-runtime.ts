@@ -6,6 +6,7 @@ import { ApiDocs } from './http/api-docs.ts';
 import { createHttp, type HttpSurface, type RouteModule } from './http/app.ts';
 import { answerClientError } from './http/errors.ts';
 import { HotReads } from './http/hot-reads.ts';
+import { HotWrites } from './http/hot-writes.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { alertRoutes } from './http/routes/alerts.ts';
 import { analyticsRoutes } from './http/routes/analytics.ts';
@@ -112,7 +113,7 @@ function concernRoutes(ports: RuntimeContext, parts: Assembly): RouteModule[] {
 
 /** The HTTP surface over the ports and the concerns' parts. */
 function httpOf(ports: RuntimeContext, parts: Assembly, sse: SseHub, isStarted: () => boolean): HttpSurface {
-  const deps = { ...ports, sse, docs: new ApiDocs(), hotReads: new HotReads(), isStarted, readiness: parts.readiness, messages: parts.subscriber.messages };
+  const deps = { ...ports, sse, docs: new ApiDocs(), hotReads: new HotReads(), hotWrites: new HotWrites(), isStarted, readiness: parts.readiness, messages: parts.subscriber.messages };
   return createHttp(deps, concernRoutes(ports, parts));
 }
 

@@ -24,7 +24,7 @@ export interface HttpSurface {
   /** A plain Hono app, so an embedding gateway can mount it (`gateway.route('/vigil', app)`). */
   app: Hono;
   /**
-   * The app behind the fast path for hot reads (see fast-path.ts), for `http.createServer`. Made on
+   * The app behind the fast path for hot reads and writes (see fast-path.ts), for `http.createServer`. Made on
    * demand: like @hono/node-server's `serve()`, it installs that package's lighter global
    * `Request`/`Response`, which an embedding gateway that never listens should not get.
    */
@@ -48,13 +48,14 @@ export function createHttp(deps: HttpDeps, extraRoutes: RouteModule[] = []): Htt
   app.use(requestMetrics(durations));
   app.use(guardRequests(guard));
   app.use(maxBody(config.maxBodyBytes));
-  const tools = { docs: deps.docs, hotReads: deps.hotReads };
+  const tools = { docs: deps.docs, hotReads: deps.hotReads, hotWrites: deps.hotWrites };
   const builtIn = [healthRoutes, observabilityRoutes, actorRoutes, eventRoutes, messageRoutes, dashboardRoutes];
   for (const routes of builtIn) routes(app, deps);
   for (const routes of extraRoutes) routes(app, tools);
   dashboardMountPoint(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
   app.onError((error, c) => errorResponse(error, c, deps.logger));
-  const nodeListener = () => withFastPath({ hotReads: deps.hotReads, guard, durations, logger: deps.logger }, getRequestListener(app.fetch));
+  const parts = { ...tools, guard, durations, logger: deps.logger, maxBodyBytes: config.maxBodyBytes };
+  const nodeListener = () => withFastPath(parts, getRequestListener(app.fetch));
   return { app, nodeListener };
 }

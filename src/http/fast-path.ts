@@ -1,36 +1,39 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
-import type { Logger } from '../runtime/logger.ts';
-import { errorPayload } from './errors.ts';
-import type { RequestGuard } from './guard.ts';
+import { answerHeaders, errorAnswer, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
+import { answerHotWrite, type FastWriteParts } from './fast-write.ts';
 import type { HotMatch, HotReads } from './hot-reads.ts';
-import type { RequestDurations } from './request-durations.ts';
+import type { HotWrites } from './hot-writes.ts';
 
-/** What the fast path shares with the Hono app, so both answer a hot read alike. */
-export interface FastPathParts {
+/** What the fast path shares with the Hono app, so both answer a hot route alike: the hot routes, and what a write needs. */
+export interface FastPathParts extends FastWriteParts {
   hotReads: HotReads;
-  guard: RequestGuard;
-  durations: RequestDurations;
-  logger: Logger;
+  hotWrites: HotWrites;
 }
 
 /**
- * The server's request listener: `GET` of a hot read (`/actors/:id`) is answered here on node:http,
- * everything else goes to `fallback` (the Hono app). The answer is the Hono route's, header for
- * header: the same guard (rate limits, token), the same read, the same error bodies and the same
+ * The server's request listener: `GET` of a hot read (`/actors/:id`) and `POST` of a hot write
+ * (`/readings`, see fast-write.ts) are answered here on node:http, everything else goes to
+ * `fallback` (the Hono app). The answer is the Hono route's, header for header: the same guard
+ * (rate limits, token), the same body limit, the same work, the same error bodies and the same
  * duration histogram; test/http/fast-path.test.ts holds the two to that.
  *
- * Why: the hottest route is polled by dashboards and gateways, and Hono on @hono/node-server
- * reaches ~0.75 of bare node:http on it before any middleware (bench/http.ts), while Vigil's
- * target for the whole route, rate limits on, is 0.8. Embedding gateways mount `runtime.app` and
- * get the Hono route, which is correct, only slower.
+ * Why: the hottest routes are polled by dashboards and gateways or posted to by every device, and
+ * Hono on @hono/node-server reaches ~0.75 of bare node:http on a read before any middleware
+ * (bench/http.ts); on a write it also builds a web `Request` and its body stream, and a `Response`.
+ * Embedding gateways mount `runtime.app` and get the Hono routes, which are correct, only slower.
  */
 export function withFastPath(parts: FastPathParts, fallback: RequestListener): RequestListener {
-  const { hotReads, durations, logger } = parts;
+  const { hotReads, hotWrites, durations, logger } = parts;
   return (req, res) => {
     const url = req.url ?? '';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    const match = req.method === 'GET' ? hotReads.match(path) : undefined;
+    const method = req.method;
+    if (method === 'POST') {
+      const write = hotWrites.match(path);
+      return write ? answerHotWrite(write, req, res, path, parts) : fallback(req, res);
+    }
+    const match = method === 'GET' ? hotReads.match(path) : undefined;
     if (!match) return fallback(req, res);
     const started = performance.now();
     let answer: Answer;
@@ -38,19 +41,11 @@ export function withFastPath(parts: FastPathParts, fallback: RequestListener): R
       answer = answerHotRead(match, req, path, parts);
     } catch (error) {
       // A failure outside the read itself (the guard, say) is this request's 500, never the process's.
-      answer = errorAnswer(error, logger, path, ['content-type', 'application/json']);
+      answer = errorAnswer(error, logger, { method: 'GET', path }, answerHeaders(undefined));
     }
-    res.writeHead(answer.status, answer.headers);
-    res.end(answer.json);
+    sendAnswer(res, answer);
     durations.observe('GET', match.pattern, answer.status, (performance.now() - started) / 1_000);
   };
-}
-
-/** A response as the fast path writes it: headers as a flat list of names and values. */
-interface Answer {
-  status: number;
-  headers: string[];
-  json: string;
 }
 
 function answerHotRead(match: HotMatch, req: IncomingMessage, path: string, { guard, logger }: FastPathParts): Answer {
@@ -61,25 +56,11 @@ function answerHotRead(match: HotMatch, req: IncomingMessage, path: string, { gu
     address: req.socket.remoteAddress ?? 'local',
     authorization: guard.readsToken ? req.headers.authorization : undefined,
   });
-  const headers = ['content-type', 'application/json'];
-  if (verdict.limitHeaders) headers.push(...verdict.limitHeaders);
-  if (verdict.refusal) {
-    headers.push(...verdict.refusal.headers);
-    return withLength({ status: verdict.refusal.status, headers, json: JSON.stringify(verdict.refusal.body) });
-  }
+  const headers = answerHeaders(verdict);
+  if (verdict.refusal) return refusalAnswer(verdict.refusal, headers);
   try {
-    return withLength({ status: 200, headers, json: JSON.stringify(match.read(match.params)) });
+    return jsonAnswer(200, headers, match.read(match.params));
   } catch (error) {
-    return errorAnswer(error, logger, path, headers);
+    return errorAnswer(error, logger, { method: 'GET', path }, headers);
   }
-}
-
-function errorAnswer(error: unknown, logger: Logger, path: string, headers: string[]): Answer {
-  const payload = errorPayload(error, logger, { method: 'GET', path });
-  return withLength({ status: payload.status, headers, json: JSON.stringify(payload.body) });
-}
-
-function withLength(answer: Answer): Answer {
-  answer.headers.push('content-length', String(Buffer.byteLength(answer.json)));
-  return answer;
 }

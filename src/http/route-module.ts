@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { ApiDocs } from './api-docs.ts';
 import type { HotReads } from './hot-reads.ts';
+import type { HotWrites } from './hot-writes.ts';
 
 /** What every route module registers its routes with. */
 export interface RouteTools {
@@ -8,6 +9,8 @@ export interface RouteTools {
   docs: ApiDocs;
   /** The hot read routes, answered by the fast path too (see fast-path.ts). */
   hotReads: HotReads;
+  /** The hot write routes, answered by the fast path too (see fast-write.ts). */
+  hotWrites: HotWrites;
 }
 
 /**

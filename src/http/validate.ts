@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { ValidationError } from '../errors.ts';
 import { parseWith } from '../domain/parse.ts';
+import { invalidJson } from './json-body.ts';
 
 export { issuesOf, parseWith } from '../domain/parse.ts';
 
@@ -11,7 +11,7 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
   try {
     body = await c.req.json();
   } catch {
-    throw new ValidationError([{ path: 'body', message: 'must be valid JSON (send Content-Type: application/json)' }], { status: 400, code: 'INVALID_JSON' });
+    throw invalidJson();
   }
   return parseWith(schema, body);
 }

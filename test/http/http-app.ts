@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../src/config/index.ts';
 import { ApiDocs } from '../../src/http/api-docs.ts';
 import { HotReads } from '../../src/http/hot-reads.ts';
+import { HotWrites } from '../../src/http/hot-writes.ts';
 import { createHttp, type RouteModule } from '../../src/http/app.ts';
 import type { HttpDeps } from '../../src/http/deps.ts';
 import { SseHub } from '../../src/http/sse-hub.ts';
@@ -45,6 +46,7 @@ export function httpApp(env: Record<string, string> = {}, extra: RouteModule[] =
     sse,
     docs: new ApiDocs(),
     hotReads: new HotReads(),
+    hotWrites: new HotWrites(),
     isStarted: () => true,
     messages: () => [],
   } satisfies HttpDeps;
