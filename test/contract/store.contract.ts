@@ -143,6 +143,20 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.rules.list()).toEqual(before);
       });
 
+      it('applyChanges stores a batch of any size in order, deletes many at once, and names a repeated id', async () => {
+        const news = Array.from({ length: 1_300 }, (_, i) => ruleInput({ id: `bulk-${i}-${uid('r')}`, threshold: i }));
+        const { created } = await store.rules.applyChanges({ create: news });
+        expect(created.map((r) => r.threshold)).toEqual(news.map((r) => r.threshold));
+        expect(await store.rules.list()).toEqual(created);
+        const gone = news.filter((_, i) => i % 3 === 0).map((r) => r.id!);
+        expect((await store.rules.applyChanges({ delete: gone })).deleted).toBe(gone.length);
+        expect(await store.rules.fingerprint()).toMatchObject({ count: news.length - gone.length });
+        const repeated = uid('twice');
+        const attempt = store.rules.applyChanges({ create: [...news.slice(0, 700).map((r) => ({ ...r, id: uid('fresh') })), ruleInput({ id: repeated }), ruleInput({ id: repeated })] });
+        await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(repeated) });
+        expect(await store.rules.fingerprint()).toMatchObject({ count: news.length - gone.length });
+      });
+
       it('fingerprint counts the rules and changes on every create, edit and delete', async () => {
         expect(await store.rules.fingerprint()).toEqual({ count: 0, updated: null });
         const a = await store.rules.create(ruleInput());
