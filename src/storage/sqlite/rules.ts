@@ -63,6 +63,32 @@ const fromRawRow = (r: RawRow): Rule => ({
   created_at: r[13], updated_at: r[14],
 });
 
+/** Inserts rules in statements of ROWS_PER_INSERT rows, then of halving sizes: few statement shapes, all cached. */
+function batchInsert(statement: SqliteConnection['statement'], get: (id: string) => Rule | undefined): (rules: Rule[]) => void {
+  /** The id a failed insert of `rules` collides on: one stored already (earlier chunks included), or one it repeats. */
+  const collision = (rules: Rule[]): string => {
+    const seen = new Set<string>();
+    for (const { id } of rules) {
+      if (seen.has(id) || get(id)) return id;
+      seen.add(id);
+    }
+    return rules[0]!.id;
+  };
+  return (rules: Rule[]): void => {
+    for (let from = 0, size = ROWS_PER_INSERT; from < rules.length; ) {
+      while (size > rules.length - from) size >>= 1;
+      const chunk = rules.slice(from, from + size);
+      try {
+        statement(insertRows(size)).run(chunk.flatMap(rowValues));
+      } catch (error) {
+        if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+        throw new StoreError(`rule '${collision(chunk)}' already exists`, { code: 'CONFLICT', cause: error });
+      }
+      from += size;
+    }
+  };
+}
+
 /** Alert rules in SQLite. */
 export function sqliteRules({ db, statement }: SqliteConnection): Synchronous<RuleRepository> {
   const get = (id: string): Rule | undefined => {
@@ -86,29 +112,7 @@ export function sqliteRules({ db, statement }: SqliteConnection): Synchronous<Ru
     }
     return rule;
   };
-  /** The id a failed insert of `rules` collides on: one stored already (earlier chunks included), or one it repeats. */
-  const collision = (rules: Rule[]): string => {
-    const seen = new Set<string>();
-    for (const { id } of rules) {
-      if (seen.has(id) || get(id)) return id;
-      seen.add(id);
-    }
-    return rules[0]!.id;
-  };
-  /** Inserts `rules` in statements of ROWS_PER_INSERT rows, then of halving sizes: few statement shapes, all cached. */
-  const insertAll = (rules: Rule[]): void => {
-    for (let from = 0, size = ROWS_PER_INSERT; from < rules.length; ) {
-      while (size > rules.length - from) size >>= 1;
-      const chunk = rules.slice(from, from + size);
-      try {
-        statement(insertRows(size)).run(chunk.flatMap(rowValues));
-      } catch (error) {
-        if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-        throw new StoreError(`rule '${collision(chunk)}' already exists`, { code: 'CONFLICT', cause: error });
-      }
-      from += size;
-    }
-  };
+  const insertAll = batchInsert(statement, get);
   const applyChanges = db.transaction((changes: RuleChanges) => {
     const at = now();
     const created = (changes.create ?? []).map((input) => ({ id: input.id ?? randomUUID(), ...editable(input), created_at: at, updated_at: at }) as Rule);
