@@ -26,7 +26,7 @@ interface Line {
   value?: string;
 }
 
-const KEY = /^([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?$/;
+const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 // Keys the core schema would read as null or a boolean, and the one a plain object cannot hold.
 const SPECIAL_KEY = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|__proto__)$/;
 const MAYBE_SPECIAL = /^[nNtTfF_]/;
@@ -47,12 +47,15 @@ function readLine(raw: string): Line | undefined {
     // `-` alone (the item on the next lines), a nested `- -`, or a comment as the item.
     if (content === '' || content[0] === '#' || (content[0] === '-' && (content.length === 1 || content[1] === ' '))) notPlain();
   }
-  const keyed = KEY.exec(content);
-  if (keyed) {
-    const key = keyed[1]!;
-    if (MAYBE_SPECIAL.test(key) && SPECIAL_KEY.test(key)) notPlain();
-    const value = keyed[2]?.trim();
-    return { col, dashCol, key, value: value === '' || value?.[0] === '#' ? undefined : value };
+  // `key:` then the end of the line or a space: a key, when it is a plain name.
+  const colon = content.indexOf(':');
+  if (colon > 0 && (colon === content.length - 1 || content.charCodeAt(colon + 1) === 32)) {
+    const key = content.slice(0, colon);
+    if (KEY_NAME.test(key)) {
+      if (MAYBE_SPECIAL.test(key) && SPECIAL_KEY.test(key)) notPlain();
+      const value = content.slice(colon + 1).trim();
+      return { col, dashCol, key, value: value === '' || value[0] === '#' ? undefined : value };
+    }
   }
   // Not a simple key, yet something a YAML reader might take as one (a quoted or spaced key).
   if (content.includes(': ') || content.endsWith(':')) notPlain();
@@ -123,23 +126,42 @@ function scalar(text: string): unknown {
   return resolvePlain(plain);
 }
 
-/** Walks the lines, building the value; `at` is the next line to read. */
+/** Walks the text line by line, building the value; `line` is the next meaningful line (none at the end). */
 class Reader {
-  at = 0;
-  constructor(private readonly lines: Line[]) {}
+  private from = 0;
+  line: Line | undefined;
+  constructor(private readonly text: string) {
+    this.advance();
+  }
+
+  /** Moves to the next meaningful line. Lines are read as they are needed, so each is garbage at once. */
+  advance(): void {
+    const { text } = this;
+    this.line = undefined;
+    while (this.from <= text.length) {
+      const newline = text.indexOf('\n', this.from);
+      const to = newline < 0 ? text.length : newline;
+      const raw = text.slice(this.from, text.charCodeAt(to - 1) === 13 ? to - 1 : to);
+      this.from = to + 1;
+      if (raw.includes('\r')) notPlain();
+      // Directives, document markers: the full parser's business.
+      if (raw.startsWith('%') || raw.startsWith('---') || raw.startsWith('...')) notPlain();
+      this.line = readLine(raw);
+      if (this.line) return;
+    }
+  }
 
   /** A block mapping whose keys sit at `col`; `fromDash`: its first key follows a `- `. */
   mapping(col: number, fromDash: boolean): Record<string, unknown> {
     const map: Record<string, unknown> = {};
-    for (let first = fromDash; this.at < this.lines.length; first = false) {
-      const line = this.lines[this.at]!;
+    for (let first = fromDash, line = this.line; line; first = false, line = this.line) {
       if (!first) {
         const start = startOf(line);
         if (start < col) break;
         if (start > col || line.dashCol >= 0) notPlain();
       }
       if (line.key === undefined || Object.hasOwn(map, line.key)) notPlain();
-      this.at++;
+      this.advance();
       map[line.key!] = line.value === undefined ? this.nested(col) : scalar(line.value);
     }
     return map;
@@ -148,14 +170,13 @@ class Reader {
   /** A block sequence whose dashes sit at `dashCol`. */
   sequence(dashCol: number): unknown[] {
     const list: unknown[] = [];
-    while (this.at < this.lines.length) {
-      const line = this.lines[this.at]!;
+    for (let line = this.line; line; line = this.line) {
       const start = startOf(line);
       if (start < dashCol || (start === dashCol && line.dashCol < 0)) break;
       if (start > dashCol) notPlain();
       if (line.key !== undefined) list.push(this.mapping(line.col, true));
       else {
-        this.at++;
+        this.advance();
         list.push(scalar(line.value!));
       }
     }
@@ -164,7 +185,7 @@ class Reader {
 
   /** The value of a `key:` at `col` with nothing after it: a block below it, or null. */
   nested(col: number): unknown {
-    const line = this.lines[this.at];
+    const line = this.line;
     if (!line) return null;
     const start = startOf(line);
     // A sequence may sit at its key's own column (`rules:` then `- id: …`).
@@ -179,23 +200,11 @@ class Reader {
 export function readPlainYaml(text: string): unknown {
   if (text.includes('\t') || text.charCodeAt(0) === 0xfeff) return undefined;
   try {
-    const lines: Line[] = [];
-    for (let from = 0; from <= text.length; ) {
-      const newline = text.indexOf('\n', from);
-      const to = newline < 0 ? text.length : newline;
-      const line = text.slice(from, text.charCodeAt(to - 1) === 13 ? to - 1 : to);
-      from = to + 1;
-      if (line.includes('\r')) notPlain();
-      // Directives, document markers: the full parser's business.
-      if (line.startsWith('%') || line.startsWith('---') || line.startsWith('...')) notPlain();
-      const read = readLine(line);
-      if (read) lines.push(read);
-    }
-    if (lines.length === 0 || startOf(lines[0]!) !== 0) return undefined;
-    const reader = new Reader(lines);
-    const first = lines[0]!;
+    const reader = new Reader(text);
+    const first = reader.line;
+    if (!first || startOf(first) !== 0) return undefined;
     const value = first.dashCol === 0 ? reader.sequence(0) : first.key !== undefined ? reader.mapping(0, false) : notPlain();
-    return reader.at === lines.length ? value : undefined;
+    return reader.line === undefined ? value : undefined;
   } catch (error) {
     if (error instanceof NotPlain) return undefined;
     throw error;
