@@ -13,8 +13,11 @@ const createdList = z.object({ created: z.number(), rules: z.array(ruleSchema) }
 /** Rules one `POST /rules` may create: a large file goes in a few requests (or `vigil rules apply`). */
 export const RULES_BATCH_LIMIT = 10_000;
 
-/** `POST /rules` takes rules in bulk, so it has a body limit of its own (RULES_MAX_BODY_BYTES), not MAX_BODY_BYTES. */
-export const limitsItsOwnBody = (method: string, path: string): boolean => method === 'POST' && path === '/rules';
+/**
+ * `POST /rules` takes rules in bulk, so it has a body limit of its own (RULES_MAX_BODY_BYTES), not
+ * MAX_BODY_BYTES. By the path's end: a gateway may mount the app under a prefix (`/vigil/rules`).
+ */
+export const limitsItsOwnBody = (method: string, path: string): boolean => method === 'POST' && path.endsWith('/rules');
 
 /** The body's JSON, or a 400 naming it. */
 async function jsonBody(request: Request): Promise<unknown> {
