@@ -143,8 +143,8 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.rules.list()).toEqual(before);
       });
 
-      it('applyChanges stores a batch of any size in order, deletes many at once, and names a repeated id', async () => {
-        const news = Array.from({ length: 1_300 }, (_, i) => ruleInput({ id: `bulk-${i}-${uid('r')}`, threshold: i }));
+      it('applyChanges stores a batch of any size (more than one statement holds) in order, deletes many at once, and names a repeated id', async () => {
+        const news = Array.from({ length: 10_300 }, (_, i) => ruleInput({ id: `bulk-${i}-${uid('r')}`, threshold: i }));
         const { created } = await store.rules.applyChanges({ create: news });
         expect(created.map((r) => r.threshold)).toEqual(news.map((r) => r.threshold));
         expect(await store.rules.list()).toEqual(created);
