@@ -2,7 +2,7 @@
  * A fast reader for the plain block style rules files are written in: nested block mappings and
  * sequences (`key: value`, `- item`) whose leaves are one-line scalars (plain, 'single' or "double"
  * quoted without escapes) or flow lists of them (`[a, "b"]`), with comments and blank lines anywhere.
- * It gives the values the `yaml` package gives (YAML 1.2 core schema) for such text, about 50 times
+ * It gives the values the `yaml` package gives (YAML 1.2 core schema) for such text, about 20 times
  * faster; for anything else (anchors, tags, block scalars, multi-line scalars, flow mappings, escapes,
  * tabs, several documents, duplicate keys, anything malformed) it answers `undefined`, and the caller
  * hands the text to the full parser, which also produces the error messages.
