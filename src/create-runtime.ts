@@ -101,7 +101,7 @@ function concernRoutes(ports: RuntimeContext, parts: Assembly): RouteModule[] {
   const { engine } = parts;
   return [
     pluginRoutes(parts.health),
-    (app, tools) => ruleRoutes(app, tools, engine.rules),
+    (app, tools) => ruleRoutes(app, tools, engine.rules, ports.config.rulesMaxBodyBytes),
     (app, tools) => readingRoutes(app, tools, engine),
     (app, tools) => alertRoutes(app, { ...tools, store: ports.store }, engine),
     adminRoutes(parts.janitor),

@@ -47,6 +47,8 @@ export interface Config {
   rateLimit: { enabled: boolean; limit: number; windowMs: number; spec: string; classes: Record<RouteClass, Rate> };
   /** Largest request body accepted (413 beyond). */
   maxBodyBytes: number;
+  /** Largest body of `POST /rules`, which takes rules in bulk (413 beyond). */
+  rulesMaxBodyBytes: number;
   apiToken?: string;
   apiTokenReads: boolean;
   cleanupRetentionDays: number;
@@ -184,6 +186,7 @@ function toConfig(raw: z.output<typeof rawSchema>): Config {
       },
     },
     maxBodyBytes: raw.MAX_BODY_BYTES,
+    rulesMaxBodyBytes: raw.RULES_MAX_BODY_BYTES,
     apiToken: raw.API_TOKEN,
     apiTokenReads: raw.API_TOKEN_READS,
     cleanupRetentionDays: raw.CLEANUP_RETENTION_DAYS,

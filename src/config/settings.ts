@@ -73,6 +73,8 @@ export const rawSchema = z.object({
   RATE_LIMIT_WRITES: rate.optional(),
   RATE_LIMIT_ADMIN: rate.default('10/minute'),
   MAX_BODY_BYTES: positiveInt.max(1 << 30).default(1 << 20),
+  // A full batch of POST /rules (RULES_BATCH_LIMIT rules) fits even with every text field at its longest.
+  RULES_MAX_BODY_BYTES: positiveInt.max(1 << 30).default(32 << 20),
   API_TOKEN: optionalText,
   API_TOKEN_READS: bool.default(false),
   CLEANUP_RETENTION_DAYS: z.coerce.number().pipe(retentionDaysSchema).default(30),
@@ -114,6 +116,7 @@ export const FIXES: Partial<Record<ConfigKey, string>> = {
   RATE_LIMIT_WRITES: 'e.g. 100/minute',
   RATE_LIMIT_ADMIN: 'e.g. 10/minute',
   MAX_BODY_BYTES: 'use a size in bytes, e.g. 1048576',
+  RULES_MAX_BODY_BYTES: 'use a size in bytes (at most 1073741824), e.g. 33554432',
   INSPECT: 'use --inspect alone (ws://localhost:8080) or --inspect=ws://host:port',
   INSPECT_PORT: 'use a TCP port number from 0 to 65535 for the inspector bridge page, e.g. 8080',
   LOG_LEVEL: 'use one of fatal, error, warn, info, debug, trace, silent',

@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { observabilityRoutes } from './routes/observability.ts';
+import { limitsItsOwnBody } from './routes/rules.ts';
 
 export type { RouteModule, RouteTools } from './route-module.ts';
 
@@ -47,7 +48,7 @@ export function createHttp(deps: HttpDeps, extraRoutes: RouteModule[] = []): Htt
   const app = new Hono();
   app.use(requestMetrics(durations));
   app.use(guardRequests(guard));
-  app.use(maxBody(config.maxBodyBytes));
+  app.use(maxBody({ bytes: config.maxBodyBytes, setting: 'MAX_BODY_BYTES' }, limitsItsOwnBody));
   const tools = { docs: deps.docs, hotReads: deps.hotReads, hotWrites: deps.hotWrites };
   const builtIn = [healthRoutes, observabilityRoutes, actorRoutes, eventRoutes, messageRoutes, dashboardRoutes];
   for (const routes of builtIn) routes(app, deps);

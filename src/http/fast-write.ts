@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HTTPException } from 'hono/http-exception';
 import { answerHeaders, errorAnswer, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { tooLargeBody } from './middleware/body-limit.ts';
 import type { HeaderList, RequestGuard } from './guard.ts';
 import type { HotWriteMatch } from './hot-writes.ts';
 import { parseJsonBytes } from './json-body.ts';
@@ -16,8 +16,6 @@ export interface FastWriteParts {
   maxBodyBytes: number;
 }
 
-/** What the app's body limit throws: answered 413 by `errorPayload`. */
-const tooLarge = () => new HTTPException(413);
 
 /**
  * Answers `POST` of a hot write on node:http as the Hono app does, step for step: the guard (rate
@@ -57,9 +55,11 @@ export function answerHotWrite(match: HotWriteMatch, req: IncomingMessage, res: 
     return send(errorAnswer(error, logger, request, answerHeaders(undefined)));
   }
   const fail = (error: unknown) => send(errorAnswer(error, logger, request, headers));
-  if (declaredOver(req, parts.maxBodyBytes)) return fail(tooLarge());
+  // The same 413 as the app's body limit gives.
+  const tooLarge = () => send(jsonAnswer(413, headers, tooLargeBody({ bytes: parts.maxBodyBytes, setting: 'MAX_BODY_BYTES' })));
+  if (declaredOver(req, parts.maxBodyBytes)) return tooLarge();
   readBody(req, parts.maxBodyBytes, (bytes) => {
-    if (bytes === undefined) return fail(tooLarge());
+    if (bytes === undefined) return tooLarge();
     let body: unknown;
     try {
       body = parseJsonBytes(bytes);

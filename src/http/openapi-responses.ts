@@ -49,7 +49,7 @@ export const ERROR_RESPONSES: Record<number, JsonSchema> = {
   401: ref('Error', 'Missing or wrong bearer token (API_TOKEN)'),
   404: ref('Error', 'Not found'),
   409: ref('Conflict', 'The id exists already'),
-  413: ref('Error', 'The body is larger than MAX_BODY_BYTES'),
+  413: ref('Error', 'The body is larger than MAX_BODY_BYTES (RULES_MAX_BODY_BYTES for POST /rules)'),
   422: ref('ValidationError', 'The body does not fit the schema (issues name each field)'),
   429: ref('Error', 'Rate limit exceeded', { 'Retry-After': { description: 'Seconds until a retry can succeed', schema: { type: 'integer' } } }),
   503: ref('Retriable', 'Unavailable for now: the store or the broker is unreachable; retry later'),

@@ -33,16 +33,19 @@ export function diffRules(stored: Rule[], wanted: FileRule[]): RulesDiff {
       diff.create.push(rule);
       continue;
     }
-    const changes = FIELDS.filter((field) => !same(current[field], rule[field])).map((field) => ({ field, from: current[field], to: rule[field] }));
-    if (changes.length > 0) diff.update.push({ rule, changes });
+    // A plain loop that allocates only for a change: most rules of a re-applied file are unchanged.
+    let changes: FieldChange[] | undefined;
+    for (const field of FIELDS) if (!same(current[field], rule[field])) (changes ??= []).push({ field, from: current[field], to: rule[field] });
+    if (changes) diff.update.push({ rule, changes });
     else diff.unchanged++;
   }
   for (const rule of stored) if (!kept.has(rule.id)) diff.delete.push(rule);
   return diff;
 }
 
-/** The first `limit` lines, and how many more there are. */
-const capped = (lines: string[], limit: number): string[] => (lines.length > limit ? [...lines.slice(0, limit), `  … and ${lines.length - limit} more`] : lines);
+/** The lines of the first `limit` items, and how many more there are. */
+const capped = <T>(items: T[], limit: number, line: (item: T) => string): string[] =>
+  items.length > limit ? [...items.slice(0, limit).map(line), `  … and ${items.length - limit} more`] : items.map(line);
 
 /**
  * The diff for a person: one line per rule (`+` create, `~` update with its changes, `-` delete), at
@@ -51,9 +54,9 @@ const capped = (lines: string[], limit: number): string[] => (lines.length > lim
 export function formatDiff(diff: RulesDiff, limit = 100): string {
   const show = (value: unknown) => JSON.stringify(value);
   const lines = [
-    ...capped(diff.create.map((rule) => `+ ${rule.id}  create (${rule.device_id}/${rule.metric} ${rule.operator} ${rule.threshold})`), limit),
-    ...capped(diff.update.map(({ rule, changes }) => `~ ${rule.id}  ${changes.map((c) => `${c.field}: ${show(c.from)} → ${show(c.to)}`).join(', ')}`), limit),
-    ...capped(diff.delete.map((rule) => `- ${rule.id}  delete`), limit),
+    ...capped(diff.create, limit, (rule) => `+ ${rule.id}  create (${rule.device_id}/${rule.metric} ${rule.operator} ${rule.threshold})`),
+    ...capped(diff.update, limit, ({ rule, changes }) => `~ ${rule.id}  ${changes.map((c) => `${c.field}: ${show(c.from)} → ${show(c.to)}`).join(', ')}`),
+    ...capped(diff.delete, limit, (rule) => `- ${rule.id}  delete`),
   ];
   lines.push(`${diff.create.length} to create, ${diff.update.length} to update, ${diff.delete.length} to delete, ${diff.unchanged} unchanged`);
   return lines.join('\n') + '\n';

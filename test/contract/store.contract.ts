@@ -143,6 +143,38 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.rules.list()).toEqual(before);
       });
 
+      it('applyChanges stores a batch of any size (more than one statement holds) in order, deletes many at once, and names a repeated id', async () => {
+        const news = Array.from({ length: 10_300 }, (_, i) => ruleInput({ id: `bulk-${i}-${uid('r')}`, threshold: i }));
+        const { created } = await store.rules.applyChanges({ create: news });
+        expect(created.map((r) => r.threshold)).toEqual(news.map((r) => r.threshold));
+        expect(await store.rules.list()).toEqual(created);
+        const gone = news.filter((_, i) => i % 3 === 0).map((r) => r.id!);
+        expect((await store.rules.applyChanges({ delete: gone })).deleted).toBe(gone.length);
+        expect(await store.rules.fingerprint()).toMatchObject({ count: news.length - gone.length });
+        const repeated = uid('twice');
+        const attempt = store.rules.applyChanges({ create: [...news.slice(0, 700).map((r) => ({ ...r, id: uid('fresh') })), ruleInput({ id: repeated }), ruleInput({ id: repeated })] });
+        await expect(attempt).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(repeated) });
+        expect(await store.rules.fingerprint()).toMatchObject({ count: news.length - gone.length });
+      });
+
+      it('applyChanges updates many rules in the order given, whatever fields each sets; an id patched twice keeps the later patch', async () => {
+        const { created } = await store.rules.applyChanges({ create: Array.from({ length: 50 }, (_, i) => ruleInput({ id: `up-${i}-${uid('r')}` })) });
+        const update = [
+          ...created.slice(0, 40).map((r, i) => ({ id: r.id, patch: { ...ruleInput({ device_id: r.device_id }), threshold: 1_000 + i, channels: ['email'] } })),
+          { id: created[45]!.id, patch: { enabled: false } },
+          { id: uid('missing'), patch: { threshold: 1 } },
+          { id: created[46]!.id, patch: { threshold: 1 } },
+          { id: created[46]!.id, patch: { threshold: 2 } },
+        ];
+        const { updated } = await store.rules.applyChanges({ update: update.reverse() });
+        expect(updated.map((r) => r.id)).toEqual(update.filter((u) => !u.id.startsWith('missing')).map((u) => u.id));
+        const byId = new Map((await store.rules.list()).map((r) => [r.id, r]));
+        expect(created.slice(0, 40).map((r) => [byId.get(r.id)!.threshold, byId.get(r.id)!.channels])).toEqual(created.slice(0, 40).map((_, i) => [1_000 + i, ['email']]));
+        expect(byId.get(created[45]!.id)).toMatchObject({ enabled: false, threshold: created[45]!.threshold });
+        expect(byId.get(created[46]!.id)!.threshold).toBe(1);
+        expect(byId.get(created[47]!.id)).toEqual(created[47]);
+      });
+
       it('fingerprint counts the rules and changes on every create, edit and delete', async () => {
         expect(await store.rules.fingerprint()).toEqual({ count: 0, updated: null });
         const a = await store.rules.create(ruleInput());

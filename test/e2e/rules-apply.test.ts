@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import { eventually, startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-rules-'));
@@ -65,6 +66,70 @@ describe('vigil rules apply (real process)', () => {
       run.child.kill('SIGTERM');
       expect(await run.exit()).toBe(0);
     }
+  }, 120_000);
+
+  it('a file of thousands of rules: --dry-run changes nothing, apply stores every rule, again is a no-op, JSON agrees', async () => {
+    const path = join(dir, 'many.db');
+    const env = { DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'warn' };
+    const count = 3_000;
+    const rules = Array.from({ length: count }, (_, i) => ({
+      id: `r-${i}`,
+      name: `rule ${i}`,
+      device_id: i % 7 === 0 ? String(i) : `dev-${i % 100}`,
+      metric: `m${i % 13}`,
+      operator: i % 2 === 0 ? '>' : '<=',
+      threshold: i / 4,
+      severity: ['info', 'warning', 'error', 'critical'][i % 4]!,
+      channels: i % 3 === 0 ? [] : ['console', 'email'].slice(0, i % 3),
+      enabled: i % 5 !== 0,
+    }));
+    const yaml = (list: typeof rules) =>
+      `rules:\n${list.map((r) => `  - id: ${r.id}\n    name: ${r.name}  # why\n    device_id: "${r.device_id}"\n    metric: ${r.metric}\n    operator: "${r.operator}"\n    threshold: ${r.threshold}\n    severity: ${r.severity}\n    channels: [${r.channels.join(', ')}]\n    enabled: ${r.enabled}\n`).join('')}`;
+    const file = join(dir, 'many.yaml');
+    writeFileSync(file, yaml(rules));
+    const stored = async () => {
+      const store = createSqliteStore({ path });
+      try {
+        await store.migrate();
+        return await store.rules.list();
+      } finally {
+        await store.close();
+      }
+    };
+    const apply = async (target: string, ...flags: string[]) => {
+      const run = startVigil(['rules', 'apply', target, ...flags], env);
+      expect(await run.exit(), run.output()).toBe(0);
+      return run.output();
+    };
+
+    const dry = await apply(file, '--dry-run');
+    expect(dry).toContain('+ r-0  create (0/m0 > 0)');
+    expect(dry).toContain(`… and ${count - 100} more`);
+    expect(dry).toContain(`${count} to create, 0 to update, 0 to delete, 0 unchanged`);
+    expect(dry).toContain('dry run: nothing changed');
+    expect(await stored()).toEqual([]);
+
+    expect(await apply(file)).toContain(`applied ${file}: ${count} rules stored`);
+    const after = await stored();
+    const fields = ({ id, name, device_id, metric, operator, threshold, severity, channels, enabled }: (typeof rules)[number]) => ({ id, name, device_id, metric, operator, threshold, severity, channels, enabled });
+    expect(after.map(fields)).toEqual(rules);
+    expect(after.every((r) => r.for_seconds === 0 && r.clear_threshold === null)).toBe(true);
+
+    expect(await apply(file)).toContain(`0 to create, 0 to update, 0 to delete, ${count} unchanged`);
+    const json = join(dir, 'many.json');
+    writeFileSync(json, JSON.stringify({ rules }));
+    expect(await apply(json)).toContain(`0 to create, 0 to update, 0 to delete, ${count} unchanged`);
+
+    // One rule in a hundred changed, another one in a hundred gone.
+    const edited = rules.flatMap((r, i) => (i % 100 === 50 ? [] : i % 100 === 0 ? [{ ...r, threshold: r.threshold + 1 }] : [r]));
+    writeFileSync(file, yaml(edited));
+    const diff = await apply(file, '--dry-run');
+    expect(diff).toContain('~ r-100  threshold: 25 → 26');
+    expect(diff).toContain('- r-50  delete');
+    expect(diff).toContain(`0 to create, ${count / 100} to update, ${count / 100} to delete, ${count - (2 * count) / 100} unchanged`);
+    expect((await stored()).map(fields)).toEqual(rules);
+    await apply(file);
+    expect((await stored()).map(fields)).toEqual(edited);
   }, 120_000);
 
   it('exits 2 naming every bad field of the file', async () => {

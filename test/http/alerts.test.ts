@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Hono } from 'hono';
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../e2e/cli.ts';
@@ -93,6 +94,27 @@ describe('rules in bulk over HTTP', () => {
   it('rejects an empty array (422)', async () => {
     const runtime = await started();
     expect((await call(runtime, 'POST', '/rules', [])).body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'body' }] });
+  });
+
+  it('takes a body up to RULES_MAX_BODY_BYTES, not MAX_BODY_BYTES; a larger one gets 413 naming the limit and the setting', async () => {
+    const runtime = await started({ MAX_BODY_BYTES: '4096', RULES_MAX_BODY_BYTES: '65536' });
+    const batch = Array.from({ length: 100 }, (_, i) => rule(i));
+    expect(JSON.stringify(batch).length).toBeGreaterThan(4096);
+    expect(await call(runtime, 'POST', '/rules', batch)).toMatchObject({ status: 201, body: { created: 100 } });
+    const tooMany = Array.from({ length: 1_000 }, (_, i) => rule(1_000 + i));
+    expect(await call(runtime, 'POST', '/rules', tooMany)).toMatchObject({
+      status: 413,
+      body: { code: 'PAYLOAD_TOO_LARGE', limit_bytes: 65536, setting: 'RULES_MAX_BODY_BYTES', error: expect.stringContaining('raise RULES_MAX_BODY_BYTES') },
+    });
+    expect((await call(runtime, 'GET', '/rules')).body.count).toBe(100);
+    // Mounted under a prefix by a gateway, too.
+    const mounted = new Hono().route('/vigil', runtime.app);
+    const more = Array.from({ length: 100 }, (_, i) => rule(200 + i));
+    expect((await mounted.request('/vigil/rules', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(more) })).status).toBe(201);
+    // The other routes keep MAX_BODY_BYTES, the rules' own routes included.
+    const readings = Array.from({ length: 100 }, (_, i) => ({ device_id: `d${i}`, metric: 'cpu', value: 1 }));
+    expect(await call(runtime, 'POST', '/readings', readings)).toMatchObject({ status: 413, body: { setting: 'MAX_BODY_BYTES', limit_bytes: 4096 } });
+    expect(await call(runtime, 'PATCH', '/rules/bulk-1', { name: 'x'.repeat(5000) })).toMatchObject({ status: 413, body: { setting: 'MAX_BODY_BYTES' } });
   });
 });
 

@@ -145,7 +145,7 @@ describe('the fast path for hot writes', () => {
   it('refuses a chunked body as soon as it passes MAX_BODY_BYTES, and keeps serving', async () => {
     const vigil = await serve({ MAX_BODY_BYTES: '100' }, vigilListener);
     const big = { path: '/echo', body: Buffer.from(JSON.stringify({ x: 'y'.repeat(500) })), chunks: 10, authorization: undefined };
-    expect(await seen(vigil.port, big)).toMatchObject({ status: 413, body: '{"error":"request body too large","code":"PAYLOAD_TOO_LARGE"}' });
+    expect(await seen(vigil.port, big)).toMatchObject({ status: 413, body: JSON.stringify({ error: 'request body over 100 bytes: send less, or raise MAX_BODY_BYTES', code: 'PAYLOAD_TOO_LARGE', limit_bytes: 100, setting: 'MAX_BODY_BYTES' }) });
     const small = { ...big, body: Buffer.from('[1]'), chunks: 2 };
     expect(await seen(vigil.port, small)).toMatchObject({ status: 202, body: '{"got":[1]}' });
   });

@@ -9,7 +9,7 @@ import { eventually } from '../e2e/cli.ts';
  * does a route answering another status than the one its case expects.
  */
 const TOKEN = 'openapi-secret';
-const base = { LOG_LEVEL: 'silent', API_TOKEN: TOKEN, API_TOKEN_READS: 'true', MAX_BODY_BYTES: '4096', PORT: '0' };
+const base = { LOG_LEVEL: 'silent', API_TOKEN: TOKEN, API_TOKEN_READS: 'true', MAX_BODY_BYTES: '4096', RULES_MAX_BODY_BYTES: '4096', PORT: '0' };
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 type Setup = 'main' | 'limited' | 'down' | 'brokerDown';

@@ -172,7 +172,7 @@ describe('input', () => {
     const big = JSON.stringify({ name: 'x'.repeat(100), count: 1 });
     const declared = await app.request('/items', post(big));
     expect(declared.status).toBe(413);
-    expect(await declared.json()).toEqual({ error: 'request body too large', code: 'PAYLOAD_TOO_LARGE' });
+    expect(await declared.json()).toEqual({ error: 'request body over 64 bytes: send less, or raise MAX_BODY_BYTES', code: 'PAYLOAD_TOO_LARGE', limit_bytes: 64, setting: 'MAX_BODY_BYTES' });
     const stream = new ReadableStream({
       start(controller) {
         controller.enqueue(new TextEncoder().encode(big));

@@ -5,12 +5,19 @@ import type { RuleService } from '../../runtime/alerts/rule-service.ts';
 import type { RouteTools } from '../route-module.ts';
 import { parseBody, parseWith } from '../validate.ts';
 import { ValidationError } from '../../errors.ts';
+import { maxBody } from '../middleware/body-limit.ts';
 
 const ruleList = z.object({ count: z.number(), rules: z.array(ruleSchema) });
 const createdList = z.object({ created: z.number(), rules: z.array(ruleSchema) });
 
 /** Rules one `POST /rules` may create: a large file goes in a few requests (or `vigil rules apply`). */
 export const RULES_BATCH_LIMIT = 10_000;
+
+/**
+ * `POST /rules` takes rules in bulk, so it has a body limit of its own (RULES_MAX_BODY_BYTES), not
+ * MAX_BODY_BYTES. By the path's end: a gateway may mount the app under a prefix (`/vigil/rules`).
+ */
+export const limitsItsOwnBody = (method: string, path: string): boolean => method === 'POST' && path.endsWith('/rules');
 
 /** The body's JSON, or a 400 naming it. */
 async function jsonBody(request: Request): Promise<unknown> {
@@ -22,7 +29,7 @@ async function jsonBody(request: Request): Promise<unknown> {
 }
 
 /** `GET/POST /rules`, `GET/PATCH/DELETE /rules/:id`: alert rules; every change reaches the rule's actor at once. */
-export function ruleRoutes(app: Hono, deps: RouteTools, rules: RuleService): void {
+export function ruleRoutes(app: Hono, deps: RouteTools, rules: RuleService, maxBodyBytes: number): void {
   deps.docs.add({ method: 'get', path: '/rules', tag: 'rules', summary: 'Every alert rule, oldest first', response: ruleList, errors: [503] });
   app.get('/rules', async (c) => {
     const all = await rules.list();
@@ -39,7 +46,7 @@ export function ruleRoutes(app: Hono, deps: RouteTools, rules: RuleService): voi
     status: 201,
     errors: [409, 503],
   });
-  app.post('/rules', async (c) => {
+  app.post('/rules', maxBody({ bytes: maxBodyBytes, setting: 'RULES_MAX_BODY_BYTES' }), async (c) => {
     const body = await jsonBody(c.req.raw);
     if (!Array.isArray(body)) return c.json(await rules.create(parseWith(ruleInputSchema, body)), 201);
     if (body.length === 0) throw new ValidationError([{ path: 'body', message: 'must hold at least one rule' }]);
