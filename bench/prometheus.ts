@@ -16,10 +16,11 @@
  * at the end (sampled between two cycles) and its peak, and how many alerts fire at the end (both should
  * agree). The two run one after the other, never at once, in alternating order over ROUNDS; medians.
  * Vigil runs with the heartbeat publisher off (`PUBLISH_INTERVAL_SECONDS=0`): Prometheus does no
- * such work. Without the `prometheus` binary the bench says so and exits 0.
+ * such work; VIGIL_NODE_OPTIONS is its NODE_OPTIONS (e.g. `--max-semi-space-size=1`, to see what a
+ * smaller young generation saves). Without the `prometheus` binary the bench says so and exits 0.
  *
  * Run: `npm run bench -- prometheus` (RULES=10000 INTERVAL_S=5 FOR_S=10 BREACH=0.01 HOLD=6
- * WARMUP_S=20 WINDOW_S=60 ROUNDS=2).
+ * WARMUP_S=20 WINDOW_S=60 ROUNDS=2 VIGIL_NODE_OPTIONS=).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -232,6 +233,7 @@ async function startVigil(dir: string, seededPath: string): Promise<Contestant> 
     RATE_LIMIT_DEFAULT: unlimited,
     RATE_LIMIT_READS: unlimited,
     RATE_LIMIT_WRITES: unlimited,
+    NODE_OPTIONS: process.env.VIGIL_NODE_OPTIONS ?? '',
   };
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'vigil.js'), 'run'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const base = await printedUrl(child.stderr!, /running on (http:\/\/[^\s]+)/, 'vigil');
