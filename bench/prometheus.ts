@@ -271,7 +271,12 @@ interface Figures {
   firing: number;
 }
 
-const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? Number.NaN;
+/** The middle value (the mean of the two middle ones for an even count: two rounds give their mean). */
+function median(list: number[]): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 const mean = (list: number[]): number => list.reduce((a, b) => a + b, 0) / list.length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
