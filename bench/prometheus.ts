@@ -16,8 +16,8 @@
  * at the end (sampled between two cycles) and its peak, and how many alerts fire at the end (both should
  * agree). The two run one after the other, never at once, in alternating order over ROUNDS; medians.
  * Vigil runs with the heartbeat publisher off (`PUBLISH_INTERVAL_SECONDS=0`): Prometheus does no
- * such work; VIGIL_NODE_OPTIONS is its NODE_OPTIONS (e.g. `--max-semi-space-size=1`, to see what a
- * smaller young generation saves). Without the `prometheus` binary the bench says so and exits 0.
+ * such work; VIGIL_NODE_OPTIONS becomes its NODE_OPTIONS (to try V8's heap options). Without the
+ * `prometheus` binary the bench says so and exits 0.
  *
  * Run: `npm run bench -- prometheus` (RULES=10000 INTERVAL_S=5 FOR_S=10 BREACH=0.01 HOLD=6
  * WARMUP_S=20 WINDOW_S=60 ROUNDS=2 VIGIL_NODE_OPTIONS=).
