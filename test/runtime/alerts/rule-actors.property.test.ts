@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock, type AnyStateNode } from 'xstate';
+import { createActor, SimulatedClock, type AnyStateNode, type InspectionEvent } from 'xstate';
 import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
 import type { Rule } from '../../../src/domain/rule.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
@@ -63,6 +63,29 @@ function twins(r: Rule, steps: Step[]) {
 describe('rule actors skip only the evaluations their actor ignores', () => {
   it('the alert machine has no eventless transitions (they would run after an evaluation that enables none)', () => {
     for (const node of stateNodes(alertMachine.root)) expect(node.always ?? [], node.id).toEqual([]);
+  });
+
+  it('with an inspector attached, every evaluation reaches the actor, the ignored ones too', () => {
+    const seen: string[] = [];
+    const inspect = (event: InspectionEvent) => {
+      if (event.type === '@xstate.event' && event.event.type === 'EVALUATE' && (event.actorRef as { id?: string }).id === 'rule:r1') seen.push(`${event.event.type} ${(event.event as { value?: number }).value}`);
+    };
+    const inspected = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine: alertMachine, now: () => T0, inspect });
+    const plain = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine: alertMachine, now: () => T0 });
+    const watched = inspected.start(rule({ threshold: 80 }));
+    const unwatched = plain.start(rule({ threshold: 80 }));
+    for (const [i, value] of [10, 20, 95].entries()) {
+      const event = { type: 'EVALUATE', at: T0 + i, now: T0 + i, value, ts: T0 + i } as const;
+      inspected.deliver(watched, event);
+      const before = unwatched.actor.getSnapshot();
+      plain.deliver(unwatched, event);
+      // Without an inspector an ignored evaluation is not sent: the snapshot stays the same object.
+      if (value < 80) expect(unwatched.actor.getSnapshot()).toBe(before);
+    }
+    expect(seen).toEqual(['EVALUATE 10', 'EVALUATE 20', 'EVALUATE 95']);
+    expect(watched.actor.getSnapshot().value).toEqual(unwatched.actor.getSnapshot().value);
+    inspected.stopAll();
+    plain.stopAll();
   });
 
   it('a rule fed through deliver goes through the states, contexts and intents of an actor sent every event', () => {
