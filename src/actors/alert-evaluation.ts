@@ -101,6 +101,31 @@ export function observed(context: AlertContext, event: AlertMachineEvent): Pick<
   return { evaluatedAt: e.at, value: e.value, lastReadingAt: e.ts, now };
 }
 
+/** What each marking transition sets besides the evaluation, at the evaluation's time `at`. */
+const MARKS = {
+  /** A breach begins: pending, active_at = now. */
+  startPending: (at: number) => ({ since: at, activeAt: at, keepSince: null }),
+  /** A breach begins and fires in the same evaluation (`for` is 0). */
+  startFiring: (at: number) => ({ since: at, activeAt: at, triggeredAt: at, keepSince: null }),
+  markTriggered: (at: number) => ({ since: at, triggeredAt: at, keepSince: null }),
+  startKeep: (at: number) => ({ keepSince: at }),
+  stopKeep: () => ({ keepSince: null, clearUntil: null }),
+  markOk: (at: number) => ({ since: at, activeAt: null, keepSince: null, triggeredAt: null, pendingUntil: null, clearUntil: null }),
+  markSilent: (at: number) => ({ since: at, activeAt: null, pendingUntil: null }),
+} satisfies Record<string, (at: number) => Partial<AlertContext>>;
+
+/** The transitions that mark a change besides recording their evaluation. */
+export type Mark = keyof typeof MARKS;
+
+/**
+ * What a marking transition records: the evaluation (as `observed`) and its marks, in one context
+ * update (each XState assign clones the whole snapshot).
+ */
+export function marked(context: AlertContext, event: AlertMachineEvent, mark: Mark): Partial<AlertContext> {
+  const seen: Partial<AlertContext> = observed(context, event);
+  return Object.assign(seen, MARKS[mark](seen.evaluatedAt!));
+}
+
 /** The deadlines of a state, and the one its timer wakes at (the earliest; null without timers or deadlines). */
 export function deadlines(context: AlertContext, state: Armed): Pick<AlertContext, 'pendingUntil' | 'clearUntil' | 'wakeAt'> {
   const nodata = state === 'clearing' ? null : nodataAt(context);

@@ -9,6 +9,7 @@ import {
   isSilent,
   isStillSilent,
   keepOver,
+  marked,
   observed,
   type Armed,
 } from './alert-evaluation.ts';
@@ -41,12 +42,14 @@ const alertSetup = setup({
   actions: {
     /** Records the evaluation: its time, the latest reading, the actor's clock. */
     observe: assign(({ context, event }) => observed(context, event)),
-    startPending: assign({ since: ({ context }) => context.evaluatedAt, activeAt: ({ context }) => context.evaluatedAt, keepSince: null }),
-    markTriggered: assign({ since: ({ context }) => context.evaluatedAt, triggeredAt: ({ context }) => context.evaluatedAt, keepSince: null }),
-    startKeep: assign({ keepSince: ({ context }) => context.evaluatedAt }),
-    stopKeep: assign({ keepSince: null, clearUntil: null }),
-    markOk: assign({ since: ({ context }) => context.evaluatedAt, activeAt: null, keepSince: null, triggeredAt: null, pendingUntil: null, clearUntil: null }),
-    markSilent: assign({ since: ({ context }) => context.evaluatedAt, activeAt: null, pendingUntil: null }),
+    // Each marking action records the evaluation too (as `observe`): one assign per transition.
+    startPending: assign(({ context, event }) => marked(context, event, 'startPending')),
+    startFiring: assign(({ context, event }) => marked(context, event, 'startFiring')),
+    markTriggered: assign(({ context, event }) => marked(context, event, 'markTriggered')),
+    startKeep: assign(({ context, event }) => marked(context, event, 'startKeep')),
+    stopKeep: assign(({ context, event }) => marked(context, event, 'stopKeep')),
+    markOk: assign(({ context, event }) => marked(context, event, 'markOk')),
+    markSilent: assign(({ context, event }) => marked(context, event, 'markSilent')),
     syncClock: assign({ now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now) }),
     applyRule: assign({ rule: ({ event }) => (event as Extract<AlertMachineEvent, { type: 'RULE_UPDATED' }>).rule }),
     /**
@@ -78,36 +81,36 @@ const alertSetup = setup({
 const intent = ({ context }: { context: AlertContext }): AlertIntent => intentOf(context);
 const report = (to: AlertTransition) => ({ type: 'reportTransition', params: { to } }) as const;
 const arm = (state: Armed) => ({ type: 'arm', params: { state } }) as const;
-const fire = ['markTriggered', { type: 'fireAlert', params: intent }] as const;
+const fireAlert = { type: 'fireAlert', params: intent } as const;
 const resolve = ['markOk', { type: 'resolveAlert', params: intent }] as const;
-const toNodata = { guard: 'silent', target: '#alert.nodata', actions: ['observe', 'markSilent', report('nodata')] } as const;
+const toNodata = { guard: 'silent', target: '#alert.nodata', actions: ['markSilent', report('nodata')] } as const;
 
 /** A breach from `ok` or `nodata`: pending (active_at = now), firing in the same evaluation when `for` is 0. */
 const breachFromQuiet = [
-  { guard: 'breachesAtOnce', target: '#alert.firing', actions: ['observe', 'startPending', ...fire] },
-  { guard: 'breaches', target: '#alert.pending', actions: ['observe', 'startPending', report('pending')] },
+  { guard: 'breachesAtOnce', target: '#alert.firing', actions: ['startFiring', fireAlert] },
+  { guard: 'breaches', target: '#alert.pending', actions: ['startPending', report('pending')] },
 ] as const;
 /**
  * An evaluation in `ok`. A rule without `nodata_seconds` takes no transition on a quiet value, so
  * the hot path allocates nothing (the snapshot stays the same object).
  */
 const inOk = [toNodata, ...breachFromQuiet, { guard: 'watchesSilence', actions: ['observe', arm('ok')] }] as const;
-const inNodata = [{ guard: 'stillSilent', actions: 'observe' }, ...breachFromQuiet, { target: '#alert.ok', actions: ['observe', 'markOk', report('ok')] }] as const;
+const inNodata = [{ guard: 'stillSilent', actions: 'observe' }, ...breachFromQuiet, { target: '#alert.ok', actions: ['markOk', report('ok')] }] as const;
 const inPending = [
   toNodata,
-  { guard: 'breachHeld', target: '#alert.firing', actions: ['observe', ...fire] },
+  { guard: 'breachHeld', target: '#alert.firing', actions: ['markTriggered', fireAlert] },
   { guard: 'breaches', actions: ['observe', arm('pending')] },
-  { target: '#alert.ok', actions: ['observe', 'markOk', report('ok')] },
+  { target: '#alert.ok', actions: ['markOk', report('ok')] },
 ] as const;
 const inActive = [
-  { guard: 'keepOver', target: '#alert.ok', actions: ['observe', ...resolve] },
-  { guard: 'clears', target: 'clearing', actions: ['observe', 'startKeep'] },
+  { guard: 'keepOver', target: '#alert.ok', actions: resolve },
+  { guard: 'clears', target: 'clearing', actions: 'startKeep' },
   { actions: 'observe' },
 ] as const;
 const inClearing = [
-  { guard: 'keepOver', target: '#alert.ok', actions: ['observe', ...resolve] },
+  { guard: 'keepOver', target: '#alert.ok', actions: resolve },
   { guard: 'clears', actions: 'observe' },
-  { target: 'active', actions: ['observe', 'stopKeep'] },
+  { target: 'active', actions: 'stopKeep' },
 ] as const;
 
 /**

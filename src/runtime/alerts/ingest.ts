@@ -47,10 +47,10 @@ export function createIngest(options: IngestOptions) {
    */
   function ingest(raws: unknown[]): IngestResult {
     const at = now();
-    const { readings, rejected } = checkReadings(raws, new Date(at).toISOString());
+    const { readings, times, rejected } = checkReadings(raws, new Date(at).toISOString());
     const result: IngestResult = { accepted: 0, stale: 0, rejected, stored: Promise.resolve() };
     const writes: AlertWrite[] = [];
-    const { errors, lastError } = sink.collect(writes, () => route(readings, at, result));
+    const { errors, lastError } = sink.collect(writes, () => route(readings, times, at, result));
     readingsTotal.inc({ outcome: 'accepted' }, result.accepted - result.stale);
     if (result.stale > 0) readingsTotal.inc({ outcome: 'stale' }, result.stale);
     if (result.rejected.length > 0) readingsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
@@ -59,13 +59,14 @@ export function createIngest(options: IngestOptions) {
     return result;
   }
 
-  /** Sends each reading to the rules of its series (a stale one to none); counts into `result`. */
-  function route(readings: Reading[], at: number, result: IngestResult): { errors: number; lastError: string | null } {
+  /** Sends each reading (`times`: their `ts` in epoch ms) to the rules of its series (a stale one to none); counts into `result`. */
+  function route(readings: Reading[], times: number[], at: number, result: IngestResult): { errors: number; lastError: string | null } {
     let errors = 0;
     let lastError: string | null = null;
     result.accepted += readings.length;
     if (mode === 'interval') return { errors, lastError };
-    for (const reading of readings) {
+    for (let i = 0; i < readings.length; i++) {
+      const reading = readings[i]!;
       const route = actors.route(reading.device_id, reading.metric);
       if (!route) continue;
       if (route.ts !== null && reading.ts < route.ts) {
@@ -74,10 +75,10 @@ export function createIngest(options: IngestOptions) {
       }
       route.ts = reading.ts;
       // Each reading is an evaluation at its own `ts`.
-      const ts = Date.parse(reading.ts);
-      const event: Evaluate = { type: 'EVALUATE', at: ts, now: at, value: reading.value, ts };
-      for (const entry of route.entries) {
-        const error = actors.deliver(entry, event);
+      const event: Evaluate = { type: 'EVALUATE', at: times[i]!, now: at, value: reading.value, ts: times[i]! };
+      const entries = route.entries;
+      for (let e = 0; e < entries.length; e++) {
+        const error = actors.deliver(entries[e]!, event);
         if (error !== null) {
           errors++;
           lastError = error;

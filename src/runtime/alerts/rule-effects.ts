@@ -37,6 +37,7 @@ export function provideRuleEffects(metrics: Registry, sink: WriteSink): typeof a
   // Each label's child looked up once, not per transition.
   const firing = transitionsTotal.labels('firing');
   const resolved = transitionsTotal.labels('resolved');
+  const reported = { pending: transitionsTotal.labels('pending'), ok: transitionsTotal.labels('ok'), nodata: transitionsTotal.labels('nodata') };
   return alertMachine.provide({
     actions: {
       fireAlert: (_, intent) => {
@@ -47,7 +48,7 @@ export function provideRuleEffects(metrics: Registry, sink: WriteSink): typeof a
         resolved.inc();
         sink.write({ kind: 'resolve', rule: intent.rule, value: intent.value, at: intent.at });
       },
-      reportTransition: (_, { to }) => transitionsTotal.inc({ to }),
+      reportTransition: (_, { to }) => reported[to].inc(),
     },
   });
 }

@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock, type AnyStateNode, type InspectionEvent } from 'xstate';
+import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
+import type { Rule } from '../../../src/domain/rule.ts';
+import { createLogger } from '../../../src/runtime/logger.ts';
+import { ActorRegistry } from '../../../src/runtime/registry.ts';
+import { createRuleActors } from '../../../src/runtime/alerts/rule-actors.ts';
+import { rule } from '../../actors/alert.fixtures.ts';
+
+type Step = { kind: 'reading'; value: number } | { kind: 'evaluate' } | { kind: 'advance'; ms: number };
+
+const T0 = 1_000_000;
+
+/** Every state node of a machine, nested ones included. */
+function stateNodes(node: AnyStateNode): AnyStateNode[] {
+  return [node, ...Object.values(node.states).flatMap(stateNodes)];
+}
+
+/** A machine that records its intents in `into`. */
+const recording = (into: unknown[]) =>
+  alertMachine.provide({
+    actions: {
+      fireAlert: (_, intent: AlertIntent) => void into.push(['fire', intent.value, intent.at]),
+      resolveAlert: (_, intent: AlertIntent) => void into.push(['resolve', intent.value, intent.at]),
+      reportTransition: (_, { to }) => void into.push(['to', to]),
+    },
+  });
+
+/**
+ * The same script twice: straight to a bare actor (every event sent), and through `deliver` of the
+ * rule actors (which skips what the actor would ignore). After each step: the state, the context,
+ * and every intent and reported transition so far.
+ */
+function twins(r: Rule, steps: Step[]) {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const bare: unknown[] = [];
+  const routed: unknown[] = [];
+  const direct = createActor(recording(bare), { input: { rule: r, now: T0 }, clock }).start();
+  const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine: recording(routed), now: () => clock.now(), clock });
+  const entry = actors.start(r);
+  let latest: { value: number; ts: number } | null = null;
+  const trace = (actor: typeof direct, intents: unknown[]) => JSON.stringify([actor.getSnapshot().value, actor.getSnapshot().context, intents]);
+  const seen: { direct: string[]; routed: string[] } = { direct: [], routed: [] };
+  for (const step of steps) {
+    const t = clock.now();
+    if (step.kind === 'advance') clock.set(t + step.ms);
+    else {
+      if (step.kind === 'reading') latest = { value: step.value, ts: t };
+      const event = { type: 'EVALUATE', at: t, now: t, value: latest?.value ?? null, ts: latest?.ts ?? null } as const;
+      direct.send(event);
+      expect(actors.deliver(entry, event)).toBeNull();
+    }
+    seen.direct.push(trace(direct, bare));
+    seen.routed.push(trace(entry.actor, routed));
+  }
+  actors.stopAll();
+  direct.stop();
+  return seen;
+}
+
+describe('rule actors skip only the evaluations their actor ignores', () => {
+  it('the alert machine has no eventless transitions (they would run after an evaluation that enables none)', () => {
+    for (const node of stateNodes(alertMachine.root)) expect(node.always ?? [], node.id).toEqual([]);
+  });
+
+  it('with an inspector attached, every evaluation reaches the actor, the ignored ones too', () => {
+    const seen: string[] = [];
+    const inspect = (event: InspectionEvent) => {
+      if (event.type === '@xstate.event' && event.event.type === 'EVALUATE' && (event.actorRef as { id?: string }).id === 'rule:r1') seen.push(`${event.event.type} ${(event.event as { value?: number }).value}`);
+    };
+    const inspected = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine: alertMachine, now: () => T0, inspect });
+    const plain = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine: alertMachine, now: () => T0 });
+    const watched = inspected.start(rule({ threshold: 80 }));
+    const unwatched = plain.start(rule({ threshold: 80 }));
+    for (const [i, value] of [10, 20, 95].entries()) {
+      const event = { type: 'EVALUATE', at: T0 + i, now: T0 + i, value, ts: T0 + i } as const;
+      inspected.deliver(watched, event);
+      const before = unwatched.actor.getSnapshot();
+      plain.deliver(unwatched, event);
+      // Without an inspector an ignored evaluation is not sent: the snapshot stays the same object.
+      if (value < 80) expect(unwatched.actor.getSnapshot()).toBe(before);
+    }
+    expect(seen).toEqual(['EVALUATE 10', 'EVALUATE 20', 'EVALUATE 95']);
+    expect(watched.actor.getSnapshot().value).toEqual(unwatched.actor.getSnapshot().value);
+    inspected.stopAll();
+    plain.stopAll();
+  });
+
+  it('a rule fed through deliver goes through the states, contexts and intents of an actor sent every event', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          for_seconds: fc.constantFrom(0, 3),
+          keep_firing_for_seconds: fc.constantFrom(0, 4),
+          nodata_seconds: fc.constantFrom(null, 5),
+          clear_threshold: fc.constantFrom(null, 70),
+        }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('reading' as const), value: fc.constantFrom(50, 75, 85, 95) }),
+            fc.record({ kind: fc.constant('evaluate' as const) }),
+            fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 8_000 }) }),
+          ),
+          { maxLength: 40 },
+        ),
+        (overrides, steps) => {
+          const { direct, routed } = twins(rule({ ...overrides, threshold: 80 }), steps);
+          expect(routed).toEqual(direct);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
