@@ -116,13 +116,16 @@ describe('MQTT reading source (Mosquitto)', () => {
     const logger = createLogger('silent');
     const real = openStore({ kind: 'sqlite', path: ':memory:' }, logger);
     // The fault: one store write failing mid-burst (a full disk, say), which no real peer reproduces on demand.
+    // It hits the second commit carrying readings: other commits (alert writes of other concerns) may come first.
     let commits = 0;
+    let withReadings = 0;
     const store: Store = {
       ...real,
       alerts: {
         ...real.alerts,
         async commit(unit) {
-          if (++commits === 2) throw new Error('disk full');
+          commits++;
+          if (unit.readings.length > 0 && ++withReadings === 2) throw new Error('disk full');
           return real.alerts.commit(unit);
         },
       },

@@ -1,4 +1,4 @@
-import { createActor, fromCallback, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
 import type { AlertMachineEvent, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
@@ -34,13 +34,14 @@ export interface RuleActorsOptions {
 }
 
 /**
- * Whether an actor would take no transition on an evaluation. XState then keeps the same snapshot
- * and runs no action (the alert machine has no eventless transitions, which would be tried after
- * any event), so the evaluation need not be sent: selecting the transitions is about half of what
- * processing an event costs, and most readings change nothing.
+ * Whether a rule would take no transition on an evaluation. XState then keeps the same snapshot and
+ * runs no action (the alert machine has no eventless transitions, which would be tried after any
+ * event), so the evaluation need not be sent: selecting the transitions is about half of what
+ * processing an event costs, and most readings change nothing. A rule whose actor is not created yet
+ * is judged from its initial snapshot, and stays without an actor until an evaluation moves it.
  */
-function ignores(machine: typeof alertMachine, actor: Actor<typeof alertMachine>, event: Evaluate): boolean {
-  const snapshot = actor.getSnapshot();
+function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
+  const snapshot = entry.created ? entry.actor.getSnapshot() : machine.resolveState({ value: 'ok', context: entry.peek().context });
   if (snapshot.status !== 'active') return false;
   try {
     return machine.getTransitionData(snapshot, event).length === 0;
@@ -196,8 +197,8 @@ export function createRuleActors(options: RuleActorsOptions) {
    * on it is logged and restarted, and the error returned.
    */
   function deliver(entry: RuleEntry, event: Evaluate): string | null {
+    if (skipIgnored && ignores(machine, entry, event)) return null;
     const actor = entry.actor;
-    if (skipIgnored && ignores(machine, actor, event)) return null;
     actor.send(event);
     const snapshot = actor.getSnapshot();
     if (snapshot.status !== 'error') return null;

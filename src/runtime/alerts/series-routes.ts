@@ -1,5 +1,5 @@
 import type { Actor } from 'xstate';
-import type { alertMachine } from '../../actors/alert.ts';
+import type { AlertContext, alertMachine } from '../../actors/alert.ts';
 import type { Rule } from '../../domain/rule.ts';
 
 /** The routing key of a (device, metric) series. */
@@ -12,6 +12,8 @@ export interface RuleEntry {
   readonly actor: Actor<typeof alertMachine>;
   /** Whether the actor exists yet. */
   readonly created: boolean;
+  /** The actor's initial snapshot, read without creating it. */
+  peek(): { context: AlertContext };
 }
 
 /** The rules watching one series, and the `ts` of the newest reading routed to them. */
