@@ -116,7 +116,8 @@ describe('MQTT reading source (Mosquitto)', () => {
     const logger = createLogger('silent');
     const real = openStore({ kind: 'sqlite', path: ':memory:' }, logger);
     // The fault: one store write failing mid-burst (a full disk, say), which no real peer reproduces on demand.
-    // It hits the second commit carrying readings: other commits (alert writes of other concerns) may come first.
+    // It hits the first commit carrying readings: other commits (alert writes of other concerns) may come
+    // first, and a burst may arrive as few batches, so a later one may never come.
     let commits = 0;
     let withReadings = 0;
     const store: Store = {
@@ -125,7 +126,7 @@ describe('MQTT reading source (Mosquitto)', () => {
         ...real.alerts,
         async commit(unit) {
           commits++;
-          if (unit.readings.length > 0 && ++withReadings === 2) throw new Error('disk full');
+          if (unit.readings.length > 0 && ++withReadings === 1) throw new Error('disk full');
           return real.alerts.commit(unit);
         },
       },
