@@ -48,7 +48,8 @@ export function createHttp(deps: HttpDeps, extraRoutes: RouteModule[] = []): Htt
   const app = new Hono();
   app.use(requestMetrics(durations));
   app.use(guardRequests(guard));
-  app.use(maxBody({ bytes: config.maxBodyBytes, setting: 'MAX_BODY_BYTES' }, limitsItsOwnBody));
+  const bodyLimit = { bytes: config.maxBodyBytes, setting: 'MAX_BODY_BYTES' };
+  app.use(maxBody(bodyLimit, limitsItsOwnBody));
   const tools = { docs: deps.docs, hotReads: deps.hotReads, hotWrites: deps.hotWrites };
   const builtIn = [healthRoutes, observabilityRoutes, actorRoutes, eventRoutes, messageRoutes, dashboardRoutes];
   for (const routes of builtIn) routes(app, deps);
@@ -56,7 +57,7 @@ export function createHttp(deps: HttpDeps, extraRoutes: RouteModule[] = []): Htt
   dashboardMountPoint(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
   app.onError((error, c) => errorResponse(error, c, deps.logger));
-  const parts = { ...tools, guard, durations, logger: deps.logger, maxBodyBytes: config.maxBodyBytes };
+  const parts = { ...tools, guard, durations, logger: deps.logger, bodyLimit };
   const nodeListener = () => withFastPath(parts, getRequestListener(app.fetch));
   return { app, nodeListener };
 }

@@ -1,13 +1,24 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../runtime/logger.ts';
 import { errorPayload } from './errors.ts';
-import type { HeaderList, Verdict } from './guard.ts';
+import type { HeaderList, RequestGuard, Verdict } from './guard.ts';
 
 /** A response as the fast path writes it: headers as a flat list of names and values. */
 export interface Answer {
   status: number;
   headers: HeaderList;
   json: string;
+}
+
+/** The guard's verdict (rate limits, token) on a request of a hot route, read as the Hono middleware reads it. */
+export function guardVerdict(guard: RequestGuard, method: string, pattern: string, req: IncomingMessage): Verdict {
+  return guard.check({
+    method,
+    pattern,
+    matched: true,
+    address: req.socket.remoteAddress ?? 'local',
+    authorization: guard.readsToken ? req.headers.authorization : undefined,
+  });
 }
 
 /** The headers every fast-path answer starts with: the JSON type, then the guard's rate-limit headers. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
-import { answerHeaders, errorAnswer, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
+import { answerHeaders, errorAnswer, guardVerdict, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
 import { answerHotWrite, type FastWriteParts } from './fast-write.ts';
 import type { HotMatch, HotReads } from './hot-reads.ts';
 import type { HotWrites } from './hot-writes.ts';
@@ -49,13 +49,7 @@ export function withFastPath(parts: FastPathParts, fallback: RequestListener): R
 }
 
 function answerHotRead(match: HotMatch, req: IncomingMessage, path: string, { guard, logger }: FastPathParts): Answer {
-  const verdict = guard.check({
-    method: 'GET',
-    pattern: match.pattern,
-    matched: true,
-    address: req.socket.remoteAddress ?? 'local',
-    authorization: guard.readsToken ? req.headers.authorization : undefined,
-  });
+  const verdict = guardVerdict(guard, 'GET', match.pattern, req);
   const headers = answerHeaders(verdict);
   if (verdict.refusal) return refusalAnswer(verdict.refusal, headers);
   try {

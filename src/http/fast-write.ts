@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerHeaders, errorAnswer, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
+import { answerHeaders, errorAnswer, guardVerdict, jsonAnswer, refusalAnswer, sendAnswer, type Answer } from './fast-answer.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { tooLargeBody } from './middleware/body-limit.ts';
+import { tooLargeBody, type BodyLimit } from './middleware/body-limit.ts';
 import type { HeaderList, RequestGuard } from './guard.ts';
 import type { HotWriteMatch } from './hot-writes.ts';
 import { parseJsonBytes } from './json-body.ts';
@@ -12,8 +12,8 @@ export interface FastWriteParts {
   guard: RequestGuard;
   durations: RequestDurations;
   logger: Logger;
-  /** MAX_BODY_BYTES: a body over it is refused with 413, as the app's body limit does. */
-  maxBodyBytes: number;
+  /** The app's body limit (MAX_BODY_BYTES): a body over it is refused with the same 413. */
+  bodyLimit: BodyLimit;
 }
 
 
@@ -41,13 +41,7 @@ export function answerHotWrite(match: HotWriteMatch, req: IncomingMessage, res: 
   };
   let headers: HeaderList;
   try {
-    const verdict = guard.check({
-      method: 'POST',
-      pattern: match.pattern,
-      matched: true,
-      address: req.socket.remoteAddress ?? 'local',
-      authorization: guard.readsToken ? req.headers.authorization : undefined,
-    });
+    const verdict = guardVerdict(guard, 'POST', match.pattern, req);
     headers = answerHeaders(verdict);
     if (verdict.refusal) return send(refusalAnswer(verdict.refusal, headers));
   } catch (error) {
@@ -56,9 +50,10 @@ export function answerHotWrite(match: HotWriteMatch, req: IncomingMessage, res: 
   }
   const fail = (error: unknown) => send(errorAnswer(error, logger, request, headers));
   // The same 413 as the app's body limit gives.
-  const tooLarge = () => send(jsonAnswer(413, headers, tooLargeBody({ bytes: parts.maxBodyBytes, setting: 'MAX_BODY_BYTES' })));
-  if (declaredOver(req, parts.maxBodyBytes)) return tooLarge();
-  readBody(req, parts.maxBodyBytes, (bytes) => {
+  const { bodyLimit } = parts;
+  const tooLarge = () => send(jsonAnswer(413, headers, tooLargeBody(bodyLimit)));
+  if (declaredOver(req, bodyLimit.bytes)) return tooLarge();
+  readBody(req, bodyLimit.bytes, (bytes) => {
     if (bytes === undefined) return tooLarge();
     let body: unknown;
     try {
