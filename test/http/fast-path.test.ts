@@ -1,13 +1,10 @@
-import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assign, createActor, setup } from 'xstate';
 import type { RouteModule } from '../../src/http/app.ts';
 import { parseExposition } from './exposition.ts';
 import { httpApp } from './http-app.ts';
+import { honoListener, listen, vigilListener, type PickListener, type Served } from './served.ts';
 
 /** Actor ids a client may ask for, with the characters that need care in a path. */
 const IDS = ['publisher', 'rule:cpu-high', 'a b', 'ünï', 'x/y'];
@@ -24,18 +21,13 @@ const failing: RouteModule = (app, deps) => deps.hotReads.get(app, '/failing/:id
   throw new Error('disk on fire at /secret/path.ts:12');
 });
 
-interface Served {
-  url: string;
-  close(): Promise<void>;
-}
-
 const servers: Served[] = [];
 afterEach(async () => {
   for (const served of servers.splice(0)) await served.close();
 });
 
 /** One HTTP surface with the actors of IDS, served by `pick(surface)`: Vigil's listener, or Hono's alone. */
-async function serve(env: Record<string, string>, pick: (built: ReturnType<typeof httpApp>) => RequestListener): Promise<Served> {
+async function serve(env: Record<string, string>, pick: PickListener): Promise<Served> {
   const built = httpApp(env, [failing]);
   for (const id of IDS) {
     const actor = createActor(counter);
@@ -43,23 +35,10 @@ async function serve(env: Record<string, string>, pick: (built: ReturnType<typeo
     actor.start();
     if (id.startsWith('rule')) actor.send({ type: 'INC' });
   }
-  const server: Server = createServer(pick(built));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const served = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await built.close();
-    },
-  };
+  const served = await listen(built, pick);
   servers.push(served);
   return served;
 }
-
-const vigilListener = (built: ReturnType<typeof httpApp>) => built.nodeListener();
-const honoListener = (built: ReturnType<typeof httpApp>) => getRequestListener(built.app.fetch);
 
 /** What a client sees of a response: status, body and headers, less the ones that name the moment. */
 async function seen(url: string, headers: Record<string, string>) {

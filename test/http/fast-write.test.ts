@@ -1,13 +1,11 @@
-import { once } from 'node:events';
-import { createServer, request, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteModule } from '../../src/http/app.ts';
 import { StoreError, ValidationError } from '../../src/errors.ts';
 import { parseExposition } from './exposition.ts';
 import { httpApp } from './http-app.ts';
+import { honoListener, listen, vigilListener, type PickListener, type Served } from './served.ts';
 
 /**
  * A hot write whose answer tells what it was given, and whose failures come from the body: an
@@ -25,38 +23,16 @@ const echo: RouteModule = (app, tools) =>
     return { status: 202, body: { got: body } };
   });
 
-interface Served {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
 const servers: Served[] = [];
 afterEach(async () => {
   for (const served of servers.splice(0)) await served.close();
 });
 
-async function serve(env: Record<string, string>, pick: (built: ReturnType<typeof httpApp>) => RequestListener): Promise<Served> {
-  const built = httpApp(env, [echo]);
-  const server: Server = createServer(pick(built));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  const served = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await built.close();
-    },
-  };
+async function serve(env: Record<string, string>, pick: PickListener): Promise<Served> {
+  const served = await listen(httpApp(env, [echo]), pick);
   servers.push(served);
   return served;
 }
-
-const vigilListener = (built: ReturnType<typeof httpApp>) => built.nodeListener();
-const honoListener = (built: ReturnType<typeof httpApp>) => getRequestListener(built.app.fetch);
 
 /** A POST as a client sends it: the body in one piece with Content-Length, or chunked in `chunks` pieces. */
 interface Post {
