@@ -1,5 +1,10 @@
-/** What several benchmarks share: where a spawned server listens, the CPU a process used, a value source. */
+/**
+ * What several benchmarks share: where a spawned server listens, the CPU a process used, a value
+ * source, a SQLite file seeded with rules.
+ */
 import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 
 /** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
 export const cpuMs = (pid: number): number => {
@@ -36,4 +41,35 @@ export function values(breach: number): () => number {
     const r = ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
     return r < breach ? 95 : Math.round(((r - breach) / (1 - breach)) * 700) / 10;
   };
+}
+
+/** One rule of a seeded file: `value > threshold`, severity warning, enabled. */
+export interface SeedRule {
+  device_id: string;
+  metric: string;
+  threshold: number;
+  for_seconds: number;
+  channels: string[];
+}
+
+/**
+ * Migrates a new SQLite file at `path` and writes `count` rules into it (`r0`, `r1`…, rule i given
+ * by `ruleOf(i)`) in one transaction through better-sqlite3: how a benchmark sets up is not what it
+ * measures.
+ */
+export async function seedRules(path: string, count: number, ruleOf: (i: number) => SeedRule): Promise<void> {
+  const store = createSqliteStore({ path });
+  await store.migrate();
+  await store.close();
+  const db = new Database(path);
+  const insert = db.prepare(`INSERT INTO rules (id, name, device_id, metric, operator, threshold, for_seconds, severity, channels, enabled, created_at, updated_at)
+    VALUES (?, ?, ?, ?, '>', ?, ?, 'warning', ?, 1, ?, ?)`);
+  const at = new Date().toISOString();
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const rule = ruleOf(i);
+      insert.run(`r${i}`, `rule ${i}`, rule.device_id, rule.metric, rule.threshold, rule.for_seconds, JSON.stringify(rule.channels), at, at);
+    }
+  })();
+  db.close();
 }

@@ -27,9 +27,7 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { createSqliteStore } from '../src/storage/sqlite/index.ts';
-import { cpuMs, printedUrl, values } from './_support.ts';
+import { cpuMs, printedUrl, seedRules, values } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = Number(process.env.RULES ?? 10_000);
@@ -169,19 +167,8 @@ function bodies(): string[] {
 }
 
 /** A migrated SQLite file holding RULES enabled rules (RULES / DEVICES per device), written in one transaction. */
-async function seeded(path: string): Promise<void> {
-  const store = createSqliteStore({ path });
-  await store.migrate();
-  await store.close();
-  const db = new Database(path);
-  const insert = db.prepare(`INSERT INTO rules (id, name, device_id, metric, operator, threshold, severity, channels, enabled, created_at, updated_at)
-    VALUES (?, ?, ?, ?, '>', ${THRESHOLD}, 'warning', '["console"]', 1, ?, ?)`);
-  const at = new Date().toISOString();
-  db.transaction(() => {
-    for (let i = 0; i < RULES; i++) insert.run(`r${i}`, `rule ${i}`, `d${i % DEVICES}`, `m${Math.floor(i / DEVICES) % METRICS}`, at, at);
-  })();
-  db.close();
-}
+const seeded = (path: string): Promise<void> =>
+  seedRules(path, RULES, (i) => ({ device_id: `d${i % DEVICES}`, metric: `m${Math.floor(i / DEVICES) % METRICS}`, threshold: THRESHOLD, for_seconds: 0, channels: ['console'] }));
 
 /** Vigil (this checkout's, or VIGIL_ALSO's), the plain baseline, the baseline that also checks and delivers. */
 type Kind = 'vigil' | 'also' | 'bare' | 'delivering';

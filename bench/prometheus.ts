@@ -30,9 +30,7 @@ import { createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { createSqliteStore } from '../src/storage/sqlite/index.ts';
-import { cpuMs, printedUrl, values } from './_support.ts';
+import { cpuMs, printedUrl, seedRules, values } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = Number(process.env.RULES ?? 10_000);
@@ -199,20 +197,10 @@ async function startPrometheus(dir: string, target: string): Promise<Contestant>
 /** A migrated SQLite file holding the same rules, written in one transaction. */
 async function seeded(dir: string): Promise<string> {
   const path = join(dir, 'rules.db');
-  const store = createSqliteStore({ path });
-  await store.migrate();
-  await store.close();
-  const db = new Database(path);
-  const insert = db.prepare(`INSERT INTO rules (id, name, device_id, metric, operator, threshold, for_seconds, severity, enabled, created_at, updated_at)
-    VALUES (?, ?, ?, ?, '>', ?, ?, 'warning', 1, ?, ?)`);
-  const at = new Date().toISOString();
-  db.transaction(() => {
-    for (let i = 0; i < RULES; i++) {
-      const { device, metric } = seriesOf(i);
-      insert.run(`r${i}`, `rule ${i}`, device, metric, THRESHOLD, FOR_S, at, at);
-    }
-  })();
-  db.close();
+  await seedRules(path, RULES, (i) => {
+    const { device, metric } = seriesOf(i);
+    return { device_id: device, metric, threshold: THRESHOLD, for_seconds: FOR_S, channels: [] };
+  });
   return path;
 }
 

@@ -15,9 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { createSqliteStore } from '../src/storage/sqlite/index.ts';
-import { cpuMs, printedUrl } from './_support.ts';
+import { cpuMs, printedUrl, seedRules } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -38,17 +36,7 @@ process.on('SIGTERM', () => server.close(() => { db.close(); process.exit(0); })
 /** A migrated SQLite file holding `count` enabled rules (one per device and metric), written in one transaction. */
 async function seeded(dir: string, count: number): Promise<string> {
   const path = join(dir, `rules-${count}.db`);
-  const store = createSqliteStore({ path });
-  await store.migrate();
-  await store.close();
-  const db = new Database(path);
-  const insert = db.prepare(`INSERT INTO rules (id, name, device_id, metric, operator, threshold, severity, channels, enabled, created_at, updated_at)
-    VALUES (?, ?, ?, ?, '>', 90, 'warning', '["console"]', 1, ?, ?)`);
-  const at = new Date().toISOString();
-  db.transaction(() => {
-    for (let i = 0; i < count; i++) insert.run(`r${i}`, `rule ${i}`, `d${i % 1000}`, `m${Math.floor(i / 1000)}`, at, at);
-  })();
-  db.close();
+  await seedRules(path, count, (i) => ({ device_id: `d${i % 1000}`, metric: `m${Math.floor(i / 1000)}`, threshold: 90, for_seconds: 0, channels: ['console'] }));
   return path;
 }
 
