@@ -43,6 +43,13 @@ export function values(breach: number): () => number {
   };
 }
 
+/** The middle value of rounds' figures (the mean of the two middle ones for an even count). */
+export function median(list: number[]): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** One rule of a seeded file: `value > threshold`, severity warning, enabled. */
 export interface SeedRule {
   device_id: string;

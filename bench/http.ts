@@ -18,6 +18,7 @@ import { Hono } from 'hono';
 import { createRuntime } from '../src/create-runtime.ts';
 import { viewOf } from '../src/runtime/registry.ts';
 import { REQUEST_LOOP, SSE_CLIENTS } from './_http-clients.ts';
+import { median } from './_support.ts';
 
 const DURATION_MS = Number(process.env.BENCH_HTTP_MS ?? 4_000);
 const CONCURRENCY = 50;
@@ -157,7 +158,6 @@ for (let round = 0; round < ROUNDS; round++) {
     vigil: await requestsPerSecond(`${vigilUrl}/actors/publisher`),
   });
 }
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const medianRun = (pick: (run: (typeof runs)[number]) => HttpFigures): HttpFigures => {
   const rps = median(runs.map((run) => pick(run).rps));
   return runs.map(pick).find((figures) => figures.rps === rps)!;

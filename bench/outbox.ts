@@ -20,13 +20,13 @@ import { createDeliverer } from '../src/runtime/notification-delivery.ts';
 import { createRunReporter } from '../src/runtime/run-reporter.ts';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 import type { Store } from '../src/storage/store.ts';
+import { median } from './_support.ts';
 
 const quick = process.argv.includes('--quick');
 const ROWS = quick ? 4_000 : 20_000;
 const RULES = 10_000;
 const ROUNDS = 3;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-outbox-'));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const accepting: Channel = { name: 'webhook', send: async () => {}, close: async () => {} };
 const logger = createLogger('silent');

@@ -27,7 +27,7 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, printedUrl, seedRules, values } from './_support.ts';
+import { cpuMs, median, printedUrl, seedRules, values } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = Number(process.env.RULES ?? 10_000);
@@ -289,7 +289,6 @@ async function round(server: Server, pool: string[], ms: number): Promise<Round>
   };
 }
 
-const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
 const medians = (rounds: Round[]): Round => ({
   rps: median(rounds.map((r) => r.rps)),
   meanMs: median(rounds.map((r) => r.meanMs)),

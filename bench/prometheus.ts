@@ -30,7 +30,7 @@ import { createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, printedUrl, seedRules, values } from './_support.ts';
+import { cpuMs, median, printedUrl, seedRules, values } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = Number(process.env.RULES ?? 10_000);
@@ -259,12 +259,6 @@ interface Figures {
   firing: number;
 }
 
-/** The middle value (the mean of the two middle ones for an even count: two rounds give their mean). */
-function median(list: number[]): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 const mean = (list: number[]): number => list.reduce((a, b) => a + b, 0) / list.length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

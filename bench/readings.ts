@@ -15,6 +15,7 @@ import { createRuntime, type Runtime } from '../src/create-runtime.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 import type { Store } from '../src/storage/store.ts';
+import { median } from './_support.ts';
 
 const DURATION_MS = Number(process.env.BENCH_READINGS_MS ?? 4_000);
 const ROUNDS = Number(process.env.BENCH_READINGS_ROUNDS ?? 3);
@@ -105,7 +106,6 @@ async function startVigil(name: string, early: boolean): Promise<{ runtime: Runt
   return { runtime, url };
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function main(): Promise<void> {
   const durable = await startVigil('durable', false);

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, printedUrl, seedRules } from './_support.ts';
+import { cpuMs, median, printedUrl, seedRules } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -88,7 +88,6 @@ async function measure(kind: 'vigil' | 'bare', dbPath: string): Promise<Figures>
   return { ...figures, stopMs: performance.now() - stopping };
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.js'), '--if-stale'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
