@@ -10,9 +10,6 @@ type RuleRow = Omit<Rule, 'channels' | 'enabled'> & { channels: string; enabled:
 
 const COLUMNS = `id, name, device_id, metric, operator, threshold, for_seconds, clear_threshold,
   keep_firing_for_seconds, nodata_seconds, severity, channels, enabled, created_at, updated_at`;
-const INSERT = `INSERT INTO rules (${COLUMNS}) VALUES (@id, @name, @device_id, @metric, @operator, @threshold,
-  @for_seconds, @clear_threshold, @keep_firing_for_seconds, @nodata_seconds, @severity, @channels, @enabled,
-  @created_at, @updated_at)`;
 const UPDATE = `UPDATE rules SET name = @name, device_id = @device_id, metric = @metric, operator = @operator,
   threshold = @threshold, for_seconds = @for_seconds, clear_threshold = @clear_threshold,
   keep_firing_for_seconds = @keep_firing_for_seconds, nodata_seconds = @nodata_seconds, severity = @severity,
@@ -49,14 +46,12 @@ function editable(source: RuleInput | RulePatch): RulePatch {
 }
 
 const toRow = (rule: Rule): RuleRow => ({ ...rule, channels: JSON.stringify(rule.channels), enabled: rule.enabled ? 1 : 0 });
-const fromRow = (row: RuleRow): Rule => ({
-  ...row,
-  channels: JSON.parse(row.channels) as string[],
-  enabled: row.enabled === 1,
-});
+
+/** A new rule from what a caller gave, created at `at`. */
+const newRule = (input: RuleInput, at: string): Rule => ({ id: input.id ?? randomUUID(), ...editable(input), created_at: at, updated_at: at }) as Rule;
 
 type RawRow = [string, string, string, string, Rule['operator'], number, number, number | null, number, number | null, Rule['severity'], string, number, string, string];
-/** A row of `SELECT ${COLUMNS}` read as an array. */
+/** A row of `SELECT ${COLUMNS}` read as an array (better-sqlite3 builds arrays in half the time of objects). */
 const fromRawRow = (r: RawRow): Rule => ({
   id: r[0], name: r[1], device_id: r[2], metric: r[3], operator: r[4], threshold: r[5], for_seconds: r[6], clear_threshold: r[7],
   keep_firing_for_seconds: r[8], nodata_seconds: r[9], severity: r[10], channels: JSON.parse(r[11]) as string[], enabled: r[12] === 1,
@@ -92,8 +87,8 @@ function batchInsert(statement: SqliteConnection['statement'], get: (id: string)
 /** Alert rules in SQLite. */
 export function sqliteRules({ db, statement }: SqliteConnection): Synchronous<RuleRepository> {
   const get = (id: string): Rule | undefined => {
-    const row = statement(`SELECT ${COLUMNS} FROM rules WHERE id = ?`).get(id) as RuleRow | undefined;
-    return row && fromRow(row);
+    const row = statement(`SELECT ${COLUMNS} FROM rules WHERE id = ?`).raw(true).get(id) as RawRow | undefined;
+    return row && fromRawRow(row);
   };
   const update = db.transaction((id: string, patch: RulePatch): Rule | undefined => {
     const current = get(id);
@@ -102,20 +97,10 @@ export function sqliteRules({ db, statement }: SqliteConnection): Synchronous<Ru
     statement(UPDATE).run(toRow(next));
     return next;
   });
-  const create = (input: RuleInput, at: string): Rule => {
-    const rule = { id: input.id ?? randomUUID(), ...editable(input), created_at: at, updated_at: at } as Rule;
-    try {
-      statement(INSERT).run(toRow(rule));
-    } catch (error) {
-      if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-      throw new StoreError(`rule '${rule.id}' already exists`, { code: 'CONFLICT', cause: error });
-    }
-    return rule;
-  };
   const insertAll = batchInsert(statement, get);
   const applyChanges = db.transaction((changes: RuleChanges) => {
     const at = now();
-    const created = (changes.create ?? []).map((input) => ({ id: input.id ?? randomUUID(), ...editable(input), created_at: at, updated_at: at }) as Rule);
+    const created = (changes.create ?? []).map((input) => newRule(input, at));
     insertAll(created);
     const updated: Rule[] = [];
     for (const { id, patch } of changes.update ?? []) {
@@ -137,7 +122,9 @@ export function sqliteRules({ db, statement }: SqliteConnection): Synchronous<Ru
     },
     get,
     create(input) {
-      return create(input, now());
+      const rule = newRule(input, now());
+      insertAll([rule]);
+      return rule;
     },
     applyChanges(changes) {
       return applyChanges.immediate(changes);
