@@ -64,24 +64,33 @@ describe('chaos: kill -9 under load (real process, SQLite file)', () => {
       expect(response.status).toBe(201);
     }
 
-    // Kills: every other one right after an acknowledgement, the others at a random moment.
+    // Kills: every other one right after an acknowledgement, the others at a random moment within
+    // 150 ms of it. The turn of the next kill is counted from the acknowledgement that decided this
+    // one, not from when a delayed kill lands: acknowledgements arriving meanwhile (more, the faster
+    // the server) would push every later kill back, past the end of the stream.
     const random = seeded(3);
     const every = Math.max(2, Math.floor(totalRequests / (CHAOS_KILLS + 1)));
     let acks = 0;
     let kills = 0;
+    let decided = 0;
     let nextKillAt = every;
     let restarting: Promise<void> | undefined;
+    let delayed: Promise<void> = Promise.resolve();
     const kill = () => {
-      if (restarting || kills >= CHAOS_KILLS) return;
       kills++;
-      nextKillAt = acks + Math.max(1, Math.floor(every * (0.5 + random())));
       restarting = vigil.killAndRestart().finally(() => (restarting = undefined));
     };
     const onAck = () => {
       acks++;
-      if (acks < nextKillAt || restarting) return;
-      if (kills % 2 === 0) kill();
-      else setTimeout(kill, Math.floor(random() * 150));
+      // Not while a restart or a delayed kill is under way: each decided kill happens.
+      if (acks < nextKillAt || restarting || decided > kills || decided >= CHAOS_KILLS) return;
+      decided++;
+      nextKillAt = acks + Math.max(1, Math.floor(every * (0.5 + random())));
+      if (decided % 2 === 1) kill();
+      else {
+        const delay = Math.floor(random() * 150);
+        delayed = new Promise((resolve) => setTimeout(resolve, delay)).then(kill);
+      }
     };
 
     let resends = 0;
@@ -94,6 +103,7 @@ describe('chaos: kill -9 under load (real process, SQLite file)', () => {
         }
       }),
     );
+    await delayed;
     await restarting;
     console.log('sent', { ms: Date.now() - t0, kills, resends, acks });
     expect(kills).toBeGreaterThanOrEqual(CHAOS_KILLS);
