@@ -16,9 +16,9 @@ export async function runCommand(overrides: ConfigSource, flags: Record<string, 
     await runtime.stop();
     throw error;
   }
-  // One plain line for a person at a terminal; the JSON log line says the same for machines.
-  process.stderr.write(`vigil: running on ${url} (dashboard ${url}/); Ctrl-C stops it\n`);
-  return new Promise<number>((resolve) => {
+  // The handler is in place before the line that says Vigil runs: a SIGTERM sent by whoever read that
+  // line is a graceful stop, never the default action of a signal nobody handles yet.
+  const stopped = new Promise<number>((resolve) => {
     onShutdownSignal(async (signal) => {
       runtime.logger.info({ signal }, 'shutdown requested');
       // The runtime's shutdown budget bounds the stop: what still runs at its end is given up.
@@ -31,4 +31,7 @@ export async function runCommand(overrides: ConfigSource, flags: Record<string, 
       }
     });
   });
+  // One plain line for a person at a terminal; the JSON log line says the same for machines.
+  process.stderr.write(`vigil: running on ${url} (dashboard ${url}/); Ctrl-C stops it\n`);
+  return stopped;
 }
