@@ -116,6 +116,41 @@ function describePostgresStore(): void {
       expect(rows.map((row) => row.indexname)).toEqual(['readings_latest_pkey']);
     });
 
+    it('migration 009 keeps the outbox rows and drops notifications_due', async () => {
+      const schema = newSchema();
+      // Migrated up to 008 by hand, on one connection working in the new schema.
+      const client = await admin.connect();
+      try {
+        await client.query(`CREATE SCHEMA ${schema}`);
+        await client.query(`SET search_path TO ${schema}`);
+        await client.query('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)');
+        for (const migration of postgresMigrations.slice(0, 8)) {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO schema_migrations VALUES ($1, $2)', [migration.version, '2030-01-01T00:00:00.000Z']);
+        }
+        const insert = `INSERT INTO notifications (id, channel, severity, title, message, alert_id, dedup_key, status, next_attempt_at, claimed_at, created_at, sent_at)
+          VALUES ($1, 'console', 'warning', 't', 'm', 'r1', $2, $3, $4, $5, $6, $7)`;
+        await client.query(insert, ['sent', 'k', 'sent', '2030-01-01T00:00:00.000Z', null, '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:01.000Z']);
+        await client.query(insert, ['late', null, 'pending', '2030-01-01T00:00:09.000Z', null, '2030-01-01T00:00:02.000Z', null]);
+        await client.query(insert, ['early', null, 'pending', '2030-01-01T00:00:03.000Z', null, '2030-01-01T00:00:03.000Z', null]);
+        await client.query('RESET search_path');
+      } finally {
+        client.release();
+      }
+      const store = open(schema);
+      expect(await store.migrate()).toEqual(['009_outbox_due_index']);
+      const { rows } = await admin.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'notifications' ORDER BY indexname`, [schema]);
+      expect(rows.map((row) => row.indexname)).toEqual(['notifications_alert', 'notifications_claim', 'notifications_created', 'notifications_pkey', 'notifications_sent']);
+      expect((await store.notifications.list({})).map((n) => [n.id, n.status])).toEqual([
+        ['early', 'pending'],
+        ['late', 'pending'],
+        ['sent', 'sent'],
+      ]);
+      expect(await store.notifications.counts()).toEqual({ pending: 2, sending: 0, sent: 1, failed: 0, suppressed: 0 });
+      const claimed = await store.notifications.claim('2030-01-01T00:01:00.000Z', 10, 30_000);
+      expect(claimed.map((n) => n.id)).toEqual(['early', 'late']);
+    });
+
     it('keeps its data across close and reopen', async () => {
       const schema = newSchema();
       const first = open(schema);

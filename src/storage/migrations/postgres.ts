@@ -190,5 +190,23 @@ const readingsUnindexed: Migration = {
   sql: `DROP INDEX readings_latest_ts;`,
 };
 
+// notifications_due (status, next_attempt_at): the claim walks notifications_claim, and every claim and
+// settle moved this index's key (no heap-only update could skip it). Retention's deletes and the counts
+// per status are periodic reads of the table.
+const outboxDueDropped: Migration = {
+  version: '009_outbox_due_index',
+  sql: `DROP INDEX notifications_due;`,
+};
+
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
-export const postgresMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex, silences, readingsUnindexed];
+export const postgresMigrations: readonly Migration[] = [
+  foundation,
+  alerts,
+  operations,
+  messageRetention,
+  resolvedIndex,
+  claimIndex,
+  silences,
+  readingsUnindexed,
+  outboxDueDropped,
+];

@@ -225,5 +225,25 @@ const readingsRebuilt: Migration = {
   `,
 };
 
+// notifications_due (status, next_attempt_at) had a key that every claim and settle moves, so each
+// wrote it twice more per row, and with no statistics (the store runs no ANALYZE) the planner chose it
+// for the claim and sorted every due row, leaving notifications_claim unused. The claim, the lease
+// renewal and silences' suppress now find their rows through notifications_claim and the key; the
+// rest (retention's deletes, the counts per status) are periodic reads of the table.
+const outboxDueDropped: Migration = {
+  version: '009_outbox_due_index',
+  sql: `DROP INDEX notifications_due;`,
+};
+
 /** SQLite's migrations, oldest first. */
-export const sqliteMigrations: readonly Migration[] = [foundation, alerts, operations, messageRetention, resolvedIndex, claimIndex, silences, readingsRebuilt];
+export const sqliteMigrations: readonly Migration[] = [
+  foundation,
+  alerts,
+  operations,
+  messageRetention,
+  resolvedIndex,
+  claimIndex,
+  silences,
+  readingsRebuilt,
+  outboxDueDropped,
+];

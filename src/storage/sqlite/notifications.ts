@@ -30,13 +30,17 @@ const RENEW = `UPDATE notifications SET claimed_at = @at
   WHERE status = 'sending' AND id IN (SELECT value FROM json_each(@ids))`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_at = NULL
   WHERE id = ? AND status = 'sending'`;
+// The sent rows of a batch in one statement, each found by its key: [[id, sentAt], …].
+export const SETTLE_SENT = `UPDATE notifications SET status = 'sent', sent_at = s.value ->> 1, attempts = attempts + 1, claimed_at = NULL
+  FROM json_each(@sent) AS s
+  WHERE notifications.id = s.value ->> 0 AND notifications.status = 'sending'`;
 const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = @error, claimed_at = NULL,
   status = CASE WHEN @next IS NULL THEN 'failed' ELSE 'pending' END, next_attempt_at = coalesce(@next, next_attempt_at)
   WHERE id = @id AND status = 'sending'`;
 
 // One row per (dedup key, channel): SQLite takes the bare `id` from the row holding max(sent_at).
 // Walked from the keys (CROSS JOIN fixes the order) down notifications_sent: left to itself, the
-// planner picked notifications_due (status = 'sent') and read every sent row at each look-up.
+// planner picked an index on (status, next_attempt_at), since dropped, and read every sent row at each look-up.
 export const LAST_SENT_AMONG = `SELECT n.id, n.channel, n.dedup_key, max(n.sent_at) AS sent_at
   FROM json_each(@keys) AS k CROSS JOIN notifications AS n
   WHERE n.dedup_key = k.value AND n.status = 'sent' AND n.sent_at >= @since
@@ -110,12 +114,13 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     return rows.map(fromRow).sort(byDue);
   });
   const settle = db.transaction((results: DeliveryResult[]) => {
-    const sent = statement(MARK_SENT);
+    const sent: [string, string][] = [];
     const failed = statement(MARK_FAILED);
     for (const result of results) {
-      if ('sentAt' in result) sent.run(result.sentAt, result.id);
+      if ('sentAt' in result) sent.push([result.id, result.sentAt]);
       else failed.run({ id: result.id, error: result.error, next: result.nextAttemptAt });
     }
+    if (sent.length > 0) statement(SETTLE_SENT).run({ sent: JSON.stringify(sent) });
   });
   return {
     enqueue(notifications) {
