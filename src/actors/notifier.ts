@@ -48,6 +48,8 @@ export type NotifierEvent =
   | { type: 'TICK' }
   /** Rows were just written to the outbox: claim now rather than at the next poll. */
   | { type: 'WAKE' }
+  /** Rows written already claimed for this notifier: delivered with no claim, after any rows of a claim in flight. */
+  | { type: 'HANDED'; claimed: ClaimedRow[] }
   | { type: 'DELIVERED'; outcome: DeliveryOutcome }
   /** The outcomes of a batch of deliveries, applied at once. */
   | { type: 'BATCH_DELIVERED'; outcomes: DeliveryOutcome[] };
@@ -99,7 +101,7 @@ function applyOutcomes(context: NotifierContext, outcomes: DeliveryOutcome[]): P
  */
 export const notifierMachine = setup({
   types: {
-    context: {} as NotifierContext & { recheck: boolean },
+    context: {} as NotifierContext & { recheck: boolean; handed: ClaimedRow[] },
     input: {} as NotifierInput,
     events: {} as NotifierEvent | SettledEvent,
   },
@@ -124,6 +126,8 @@ export const notifierMachine = setup({
     }),
     applyOutcome: assign(({ context }, outcome: DeliveryOutcome) => applyOutcomes(context, [outcome])),
     applyOutcomes: assign(({ context }, outcomes: DeliveryOutcome[]) => applyOutcomes(context, outcomes)),
+    holdHanded: assign({ handed: ({ context }, params: { claimed: ClaimedRow[] }) => [...context.handed, ...params.claimed] }),
+    clearHanded: assign({ handed: [] }),
     requestRecheck: assign({ recheck: true }),
     clearRecheck: assign({ recheck: false }),
     settle: raise({ type: 'SETTLED' }),
@@ -150,6 +154,7 @@ export const notifierMachine = setup({
     fellBack: input.restored?.fellBack ?? 0,
     lastClaimedAt: input.restored?.lastClaimedAt ?? null,
     recheck: false,
+    handed: [],
   }),
   states: {
     idle: {
@@ -166,23 +171,42 @@ export const notifierMachine = setup({
       initial: 'claiming',
       states: {
         waiting: {
-          on: { TICK: 'claiming', WAKE: 'claiming' },
+          on: {
+            TICK: 'claiming',
+            WAKE: 'claiming',
+            HANDED: {
+              actions: [
+                { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.claimed }) },
+                { type: 'deliver', params: ({ event }) => ({ claimed: event.claimed }) },
+              ],
+            },
+          },
         },
         claiming: {
           entry: 'clearRecheck',
           invoke: {
             src: 'claim',
+            // Rows handed meanwhile go after the claimed ones: a rule's rows claimed before they were written go out first.
             onDone: {
               actions: [
-                { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.output }) },
-                { type: 'deliver', params: ({ event }) => ({ claimed: event.output }) },
+                { type: 'startDeliveries', params: ({ event, context }) => ({ claimed: [...event.output, ...context.handed] }) },
+                { type: 'deliver', params: ({ event, context }) => ({ claimed: [...event.output, ...context.handed] }) },
+                'clearHanded',
                 'settle',
               ],
             },
-            onError: { actions: [{ type: 'reportClaimFailed', params: ({ event }) => ({ error: event.error }) }, 'settle'] },
+            onError: {
+              actions: [
+                { type: 'reportClaimFailed', params: ({ event }) => ({ error: event.error }) },
+                { type: 'startDeliveries', params: ({ context }) => ({ claimed: context.handed }) },
+                { type: 'deliver', params: ({ context }) => ({ claimed: context.handed }) },
+                'clearHanded',
+                'settle',
+              ],
+            },
           },
           // Rows written while a claim runs may have missed it: claim once more right after.
-          on: { WAKE: { actions: 'requestRecheck' } },
+          on: { WAKE: { actions: 'requestRecheck' }, HANDED: { actions: { type: 'holdHanded', params: ({ event }) => ({ claimed: event.claimed }) } } },
           initial: 'inFlight',
           states: {
             inFlight: {

@@ -45,7 +45,7 @@ export function assembleConcerns(ports: RuntimeContext, handlers: Record<string,
   const silences = silencesConcern(ctx);
   const notifier = notifierConcern(ctx, silences.silences);
   const health = pluginHealthConcern(ctx, notifier.wake);
-  const alerts = wireAlerts(ctx, notifier.wake);
+  const alerts = wireAlerts(ctx, notifier.wake, notifier.handoff);
   const janitor = janitorConcern(ctx);
   const analytics = analyticsConcern(ctx);
   const producers = [

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.ts';
+import type { Notification } from '../domain/notification.ts';
 import type { Broker } from '../streams/broker.ts';
 import type { Store } from '../storage/store.ts';
 import type { Logger } from './logger.ts';
@@ -31,3 +32,17 @@ export interface RuntimeContext {
 
 /** Tells the notifier that outbox rows were just written, so it claims now rather than at its next poll. */
 export type Wake = () => void;
+
+/**
+ * The in-process notifier's hand for outbox rows written already claimed (see the alert store's
+ * `commit` and its `claim`): they skip the claim, the one statement per row they would cost again.
+ */
+export interface OutboxHandoff {
+  /**
+   * Whether rows written now may be written claimed for it: it is running, and its last claim found no
+   * more due rows than it took, so no older row of the same rule waits unclaimed to go out before them.
+   */
+  taking(): boolean;
+  /** Delivers rows written claimed; any it cannot deliver (it stopped meanwhile) are claimed again once stale. */
+  take(rows: Notification[]): void;
+}

@@ -99,6 +99,8 @@ class Deliverer {
   private readonly slots: ReturnType<typeof createLaneSlots>;
   private readonly tails = new Map<string, Promise<void>>();
   private forgottenAt = 0;
+  /** The last batch's dedup look-up: batches start their chains in the order they were handed in. */
+  private recalled: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: DelivererDeps) {
     this.logger = deps.logger.child({ actor: 'notifier' });
@@ -115,8 +117,12 @@ class Deliverer {
     const at = this.now();
     const since = iso(at - this.deps.policy.repeatIntervalMs);
     const lanes = rows.map((row) => channelFor(row.channel, this.available));
+    // After the previous batch's look-up, so that a batch handed in later never starts a chain's rows
+    // ahead of an earlier batch whose look-up took longer (rows handed straight after a claim, say).
+    const recall = this.recalled.then(() => this.recall(rows, since));
+    this.recalled = recall.catch(() => {});
     try {
-      await this.recall(rows, since);
+      await recall;
     } catch (error) {
       this.logger.error({ err: error }, 'dedup look-up failed; the rows are retried once their claim lapses');
       return rows.map((row, i) => ({ id: row.id, lane: lanes[i]!, kind: 'error', error: messageOf(error) }));

@@ -4,7 +4,7 @@ import { createAlertEngine, type AlertEngine } from './alerts/engine.ts';
 import { ruleOwnership } from './alerts/ownership.ts';
 import { ruleChangeFeed } from './alerts/rule-changes.ts';
 import type { Concern } from './concern.ts';
-import type { RuntimeContext, Wake } from './context.ts';
+import type { OutboxHandoff, RuntimeContext, Wake } from './context.ts';
 import type { TopicHandler } from './topic-handler.ts';
 
 /** The alert concern, and its engine, which the in-process API (runtime.rules, runtime.ingest) shares with the routes. */
@@ -17,9 +17,9 @@ type AlertDeps = Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'broker' |
 /**
  * The alert concern: one actor per enabled rule, the interval worker, and the `device-readings`
  * topic, whose invalid readings are dead-lettered with the reason. `wake` tells the notifier of
- * the outbox rows an alert event wrote.
+ * the outbox rows an alert event wrote; `handoff` takes those written already claimed for it.
  */
-export function wireAlerts(ctx: AlertDeps, wake?: Wake): AlertsConcern {
+export function wireAlerts(ctx: AlertDeps, wake?: Wake, handoff?: OutboxHandoff): AlertsConcern {
   const ownership = ruleOwnership({ broker: ctx.broker, topic: TOPICS.deviceReadings, logger: ctx.logger.child({ component: 'rule-ownership' }) });
   // Rules owned by partition: readings taken over HTTP go through the topic to their owners.
   const forward = ownership.assignments
@@ -29,7 +29,7 @@ export function wireAlerts(ctx: AlertDeps, wake?: Wake): AlertsConcern {
   const ruleChanges = ownership.assignments
     ? ruleChangeFeed({ broker: ctx.broker, groupId: ctx.config.kafka?.groupId ?? 'vigil', logger: ctx.logger.child({ component: 'rule-changes' }) })
     : undefined;
-  const engine = createAlertEngine({ ctx, ownership, forward, ruleChanges, wake });
+  const engine = createAlertEngine({ ctx, ownership, forward, ruleChanges, wake, handoff });
   const readings: TopicHandler = async (messages) => {
     // A reading without `ts` takes the time the broker accepted it, not the time it is consumed: a
     // redelivered message then keeps its original time and is recognised as stale, not as new data.

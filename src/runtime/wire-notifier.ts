@@ -1,10 +1,11 @@
 import { Counter } from 'prom-client';
 import { createActor, fromPromise, type AnyActorRef } from 'xstate';
 import { notifierMachine, type ClaimedRow, type NotifierContext } from '../actors/notifier.ts';
+import type { Notification } from '../domain/notification.ts';
 import { channelFor } from '../channels/routing.ts';
 import { openChannels } from '../channels/open-channels.ts';
 import { actorConcern, type Concern } from './concern.ts';
-import type { RuntimeContext, Wake } from './context.ts';
+import type { OutboxHandoff, RuntimeContext, Wake } from './context.ts';
 import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
 import { notificationTopics } from './notification-topic.ts';
 import type { Silences } from './silences.ts';
@@ -21,6 +22,8 @@ const CLAIM_BATCH = 200;
 /** The notifier concern, and `wake`, which producers of outbox rows call to skip its poll wait. */
 export interface NotifierConcern extends Concern {
   wake: Wake;
+  /** Where the alert writes hand the outbox rows they wrote already claimed. */
+  handoff: OutboxHandoff;
 }
 
 /**
@@ -53,6 +56,11 @@ export function notifierConcern(
     runs: ctx.runs,
     count: (channel, outcome, n) => outcomes.inc({ channel, outcome }, n),
   });
+  /** Whether the last claim took every due row (it came back short of its limit): none waits unclaimed. */
+  let caughtUp = false;
+  /** Rows a silence matches are marked suppressed, never delivered; the others are routed to their lanes. */
+  const screened = async (rows: Notification[]): Promise<ClaimedRow[]> =>
+    (silences ? await silences.screen(rows) : rows).map((row) => ({ row, lane: channelFor(row.channel, available) }));
 
   const concern = actorConcern({
     id: 'notifier',
@@ -63,10 +71,10 @@ export function notifierConcern(
       const machine = notifierMachine.provide({
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
+            caughtUp = false;
             const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
-            // Rows a silence matches are marked suppressed here, never delivered.
-            const rows = silences ? await silences.screen(claimed) : claimed;
-            return rows.map((row) => ({ row, lane: channelFor(row.channel, available) }));
+            caughtUp = claimed.length < CLAIM_BATCH;
+            return screened(claimed);
           }),
         },
         actions: {
@@ -90,6 +98,24 @@ export function notifierConcern(
     },
   });
   const wake = () => concern.actor?.send({ type: 'WAKE' });
+  const running = (): boolean => {
+    const snapshot = concern.actor?.getSnapshot();
+    return snapshot?.status === 'active' && snapshot.matches('running');
+  };
+  const handoff: OutboxHandoff = {
+    taking: () => caughtUp && running(),
+    take(rows) {
+      if (rows.length === 0) return;
+      screened(rows).then(
+        (claimed) => {
+          // Stopped meanwhile: the rows stay claimed until their claim is stale, then go out like any other.
+          if (running()) concern.actor!.send({ type: 'HANDED', claimed });
+          else logger.info({ rows: claimed.length }, 'notifier stopped; handed rows wait for their claim to lapse');
+        },
+        (error: unknown) => logger.error({ err: error, rows: rows.length }, 'silence screen failed; the handed rows are retried once their claim lapses'),
+      );
+    },
+  };
   return {
     name: concern.name,
     start: concern.start,
@@ -99,6 +125,7 @@ export function notifierConcern(
       await Promise.all([...channels.values()].map((channel) => channel.close()));
     },
     wake,
+    handoff,
     topics: notificationTopics({ store: ctx.store, wake }),
   };
 }

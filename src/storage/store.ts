@@ -86,6 +86,8 @@ export type AlertTransition =
 export interface TransitionOutcome {
   changed: boolean;
   event: AlertEvent | undefined;
+  /** With `commit`'s `claim`, on a store that honours it: the outbox rows the transition wrote already claimed, as `notifications.claim` returns rows. */
+  claimed?: Notification[];
 }
 
 /**
@@ -107,8 +109,15 @@ export interface AlertEventRepository {
    * only with the alert events and outbox rows it caused: a commit that fails leaves nothing behind.
    * Concurrent calls share one group commit, in call order (a failing one fails alone). One outcome
    * per transition, in order.
+   *
+   * With `claim`, the caller delivers the outbox rows itself: a store may then write the rows due at
+   * once already claimed (`sending`, their claim made at the commit, exactly as `notifications.claim`
+   * leaves a row) and return them in each outcome's `claimed`, sparing the notifier a claim. A row so
+   * written that the caller never settles is claimed again once its claim is stale, like any claimed
+   * row whose deliverer died. A store that ignores `claim` (PostgreSQL: its claim also arbitrates
+   * between instances) writes them pending and returns no `claimed`.
    */
-  commit(batch: { transitions: AlertTransition[]; readings: Reading[] }): Promise<TransitionOutcome[]>;
+  commit(batch: { transitions: AlertTransition[]; readings: Reading[]; claim?: boolean }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */
   list(filter: AlertEventFilter): Promise<AlertEvent[]>;
   /** `by_severity` counts every event; the mean time to resolve is over resolved events (null when none). */

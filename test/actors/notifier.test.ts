@@ -75,6 +75,45 @@ describe('notifierMachine', () => {
     n.actor.stop();
   });
 
+  it('HANDED rows go to delivery with no claim; handed during a claim, they go right after the rows it claimed', async () => {
+    let release!: () => void;
+    const outbox: ClaimedRow[] = [];
+    const batches: string[][] = [];
+    let claims = 0;
+    const machine = notifierMachine.provide({
+      actors: {
+        claim: fromPromise<ClaimedRow[]>(async () => {
+          claims++;
+          const taken = outbox.splice(0);
+          if (taken.length > 0) await new Promise<void>((resolve) => (release = resolve));
+          return taken;
+        }),
+      },
+      actions: { deliver: (_, { claimed }) => void (claimed.length > 0 && batches.push(claimed.map((c) => c.row.id))) },
+    });
+    const actor = createActor(machine, { input: { pollMs: 60_000 } }).start();
+    actor.send({ type: 'START' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(claims).toBe(1);
+    // Waiting: delivered at once, in lanes, and no claim made for them.
+    actor.send({ type: 'HANDED', claimed: [{ row: row('h1', 'email'), lane: 'email' }] });
+    expect(batches).toEqual([['h1']]);
+    expect(claims).toBe(1);
+    expect(actor.getSnapshot().context.lanes).toMatchObject({ email: { inFlight: 1 } });
+    // Claiming: held until the claim is done, then delivered after the claimed rows, in one batch.
+    add(outbox, 'c1', 'email');
+    actor.send({ type: 'WAKE' });
+    await vi.advanceTimersByTimeAsync(0);
+    actor.send({ type: 'HANDED', claimed: [{ row: row('h2', 'email'), lane: 'email' }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([['h1']]);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([['h1'], ['c1', 'h2']]);
+    expect(actor.getSnapshot().context).toMatchObject({ handed: [], lanes: { email: { inFlight: 3 } } });
+    actor.stop();
+  });
+
   it('keeps one lane per channel: a channel backing off leaves the others ready and counting', async () => {
     const n = notifier();
     add(n.outbox, 'e1', 'email');

@@ -335,6 +335,32 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         ]);
       });
 
+      it('commit with claim: a due row is returned claimed (sending, claimed again only once stale) or left pending, never both', async () => {
+        const [r1, r2] = [uid('rule'), uid('rule')];
+        const [now1, later1, now2] = [uid('n'), uid('n'), uid('n')];
+        const outcomes = await store.alerts.commit({
+          transitions: [
+            { kind: 'open', event: newEvent(r1), notifications: [note({ id: now1, dedup_key: uid('k') }), note({ id: later1, next_attempt_at: '2999-01-01T00:00:00.000Z' })] },
+            { kind: 'resolve', alertId: uid('rule'), resolution: { resolved_at: at(1), resolution_value: 1 }, notifications: () => [note()] },
+            { kind: 'open', event: newEvent(r2), notifications: [note({ id: now2 })] },
+          ],
+          readings: [],
+          claim: true,
+        });
+        expect(outcomes.map((o) => o.changed)).toEqual([true, false, true]);
+        const claimed = outcomes.flatMap((o) => o.claimed ?? []);
+        // As a claim returns them, and as stored.
+        const listed = await store.notifications.list({});
+        for (const row of claimed) expect(listed.find((n) => n.id === row.id)).toEqual({ ...row, status: 'sending' });
+        expect(listed.find((n) => n.id === later1)).toMatchObject({ status: 'pending' });
+        const ours = [now1, later1, now2];
+        const claimable = (await store.notifications.claim(new Date().toISOString(), 100, 60_000)).filter((n) => ours.includes(n.id));
+        expect([...claimed, ...claimable].map((n) => n.id).sort()).toEqual([now1, now2].sort());
+        // Their deliverer died: once stale, every due row is claimed again (at least once), the later one still waits.
+        const stale = await store.notifications.claim(new Date(Date.now() + 61_000).toISOString(), 100, 60_000);
+        expect(stale.map((n) => n.id).filter((id) => ours.includes(id)).sort()).toEqual([now1, now2].sort());
+      });
+
       it('commit writes transitions in order with their outbox rows, then the readings; concurrent commits all land', async () => {
         const ruleId = uid('rule');
         const id = uid('event');

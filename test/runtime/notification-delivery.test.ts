@@ -238,6 +238,25 @@ describe('createDeliverer, in batches', () => {
     expect(webhook.most).toBe(2);
   });
 
+  it("keeps a rule's rows in the order their batches came, even when the first batch's dedup look-up is the slower", async () => {
+    const email = channel('email');
+    let answer!: () => void;
+    // The first batch asks the store about its dedup key and waits for the answer; the second has none to ask.
+    const slow = { ...store.notifications, lastSentAmong: async (...args: Parameters<Store['notifications']['lastSentAmong']>) => {
+      await new Promise<void>((resolve) => (answer = resolve));
+      return store.notifications.lastSentAmong(...args);
+    } };
+    const { batch } = setup([channel('console'), email], {}, slow);
+    await enqueue([{ alert_id: 'a', title: 'fired', dedup_key: 'fire:a' }]);
+    const first = batch(await store.notifications.claim(at(0), 10, 60_000));
+    await enqueue([{ alert_id: 'a', title: 'resolved' }]);
+    const second = batch(await store.notifications.claim(at(0), 10, 60_000));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    answer();
+    await Promise.all([first, second]);
+    expect(email.sent.map((n) => n.title)).toEqual(['fired', 'resolved']);
+  });
+
   it('never has more sends in flight on a channel than its concurrency', async () => {
     const webhook = gated('webhook');
     const { batch } = setup([channel('console'), webhook as unknown as Channel], { concurrency: { webhook: 3 } });

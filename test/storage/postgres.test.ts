@@ -151,6 +151,14 @@ function describePostgresStore(): void {
       expect(claimed.map((n) => n.id)).toEqual(['early', 'late']);
     });
 
+    it('commit ignores claim: its outbox rows stay pending for the claim, which arbitrates between instances', async () => {
+      const store = open(newSchema());
+      await store.migrate();
+      const outcomes = await store.alerts.commit({ transitions: [{ kind: 'open', event: event('rule-1'), notifications: [note] }], readings: [], claim: true });
+      expect(outcomes[0]!.claimed).toBeUndefined();
+      expect(await store.notifications.counts()).toMatchObject({ pending: 1, sending: 0 });
+    });
+
     it('keeps its data across close and reopen', async () => {
       const schema = newSchema();
       const first = open(schema);

@@ -175,6 +175,25 @@ describe('createSqliteStore', () => {
     expect(await store.notifications.counts()).toEqual({ pending: 0, sending: 0, sent: 3, failed: 0, suppressed: 0 });
   });
 
+  it('commit with claim writes the due outbox rows claimed and returns them, so the notifier need not claim them', async () => {
+    const store = open(tempPath());
+    await store.migrate();
+    const outcomes = await store.alerts.commit({
+      transitions: [{ kind: 'open', event: newEvent('r1'), notifications: [note({ id: 'a' }), note({ id: 'b', channel: 'slack' })] }],
+      readings: [],
+      claim: true,
+    });
+    expect(outcomes[0]!.claimed?.map((n) => [n.id, n.status, n.alert_id])).toEqual([
+      ['a', 'sending', 'r1'],
+      ['b', 'sending', 'r1'],
+    ]);
+    expect(await store.notifications.claim(new Date().toISOString(), 10, 60_000)).toEqual([]);
+    // Without claim, as before: pending, returned by no outcome.
+    const plain = await store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent('r2'), notifications: [note({ id: 'c' })] }], readings: [] });
+    expect(plain[0]!.claimed).toBeUndefined();
+    expect((await store.notifications.claim(new Date().toISOString(), 10, 60_000)).map((n) => n.id)).toEqual(['c']);
+  });
+
   it('runs in WAL mode and creates the parent directory of its file', async () => {
     const path = join(dir, randomUUID(), 'nested', 'vigil.db');
     await open(path).migrate();

@@ -1,4 +1,5 @@
 import type { AlertIntent } from '../../actors/alert.ts';
+import type { Notification } from '../../domain/notification.ts';
 import type { Reading } from '../../domain/reading.ts';
 import { timeOrderedId } from '../../storage/ids.ts';
 import type { AlertTransition, Store, TransitionOutcome } from '../../storage/store.ts';
@@ -12,7 +13,9 @@ export interface AlertWrite extends AlertIntent {
 }
 
 /** What a write did: `changed` false when the store already had it so (idempotent). */
-export type WriteOutcome = { write: AlertWrite; ok: true; changed: boolean; eventId?: string } | { write: AlertWrite; ok: false; error: unknown };
+export type WriteOutcome =
+  | { write: AlertWrite; ok: true; changed: boolean; eventId?: string; claimed?: Notification[] }
+  | { write: AlertWrite; ok: false; error: unknown };
 
 /** Options of `createAlertWriter`. */
 export interface AlertWriterOptions {
@@ -28,6 +31,11 @@ export interface AlertWriterOptions {
   channels?: AvailableChannels;
   /** Most units committed together (default 256, the store's group size). */
   maxBatch?: number;
+  /**
+   * Asked before each commit: true when whoever `onWritten` tells delivers the outbox rows itself, so
+   * the store may write them already claimed (see `commit`'s `claim`) and return them in `claimed`.
+   */
+  claimOutbox?: () => boolean;
 }
 
 /** The alert writes and the readings that caused them, committed in push order. */
@@ -114,7 +122,9 @@ function reportUnit(unit: Unit, outcomes: TransitionOutcome[] | undefined, error
   if (!onWritten) return;
   unit.writes.forEach((write, i) => {
     const outcome = outcomes?.[i];
-    const written: WriteOutcome = outcome ? { write, ok: true, changed: outcome.changed, eventId: outcome.event?.id } : { write, ok: false, error };
+    const written: WriteOutcome = outcome
+      ? { write, ok: true, changed: outcome.changed, eventId: outcome.event?.id, ...(outcome.claimed && { claimed: outcome.claimed }) }
+      : { write, ok: false, error };
     try {
       onWritten(written);
     } catch (listenerError) {
@@ -187,7 +197,10 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     let pending = batch;
     await withBackoff(
       async () => {
-        const settled = await Promise.allSettled(pending.map((u) => store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings })));
+        const claim = options.claimOutbox?.() ?? false;
+        const settled = await Promise.allSettled(
+          pending.map((u) => store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings, claim })),
+        );
         const { retry, firstError } = settleAttempt(pending, settled, report, logger);
         tellCommitted(options);
         pending = retry;

@@ -1,6 +1,7 @@
 import { configuredChannels } from '../../channels/open-channels.ts';
 import { messageOf } from '../../errors.ts';
-import type { RuntimeContext } from '../context.ts';
+import type { Notification } from '../../domain/notification.ts';
+import type { OutboxHandoff, RuntimeContext } from '../context.ts';
 import type { Logger } from '../logger.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { ALERT_WORKER_ID, type IntervalWorker } from './interval-worker.ts';
@@ -13,6 +14,8 @@ export interface EngineWritesOptions {
   worker: Pick<IntervalWorker, 'send'>;
   /** Tells the notifier that outbox rows were committed (none: they wait for its next poll). */
   wake?: () => void;
+  /** The notifier that delivers the outbox rows written already claimed for it, when it is taking them. */
+  handoff?: OutboxHandoff;
   /** Record the writes instead of making them (`vigil worker --dry-run`). */
   dryRun?: boolean;
 }
@@ -36,6 +39,9 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
   }
   // Counted per write, told per commit: one worker event, one notifier wake and one failure report a batch.
   let counts = { triggered: 0, resolved: 0, errors: 0, lastError: null as string | null };
+  /** The batch's outbox rows written claimed for the notifier, and whether any change wrote its rows pending. */
+  let handed: Notification[] = [];
+  let unclaimed = false;
   const onWritten = (outcome: WriteOutcome) => {
     const fired = outcome.write.kind === 'fire';
     if (!outcome.ok) {
@@ -45,18 +51,32 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
       logger.info({ rule: outcome.write.rule.id, event: outcome.eventId, value: outcome.write.value }, fired ? 'alert fired' : 'alert resolved');
       if (fired) counts.triggered++;
       else counts.resolved++;
+      if (outcome.claimed) handed.push(...outcome.claimed);
+      else unclaimed = true;
     }
   };
   const onCommitted = () => {
     const told = counts;
     if (told.triggered + told.resolved + told.errors === 0) return;
     counts = { triggered: 0, resolved: 0, errors: 0, lastError: null };
-    // The events' outbox rows are committed: deliver them now rather than at the notifier's next poll.
-    if (told.triggered + told.resolved > 0) options.wake?.();
+    // The events' outbox rows are committed: those written claimed go to the notifier as they are, in
+    // commit order; for the others it claims now rather than at its next poll.
+    if (handed.length > 0) options.handoff?.take(handed);
+    if (unclaimed) options.wake?.();
+    handed = [];
+    unclaimed = false;
     worker.send({ type: 'WRITTEN', ...told, lastError: told.lastError ?? undefined });
     if (told.errors > 0) ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: told.lastError ?? undefined });
   };
-  const writer = createAlertWriter({ store: ctx.store, logger, onWritten, onCommitted, channels: configuredChannels(ctx.config) });
+  const { handoff } = options;
+  const writer = createAlertWriter({
+    store: ctx.store,
+    logger,
+    onWritten,
+    onCommitted,
+    channels: configuredChannels(ctx.config),
+    claimOutbox: handoff && (() => handoff.taking()),
+  });
   return { writer, recorded };
 }
 

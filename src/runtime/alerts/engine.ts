@@ -3,7 +3,7 @@ import type { AlertWorkerContext, CycleOutcome } from '../../actors/alert-worker
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { PersistedAlert } from '../../actors/alert.ts';
-import type { RuntimeContext } from '../context.ts';
+import type { OutboxHandoff, RuntimeContext } from '../context.ts';
 import { createRuleAdoption } from './adoption.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import { createEngineWrites, drainedWithin } from './engine-writes.ts';
@@ -45,6 +45,8 @@ export interface AlertEngineOptions {
   ruleChanges?: RuleChangeFeed;
   /** Tells the notifier that outbox rows were committed (none: they wait for its next poll). */
   wake?: () => void;
+  /** The in-process notifier, which delivers outbox rows written already claimed for it (none: every row waits for a claim). */
+  handoff?: OutboxHandoff;
 }
 
 /**
@@ -60,7 +62,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
   const ownership = options.ownership ?? ownsEveryRule();
   const intervalMs = options.intervalMs ?? ctx.config.alertIntervalSeconds * 1_000;
   const worker = createIntervalWorker({ ctx, logger, now, intervalMs, cycle: () => cycle() });
-  const { writer, recorded } = createEngineWrites({ ctx, logger, worker, wake: options.wake, dryRun: options.dryRun });
+  const { writer, recorded } = createEngineWrites({ ctx, logger, worker, wake: options.wake, handoff: options.handoff, dryRun: options.dryRun });
   const sink = createWriteSink(() => writer);
   const machine = provideRuleEffects(ctx.metrics, sink);
   // Interval mode changes states only at the worker's evaluations: no deadline timers.

@@ -1,5 +1,5 @@
 import type { AlertEvent, AlertEventFilter, NewAlertEvent, Resolution } from '../../domain/alert-event.ts';
-import type { NewNotification } from '../../domain/notification.ts';
+import type { NewNotification, Notification } from '../../domain/notification.ts';
 import { groupCommit, type Settled } from '../group-commit.ts';
 import { newAlertEvent, newEventValues } from '../rows.ts';
 import type { AlertEventRepository, AlertTransition, TransitionOutcome } from '../store.ts';
@@ -8,7 +8,7 @@ import { upsertReadings } from './readings.ts';
 import { isoTime, now } from '../timestamps.ts';
 import type { SqliteConnection } from './connection.ts';
 import { closedError, guarded, toStoreError } from './guard.ts';
-import { INSERT_NOTIFICATION, insertOutbox } from './notifications.ts';
+import { INSERT_NOTIFICATION, insertClaimedOutbox, insertOutbox } from './notifications.ts';
 
 type AlertEventRow = Omit<AlertEvent, 'is_resolved' | 'metadata'> & { is_resolved: number; metadata: string };
 
@@ -139,12 +139,18 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
   };
 
   /** Opens the rule's event with its outbox rows (`createdAt`: their creation time) unless one is open. */
-  const open = (input: NewAlertEvent, notifications: NewNotification[], createdAt = now()) => {
+  const open = (input: NewAlertEvent, notifications: NewNotification[], createdAt = now(), claimed?: Notification[]) => {
     const event = newAlertEvent(input);
     const { changes } = statement(INSERT).run(newEventValues(event));
     if (changes === 0) return { event: openFor(event.alert_id)!, created: false };
-    insertOutbox(statement(INSERT_NOTIFICATION), notifications, event.alert_id, createdAt);
+    outbox(notifications, event.alert_id, createdAt, claimed);
     return { event, created: true };
+  };
+
+  /** The outbox rows of a transition: pending, or born claimed into `claimed` when the caller delivers them. */
+  const outbox = (notifications: NewNotification[], alertId: string, createdAt: string, claimed: Notification[] | undefined) => {
+    if (claimed) insertClaimedOutbox(statement, notifications, alertId, createdAt, claimed);
+    else insertOutbox(statement(INSERT_NOTIFICATION), notifications, alertId, createdAt);
   };
 
   const resolve = (
@@ -152,27 +158,29 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     resolution: Resolution,
     notifications: NewNotification[] | ((event: AlertEvent) => NewNotification[]),
     createdAt = now(),
+    claimed?: Notification[],
   ) => {
     const resolvedAt = isoTime(resolution.resolved_at, 'resolved_at');
     const row = statement(RESOLVE).get(resolvedAt, resolution.resolution_value, alertId) as AlertEventRow | undefined;
     if (!row) return undefined;
     const event = fromRow(row);
     const rows = typeof notifications === 'function' ? notifications(event) : notifications;
-    insertOutbox(statement(INSERT_NOTIFICATION), rows, alertId, createdAt);
+    outbox(rows, alertId, createdAt, claimed);
     return event;
   };
 
   /** One call of the group: the transitions, then the readings (all or nothing: a failing call is rolled back alone). */
-  const commit = (transitions: AlertTransition[], readings: Reading[]): TransitionOutcome[] => {
+  const commit = (transitions: AlertTransition[], readings: Reading[], claim: boolean): TransitionOutcome[] => {
     const createdAt = now();
     const outcomes = new Array<TransitionOutcome>(transitions.length);
     transitions.forEach((t, i) => {
+      const claimed: Notification[] | undefined = claim ? [] : undefined;
       if (t.kind === 'open') {
-        const { event, created } = open(t.event, t.notifications, createdAt);
-        outcomes[i] = { changed: created, event };
+        const { event, created } = open(t.event, t.notifications, createdAt, claimed);
+        outcomes[i] = { changed: created, event, ...(claimed && { claimed }) };
       } else {
-        const event = resolve(t.alertId, t.resolution, t.notifications, createdAt);
-        outcomes[i] = { changed: event !== undefined, event };
+        const event = resolve(t.alertId, t.resolution, t.notifications, createdAt, claimed);
+        outcomes[i] = { changed: event !== undefined, event, ...(claimed && { claimed }) };
       }
     });
     upsertReadings(statement, readings);
@@ -195,6 +203,6 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     ...reads,
     open: (event, notifications) => submit('alerts.open', () => open(event, notifications)),
     resolve: (alertId, resolution, notifications) => submit('alerts.resolve', () => resolve(alertId, resolution, notifications)),
-    commit: ({ transitions, readings }) => submit('alerts.commit', () => commit(transitions, readings)),
+    commit: ({ transitions, readings, claim = false }) => submit('alerts.commit', () => commit(transitions, readings, claim)),
   };
 }

@@ -13,6 +13,10 @@ const COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedu
 export const INSERT_NOTIFICATION = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
   status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
+// A row born claimed: `sending`, its lease starting at its creation, as CLAIM would leave it.
+export const INSERT_CLAIMED = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
+  status, attempts, next_attempt_at, claimed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', 0, ?, ?, ?)
+  ON CONFLICT (id) DO NOTHING`;
 // Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died. A row is
 // claimed only once due, and its claim leaves `next_attempt_at` alone, so every row this can take has
 // `next_attempt_at <= @now`: said outright, with the status, it lets notifications_claim (a partial
@@ -81,6 +85,51 @@ export function insertOutbox(insert: ReturnType<SqliteConnection['statement']>, 
     const due = n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at');
     const metadata = n.metadata === undefined ? '{}' : JSON.stringify(n.metadata);
     insert.run(n.id ?? timeOrderedId(), n.channel, n.severity, n.title, n.message, metadata, n.alert_id ?? alertId, n.dedup_key ?? null, due, createdAt);
+  }
+}
+
+/**
+ * `insertOutbox` for a caller that delivers the rows itself: those due at `createdAt` go in claimed
+ * (see INSERT_CLAIMED) and are added to `claimed` as a claim would return them; a row due later goes
+ * in pending, and a row whose id is present already is left as it is and not returned.
+ */
+export function insertClaimedOutbox(
+  statement: SqliteConnection['statement'],
+  notifications: NewNotification[],
+  alertId: string,
+  createdAt: string,
+  claimed: Notification[],
+): void {
+  const pending = statement(INSERT_NOTIFICATION);
+  const born = statement(INSERT_CLAIMED);
+  for (const n of notifications) {
+    const due = n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at');
+    const id = n.id ?? timeOrderedId();
+    const metadata = n.metadata ?? {};
+    const alert = n.alert_id ?? alertId;
+    const dedupKey = n.dedup_key ?? null;
+    if (due > createdAt) {
+      pending.run(id, n.channel, n.severity, n.title, n.message, JSON.stringify(metadata), alert, dedupKey, due, createdAt);
+      continue;
+    }
+    const { changes } = born.run(id, n.channel, n.severity, n.title, n.message, JSON.stringify(metadata), alert, dedupKey, due, createdAt, createdAt);
+    if (changes === 0) continue;
+    claimed.push({
+      id,
+      channel: n.channel,
+      severity: n.severity,
+      title: n.title,
+      message: n.message,
+      metadata,
+      alert_id: alert,
+      dedup_key: dedupKey,
+      status: 'sending',
+      attempts: 0,
+      last_error: null,
+      next_attempt_at: due,
+      created_at: createdAt,
+      sent_at: null,
+    });
   }
 }
 
