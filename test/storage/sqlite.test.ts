@@ -42,7 +42,7 @@ describe('createSqliteStore', () => {
 
   it('migration versions are unique and in applying order', () => {
     const versions = sqliteMigrations.map((m) => m.version);
-    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_due_index']);
+    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes']);
     expect([...versions].sort()).toEqual(versions);
   });
 
@@ -50,10 +50,10 @@ describe('createSqliteStore', () => {
     const path = tempPath();
     const store = open(path);
     expect(await store.missingTables()).toEqual([...STORE_TABLES]);
-    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_due_index']);
+    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes']);
     expect(await store.missingTables()).toEqual([]);
     const recorded = raw(path).prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_due_index']);
+    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes']);
   });
 
   it('the notification claim walks notifications_claim in due order and stops at its limit: no sort of the due rows', async () => {
@@ -122,7 +122,7 @@ describe('createSqliteStore', () => {
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('old', 'm', 1, '2030-01-01T00:00:00.000Z');
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('new', 'm', 2, '2030-01-02T00:00:00.000Z');
     const store = open(path);
-    expect(await store.migrate()).toEqual(['008_readings_latest_upserts', '009_outbox_due_index']);
+    expect(await store.migrate()).toEqual(['008_readings_latest_upserts', '009_outbox_indexes']);
     // Every upsert moves ts: an index on it would be written on every reading.
     const indexes = db.prepare(`SELECT name FROM pragma_index_list('readings_latest')`).pluck().all();
     expect(indexes).toEqual(['sqlite_autoindex_readings_latest_1']);
@@ -137,7 +137,7 @@ describe('createSqliteStore', () => {
     expect((await store.readings.latestAll()).map((r) => r.device_id)).toEqual(['new']);
   });
 
-  it('migration 009 keeps the outbox rows and drops notifications_due: the claim walks notifications_claim with no statistics', async () => {
+  it('migration 009 keeps the outbox rows and drops notifications_due and notifications_alert: the claim walks notifications_claim with no statistics', async () => {
     const path = tempPath();
     const db = raw(path);
     db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -152,9 +152,9 @@ describe('createSqliteStore', () => {
     insert.run('early', null, 'pending', '2030-01-01T00:00:03.000Z', null, '2030-01-01T00:00:03.000Z', null);
     insert.run('stale', null, 'sending', '2030-01-01T00:00:05.000Z', '2030-01-01T00:00:05.000Z', '2030-01-01T00:00:05.000Z', null);
     const store = open(path);
-    expect(await store.migrate()).toEqual(['009_outbox_due_index']);
+    expect(await store.migrate()).toEqual(['009_outbox_indexes']);
     const indexes = db.prepare(`SELECT name FROM pragma_index_list('notifications') ORDER BY name`).pluck().all();
-    expect(indexes).toEqual(['notifications_alert', 'notifications_claim', 'notifications_created', 'notifications_sent', 'sqlite_autoindex_notifications_1']);
+    expect(indexes).toEqual(['notifications_claim', 'notifications_created', 'notifications_sent', 'sqlite_autoindex_notifications_1']);
     // Every row is still there, as it was.
     expect((await store.notifications.list({})).map((n) => [n.id, n.status])).toEqual([
       ['stale', 'sending'],
@@ -164,6 +164,9 @@ describe('createSqliteStore', () => {
     ]);
     expect(await store.notifications.counts()).toEqual({ pending: 2, sending: 1, sent: 1, failed: 0, suppressed: 0 });
     expect(await store.notifications.lastSent('k', '2030-01-01T00:00:00.000Z')).toMatchObject({ id: 'sent' });
+    // The notification log still finds a rule's rows.
+    expect((await store.notificationLog.search({ alertId: 'r1', limit: 10 })).map((n) => n.id)).toEqual(['stale', 'early', 'late', 'sent']);
+    expect(await store.notificationLog.search({ alertId: 'r2', limit: 10 })).toEqual([]);
     // As the store runs (no ANALYZE): the claim index walked in due order, no sort of the due rows.
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM}`).all({ now: '2030-01-01T01:00:00.000Z', staleBefore: '2030-01-01T00:59:00.000Z', limit: 200 }) as { detail: string }[]).map((row) => row.detail);
     expect(plan.some((detail) => detail.includes('USING INDEX notifications_claim'))).toBe(true);

@@ -192,9 +192,10 @@ const readingsUnindexed: Migration = {
 
 // notifications_due (status, next_attempt_at): the claim walks notifications_claim, and every claim and
 // settle moved this index's key (no heap-only update could skip it). Retention's deletes and the counts
-// per status are periodic reads of the table.
-const outboxDueDropped: Migration = {
-  version: '009_outbox_due_index',
+// per status are periodic reads of the table. (SQLite's 009 also drops notifications_alert, which no
+// SQLite plan used; PostgreSQL plans the notification log per value and uses it.)
+const outboxIndexesDropped: Migration = {
+  version: '009_outbox_indexes',
   sql: `DROP INDEX notifications_due;`,
 };
 
@@ -208,5 +209,5 @@ export const postgresMigrations: readonly Migration[] = [
   claimIndex,
   silences,
   readingsUnindexed,
-  outboxDueDropped,
+  outboxIndexesDropped,
 ];

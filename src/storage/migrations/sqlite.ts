@@ -225,14 +225,20 @@ const readingsRebuilt: Migration = {
   `,
 };
 
-// notifications_due (status, next_attempt_at) had a key that every claim and settle moves, so each
-// wrote it twice more per row, and with no statistics (the store runs no ANALYZE) the planner chose it
-// for the claim and sorted every due row, leaving notifications_claim unused. The claim, the lease
-// renewal and silences' suppress now find their rows through notifications_claim and the key; the
-// rest (retention's deletes, the counts per status) are periodic reads of the table.
-const outboxDueDropped: Migration = {
-  version: '009_outbox_due_index',
-  sql: `DROP INDEX notifications_due;`,
+// Two outbox indexes no query needed, each written on every row: notifications_due (status,
+// next_attempt_at) had a key every claim and settle moves, and with no statistics (the store runs no
+// ANALYZE) the planner chose it for the claim and sorted every due row, leaving notifications_claim
+// unused; the claim, the lease renewal and silences' suppress now find their rows through
+// notifications_claim and the key, and retention's deletes and the counts per status (periodic) read
+// the table. notifications_alert (alert_id, created_at) served no query here: the notification log's
+// one statement tests `@alertId IS NULL OR alert_id = @alertId`, which SQLite answers by walking
+// notifications_created whatever is bound (PostgreSQL plans it per value and keeps its index).
+const outboxIndexesDropped: Migration = {
+  version: '009_outbox_indexes',
+  sql: `
+    DROP INDEX notifications_due;
+    DROP INDEX notifications_alert;
+  `,
 };
 
 /** SQLite's migrations, oldest first. */
@@ -245,5 +251,5 @@ export const sqliteMigrations: readonly Migration[] = [
   claimIndex,
   silences,
   readingsRebuilt,
-  outboxDueDropped,
+  outboxIndexesDropped,
 ];
