@@ -230,6 +230,13 @@ export const notifierMachine = setup({
       on: {
         DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
         BATCH_DELIVERED: { actions: { type: 'applyOutcomes', params: ({ event }) => event.outcomes } },
+        // Rows written claimed just before the stop are in flight like the rest: delivered, and waited for.
+        HANDED: {
+          actions: [
+            { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.claimed }) },
+            { type: 'deliver', params: ({ event }) => ({ claimed: event.claimed }) },
+          ],
+        },
       },
     },
     stopped: { type: 'final' },

@@ -102,6 +102,11 @@ export function notifierConcern(
     const snapshot = concern.actor?.getSnapshot();
     return snapshot?.status === 'active' && snapshot.matches('running');
   };
+  /** Running, or stopping with deliveries in flight: it delivers handed rows with them. */
+  const delivering = (): boolean => {
+    const snapshot = concern.actor?.getSnapshot();
+    return snapshot?.status === 'active' && (snapshot.matches('running') || snapshot.matches('draining'));
+  };
   const handoff: OutboxHandoff = {
     taking: () => caughtUp && running(),
     take(rows) {
@@ -109,7 +114,7 @@ export function notifierConcern(
       screened(rows).then(
         (claimed) => {
           // Stopped meanwhile: the rows stay claimed until their claim is stale, then go out like any other.
-          if (running()) concern.actor!.send({ type: 'HANDED', claimed });
+          if (delivering()) concern.actor!.send({ type: 'HANDED', claimed });
           else logger.info({ rows: claimed.length }, 'notifier stopped; handed rows wait for their claim to lapse');
         },
         (error: unknown) => logger.error({ err: error, rows: rows.length }, 'silence screen failed; the handed rows are retried once their claim lapses'),

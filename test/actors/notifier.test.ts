@@ -114,6 +114,22 @@ describe('notifierMachine', () => {
     actor.stop();
   });
 
+  it('HANDED while stopping with deliveries in flight is delivered too, and the stop waits for it', async () => {
+    const n = notifier();
+    add(n.outbox, 'a', 'email');
+    n.actor.start();
+    n.actor.send({ type: 'START' });
+    await vi.advanceTimersByTimeAsync(0);
+    n.actor.send({ type: 'STOP' });
+    expect(n.actor.getSnapshot().value).toBe('draining');
+    n.actor.send({ type: 'HANDED', claimed: [{ row: row('h', 'email'), lane: 'email' }] });
+    expect(n.delivering.map((c) => c.row.id)).toEqual(['a', 'h']);
+    n.outcome('a', 'email', 'sent');
+    expect(n.actor.getSnapshot().value).toBe('draining');
+    n.outcome('h', 'email', 'sent');
+    expect(n.actor.getSnapshot().status).toBe('done');
+  });
+
   it('keeps one lane per channel: a channel backing off leaves the others ready and counting', async () => {
     const n = notifier();
     add(n.outbox, 'e1', 'email');
