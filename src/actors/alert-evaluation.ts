@@ -74,6 +74,15 @@ export function isBreaching(context: AlertContext, event: AlertMachineEvent): bo
   return value !== null && breaches(context.rule, value);
 }
 
+/**
+ * Whether an EVALUATE leaves a rule in `ok` as it is: the machine's `ok` takes a transition only on
+ * silence, a breach, or to re-arm a nodata watch, and without `nodata_seconds` neither silence nor a
+ * watch can happen. The one check per reading on the readings path (rule-actors.ts), instead of
+ * asking XState to select transitions.
+ */
+export const quietInOk = (context: AlertContext, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean =>
+  context.rule.nodata_seconds == null && !isBreaching(context, event);
+
 /** Whether the latest value at the evaluation is past the clear threshold. */
 export function isCleared(context: AlertContext, event: AlertMachineEvent): boolean {
   const value = latestValue(context, event);

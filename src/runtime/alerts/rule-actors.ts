@@ -1,5 +1,6 @@
-import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
+import { quietInOk } from '../../actors/alert-evaluation.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
@@ -41,8 +42,19 @@ export interface RuleActorsOptions {
  * is judged from its initial snapshot, and stays without an actor until an evaluation moves it.
  */
 function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
-  const snapshot = entry.created ? entry.actor.getSnapshot() : machine.resolveState({ value: 'ok', context: entry.peek().context });
+  // Most readings find their rule in `ok` and not breaching: that is known without XState (see
+  // `quietInOk`; it reads the machine's own guards, which the runtime never overrides: it provides actions only).
+  if (!entry.created) {
+    const context = entry.peek().context;
+    return quietInOk(context, event) || noTransition(machine, machine.resolveState({ value: 'ok', context }), event);
+  }
+  const snapshot = entry.actor.getSnapshot();
   if (snapshot.status !== 'active') return false;
+  return (snapshot.value === 'ok' && quietInOk(snapshot.context, event)) || noTransition(machine, snapshot, event);
+}
+
+/** Whether XState selects no transition for `event` from `snapshot`. */
+function noTransition(machine: typeof alertMachine, snapshot: SnapshotFrom<typeof alertMachine>, event: Evaluate): boolean {
   try {
     return machine.getTransitionData(snapshot, event).length === 0;
   } catch {
