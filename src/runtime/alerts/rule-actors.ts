@@ -40,17 +40,19 @@ export interface RuleActorsOptions {
  * event), so the evaluation need not be sent: selecting the transitions is about half of what
  * processing an event costs, and most readings change nothing. A rule whose actor is not created yet
  * is judged from its initial snapshot, and stays without an actor until an evaluation moves it.
+ *
+ * Only `ok` can ignore an evaluation: every other state ends its EVALUATE transitions with an
+ * unguarded one, so asking XState there would only select, a second time, the transition the actor
+ * is about to take (that is every fire and resolve).
  */
 function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
-  // Most readings find their rule in `ok` and not breaching: that is known without XState (see
-  // `quietInOk`; it reads the machine's own guards, which the runtime never overrides: it provides actions only).
-  if (!entry.created) {
-    const context = entry.peek().context;
-    return quietInOk(context, event) || noTransition(machine, machine.resolveState({ value: 'ok', context }), event);
-  }
-  const snapshot = entry.actor.getSnapshot();
-  if (snapshot.status !== 'active') return false;
-  return (snapshot.value === 'ok' && quietInOk(snapshot.context, event)) || noTransition(machine, snapshot, event);
+  const snapshot = entry.created ? entry.actor.getSnapshot() : undefined;
+  if (snapshot && (snapshot.status !== 'active' || snapshot.value !== 'ok')) return false;
+  const context = snapshot ? snapshot.context : entry.peek().context;
+  // Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
+  // the machine's own guards, which the runtime never overrides: it provides actions only).
+  if (context.rule.nodata_seconds == null) return quietInOk(context, event);
+  return noTransition(machine, snapshot ?? machine.resolveState({ value: 'ok', context }), event);
 }
 
 /** Whether XState selects no transition for `event` from `snapshot`. */

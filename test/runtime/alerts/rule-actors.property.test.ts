@@ -68,6 +68,31 @@ describe('rule actors skip only the evaluations their actor ignores', () => {
     for (const node of stateNodes(alertMachine.root)) expect(node.always ?? [], node.id).toEqual([]);
   });
 
+  it('only `ok` can ignore an evaluation: every other state ends its EVALUATE transitions with an unguarded one', () => {
+    const atomic = stateNodes(alertMachine.root).filter((node) => node.type === 'atomic' && node.key !== 'ok');
+    expect(atomic.map((node) => node.id).sort()).toEqual(['alert.firing.active', 'alert.firing.clearing', 'alert.nodata', 'alert.pending']);
+    for (const node of atomic) expect(node.transitions.get('EVALUATE')?.at(-1)?.guard, node.id).toBeUndefined();
+  });
+
+  it('selects the transitions of a firing or resolving evaluation once: XState is not asked beforehand whether it moves', () => {
+    const machine = recording([]);
+    const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine, now: () => T0 });
+    const entry = actors.start(rule({ threshold: 80 }));
+    let selected = 0;
+    const select = machine.getTransitionData.bind(machine);
+    machine.getTransitionData = (snapshot, event) => {
+      selected++;
+      return select(snapshot, event);
+    };
+    for (const [i, value] of [95, 50].entries()) {
+      selected = 0;
+      actors.deliver(entry, { type: 'EVALUATE', at: T0 + i, now: T0 + i, value, ts: T0 + i });
+      expect(selected, `value ${value}`).toBe(1);
+    }
+    expect(entry.actor.getSnapshot().value).toBe('ok');
+    actors.stopAll();
+  });
+
   it('with an inspector attached, every evaluation reaches the actor, the ignored ones too', () => {
     const seen: string[] = [];
     const inspect = (event: InspectionEvent) => {
