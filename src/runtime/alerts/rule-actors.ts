@@ -46,13 +46,16 @@ export interface RuleActorsOptions {
  * is about to take (that is every fire and resolve).
  */
 function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
-  const snapshot = entry.created ? entry.actor.getSnapshot() : undefined;
-  if (snapshot && (snapshot.status !== 'active' || snapshot.value !== 'ok')) return false;
-  const context = snapshot ? snapshot.context : entry.peek().context;
   // Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
-  // the machine's own guards, which the runtime never overrides: it provides actions only).
-  if (context.rule.nodata_seconds == null) return quietInOk(context, event);
-  return noTransition(machine, snapshot ?? machine.resolveState({ value: 'ok', context }), event);
+  // the machine's own guards, which the runtime never overrides: it provides actions only). An actor
+  // not created yet is read from its entry (the rule, the reading it starts with): no snapshot is built.
+  if (!entry.created) {
+    if (entry.rule.nodata_seconds == null) return quietInOk(entry, event);
+    return noTransition(machine, machine.resolveState({ value: 'ok', context: entry.peek().context }), event);
+  }
+  const snapshot = entry.actor.getSnapshot();
+  if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
+  return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
 }
 
 /** Whether XState selects no transition for `event` from `snapshot`. */
