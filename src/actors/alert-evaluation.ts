@@ -19,8 +19,11 @@ export interface Evaluation {
   ts: number | null;
 }
 
+/** What the breach check reads of a context: the rule and the latest reading. */
+export type LatestReading = Pick<AlertContext, 'rule' | 'value' | 'lastReadingAt'>;
+
 /** Whether an EVALUATE brings a reading at least as new as the one the actor has. */
-function bringsNewer(context: AlertContext, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean {
+function bringsNewer(context: LatestReading, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean {
   return event.ts !== null && (context.lastReadingAt === null || event.ts >= context.lastReadingAt);
 }
 
@@ -38,7 +41,7 @@ export function evaluation(context: AlertContext, event: AlertMachineEvent): Eva
 }
 
 /** The latest reading's value at the evaluation (`evaluation(...).value`, without building the evaluation). */
-export function latestValue(context: AlertContext, event: AlertMachineEvent): number | null {
+export function latestValue(context: LatestReading, event: AlertMachineEvent): number | null {
   return event.type === 'EVALUATE' && bringsNewer(context, event) ? event.value : context.value;
 }
 
@@ -69,10 +72,19 @@ export const isStillSilent = (context: AlertContext, event: AlertMachineEvent): 
 };
 
 /** Whether the latest value at the evaluation breaches the rule. */
-export function isBreaching(context: AlertContext, event: AlertMachineEvent): boolean {
+export function isBreaching(context: LatestReading, event: AlertMachineEvent): boolean {
   const value = latestValue(context, event);
   return value !== null && breaches(context.rule, value);
 }
+
+/**
+ * Whether an EVALUATE leaves a rule in `ok` as it is: the machine's `ok` takes a transition only on
+ * silence, a breach, or to re-arm a nodata watch, and without `nodata_seconds` neither silence nor a
+ * watch can happen. The one check per reading on the readings path (rule-actors.ts), instead of
+ * asking XState to select transitions.
+ */
+export const quietInOk = (context: LatestReading, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean =>
+  context.rule.nodata_seconds == null && !isBreaching(context, event);
 
 /** Whether the latest value at the evaluation is past the clear threshold. */
 export function isCleared(context: AlertContext, event: AlertMachineEvent): boolean {

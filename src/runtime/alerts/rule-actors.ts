@@ -1,5 +1,6 @@
-import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
+import { quietInOk } from '../../actors/alert-evaluation.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
@@ -39,10 +40,26 @@ export interface RuleActorsOptions {
  * event), so the evaluation need not be sent: selecting the transitions is about half of what
  * processing an event costs, and most readings change nothing. A rule whose actor is not created yet
  * is judged from its initial snapshot, and stays without an actor until an evaluation moves it.
+ *
+ * Only `ok` can ignore an evaluation: every other state ends its EVALUATE transitions with an
+ * unguarded one, so asking XState there would only select, a second time, the transition the actor
+ * is about to take (that is every fire and resolve).
  */
 function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
-  const snapshot = entry.created ? entry.actor.getSnapshot() : machine.resolveState({ value: 'ok', context: entry.peek().context });
-  if (snapshot.status !== 'active') return false;
+  // Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
+  // the machine's own guards, which the runtime never overrides: it provides actions only). An actor
+  // not created yet is read from its entry (the rule, the reading it starts with): no snapshot is built.
+  if (!entry.created) {
+    if (entry.rule.nodata_seconds == null) return quietInOk(entry, event);
+    return noTransition(machine, machine.resolveState({ value: 'ok', context: entry.peek().context }), event);
+  }
+  const snapshot = entry.actor.getSnapshot();
+  if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
+  return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
+}
+
+/** Whether XState selects no transition for `event` from `snapshot`. */
+function noTransition(machine: typeof alertMachine, snapshot: SnapshotFrom<typeof alertMachine>, event: Evaluate): boolean {
   try {
     return machine.getTransitionData(snapshot, event).length === 0;
   } catch {

@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import { alertMachine } from '../../actors/alert.ts';
+import { alertMachine, type AlertTransition } from '../../actors/alert.ts';
 import type { AlertWrite, AlertWriter } from './alert-writer.ts';
 
 /**
@@ -33,22 +33,30 @@ export function createWriteSink(writer: () => Pick<AlertWriter, 'push'>): WriteS
 
 /** The alert machine with the runtime's effects provided: fire and resolve go to `sink`, every change of state is counted. */
 export function provideRuleEffects(metrics: Registry, sink: WriteSink): typeof alertMachine {
-  const transitionsTotal = new Counter({ name: 'vigil_alert_transitions_total', help: 'Rule state changes, by target', labelNames: ['to'], registers: [metrics] });
-  // Each label's child looked up once, not per transition.
-  const firing = transitionsTotal.labels('firing');
-  const resolved = transitionsTotal.labels('resolved');
-  const reported = { pending: transitionsTotal.labels('pending'), ok: transitionsTotal.labels('ok'), nodata: transitionsTotal.labels('nodata') };
+  // Counted in plain numbers and handed to the counter at scrape time: a labelled `inc` builds its
+  // labels' key and a result object on every call, which is every fire and resolve.
+  const counted: Record<'firing' | 'resolved' | AlertTransition, number> = { firing: 0, resolved: 0, pending: 0, ok: 0, nodata: 0 };
+  new Counter({
+    name: 'vigil_alert_transitions_total',
+    help: 'Rule state changes, by target',
+    labelNames: ['to'],
+    registers: [metrics],
+    collect() {
+      this.reset();
+      for (const [to, n] of Object.entries(counted)) if (n > 0) this.inc({ to }, n);
+    },
+  });
   return alertMachine.provide({
     actions: {
       fireAlert: (_, intent) => {
-        firing.inc();
+        counted.firing++;
         sink.write({ kind: 'fire', rule: intent.rule, value: intent.value, at: intent.at });
       },
       resolveAlert: (_, intent) => {
-        resolved.inc();
+        counted.resolved++;
         sink.write({ kind: 'resolve', rule: intent.rule, value: intent.value, at: intent.at });
       },
-      reportTransition: (_, { to }) => reported[to].inc(),
+      reportTransition: (_, { to }) => void counted[to]++,
     },
   });
 }

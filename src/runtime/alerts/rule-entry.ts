@@ -62,6 +62,15 @@ export class Entry implements RuleEntry, LazyActor {
     return { status: 'active', output: undefined, error: undefined, value: 'ok', context: initialContext(this.#input()) };
   }
 
+  /** The latest reading's value its actor starts with (see `RuleEntry`); as `initialContext` takes it. */
+  get value(): number | null {
+    return this.#restored?.context.value ?? null;
+  }
+
+  get lastReadingAt(): number | null {
+    return this.#restored?.context.lastReadingAt ?? null;
+  }
+
   get actor(): Actor<typeof alertMachine> {
     return this.#registered!.actor as Actor<typeof alertMachine>;
   }

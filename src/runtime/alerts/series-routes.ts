@@ -14,6 +14,12 @@ export interface RuleEntry {
   readonly created: boolean;
   /** The actor's initial snapshot, read without creating it. */
   peek(): { context: AlertContext };
+  /**
+   * The latest reading the actor starts with (the restored one, or none), read without building its
+   * initial snapshot: with `rule`, what `quietInOk` reads of an actor not created yet.
+   */
+  readonly value: number | null;
+  readonly lastReadingAt: number | null;
 }
 
 /** The rules watching one series, and the `ts` of the newest reading routed to them. */

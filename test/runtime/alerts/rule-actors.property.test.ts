@@ -68,6 +68,59 @@ describe('rule actors skip only the evaluations their actor ignores', () => {
     for (const node of stateNodes(alertMachine.root)) expect(node.always ?? [], node.id).toEqual([]);
   });
 
+  it('only `ok` can ignore an evaluation: every other state ends its EVALUATE transitions with an unguarded one', () => {
+    const atomic = stateNodes(alertMachine.root).filter((node) => node.type === 'atomic' && node.key !== 'ok');
+    expect(atomic.map((node) => node.id).sort()).toEqual(['alert.firing.active', 'alert.firing.clearing', 'alert.nodata', 'alert.pending']);
+    for (const node of atomic) expect(node.transitions.get('EVALUATE')?.at(-1)?.guard, node.id).toBeUndefined();
+  });
+
+  it('selects the transitions of a firing or resolving evaluation once: XState is not asked beforehand whether it moves', () => {
+    const machine = recording([]);
+    const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine, now: () => T0 });
+    const entry = actors.start(rule({ threshold: 80 }));
+    let selected = 0;
+    const select = machine.getTransitionData.bind(machine);
+    machine.getTransitionData = (snapshot, event) => {
+      selected++;
+      return select(snapshot, event);
+    };
+    for (const [i, value] of [95, 50].entries()) {
+      selected = 0;
+      actors.deliver(entry, { type: 'EVALUATE', at: T0 + i, now: T0 + i, value, ts: T0 + i });
+      expect(selected, `value ${value}`).toBe(1);
+    }
+    expect(entry.actor.getSnapshot().value).toBe('ok');
+    actors.stopAll();
+  });
+
+  it('judges a rule whose actor is not created yet from its entry, without building its initial snapshot, as from that snapshot', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.record({ value: fc.constantFrom(50, 85, 95), ago: fc.constantFrom(0, 1_000, 60_000) }), { nil: undefined }),
+        fc.record({ value: fc.option(fc.constantFrom(50, 79.9, 80, 80.1, 95), { nil: null }), after: fc.constantFrom(-2_000, 0, 1_000) }),
+        (last, next) => {
+          const restored = last ? { state: 'ok' as const, context: { value: last.value, lastReadingAt: T0 - last.ago, evaluatedAt: T0 - last.ago } } : undefined;
+          const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine: alertMachine, now: () => T0 });
+          const entry = actors.start(rule({ threshold: 80 }), restored);
+          expect(entry.created).toBe(false);
+          const { context } = entry.peek();
+          expect([entry.value, entry.lastReadingAt]).toEqual([context.value, context.lastReadingAt]);
+          const at = T0 + next.after;
+          const event = { type: 'EVALUATE', at, now: T0, value: next.value, ts: next.value === null ? null : at } as const;
+          const moves = alertMachine.getTransitionData(alertMachine.resolveState({ value: 'ok', context }), event).length > 0;
+          let peeked = 0;
+          const peek = entry.peek.bind(entry);
+          entry.peek = () => (peeked++, peek());
+          actors.deliver(entry, event);
+          expect(peeked).toBe(0);
+          expect(entry.created).toBe(moves);
+          actors.stopAll();
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('with an inspector attached, every evaluation reaches the actor, the ignored ones too', () => {
     const seen: string[] = [];
     const inspect = (event: InspectionEvent) => {

@@ -1,7 +1,9 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from 'xstate';
 import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
+import { createWriteSink, provideRuleEffects } from '../../../src/runtime/alerts/rule-effects.ts';
 import { ActorRegistry, viewOf } from '../../../src/runtime/registry.ts';
 import { createRuleActors } from '../../../src/runtime/alerts/rule-actors.ts';
 import { rule } from '../../actors/alert.fixtures.ts';
@@ -16,6 +18,11 @@ function wired() {
 }
 
 describe('rule actors (default wiring, real timers)', () => {
+  it("keeps the alert machine's guards in the runtime's machine: readings judged quiet without XState (quietInOk) read those", () => {
+    const machine = provideRuleEffects(new Registry(), createWriteSink(() => ({ push: () => {} })));
+    expect(machine.implementations.guards).toEqual(alertMachine.implementations.guards);
+  });
+
   it('runs a for_seconds deadline on the default clock when none is given: fires, never errors', async () => {
     const { actors, fired } = wired();
     const entry = actors.start(rule({ for_seconds: 0.2 }));
