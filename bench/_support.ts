@@ -6,6 +6,16 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 
+/**
+ * The node options on the first line of a checkout's `bin/vigil.js` (`#!/usr/bin/env -S node …`): a
+ * bench that starts the bin with `node` passes them, so Vigil runs as `vigil`, `npm start` and the
+ * image run it. None for a bin whose first line is a plain `#!/usr/bin/env node`.
+ */
+export function binNodeOptions(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n')[0]!;
+  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]!.split(' ') ?? [];
+}
+
 /** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
 export const cpuMs = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The `vigil` bin of this checkout. */
 export const VIGIL_BIN = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
+
+/** The node options on the bin's first line (`#!/usr/bin/env -S node …`), which `npm start` and the image pass too. */
+export const BIN_NODE_OPTIONS = /^#!\/usr\/bin\/env -S node (.*)$/m.exec(readFileSync(VIGIL_BIN, 'utf8').split('\n')[0]!)?.[1]!.split(' ') ?? [];
 
 /** A `vigil` process started by a test, with its output collected. */
 export interface VigilProcess {

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stopThroughLauncher } from '../support/launcher.ts';
-import { childrenOf } from '../support/processes.ts';
-import { eventually, startVigil } from './cli.ts';
+import { childrenOf, killTree, startCommand } from '../support/processes.ts';
+import { BIN_NODE_OPTIONS, eventually, startVigil, VIGIL_BIN } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dirs: string[] = [];
@@ -36,7 +36,25 @@ describe('signals reach Vigil however it is started', () => {
     const stop = await stopThroughLauncher('npm', ['start'], ROOT, { DATABASE_URL: freshDb() });
     expect(stop.code, stop.output).toBe(0);
     expect(stop.below.some((row) => /vigil(\.js)? run/.test(row.args)), JSON.stringify(stop.below)).toBe(true);
+    // Vigil runs with the bin's heap options.
+    const vigil = stop.below.find((row) => /vigil(\.js)? run/.test(row.args))!;
+    expect(vigil.args.split(' ')).toEqual(expect.arrayContaining(BIN_NODE_OPTIONS));
     expect(stop.ms).toBeLessThan(5_000);
     expect(stop.output).toContain('"msg":"stopped"');
+  });
+
+  it('bin/vigil.js run as a command: node runs with the heap options of its first line', async () => {
+    expect(BIN_NODE_OPTIONS).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=20']);
+    const started = startCommand(VIGIL_BIN, ['run'], ROOT, { PORT: '0', DATABASE_URL: freshDb() });
+    try {
+      await eventually(async () => (started.output().includes('"msg":"vigil listening"') ? true : undefined), 30_000);
+      // `env -S` execs node in its own place: the process started is Vigil.
+      const argv = readFileSync(`/proc/${started.child.pid}/cmdline`, 'utf8').split('\0');
+      expect(argv.slice(1, 1 + BIN_NODE_OPTIONS.length)).toEqual(BIN_NODE_OPTIONS);
+      expect(argv.slice(-2)).toEqual([VIGIL_BIN, 'run']);
+    } finally {
+      killTree(started.child.pid!);
+      await started.exited;
+    }
   });
 });
