@@ -49,7 +49,8 @@ describe('signals reach Vigil however it is started', () => {
     try {
       await eventually(async () => (started.output().includes('"msg":"vigil listening"') ? true : undefined), 30_000);
       // `env -S` execs node in its own place: the process started is Vigil.
-      const argv = readFileSync(`/proc/${started.child.pid}/cmdline`, 'utf8').split('\0');
+      // Each argument ends with a NUL.
+      const argv = readFileSync(`/proc/${started.child.pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
       expect(argv.slice(1, 1 + BIN_NODE_OPTIONS.length)).toEqual(BIN_NODE_OPTIONS);
       expect(argv.slice(-2)).toEqual([VIGIL_BIN, 'run']);
     } finally {
