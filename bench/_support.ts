@@ -7,13 +7,15 @@ import Database from 'better-sqlite3';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 
 /**
- * The node options on the first line of a checkout's `bin/vigil.js` (`#!/usr/bin/env -S node …`): a
- * bench that starts the bin with `node` passes them, so Vigil runs as `vigil`, `npm start` and the
- * image run it. None for a bin whose first line is a plain `#!/usr/bin/env node`.
+ * The environment and node options on the first line of a checkout's `bin/vigil.js`
+ * (`#!/usr/bin/env -S NAME=value… node --option…`): a bench that starts the bin with `node` passes
+ * them, so Vigil runs as `vigil`, `npm start` and the image run it. None for a plain `#!/usr/bin/env node`.
  */
-export function binNodeOptions(bin: string): string[] {
-  const first = readFileSync(bin, 'utf8').split('\n')[0]!;
-  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]!.split(' ') ?? [];
+export function binLaunch(bin: string): { env: Record<string, string>; options: string[] } {
+  const words = /^#!\/usr\/bin\/env -S (.*)$/.exec(readFileSync(bin, 'utf8').split('\n')[0]!)?.[1]!.split(' ') ?? ['node'];
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, node).map((word) => word.split('=', 2) as [string, string]));
+  return { env, options: words.slice(node + 1) };
 }
 
 /** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
