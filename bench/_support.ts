@@ -6,18 +6,6 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 
-/**
- * The environment and node options on the first line of a checkout's `bin/vigil.js`
- * (`#!/usr/bin/env -S NAME=value… node --option…`): a bench that starts the bin with `node` passes
- * them, so Vigil runs as `vigil`, `npm start` and the image run it. None for a plain `#!/usr/bin/env node`.
- */
-export function binLaunch(bin: string): { env: Record<string, string>; options: string[] } {
-  const words = /^#!\/usr\/bin\/env -S (.*)$/.exec(readFileSync(bin, 'utf8').split('\n')[0]!)?.[1]!.split(' ') ?? ['node'];
-  const node = words.indexOf('node');
-  const env = Object.fromEntries(words.slice(0, node).map((word) => word.split('=', 2) as [string, string]));
-  return { env, options: words.slice(node + 1) };
-}
-
 /** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
 export const cpuMs = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -27,7 +27,7 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binLaunch, cpuMs, median, printedUrl, seedRules, values } from './_support.ts';
+import { cpuMs, median, printedUrl, seedRules, values } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = Number(process.env.RULES ?? 10_000);
@@ -202,11 +202,8 @@ async function start(kind: Kind, dbPath: string): Promise<Server> {
   const isVigil = kind === 'vigil' || kind === 'also';
   const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
   const home = kind === 'also' ? VIGIL_ALSO! : ROOT;
-  // Vigil with the environment and node options of its bin's first line, as `vigil` and `npm start` run it.
-  const bin = join(home, 'bin', 'vigil.js');
-  const launch = isVigil ? binLaunch(bin) : { env: {}, options: [] };
-  const args = isVigil ? [...(kind === 'vigil' ? profile : []), ...launch.options, bin, 'run'] : ['--input-type=module', '-e', BARE];
-  const child = spawn(process.execPath, args, { env: { ...launch.env, ...env }, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = isVigil ? [...(kind === 'vigil' ? profile : []), join(home, 'bin', 'vigil.js'), 'run'] : ['--input-type=module', '-e', BARE];
+  const child = spawn(process.execPath, args, { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
   // Vigil says where it listens on stderr ("vigil: running on http://…"), the bare server on stdout.
   const url = await printedUrl(isVigil ? child.stderr! : child.stdout!, isVigil ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind);
   child.stdout!.resume();

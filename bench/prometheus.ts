@@ -16,8 +16,7 @@
  * at the end (sampled between two cycles) and its peak, and how many alerts fire at the end (both should
  * agree). The two run one after the other, never at once, in alternating order over ROUNDS; medians.
  * Vigil runs with the heartbeat publisher off (`PUBLISH_INTERVAL_SECONDS=0`): Prometheus does no
- * such work. It runs with the environment and node options of the bin's first line (as `vigil` and `npm start` run it),
- * and VIGIL_NODE_OPTIONS becomes its NODE_OPTIONS (to try other heap options). Without the
+ * such work; VIGIL_NODE_OPTIONS becomes its NODE_OPTIONS (to try V8's heap options). Without the
  * `prometheus` binary the bench says so and exits 0.
  *
  * Run: `npm run bench -- prometheus` (RULES=10000 INTERVAL_S=5 FOR_S=10 BREACH=0.01 HOLD=6
@@ -31,7 +30,7 @@ import { createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binLaunch, cpuMs, median, printedUrl, seedRules, values } from './_support.ts';
+import { cpuMs, median, printedUrl, seedRules, values } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = Number(process.env.RULES ?? 10_000);
@@ -224,9 +223,7 @@ async function startVigil(dir: string, seededPath: string): Promise<Contestant> 
     RATE_LIMIT_WRITES: unlimited,
     NODE_OPTIONS: process.env.VIGIL_NODE_OPTIONS ?? '',
   };
-  const bin = join(ROOT, 'bin', 'vigil.js');
-  const launch = binLaunch(bin);
-  const child = spawn(process.execPath, [...launch.options, bin, 'run'], { env: { ...launch.env, ...env }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'vigil.js'), 'run'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const base = await printedUrl(child.stderr!, /running on (http:\/\/[^\s]+)/, 'vigil');
   child.stdout!.resume();
   child.stderr!.resume();

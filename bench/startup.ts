@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binLaunch, cpuMs, median, printedUrl, seedRules } from './_support.ts';
+import { cpuMs, median, printedUrl, seedRules } from './_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -70,11 +70,8 @@ async function measure(kind: 'vigil' | 'bare', dbPath: string): Promise<Figures>
   const started = performance.now();
   // Port 0 for both: each prints the port it got (a random fixed port sometimes collided).
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DB_PATH: dbPath, DATABASE_URL: `sqlite:${dbPath}`, PORT: '0', LOG_LEVEL: 'warn' };
-  // Vigil with the environment and node options of its bin's first line, as `vigil` and `npm start` run it.
-  const bin = join(ROOT, 'bin', 'vigil.js');
-  const launch = kind === 'vigil' ? binLaunch(bin) : { env: {}, options: [] };
-  const args = kind === 'vigil' ? [...launch.options, bin, 'run'] : ['--input-type=module', '-e', BARE];
-  const child = spawn(process.execPath, args, { env: { ...launch.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = kind === 'vigil' ? [join(ROOT, 'bin', 'vigil.js'), 'run'] : ['--input-type=module', '-e', BARE];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   // Vigil says where it listens on stderr ("vigil: running on http://…"), the bare server on stdout.
   const url = `${await printedUrl(kind === 'vigil' ? child.stderr! : child.stdout!, kind === 'vigil' ? /running on (http:\/\/[^\s]+)/ : /PORT (\d+)/, kind)}/readyz`;

@@ -1,19 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The `vigil` bin of this checkout. */
 export const VIGIL_BIN = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
-
-/** The words after `#!/usr/bin/env -S` on the bin's first line: `NAME=value…`, `node`, its options. */
-const SHEBANG = /^#!\/usr\/bin\/env -S (.*)$/.exec(readFileSync(VIGIL_BIN, 'utf8').split('\n')[0]!)?.[1]!.split(' ') ?? ['node'];
-/** The environment and node options set on the bin's first line, which `npm start` and the image set too. */
-export const BIN_ENV = Object.fromEntries(SHEBANG.slice(0, SHEBANG.indexOf('node')).map((word) => word.split('=', 2) as [string, string]));
-export const BIN_NODE_OPTIONS = SHEBANG.slice(SHEBANG.indexOf('node') + 1);
-
-/** The environment of a running process (Linux /proc), as NAME=value strings. */
-export const environOf = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
 
 /** A `vigil` process started by a test, with its output collected. */
 export interface VigilProcess {

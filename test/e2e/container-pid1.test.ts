@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN_ENV, BIN_NODE_OPTIONS, watchProcess } from './cli.ts';
+import { watchProcess } from './cli.ts';
 
 // The Docker image's command, run the way a container runs it: as PID 1 of a PID namespace of its
 // own (`unshare --pid`, as root), and stopped the way `docker stop` stops it: SIGTERM sent to that
@@ -29,9 +29,7 @@ describe("the Docker image's command as PID 1 (unshare --pid, no container engin
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('drains and exits 0 within 5 s of SIGTERM sent from outside its namespace', async () => {
-    // The bin's heap options, then the bundle.
-    expect(command).toEqual(['node', ...BIN_NODE_OPTIONS, 'dist/bundle/cli.js', 'run']);
-    for (const [name, value] of Object.entries(BIN_ENV)) expect(dockerfile).toMatch(new RegExp(`^ENV .*\\b${name}=${value}\\b`, 'm'));
+    expect(command.slice(0, 2)).toEqual(['node', 'dist/bundle/cli.js']);
     const vigil = watchProcess(
       spawn('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, ...command.slice(1)], {
         cwd: ROOT,

@@ -1,4 +1,4 @@
-import { environOf, eventually } from '../e2e/cli.ts';
+import { eventually } from '../e2e/cli.ts';
 import { alive, killTree, processesUnder, startCommand } from './processes.ts';
 
 /** What happened when a launcher running `vigil run` was sent SIGTERM. */
@@ -7,8 +7,6 @@ export interface LauncherStop {
   code: number | null;
   /** The processes that were under the launcher (its shell, Vigil…), with their command lines. */
   below: { pid: number; args: string }[];
-  /** Their environments (NAME=value), read while they ran. */
-  environ: Map<number, string[]>;
   /** From the SIGTERM until the launcher and every process under it were gone. */
   ms: number;
   output: string;
@@ -32,12 +30,10 @@ function listeningUrl(output: string): string | undefined {
 export async function stopThroughLauncher(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<LauncherStop> {
   const launcher = startCommand(command, args, cwd, { PORT: '0', ...env });
   let below: { pid: number; args: string }[] = [];
-  const environ = new Map<number, string[]>();
   try {
     const url = await eventually(async () => listeningUrl(launcher.output()), 30_000);
     await eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000);
     below = processesUnder(launcher.child.pid!).map(({ pid, args: line }) => ({ pid, args: line }));
-    for (const { pid } of below) environ.set(pid, environOf(pid));
     const stopping = Date.now();
     launcher.child.kill('SIGTERM');
     const code = await launcher.exited;
@@ -45,7 +41,7 @@ export async function stopThroughLauncher(command: string, args: string[], cwd: 
     const ms = Date.now() - stopping;
     // The last lines may still be in the pipe once the processes are gone.
     await eventually(async () => (launcher.output().includes('"msg":"stopped"') ? true : undefined), 2_000, 50).catch(() => undefined);
-    return { code, below, environ, ms, output: launcher.output() };
+    return { code, below, ms, output: launcher.output() };
   } finally {
     // On a failure, nothing is left running.
     for (const pid of [launcher.child.pid!, ...below.map((row) => row.pid)]) if (alive(pid)) killTree(pid);
