@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { ActorRegistry } from '../registry.ts';
 import type { InspectObserver } from '../inspect.ts';
 import { messageOf } from '../../errors.ts';
-import { createSeriesRoutes, seriesKey, type RuleEntry, type SeriesRoutes } from './series-routes.ts';
+import { createSeriesRoutes, type RuleEntry, type SeriesRoutes } from './series-routes.ts';
 import { persistedAlert, persistedOf, stateName } from './rule-state.ts';
 import { Entry, ruleActorId, startsIdle, type Shared } from './rule-entry.ts';
 
@@ -39,23 +39,34 @@ export interface RuleActorsOptions {
  * runs no action (the alert machine has no eventless transitions, which would be tried after any
  * event), so the evaluation need not be sent: selecting the transitions is about half of what
  * processing an event costs, and most readings change nothing. A rule whose actor is not created yet
- * is judged from its initial snapshot, and stays without an actor until an evaluation moves it.
+ * is judged as from its initial snapshot, and stays without an actor until an evaluation moves it.
  *
  * Only `ok` can ignore an evaluation: every other state ends its EVALUATE transitions with an
  * unguarded one, so asking XState there would only select, a second time, the transition the actor
  * is about to take (that is every fire and resolve).
+ *
+ * Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
+ * the machine's own guards, which the runtime never overrides: it provides actions only). An actor
+ * not created yet is read from its entry (the rule, the reading it starts with). With a nodata watch,
+ * XState is asked; for an actor not created yet, on `ok` resolved once per machine with the rule's
+ * context set on it for the check (synchronous: guards read the context while it is there, and
+ * nothing keeps the snapshot). Resolving it per rule (`machine.resolveState`) made most of an
+ * interval cycle's garbage: about 40 MB a cycle at 10k idle rules.
  */
-function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
-  // Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
-  // the machine's own guards, which the runtime never overrides: it provides actions only). An actor
-  // not created yet is read from its entry (the rule, the reading it starts with): no snapshot is built.
-  if (!entry.created) {
-    if (entry.rule.nodata_seconds == null) return quietInOk(entry, event);
-    return noTransition(machine, machine.resolveState({ value: 'ok', context: entry.peek().context }), event);
-  }
-  const snapshot = entry.actor.getSnapshot();
-  if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
-  return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
+function ignoring(machine: typeof alertMachine): (entry: RuleEntry, event: Evaluate) => boolean {
+  let idle: SnapshotFrom<typeof alertMachine> | undefined;
+  return (entry, event) => {
+    if (!entry.created) {
+      if (entry.rule.nodata_seconds == null) return quietInOk(entry, event);
+      const { context } = entry.peek();
+      idle ??= machine.resolveState({ value: 'ok', context });
+      idle.context = context;
+      return noTransition(machine, idle, event);
+    }
+    const snapshot = entry.actor.getSnapshot();
+    if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
+    return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
+  };
 }
 
 /** Whether XState selects no transition for `event` from `snapshot`. */
@@ -80,26 +91,41 @@ export interface Evaluated {
 
 /**
  * Interval evaluation at `at`: each rule gets the latest stored reading of its series (a rule that
- * watches for silence is evaluated without one, too). A rule whose actor fails is counted, logged
- * and restarted; the others go on.
+ * watches for silence is evaluated without one, too), series in their routes' order. A rule whose
+ * actor fails is counted, logged and restarted; the others go on, and the restarted one waits for
+ * the next evaluation.
+ *
+ * Each reading is put on its series' route for the pass over the routes, and taken off there: no
+ * map of every series (a large object per cycle at 10k series, freed only by a full collection) is
+ * built. A route made during the pass (a restarted rule's, when it was alone on its series) has none.
  */
 function evaluateLatest(routes: SeriesRoutes, deliver: Deliver, readings: Reading[], at: number): Evaluated {
   const outcome: Evaluated = { evaluations: 0, errors: 0, lastError: null };
-  const latest = new Map<string, Reading>();
-  for (const reading of readings) latest.set(seriesKey(reading.device_id, reading.metric), reading);
-  for (const route of routes.all()) {
-    const reading = latest.get(route.key);
-    if (reading && (route.ts === null || reading.ts > route.ts)) route.ts = reading.ts;
-    const ts = reading ? Date.parse(reading.ts) : null;
-    for (const entry of [...route.entries]) {
-      if (!reading && entry.rule.nodata_seconds == null) continue;
-      outcome.evaluations++;
-      const error = deliver(entry, { type: 'EVALUATE', at, now: at, value: reading?.value ?? null, ts });
-      if (error !== null) {
-        outcome.errors++;
-        outcome.lastError = error;
+  for (const reading of readings) {
+    const route = routes.find(reading.device_id, reading.metric);
+    if (route) route.latest = reading;
+  }
+  try {
+    for (const route of routes.all()) {
+      const reading = route.latest;
+      route.latest = undefined;
+      if (reading && (route.ts === null || reading.ts > route.ts)) route.ts = reading.ts;
+      const ts = reading ? Date.parse(reading.ts) : null;
+      // Not copied: a rule restarted on an error is detached into a new array (see `createSeriesRoutes`).
+      for (const entry of route.entries) {
+        if (!reading && entry.rule.nodata_seconds == null) continue;
+        outcome.evaluations++;
+        const error = deliver(entry, { type: 'EVALUATE', at, now: at, value: reading?.value ?? null, ts });
+        if (error !== null) {
+          outcome.errors++;
+          outcome.lastError = error;
+        }
       }
     }
+  } catch (error) {
+    // Nothing left on a route for the next cycle, where that series' reading may be gone.
+    for (const route of routes.all()) route.latest = undefined;
+    throw error;
   }
   return outcome;
 }
@@ -204,6 +230,7 @@ export function createRuleActors(options: RuleActorsOptions) {
   const { logger, now, machine } = options;
   // The inspector sees every evaluation: none is skipped while it watches.
   const skipIgnored = !options.inspect;
+  const ignores = ignoring(machine);
   const entries = new Map<string, Entry>();
   const routes = createSeriesRoutes();
 
@@ -214,7 +241,7 @@ export function createRuleActors(options: RuleActorsOptions) {
    * on it is logged and restarted, and the error returned.
    */
   function deliver(entry: RuleEntry, event: Evaluate): string | null {
-    if (skipIgnored && ignores(machine, entry, event)) return null;
+    if (skipIgnored && ignores(entry, event)) return null;
     const actor = entry.actor;
     actor.send(event);
     const snapshot = actor.getSnapshot();

@@ -1,5 +1,6 @@
 import type { Actor } from 'xstate';
 import type { AlertContext, alertMachine } from '../../actors/alert.ts';
+import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 
 /** The routing key of a (device, metric) series. */
@@ -28,6 +29,8 @@ export interface Route {
   key: string;
   ts: string | null;
   entries: RuleEntry[];
+  /** The series' latest stored reading, only during an interval evaluation (see `evaluateLatest`). */
+  latest?: Reading | undefined;
 }
 
 /** The rules by series they watch: what a reading is routed to (by device, then metric: no key is built per reading). */
@@ -44,7 +47,7 @@ export function createSeriesRoutes() {
       if (!metrics) byDevice.set(device, (metrics = new Map()));
       let route = metrics.get(metric);
       if (!route) {
-        route = { key: seriesKey(device, metric), ts: seenTs, entries: [] };
+        route = { key: seriesKey(device, metric), ts: seenTs, entries: [], latest: undefined };
         metrics.set(metric, route);
         ordered.add(route);
       }
@@ -56,6 +59,7 @@ export function createSeriesRoutes() {
       const metrics = byDevice.get(device);
       const route = metrics?.get(metric);
       if (!metrics || !route) return;
+      // A new array, not a splice: a loop over the old one (an evaluation restarting a failed rule) goes on unchanged.
       route.entries = route.entries.filter((e) => e !== entry);
       if (route.entries.length > 0) return;
       metrics.delete(metric);

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { waitFor } from 'xstate';
 import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
@@ -114,5 +114,46 @@ describe('rule actors (default wiring, real timers)', () => {
     expect(strip(a.actor.getSnapshot().context as never)).toEqual(strip(b.actor.getSnapshot().context as never));
     lazy.actors.stopAll();
     eager.actors.stopAll();
+  });
+});
+
+describe('rule actors: interval evaluation', () => {
+  const reading = (device_id: string, value: number) => ({ device_id, metric: 'temperature', value, ts: new Date().toISOString() });
+
+  it('judges rules not created yet without resolving a state per rule', () => {
+    const machine = alertMachine.provide({});
+    const resolveState = vi.spyOn(machine, 'resolveState');
+    const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine, now: Date.now });
+    for (let i = 0; i < 100; i++) actors.start(rule({ id: `r${i}`, device_id: `d${i}`, threshold: 80 }));
+    const quiet = Array.from({ length: 100 }, (_, i) => reading(`d${i}`, 20));
+    expect(actors.evaluate(quiet)).toEqual({ evaluations: 100, errors: 0, lastError: null });
+    expect(actors.evaluate(quiet).evaluations).toBe(100);
+    expect(resolveState.mock.calls.length).toBeLessThanOrEqual(1);
+    // Still judged on its own context: the one breaching rule moves, the others stay without an actor.
+    actors.evaluate([reading('d7', 95)]);
+    expect(actors.get('r7')!.actor.getSnapshot().value).toEqual({ firing: 'active' });
+    expect([...actors.entries()].filter((entry) => entry.created).map((entry) => entry.rule.id)).toEqual(['r7']);
+    actors.stopAll();
+  });
+
+  it('a rule whose actor fails is restarted and waits for the next evaluation: not evaluated again in the same pass', () => {
+    let calls = 0;
+    // Fails its first evaluations, then behaves (so that evaluating it again and again would end).
+    const machine = alertMachine.provide({
+      guards: {
+        silent: () => {
+          if (++calls <= 6) throw new Error('guard failed');
+          return false;
+        },
+      },
+    });
+    const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine, now: Date.now });
+    actors.start(rule({ id: 'alone', device_id: 'a', threshold: 80 }));
+    actors.start(rule({ id: 'other', device_id: 'b', threshold: 80 }));
+    const outcome = actors.evaluate([reading('a', 20), reading('b', 20)]);
+    expect(outcome).toMatchObject({ evaluations: 2, errors: 2 });
+    expect(outcome.lastError).toContain('guard failed');
+    expect(actors.size).toBe(2);
+    actors.stopAll();
   });
 });
