@@ -97,7 +97,7 @@ export interface Evaluated {
  *
  * Each reading is put on its series' route for the pass over the routes, and taken off there: no
  * map of every series (a large object per cycle at 10k series, freed only by a full collection) is
- * built. A route made during the pass (a restarted rule's, when it was alone on its series) has none.
+ * built.
  */
 function evaluateLatest(routes: SeriesRoutes, deliver: Deliver, readings: Reading[], at: number): Evaluated {
   const outcome: Evaluated = { evaluations: 0, errors: 0, lastError: null };
@@ -106,7 +106,12 @@ function evaluateLatest(routes: SeriesRoutes, deliver: Deliver, readings: Readin
     if (route) route.latest = reading;
   }
   try {
+    // Only the routes there at the start: a restarted rule alone on its series is re-attached on a new
+    // route at the end of the order, which the pass must not reach (a rule watching for silence is
+    // evaluated there without a reading, and one failing on every evaluation would loop forever).
+    let left = routes.size();
     for (const route of routes.all()) {
+      if (left-- === 0) break;
       const reading = route.latest;
       route.latest = undefined;
       if (reading && (route.ts === null || reading.ts > route.ts)) route.ts = reading.ts;

@@ -74,6 +74,8 @@ export function createSeriesRoutes() {
       ordered.clear();
     },
     all: (): IterableIterator<Route> => ordered.values(),
+    /** How many series are watched. */
+    size: (): number => ordered.size,
   };
 }
 

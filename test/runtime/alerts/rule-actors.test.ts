@@ -148,8 +148,10 @@ describe('rule actors: interval evaluation', () => {
       },
     });
     const actors = createRuleActors({ registry: new ActorRegistry(), logger: createLogger('silent'), machine, now: Date.now });
-    actors.start(rule({ id: 'alone', device_id: 'a', threshold: 80 }));
-    actors.start(rule({ id: 'other', device_id: 'b', threshold: 80 }));
+    // Watching for silence, so XState's own guards decide (a quiet rule without a watch is judged by
+    // `quietInOk`, which reads the machine's guards, never a provided one).
+    actors.start(rule({ id: 'alone', device_id: 'a', threshold: 80, nodata_seconds: 3600 }));
+    actors.start(rule({ id: 'other', device_id: 'b', threshold: 80, nodata_seconds: 3600 }));
     const outcome = actors.evaluate([reading('a', 20), reading('b', 20)]);
     expect(outcome).toMatchObject({ evaluations: 2, errors: 2 });
     expect(outcome.lastError).toContain('guard failed');
