@@ -8,6 +8,7 @@ import { actorConcern, type Concern } from './concern.ts';
 import type { OutboxHandoff, RuntimeContext, Wake } from './context.ts';
 import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
 import { notificationTopics } from './notification-topic.ts';
+import type { Logger } from './logger.ts';
 import type { Silences } from './silences.ts';
 
 /**
@@ -37,25 +38,8 @@ export function notifierConcern(
   const logger = ctx.logger.child({ actor: 'notifier' });
   const channels = openChannels(ctx.config, logger);
   const available = new Set(channels.keys());
-  const outcomes = new Counter({
-    name: 'vigil_notifications_total',
-    help: 'Notification delivery outcomes per channel',
-    labelNames: ['channel', 'outcome'],
-    registers: [ctx.metrics],
-  });
+  const deliver = delivererOf(ctx, channels);
   const { notify } = ctx.config;
-  const deliver = createDeliverer({
-    notifications: ctx.store.notifications,
-    channels,
-    policy: {
-      maxAttempts: notify.maxAttempts,
-      repeatIntervalMs: notify.repeatIntervalSeconds * 1_000,
-      backoff: { ...DELIVERY_BACKOFF, initialMs: notify.backoffInitialMs, maxMs: Math.max(DELIVERY_BACKOFF.maxMs, notify.backoffInitialMs) },
-    },
-    logger: ctx.logger,
-    runs: ctx.runs,
-    count: (channel, outcome, n) => outcomes.inc({ channel, outcome }, n),
-  });
   /** Whether the last claim took every due row (it came back short of its limit): none waits unclaimed. */
   let caughtUp = false;
   /** Rows a silence matches are marked suppressed, never delivered; the others are routed to their lanes. */
@@ -98,29 +82,7 @@ export function notifierConcern(
     },
   });
   const wake = () => concern.actor?.send({ type: 'WAKE' });
-  const running = (): boolean => {
-    const snapshot = concern.actor?.getSnapshot();
-    return snapshot?.status === 'active' && snapshot.matches('running');
-  };
-  /** Running, or stopping with deliveries in flight: it delivers handed rows with them. */
-  const delivering = (): boolean => {
-    const snapshot = concern.actor?.getSnapshot();
-    return snapshot?.status === 'active' && (snapshot.matches('running') || snapshot.matches('draining'));
-  };
-  const handoff: OutboxHandoff = {
-    taking: () => caughtUp && running(),
-    take(rows) {
-      if (rows.length === 0) return;
-      screened(rows).then(
-        (claimed) => {
-          // Stopped meanwhile: the rows stay claimed until their claim is stale, then go out like any other.
-          if (delivering()) concern.actor!.send({ type: 'HANDED', claimed });
-          else logger.info({ rows: claimed.length }, 'notifier stopped; handed rows wait for their claim to lapse');
-        },
-        (error: unknown) => logger.error({ err: error, rows: rows.length }, 'silence screen failed; the handed rows are retried once their claim lapses'),
-      );
-    },
-  };
+  const handoff = outboxHandoff(() => concern.actor, () => caughtUp, screened, logger);
   return {
     name: concern.name,
     start: concern.start,
@@ -133,4 +95,61 @@ export function notifierConcern(
     handoff,
     topics: notificationTopics({ store: ctx.store, wake }),
   };
+}
+
+/**
+ * Where the alert writes hand the rows they wrote already claimed: taken only while the notifier is
+ * running and its last claim left no due row behind (so no older row of a rule waits unclaimed).
+ */
+function outboxHandoff(
+  actorOf: () => AnyActorRef | undefined,
+  caughtUp: () => boolean,
+  screened: (rows: Notification[]) => Promise<ClaimedRow[]>,
+  logger: Logger,
+): OutboxHandoff {
+  const inState = (...states: string[]): boolean => {
+    const snapshot = actorOf()?.getSnapshot();
+    return snapshot?.status === 'active' && states.some((state) => snapshot.matches(state));
+  };
+  return {
+    taking: () => caughtUp() && inState('running'),
+    take(rows) {
+      if (rows.length === 0) return;
+      screened(rows).then(
+        (claimed) => {
+          // Running, or stopping with deliveries in flight: it delivers handed rows with them. Stopped
+          // meanwhile: the rows stay claimed until their claim is stale, then go out like any other.
+          if (inState('running', 'draining')) actorOf()!.send({ type: 'HANDED', claimed });
+          else logger.info({ rows: claimed.length }, 'notifier stopped; handed rows wait for their claim to lapse');
+        },
+        (error: unknown) => logger.error({ err: error, rows: rows.length }, 'silence screen failed; the handed rows are retried once their claim lapses'),
+      );
+    },
+  };
+}
+
+/** The deliverer of claimed rows, with the delivery policy of the configuration and its outcome counter. */
+function delivererOf(
+  ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'metrics' | 'runs'>,
+  channels: ReturnType<typeof openChannels>,
+): ReturnType<typeof createDeliverer> {
+  const outcomes = new Counter({
+    name: 'vigil_notifications_total',
+    help: 'Notification delivery outcomes per channel',
+    labelNames: ['channel', 'outcome'],
+    registers: [ctx.metrics],
+  });
+  const { notify } = ctx.config;
+  return createDeliverer({
+    notifications: ctx.store.notifications,
+    channels,
+    policy: {
+      maxAttempts: notify.maxAttempts,
+      repeatIntervalMs: notify.repeatIntervalSeconds * 1_000,
+      backoff: { ...DELIVERY_BACKOFF, initialMs: notify.backoffInitialMs, maxMs: Math.max(DELIVERY_BACKOFF.maxMs, notify.backoffInitialMs) },
+    },
+    logger: ctx.logger,
+    runs: ctx.runs,
+    count: (channel, outcome, n) => outcomes.inc({ channel, outcome }, n),
+  });
 }
