@@ -35,6 +35,16 @@ describe('createSqliteStore', () => {
     raws.push(db);
     return db;
   };
+  /** A plain connection to a new file holding the schema of the first `count` migrations, recorded as applied. */
+  const migratedTo = (path: string, count: number): Database.Database => {
+    const db = raw(path);
+    db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+    for (const migration of sqliteMigrations.slice(0, count)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(migration.version, '2030-01-01T00:00:00.000Z');
+    }
+    return db;
+  };
   afterEach(async () => {
     for (const db of raws.splice(0)) db.close();
     await Promise.all(stores.splice(0).map((s) => s.close()));
@@ -113,12 +123,7 @@ describe('createSqliteStore', () => {
 
   it('migration 008 keeps the stored latest readings and leaves readings_latest no index but its key', async () => {
     const path = tempPath();
-    const db = raw(path);
-    db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-    for (const migration of sqliteMigrations.slice(0, 7)) {
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(migration.version, '2030-01-01T00:00:00.000Z');
-    }
+    const db = migratedTo(path, 7);
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('old', 'm', 1, '2030-01-01T00:00:00.000Z');
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('new', 'm', 2, '2030-01-02T00:00:00.000Z');
     const store = open(path);
@@ -139,12 +144,7 @@ describe('createSqliteStore', () => {
 
   it('migration 009 keeps the outbox rows and drops notifications_due and notifications_alert: the claim walks notifications_claim with no statistics', async () => {
     const path = tempPath();
-    const db = raw(path);
-    db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-    for (const migration of sqliteMigrations.slice(0, 8)) {
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(migration.version, '2030-01-01T00:00:00.000Z');
-    }
+    const db = migratedTo(path, 8);
     const insert = db.prepare(`INSERT INTO notifications (id, channel, severity, title, message, alert_id, dedup_key, status, next_attempt_at, claimed_at, created_at, sent_at)
       VALUES (?, 'console', 'warning', 't', 'm', 'r1', ?, ?, ?, ?, ?, ?)`);
     insert.run('sent', 'k', 'sent', '2030-01-01T00:00:00.000Z', null, '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:01.000Z');
