@@ -93,6 +93,14 @@ function applyOutcomes(context: NotifierContext, outcomes: DeliveryOutcome[]): P
   return { lanes, sent, retried, failed, deduplicated, fellBack };
 }
 
+/** Rows handed by their writer, already claimed: their deliveries start as they come. */
+const deliverHanded = {
+  actions: [
+    { type: 'startDeliveries', params: ({ event }: { event: { claimed: ClaimedRow[] } }) => ({ claimed: event.claimed }) },
+    { type: 'deliver', params: ({ event }: { event: { claimed: ClaimedRow[] } }) => ({ claimed: event.claimed }) },
+  ],
+} as const;
+
 /**
  * The notifier: polls the outbox every `pollMs` (and on WAKE), claims the due rows and starts their
  * delivery as one batch without waiting for it, so a slow batch never holds the next claim up.
@@ -174,12 +182,7 @@ export const notifierMachine = setup({
           on: {
             TICK: 'claiming',
             WAKE: 'claiming',
-            HANDED: {
-              actions: [
-                { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.claimed }) },
-                { type: 'deliver', params: ({ event }) => ({ claimed: event.claimed }) },
-              ],
-            },
+            HANDED: deliverHanded,
           },
         },
         claiming: {
@@ -231,12 +234,7 @@ export const notifierMachine = setup({
         DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
         BATCH_DELIVERED: { actions: { type: 'applyOutcomes', params: ({ event }) => event.outcomes } },
         // Rows written claimed just before the stop are in flight like the rest: delivered, and waited for.
-        HANDED: {
-          actions: [
-            { type: 'startDeliveries', params: ({ event }) => ({ claimed: event.claimed }) },
-            { type: 'deliver', params: ({ event }) => ({ claimed: event.claimed }) },
-          ],
-        },
+        HANDED: deliverHanded,
       },
     },
     stopped: { type: 'final' },
