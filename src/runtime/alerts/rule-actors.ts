@@ -47,26 +47,15 @@ export interface RuleActorsOptions {
  *
  * Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
  * the machine's own guards, which the runtime never overrides: it provides actions only). An actor
- * not created yet is read from its entry (the rule, the reading it starts with). With a nodata watch,
- * XState is asked; for an actor not created yet, on `ok` resolved once per machine with the rule's
- * context set on it for the check (synchronous: guards read the context while it is there, and
- * nothing keeps the snapshot). Resolving it per rule (`machine.resolveState`) made most of an
- * interval cycle's garbage: about 40 MB a cycle at 10k idle rules.
+ * not created yet is read from its entry (the rule, the reading it starts with); such a rule has no
+ * nodata watch (see `startsIdle`; an edit that adds one creates the actor), and were it to have one,
+ * `quietInOk` would answer no and the evaluation would be sent.
  */
-function ignoring(machine: typeof alertMachine): (entry: RuleEntry, event: Evaluate) => boolean {
-  let idle: SnapshotFrom<typeof alertMachine> | undefined;
-  return (entry, event) => {
-    if (!entry.created) {
-      if (entry.rule.nodata_seconds == null) return quietInOk(entry, event);
-      const { context } = entry.peek();
-      idle ??= machine.resolveState({ value: 'ok', context });
-      idle.context = context;
-      return noTransition(machine, idle, event);
-    }
-    const snapshot = entry.actor.getSnapshot();
-    if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
-    return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
-  };
+function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
+  if (!entry.created) return quietInOk(entry, event);
+  const snapshot = entry.actor.getSnapshot();
+  if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
+  return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
 }
 
 /** Whether XState selects no transition for `event` from `snapshot`. */
@@ -235,7 +224,6 @@ export function createRuleActors(options: RuleActorsOptions) {
   const { logger, now, machine } = options;
   // The inspector sees every evaluation: none is skipped while it watches.
   const skipIgnored = !options.inspect;
-  const ignores = ignoring(machine);
   const entries = new Map<string, Entry>();
   const routes = createSeriesRoutes();
 
@@ -246,7 +234,7 @@ export function createRuleActors(options: RuleActorsOptions) {
    * on it is logged and restarted, and the error returned.
    */
   function deliver(entry: RuleEntry, event: Evaluate): string | null {
-    if (skipIgnored && ignores(entry, event)) return null;
+    if (skipIgnored && ignores(machine, entry, event)) return null;
     const actor = entry.actor;
     actor.send(event);
     const snapshot = actor.getSnapshot();
