@@ -30,9 +30,8 @@ export function newEventValues(event: AlertEvent): unknown[] {
   return [id, alert_id, device_id, metric, operator, severity, threshold_value, current_value, triggered_at, JSON.stringify(metadata)];
 }
 
-/** The rows `notifications` become once enqueued (about rule `alertId` unless they say otherwise). */
-export function newNotificationRows(notifications: NewNotification[], alertId: string | null = null): Notification[] {
-  const createdAt = now();
+/** The rows `notifications` become once enqueued at `createdAt` (about rule `alertId` unless they say otherwise). */
+export function newNotificationRows(notifications: NewNotification[], alertId: string | null = null, createdAt: string = now()): Notification[] {
   return notifications.map((n) => ({
     id: n.id ?? timeOrderedId(),
     channel: n.channel,

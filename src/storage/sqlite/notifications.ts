@@ -102,34 +102,11 @@ export function insertClaimedOutbox(
 ): void {
   const pending = statement(INSERT_NOTIFICATION);
   const born = statement(INSERT_CLAIMED);
-  for (const n of notifications) {
-    const due = n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at');
-    const id = n.id ?? timeOrderedId();
-    const metadata = n.metadata ?? {};
-    const alert = n.alert_id ?? alertId;
-    const dedupKey = n.dedup_key ?? null;
-    if (due > createdAt) {
-      pending.run(id, n.channel, n.severity, n.title, n.message, JSON.stringify(metadata), alert, dedupKey, due, createdAt);
-      continue;
-    }
-    const { changes } = born.run(id, n.channel, n.severity, n.title, n.message, JSON.stringify(metadata), alert, dedupKey, due, createdAt, createdAt);
-    if (changes === 0) continue;
-    claimed.push({
-      id,
-      channel: n.channel,
-      severity: n.severity,
-      title: n.title,
-      message: n.message,
-      metadata,
-      alert_id: alert,
-      dedup_key: dedupKey,
-      status: 'sending',
-      attempts: 0,
-      last_error: null,
-      next_attempt_at: due,
-      created_at: createdAt,
-      sent_at: null,
-    });
+  for (const row of newNotificationRows(notifications, alertId, createdAt)) {
+    const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at: due } = row;
+    const values = [id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, due];
+    if (due > createdAt) pending.run(...values, createdAt);
+    else if (born.run(...values, createdAt, createdAt).changes > 0) claimed.push({ ...row, status: 'sending' });
   }
 }
 
