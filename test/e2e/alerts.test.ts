@@ -48,6 +48,14 @@ describe('alerts (real process)', () => {
     });
     expect(resolved).toHaveLength(1);
     expect(resolved[0]).toMatchObject({ id: open[0].id, current_value: 85.2, resolution_value: 25 });
+    // The firing's and the resolution's notifications went out (on SQLite, handed to the notifier as
+    // written), and this process counted its one transition at the scrape.
+    const sent = await eventually(async () => {
+      const body = (await (await fetch(`${url}/notifications?alert=temp-7&status=sent`)).json()) as { count: number; notifications: any[] };
+      return body.count === 2 ? body.notifications : undefined;
+    });
+    expect(sent.map((n) => n.channel)).toEqual(['console', 'console']);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^vigil_alert_transitions_total\{to="resolved"\} 1$/m);
     await stop(second);
   });
 
