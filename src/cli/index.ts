@@ -1,5 +1,6 @@
 import { parseArgs, wantsHelp } from './args.ts';
 import { EXIT, reportError } from './exit.ts';
+import { governed } from './heap-policy.ts';
 import { commandHelp, usage, version, type Command } from './help.ts';
 import { closest } from './suggest.ts';
 
@@ -18,13 +19,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run everything (publisher, subscriber, HTTP) until SIGINT/SIGTERM',
     switches: ['verbose', 'inspect'],
     options: { 'inspect-port': 'PORT  serve a Stately inspector bridge on PORT: every viewer, early or late, gets every live actor (INSPECT_PORT)' },
-    run: lazy(async () => (await import('./run.ts')).runCommand),
+    // Governed from before the runtime's modules load: a young generation they grew would stay grown.
+    run: governed(lazy(async () => (await import('./run.ts')).runCommand)),
   },
   worker: {
     summary: 'run the alert worker alone, in interval mode',
     switches: ['verbose', 'dry-run', 'config-check'],
     options: { interval: 'S  evaluate every S seconds (ALERT_INTERVAL_SECONDS)' },
-    run: lazy(async () => (await import('./worker.ts')).workerCommand),
+    run: governed(lazy(async () => (await import('./worker.ts')).workerCommand)),
   },
   migrate: { summary: 'apply pending database migrations', switches: ['verbose'], run: lazy(async () => (await import('./migrate.ts')).migrateCommand) },
   propagate: { summary: 'run the event propagator alone (PERIOD_IN_SECONDS, HTTP_POST_ENDPOINT, PAYLOAD_FILE_PATH)', switches: ['verbose'], run: lazy(async () => (await import('./propagate.ts')).propagateCommand) },
