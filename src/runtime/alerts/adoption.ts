@@ -1,4 +1,5 @@
 import type { PersistedAlert } from '../../actors/alert.ts';
+import type { Rule } from '../../domain/rule.ts';
 import type { Store } from '../../storage/store.ts';
 import type { Logger } from '../logger.ts';
 import type { AlertWriter } from './alert-writer.ts';
@@ -14,6 +15,8 @@ export interface RuleAdoptionOptions {
   logger: Logger;
   now: () => number;
   dryRun?: boolean;
+  /** Told every stored rule as read at start (the rules kept in memory share these objects with the actors). */
+  listed?: (rules: Rule[]) => void;
 }
 
 /**
@@ -39,6 +42,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
     ]);
     // The newest stored reading per series was evaluated already: a redelivered older one is stale.
     const seen = new Map(latest.map((reading) => [seriesKey(reading.device_id, reading.metric), reading.ts]));
+    options.listed?.(all);
     await ownership.learn(all);
     accept?.();
     const openByRule = new Map(open.map((event) => [event.alert_id, event]));

@@ -72,7 +72,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     if (last && holdsAlert(last)) writer.push({ kind: 'resolve', rule, value: last.context.value ?? Number.NaN, at: now() });
   };
   const rules = createRuleService({ store: ctx.store, actors, retire, owns: (rule) => ownership.owns(rule), learn: (some) => ownership.learn(some), changed: options.ruleChanges?.publish });
-  const adoption = createRuleAdoption({ store: ctx.store, actors, ownership, writer, logger, now, dryRun: options.dryRun });
+  const adoption = createRuleAdoption({ store: ctx.store, actors, ownership, writer, logger, now, dryRun: options.dryRun, listed: rules.remember });
   const { ingest, accept } = createIngest({ metrics: ctx.metrics, actors, sink, writer, mode, now, report: worker.send, forward: options.forward, dryRun: options.dryRun });
 
   /** The rules (from memory unless they changed elsewhere), with the actors brought in line with them. */

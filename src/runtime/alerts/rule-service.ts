@@ -180,6 +180,8 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
     },
     /** Every rule, from memory unless the store changed behind this instance's back (see `createRuleCache`). */
     cached: () => cache.refresh(),
+    /** Every rule as just read from the store by someone else (the start-up): the rules in memory become these very objects. */
+    remember: (rules: Rule[]): void => cache.load(rules),
     /** Reconciles the actors with the rules as stored (another process may have edited them). */
     sync,
   };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RuleInput } from '../../../src/domain/rule.ts';
-import { createRuleCache } from '../../../src/runtime/alerts/rule-cache.ts';
+import { createRuleCache, sameRule } from '../../../src/runtime/alerts/rule-cache.ts';
 import { createSqliteStore } from '../../../src/storage/sqlite/index.ts';
 import type { Store } from '../../../src/storage/store.ts';
 
@@ -71,5 +71,43 @@ describe('createRuleCache', () => {
     expect((await rules.refresh()).reloaded).toBe(false);
     clock += 1;
     expect((await rules.refresh()).reloaded).toBe(true);
+  });
+
+  it('holds the rules it is given at start, so the first refresh reads no table', async () => {
+    await store.rules.create(input('a'));
+    const listed = await store.rules.list();
+    const rules = cache();
+    rules.load(listed);
+    const { rules: held, reloaded } = await rules.refresh();
+    expect(reloaded).toBe(false);
+    expect(held[0]).toBe(listed[0]);
+    expect(lists).toBe(0);
+  });
+
+  it('keeps the object it holds for a rule read again unchanged, and takes the new one for a changed rule', async () => {
+    await store.rules.create(input('a'));
+    await store.rules.create(input('b'));
+    const rules = cache(1_000);
+    const [a, b] = (await rules.refresh()).rules;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    await store.rules.update('b', { threshold: 1 });
+    clock += 1_000;
+    const again = await rules.refresh();
+    expect(again.reloaded).toBe(true);
+    expect(again.rules[0]).toBe(a);
+    expect(again.rules[1]).not.toBe(b);
+    expect(again.rules[1]).toMatchObject({ id: 'b', threshold: 1 });
+  });
+});
+
+describe('sameRule', () => {
+  it('compares every field, the channels item by item', async () => {
+    const a = await store.rules.create(input('a'));
+    expect(sameRule(a, { ...a, channels: [...a.channels] })).toBe(true);
+    expect(sameRule(a, { ...a, channels: ['console', 'email'] })).toBe(false);
+    expect(sameRule(a, { ...a, channels: [] })).toBe(false);
+    expect(sameRule(a, { ...a, threshold: 81 })).toBe(false);
+    expect(sameRule(a, { ...a, updated_at: 'later' })).toBe(false);
+    expect(sameRule(a, { ...a, nodata_seconds: 5 })).toBe(false);
   });
 });
