@@ -11,11 +11,11 @@ export interface LoopTime {
 export interface HeapPolicyOptions {
   loopTime?: () => LoopTime;
   setFlags?: (flags: string) => void;
-  /** How often the load is looked at (default 1 s). */
+  /** How often the load is looked at (default 250 ms). */
   everyMs?: number;
-  /** How many looks the load is judged over (default 2: the last two seconds). */
+  /** How many looks the load is judged over, quiet until there are that many (default 4: the last second). */
   windowTicks?: number;
-  /** The share of that window the loop must have been busy for the process to count as busy (default 0.5). */
+  /** The share of that window the loop must have been busy for the process to count as busy (default 0.7). */
   busyShare?: number;
 }
 
@@ -34,7 +34,8 @@ export function busyShare(from: LoopTime, to: LoopTime): number {
 
 /**
  * Keeps V8's heap close to what the process holds while the process is quiet, and leaves V8 its own
- * sizing while it is busy (the event loop busy for `busyShare` of the last `windowTicks` looks). V8
+ * sizing while it is busy (the event loop busy for `busyShare` of the last `windowTicks` looks: heavy
+ * ingest keeps it busy all the time, a batch every few seconds for a fraction of a second). V8
  * doubles the young generation (two semi-spaces, up to 16 MB each, all resident) whenever enough
  * survives its scavenges and gives it back only after about five seconds of almost no allocation, so
  * a process fed a batch every few seconds would keep 32 MB of semi-spaces for good; and after a full
@@ -48,14 +49,15 @@ export function busyShare(from: LoopTime, to: LoopTime): number {
  */
 export function governHeap(options: HeapPolicyOptions = {}): { stop(): void } {
   const { loopTime = () => performance.eventLoopUtilization(), setFlags = setFlagsFromString } = options;
-  const { everyMs = 1_000, windowTicks = 2, busyShare: busy = 0.5 } = options;
+  const { everyMs = 250, windowTicks = 4, busyShare: busy = 0.7 } = options;
   let flags: string = HEAP_FLAGS.quiet;
   setFlags(flags);
   const looks: LoopTime[] = [copy(loopTime())];
   const timer = setInterval(() => {
     looks.push(copy(loopTime()));
     if (looks.length > windowTicks + 1) looks.shift();
-    const wanted = busyShare(looks[0]!, looks[looks.length - 1]!) >= busy ? HEAP_FLAGS.busy : HEAP_FLAGS.quiet;
+    const full = looks.length > windowTicks;
+    const wanted = full && busyShare(looks[0]!, looks[looks.length - 1]!) >= busy ? HEAP_FLAGS.busy : HEAP_FLAGS.quiet;
     if (wanted !== flags) setFlags((flags = wanted));
   }, everyMs);
   // Never what keeps the process alive: the command's own work does.
