@@ -1,5 +1,6 @@
 import type { ActorScope, AnyActorRef, SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
+import { createDirectStep, type DirectTransition } from './direct-step.ts';
 
 /** A rule machine's snapshot, as XState's transitions make it. */
 export type AlertMachineSnapshot = SnapshotFrom<typeof alertMachine>;
@@ -43,10 +44,23 @@ export function createHeldStep(machine: typeof alertMachine, host: AnyActorRef) 
     emit: () => {},
     actionExecutor: (action: Executable) => void collected.push(action),
   } as unknown as ActorScope<AlertMachineSnapshot, AlertMachineEvent>;
+  // The common fire, resolve and reading while firing, without XState's transition (see direct-step.ts).
+  const direct = createDirectStep(machine, host);
 
   return (snapshot: AlertMachineSnapshot, event: AlertMachineEvent): AlertMachineSnapshot | undefined => {
     collected.length = 0;
     let next: AlertMachineSnapshot;
+    let taken: DirectTransition | undefined;
+    try {
+      taken = direct(snapshot, event);
+    } catch {
+      return undefined;
+    }
+    // As below: the effect runs once the transition is known, and what it throws is the caller's.
+    if (taken) {
+      taken.effect?.();
+      return taken.next;
+    }
     try {
       next = machine.transition(snapshot, event, scope);
     } catch {
