@@ -125,6 +125,11 @@ export class ActorRegistry {
     registered.subscription = registered.actor.subscribe(emit, emit);
   }
 
+  /** Tells `changes()` of a new snapshot of an actor not created yet, which its logic computed without it (see rule entries). */
+  announce(actorId: string, kind: string, snapshot: ActorChange['snapshot']): void {
+    this.#changes.next({ actorId, kind, snapshot });
+  }
+
   /** Removes an actor (it is not stopped: whoever started it stops it). */
   remove(id: string): RegisteredActor | undefined {
     const entry = this.#actors.get(id);

@@ -18,10 +18,11 @@ export async function alertStats(store: Pick<Store, 'alerts'>, engine: Pick<Aler
   const firing: FiringRule[] = [];
   const firingBySeverity: Record<string, number> = {};
   for (const entry of engine.actors.entries()) {
-    // An actor not created yet is in `ok` (see `createRuleActors`): nothing to list, and no need to create it.
-    if (!entry.created) continue;
+    // An actor not created yet is in its held state, or `ok` (see `createRuleActors`): no need to create it.
+    const snapshot = entry.created ? entry.actor.getSnapshot() : entry.held;
+    if (!snapshot) continue;
     const { rule } = entry;
-    const { value, context } = entry.actor.getSnapshot();
+    const { value, context } = snapshot;
     if (typeof value !== 'object') continue;
     firingBySeverity[rule.severity] = (firingBySeverity[rule.severity] ?? 0) + 1;
     const since = context.triggeredAt === null ? null : new Date(context.triggeredAt).toISOString();

@@ -1,22 +1,22 @@
-import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef, type SnapshotFrom } from 'xstate';
-import type { AlertMachineEvent, AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
-import { quietInOk } from '../../actors/alert-evaluation.ts';
+import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import type { AlertStateName, alertMachine, PersistedAlert } from '../../actors/alert.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
 import type { ActorRegistry } from '../registry.ts';
 import type { InspectObserver } from '../inspect.ts';
-import { messageOf } from '../../errors.ts';
 import { createSeriesRoutes, type RuleEntry, type SeriesRoutes } from './series-routes.ts';
 import { persistedAlert, persistedOf, stateName } from './rule-state.ts';
 import { Entry, ruleActorId, startsIdle, type Shared } from './rule-entry.ts';
+import { createHeldStep } from './held-step.ts';
+import { ruleDelivery, type Deliver } from './rule-delivery.ts';
+
+export type { Evaluate } from './rule-delivery.ts';
 
 export { seriesKey, type Route, type RuleEntry } from './series-routes.ts';
 export { holdsAlert, persistedAlert, stateName } from './rule-state.ts';
 export { RULE_ACTOR_PREFIX, ruleActorId, type Shared } from './rule-entry.ts';
 
-/** An evaluation sent to a rule: at `at`, of the latest reading (`value` at `ts`, null when none). */
-export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
 type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
 
 /** Options of `createRuleActors`. */
@@ -34,42 +34,6 @@ export interface RuleActorsOptions {
   inspect?: InspectObserver;
 }
 
-/**
- * Whether a rule would take no transition on an evaluation. XState then keeps the same snapshot and
- * runs no action (the alert machine has no eventless transitions, which would be tried after any
- * event), so the evaluation need not be sent: selecting the transitions is about half of what
- * processing an event costs, and most readings change nothing. A rule whose actor is not created yet
- * is judged as from its initial snapshot, and stays without an actor until an evaluation moves it.
- *
- * Only `ok` can ignore an evaluation: every other state ends its EVALUATE transitions with an
- * unguarded one, so asking XState there would only select, a second time, the transition the actor
- * is about to take (that is every fire and resolve).
- *
- * Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
- * the machine's own guards, which the runtime never overrides: it provides actions only). An actor
- * not created yet is read from its entry (the rule, the reading it starts with); such a rule has no
- * nodata watch (see `startsIdle`; an edit that adds one creates the actor), and were it to have one,
- * `quietInOk` would answer no and the evaluation would be sent.
- */
-function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
-  if (!entry.created) return quietInOk(entry, event);
-  const snapshot = entry.actor.getSnapshot();
-  if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
-  return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
-}
-
-/** Whether XState selects no transition for `event` from `snapshot`. */
-function noTransition(machine: typeof alertMachine, snapshot: SnapshotFrom<typeof alertMachine>, event: Evaluate): boolean {
-  try {
-    return machine.getTransitionData(snapshot, event).length === 0;
-  } catch {
-    // A guard that throws: sent, the actor fails on it as it should.
-    return false;
-  }
-}
-
-/** Sends an evaluation to a rule; the error message when its actor failed on it (and was restarted). */
-type Deliver = (entry: RuleEntry, event: Evaluate) => string | null;
 
 /** Errors counted over many deliveries. */
 export interface Evaluated {
@@ -136,19 +100,22 @@ function sharedHost(options: Pick<RuleActorsOptions, 'clock' | 'inspect'>): AnyA
 }
 
 /**
- * Every created actor's persisted form, for one `snapshots.save` call. An actor never created is
- * still what it was started from (the stored snapshot, or none), so it has nothing to save.
+ * Every created actor's persisted form (or held snapshot's), for one `snapshots.save` call. A rule
+ * that never moved is still what it was started from (the stored snapshot, or none): nothing to save.
  */
 function persistedAll(entries: Iterable<RuleEntry>): { actorId: string; snapshot: PersistedAlert }[] {
   const persisted: { actorId: string; snapshot: PersistedAlert }[] = [];
-  for (const entry of entries) if (entry.created) persisted.push({ actorId: ruleActorId(entry.rule.id), snapshot: persistedAlert(entry.actor) });
+  for (const entry of entries) {
+    if (entry.created) persisted.push({ actorId: ruleActorId(entry.rule.id), snapshot: persistedAlert(entry.actor) });
+    else if (entry.held) persisted.push({ actorId: ruleActorId(entry.rule.id), snapshot: persistedOf(entry.held) });
+  }
   return persisted;
 }
 
-/** Rule actors per state (one not created yet is `ok`: only such a rule starts lazily). */
+/** Rule actors per state (one not created yet is in its held state, else `ok`: only such a rule starts lazily). */
 function countByState(entries: Iterable<RuleEntry>): Record<AlertStateName, number> {
   const counts: Record<AlertStateName, number> = { ok: 0, pending: 0, firing: 0, clearing: 0, nodata: 0 };
-  for (const entry of entries) counts[entry.created ? stateName(entry.actor.getSnapshot().value) : 'ok']++;
+  for (const entry of entries) counts[entry.created ? stateName(entry.actor.getSnapshot().value) : entry.held ? stateName(entry.held.value) : 'ok']++;
   return counts;
 }
 
@@ -156,7 +123,7 @@ function countByState(entries: Iterable<RuleEntry>): Record<AlertStateName, numb
 function ruleLifecycle(options: RuleActorsOptions, entries: Map<string, Entry>, routes: SeriesRoutes) {
   const { registry, machine, now } = options;
   const host = sharedHost(options);
-  const shared: Shared = { machine, host, timers: options.timers ?? true };
+  const shared: Shared = { machine, host, timers: options.timers ?? true, step: createHeldStep(machine, host), registry };
 
   /**
    * Starts a rule's actor. `seenTs` is the time of the newest reading of its series already
@@ -221,29 +188,12 @@ function ruleLifecycle(options: RuleActorsOptions, entries: Map<string, Entry>, 
  * rule costs one actor and no system of its own; none is a child in another actor's snapshot.
  */
 export function createRuleActors(options: RuleActorsOptions) {
-  const { logger, now, machine } = options;
-  // The inspector sees every evaluation: none is skipped while it watches.
-  const skipIgnored = !options.inspect;
+  const { now } = options;
   const entries = new Map<string, Entry>();
   const routes = createSeriesRoutes();
 
   const { start, stop, stopAll } = ruleLifecycle(options, entries, routes);
-
-  /**
-   * Sends a value to a rule (not when its actor would ignore it: see `ignores`); an actor that fails
-   * on it is logged and restarted, and the error returned.
-   */
-  function deliver(entry: RuleEntry, event: Evaluate): string | null {
-    if (skipIgnored && ignores(machine, entry, event)) return null;
-    const actor = entry.actor;
-    actor.send(event);
-    const snapshot = actor.getSnapshot();
-    if (snapshot.status !== 'error') return null;
-    logger.error({ rule: entry.rule.id, err: snapshot.error }, 'rule evaluation failed; actor restarted');
-    stop(entry.rule.id);
-    start(entry.rule);
-    return messageOf(snapshot.error);
-  }
+  const deliver = ruleDelivery(options, start, stop);
 
   /**
    * Applies an edited rule. Same series: the actor keeps its state and judges the next value by
@@ -253,8 +203,9 @@ export function createRuleActors(options: RuleActorsOptions) {
   function update(rule: Rule): { replaced?: PersistedAlert } {
     const entry = entries.get(rule.id);
     if (entry && entry.rule.device_id === rule.device_id && entry.rule.metric === rule.metric) {
-      // An actor not created yet is created with the rule as it is then, unless the edit gives it a timer.
-      if (!entry.created && rule.nodata_seconds == null) {
+      // A rule not created nor moved yet is created with the rule as it is then, unless the edit gives it a timer; a
+      // moved one gets its actor, from the snapshot it holds, to apply the edit.
+      if (!entry.created && !entry.held && rule.nodata_seconds == null) {
         entry.rule = rule;
         return {};
       }

@@ -1,8 +1,9 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
-import type { AlertContext, AlertInput, alertMachine, PersistedAlert } from '../../actors/alert.ts';
+import type { AlertContext, AlertInput, AlertMachineEvent, alertMachine, PersistedAlert } from '../../actors/alert.ts';
 import { initialContext } from '../../actors/alert-evaluation.ts';
 import type { Rule } from '../../domain/rule.ts';
 import { snapshotOf, type ActorChange, type ActorRegistry, type LazyActor, type RegisteredActor } from '../registry.ts';
+import type { AlertMachineSnapshot, HeldStep } from './held-step.ts';
 import type { RuleEntry } from './series-routes.ts';
 
 /** The actor id of a rule's actor, and the prefix of every one (snapshots are saved under these ids). */
@@ -11,16 +12,20 @@ export const ruleActorId = (ruleId: string): string => `${RULE_ACTOR_PREFIX}${ru
 
 export type AlertSnapshot = ActorChange['snapshot'] & { value: unknown; context: AlertContext };
 
-/** What every rule's entry shares: how its actor is created. */
+/** What every rule's entry shares: how its actor is created, and how it moves without one. */
 export interface Shared {
   machine: typeof alertMachine;
   host: AnyActorRef;
   timers: boolean;
+  step: HeldStep;
+  registry: ActorRegistry;
 }
 
 /**
  * A rule with its registry entry, whose actor may be created on first use. It is its own
- * `LazyActor` (methods, not closures, so that 100k idle rules cost little heap).
+ * `LazyActor` (methods, not closures, so that 100k idle rules cost little heap). Until then, its
+ * transitions that need no actor are XState's own computed without one (`advance`): the entry holds
+ * the snapshot they lead to, and the actor, when something needs it, starts from there.
  */
 export class Entry implements RuleEntry, LazyActor {
   readonly id: string;
@@ -30,6 +35,8 @@ export class Entry implements RuleEntry, LazyActor {
   readonly #at: number;
   readonly #restored: PersistedAlert | undefined;
   readonly #shared: Shared;
+  /** The snapshot while no actor exists, once a transition moved it off the initial one. */
+  #held: AlertMachineSnapshot | undefined;
 
   constructor(rule: Rule, at: number, restored: PersistedAlert | undefined, shared: Shared) {
     this.id = ruleActorId(rule.id);
@@ -54,12 +61,39 @@ export class Entry implements RuleEntry, LazyActor {
   }
 
   create(): Actor<typeof alertMachine> {
-    return createActor(this.#shared.machine, { id: this.id, input: this.#input(), parent: this.#shared.host });
+    const { machine, host } = this.#shared;
+    const held = this.#held;
+    this.#held = undefined;
+    return held
+      ? createActor(machine, { id: this.id, snapshot: held, parent: host, input: this.#input() })
+      : createActor(machine, { id: this.id, input: this.#input(), parent: host });
   }
 
-  /** The snapshot of the actor while not created: its initial one (`ok`, nothing armed). */
+  /** The snapshot of the actor while not created: the one held, else its initial one (`ok`, nothing armed). */
   peek(): AlertSnapshot {
-    return { status: 'active', output: undefined, error: undefined, value: 'ok', context: initialContext(this.#input()) };
+    return this.#held ?? { status: 'active', output: undefined, error: undefined, value: 'ok', context: initialContext(this.#input()) };
+  }
+
+  /** The snapshot held while no actor exists (see `advance`); undefined while the rule is as it started. */
+  get held(): AlertMachineSnapshot | undefined {
+    return this.#held;
+  }
+
+  /**
+   * Takes `event` without an actor (not created yet) when its transition needs none (see
+   * `createHeldStep`), announcing the new snapshot as an actor's change would be; false when it needs
+   * one (nothing was done: send it to `actor`). Throws what a provided effect threw.
+   */
+  advance(event: AlertMachineEvent): boolean {
+    const { machine, step, registry } = this.#shared;
+    // The initial snapshot as the actor would start: a rule waiting for its first use arms nothing on entry (see `startsIdle`).
+    const from = this.#held ?? machine.resolveState({ value: 'ok', context: initialContext(this.#input()) });
+    const to = step(from, event);
+    if (to === undefined) return false;
+    if (to === from) return true;
+    this.#held = to;
+    registry.announce(this.id, this.kind, to);
+    return true;
   }
 
   /** The latest reading's value its actor starts with (see `RuleEntry`); as `initialContext` takes it. */

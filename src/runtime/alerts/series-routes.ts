@@ -1,7 +1,8 @@
 import type { Actor } from 'xstate';
-import type { AlertContext, alertMachine } from '../../actors/alert.ts';
+import type { AlertContext, AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
+import type { AlertMachineSnapshot } from './held-step.ts';
 
 /** The routing key of a (device, metric) series. */
 export const seriesKey = (deviceId: string, metric: string): string => `${deviceId}\u0000${metric}`;
@@ -13,8 +14,12 @@ export interface RuleEntry {
   readonly actor: Actor<typeof alertMachine>;
   /** Whether the actor exists yet. */
   readonly created: boolean;
-  /** The actor's initial snapshot, read without creating it. */
-  peek(): { context: AlertContext };
+  /** The actor's snapshot while not created (the held one, else the initial one), read without creating it. */
+  peek(): { value: unknown; context: AlertContext };
+  /** While no actor exists: the snapshot its transitions led to, undefined while it is as it started. */
+  readonly held: AlertMachineSnapshot | undefined;
+  /** Takes an event without an actor when its transition needs none; false when it needs the actor. */
+  advance(event: AlertMachineEvent): boolean;
   /**
    * The latest reading the actor starts with (the restored one, or none), read without building its
    * initial snapshot: with `rule`, what `quietInOk` reads of an actor not created yet.

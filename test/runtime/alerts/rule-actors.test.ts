@@ -55,7 +55,7 @@ describe('rule actors (default wiring, real timers)', () => {
     actors.stopAll();
   });
 
-  it('creates the actor of a rule with nothing to time on first use, and it then behaves as one created at start', () => {
+  it('creates the actor of a rule with nothing to time when first needed, and it then behaves as one created at start', () => {
     const { actors, registry, fired } = wired();
     const idle = actors.start(rule({ id: 'idle', threshold: 80 }));
     const eager = actors.start(rule({ id: 'eager', threshold: 80, nodata_seconds: 60 }));
@@ -74,12 +74,28 @@ describe('rule actors (default wiring, real timers)', () => {
     // An evaluation that moves it nowhere (90 is under the edited 95) leaves it without an actor.
     expect(actors.deliver(idle, { type: 'EVALUATE', at, now: at, value: 90, ts: at })).toBeNull();
     expect(idle.created).toBe(false);
+    const changes: unknown[] = [];
+    const watching = registry.changes().subscribe((change) => changes.push([change.actorId, change.snapshot.value]));
+    // A fire needs no timer: XState's transition is taken without an actor, and announced as an actor's change.
     expect(actors.deliver(idle, { type: 'EVALUATE', at: at + 1, now: at + 1, value: 99, ts: at + 1 })).toBeNull();
-    expect(idle.created).toBe(true);
-    expect(idle.actor.getSnapshot().value).toEqual({ firing: 'active' });
+    watching.unsubscribe();
+    expect(idle.created).toBe(false);
+    expect(changes).toEqual([['rule:idle', { firing: 'active' }]]);
     expect(fired).toEqual([expect.objectContaining({ value: 99 })]);
+    expect(viewOf(registry.get('rule:idle')!, true)).toMatchObject({ value: { firing: 'active' }, context: { value: 99, triggeredAt: at + 1 } });
+    expect(actors.countByState()).toMatchObject({ ok: 1, pending: 1, firing: 1 });
     expect(peeked).toMatchObject({ status: 'active', value: 'ok', context: { evaluatedAt: null, value: null, wakeAt: null } });
-    expect(actors.persisted().map((p) => p.actorId)).toEqual(['rule:idle', 'rule:eager', 'rule:resumed']);
+    expect(actors.persisted()).toEqual([
+      { actorId: 'rule:idle', snapshot: expect.objectContaining({ state: 'firing' }) },
+      expect.objectContaining({ actorId: 'rule:eager' }),
+      expect.objectContaining({ actorId: 'rule:resumed' }),
+    ]);
+    // An edit once it moved: the actor is created from the snapshot it holds, and applies the edit.
+    actors.update(rule({ id: 'idle', threshold: 97 }));
+    expect(idle.created).toBe(true);
+    expect(idle.actor.getSnapshot()).toMatchObject({ value: { firing: 'active' }, context: { value: 99, triggeredAt: at + 1, rule: { threshold: 97 } } });
+    expect(actors.deliver(idle, { type: 'EVALUATE', at: at + 2, now: at + 2, value: 10, ts: at + 2 })).toBeNull();
+    expect(idle.actor.getSnapshot().value).toBe('ok');
     actors.stopAll();
     expect(registry.size).toBe(0);
     expect(actors.size).toBe(0);

@@ -1,0 +1,89 @@
+import type { SnapshotFrom } from 'xstate';
+import type { AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
+import { quietInOk } from '../../actors/alert-evaluation.ts';
+import type { Rule } from '../../domain/rule.ts';
+import { messageOf } from '../../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { RuleEntry } from './series-routes.ts';
+
+/** An evaluation sent to a rule: at `at`, of the latest reading (`value` at `ts`, null when none). */
+export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
+
+/**
+ * Whether a rule would take no transition on an evaluation. XState then keeps the same snapshot and
+ * runs no action (the alert machine has no eventless transitions, which would be tried after any
+ * event), so the evaluation need not be sent: selecting the transitions is about half of what
+ * processing an event costs, and most readings change nothing. A rule whose actor is not created yet
+ * is judged as from its initial snapshot, or the one it holds once moved (see `Entry.advance`).
+ *
+ * Only `ok` can ignore an evaluation: every other state ends its EVALUATE transitions with an
+ * unguarded one, so asking XState there would only select, a second time, the transition the actor
+ * is about to take (that is every fire and resolve).
+ *
+ * Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
+ * the machine's own guards, which the runtime never overrides: it provides actions only). An actor
+ * not created yet is read from its entry (the rule, the reading it starts with); such a rule has no
+ * nodata watch (see `startsIdle`; an edit that adds one creates the actor), and were it to have one,
+ * `quietInOk` would answer no and the evaluation would be sent. One that moved without an actor is
+ * read from the snapshot it holds, as an actor's.
+ */
+function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
+  let snapshot: SnapshotFrom<typeof alertMachine> | undefined;
+  if (entry.created) snapshot = entry.actor.getSnapshot();
+  else if (!(snapshot = entry.held)) return quietInOk(entry, event);
+  if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
+  return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
+}
+
+/** Whether XState selects no transition for `event` from `snapshot`. */
+function noTransition(machine: typeof alertMachine, snapshot: SnapshotFrom<typeof alertMachine>, event: Evaluate): boolean {
+  try {
+    return machine.getTransitionData(snapshot, event).length === 0;
+  } catch {
+    // A guard that throws: sent, the actor fails on it as it should.
+    return false;
+  }
+}
+
+/** Sends an evaluation to a rule; the error message when its actor failed on it (and was restarted). */
+export type Deliver = (entry: RuleEntry, event: Evaluate) => string | null;
+
+/** Evaluations sent to rules, the ignored ones skipped (see `ignores`), a rule failing on one started afresh. */
+export function ruleDelivery(
+  options: { logger: Logger; machine: typeof alertMachine; inspect?: unknown },
+  start: (rule: Rule) => RuleEntry,
+  stop: (ruleId: string) => unknown,
+): Deliver {
+  const { logger, machine } = options;
+  // The inspector sees every evaluation: none is skipped while it watches.
+  const skipIgnored = !options.inspect;
+  /**
+   * Sends a value to a rule (not when its actor would ignore it: see `ignores`; without an actor when
+   * none exists and the transition needs none: see `Entry.advance`); a rule that fails on it is logged
+   * and restarted, and the error returned.
+   */
+  function deliver(entry: RuleEntry, event: Evaluate): string | null {
+    if (skipIgnored && ignores(machine, entry, event)) return null;
+    if (!entry.created) {
+      try {
+        if (entry.advance(event)) return null;
+      } catch (error) {
+        return restart(entry, error);
+      }
+    }
+    const actor = entry.actor;
+    actor.send(event);
+    const snapshot = actor.getSnapshot();
+    return snapshot.status === 'error' ? restart(entry, snapshot.error) : null;
+  }
+
+  /** A rule that failed on an evaluation: logged, started afresh; the error's message. */
+  function restart(entry: RuleEntry, error: unknown): string {
+    logger.error({ rule: entry.rule.id, err: error }, 'rule evaluation failed; actor restarted');
+    stop(entry.rule.id);
+    start(entry.rule);
+    return messageOf(error);
+  }
+
+  return deliver;
+}
