@@ -107,7 +107,6 @@ function actorSync(actors: RuleActors, retire: RuleServiceOptions['retire'], own
  */
 export function createRuleService({ store, actors, retire, owns = () => true, learn, changed, reloadEveryMs }: RuleServiceOptions) {
   const cache = createRuleCache({ rules: store.rules, reloadEveryMs });
-
   const { apply, syncOne, sync } = actorSync(actors, retire, owns);
 
   async function stored(rule: Rule): Promise<Rule> {
