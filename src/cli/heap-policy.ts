@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { ConfigError } from '../errors.ts';
 
 /** Cumulative time the event loop spent idle and active, in ms (`performance.eventLoopUtilization()`). */
 export interface LoopTime {
@@ -92,9 +93,23 @@ export function governHeap(options: HeapPolicyOptions = {}): { stop(): void } {
   };
 }
 
-/** `run` under `governHeap` from its start to its end: for the commands that own the process until stopped. */
+/** The values of `HEAP_POLICY`: `load` (the default) sizes V8's heap to the load, `v8` leaves V8's own sizing. */
+export const HEAP_POLICIES = ['load', 'v8'] as const;
+
+/** Whether `HEAP_POLICY` asks for the policy; a value it does not know is a ConfigError naming the setting. */
+export function heapPolicyWanted(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'load') return true;
+  if (value === 'v8') return false;
+  throw new ConfigError(`HEAP_POLICY must be one of ${HEAP_POLICIES.join(', ')} (got '${value}'): 'load' sizes V8's heap to the load, 'v8' leaves it to V8`, 'HEAP_POLICY');
+}
+
+/**
+ * `run` under `governHeap` from its start to its end: for the commands that own the process until
+ * stopped. `HEAP_POLICY=v8` runs it without (a deployment that sets V8's heap flags itself).
+ */
 export function governed<A extends unknown[], R>(run: (...args: A) => Promise<R>, options?: HeapPolicyOptions): (...args: A) => Promise<R> {
   return async (...args) => {
+    if (!heapPolicyWanted(process.env.HEAP_POLICY)) return run(...args);
     const heap = governHeap(options);
     try {
       return await run(...args);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { busyShare, governed, governHeap, HEAP_FLAGS, type LoopTime } from '../../src/cli/heap-policy.ts';
+import { busyShare, governed, governHeap, HEAP_FLAGS, heapPolicyWanted, type LoopTime } from '../../src/cli/heap-policy.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 /** An event loop the test drives: each `spend(busyMs)` adds one second, `busyMs` of it active. */
 function fakeLoop() {
@@ -148,5 +149,23 @@ describe('governed', () => {
     expect(seen).toEqual([HEAP_FLAGS.starting, HEAP_FLAGS.busy]);
     await expect(governed(async () => Promise.reject(new Error('failed')), options)()).rejects.toThrow('failed');
     expect(seen).toEqual([HEAP_FLAGS.starting, HEAP_FLAGS.busy, HEAP_FLAGS.starting, HEAP_FLAGS.busy]);
+  });
+
+  it('leaves V8 its own sizing under HEAP_POLICY=v8, and names the setting for a value it does not know', async () => {
+    const seen: string[] = [];
+    const options = { setFlags: (set: string) => void seen.push(set), loopTime: () => ({ idle: 0, active: 0 }), collect: () => undefined };
+    vi.stubEnv('HEAP_POLICY', 'v8');
+    try {
+      await expect(governed(async () => 'done', options)()).resolves.toBe('done');
+      expect(seen).toEqual([]);
+      vi.stubEnv('HEAP_POLICY', 'tight');
+      await expect(governed(async () => 'done', options)()).rejects.toThrow(ConfigError);
+      expect(seen).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(heapPolicyWanted(undefined)).toBe(true);
+    expect(heapPolicyWanted('load')).toBe(true);
+    expect(() => heapPolicyWanted('tight')).toThrow(/HEAP_POLICY must be one of load, v8 \(got 'tight'\)/);
   });
 });

@@ -40,4 +40,10 @@ describe('vigil run sizes V8’s heap to its load (real process)', () => {
     vigil.child.kill('SIGTERM');
     expect(await vigil.exit()).toBe(0);
   });
+
+  it('refuses a HEAP_POLICY it does not know with exit 2, naming the setting and its values', async () => {
+    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'refused.db')}`, HEAP_POLICY: 'tight' });
+    expect(await vigil.exit()).toBe(2);
+    expect(vigil.output()).toContain("HEAP_POLICY must be one of load, v8 (got 'tight')");
+  });
 });
