@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type { Rule } from '../src/domain/rule.ts';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 
 /** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
@@ -80,3 +81,25 @@ export async function seedRules(path: string, count: number, ruleOf: (i: number)
   })();
   db.close();
 }
+
+/**
+ * Rule `i` of the alert benchmarks: `value > 80` on series i (device `d<i % devices>`, metric
+ * `m<⌊i / devices⌋ % metrics>`), firing at once, severity warning, the console channel.
+ */
+export const benchRule = (i: number, devices: number, metrics: number): Rule => ({
+  id: `r${i}`,
+  name: `rule ${i}`,
+  device_id: `d${i % devices}`,
+  metric: `m${Math.floor(i / devices) % metrics}`,
+  operator: '>',
+  threshold: 80,
+  for_seconds: 0,
+  clear_threshold: null,
+  keep_firing_for_seconds: 0,
+  nodata_seconds: null,
+  severity: 'warning',
+  channels: ['console'],
+  enabled: true,
+  created_at: '',
+  updated_at: '',
+});

@@ -20,7 +20,7 @@ import vm from 'node:vm';
 import { createActor } from 'xstate';
 import { alertMachine } from '../src/actors/alert.ts';
 import type { Rule, RuleInput } from '../src/domain/rule.ts';
-import { values } from './_support.ts';
+import { benchRule, values } from './_support.ts';
 import { createRuleActors } from '../src/runtime/alerts/rule-actors.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { ActorRegistry } from '../src/runtime/registry.ts';
@@ -42,22 +42,11 @@ const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 /** Shares of breaching readings measured: the issue's 5 % (~9 % of readings fire or resolve) and a quiet 0.02 %. */
 const BREACHING = [0.05, 0.0002];
 
-const ruleInput = (i: number): RuleInput => ({
-  id: `r${i}`,
-  name: `rule ${i}`,
-  device_id: `d${i % DEVICES}`,
-  metric: `m${Math.floor(i / DEVICES) % METRICS}`,
-  operator: '>',
-  threshold: 80,
-  for_seconds: 0,
-  clear_threshold: null,
-  keep_firing_for_seconds: 0,
-  nodata_seconds: null,
-  severity: 'warning',
-  channels: ['console'],
-  enabled: true,
-});
-const asRule = (i: number): Rule => ({ ...ruleInput(i), id: `r${i}`, created_at: '', updated_at: '' });
+const asRule = (i: number): Rule => benchRule(i, DEVICES, METRICS);
+const ruleInput = (i: number): RuleInput => {
+  const { created_at: _created, updated_at: _updated, ...input } = asRule(i);
+  return input;
+};
 
 /** Raw XState: the same provided machine, 10k actors, the same share of breaching values sent straight in. */
 function rawRate(breach: number): number {

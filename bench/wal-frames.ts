@@ -23,7 +23,7 @@ import type { Rule } from '../src/domain/rule.ts';
 import { createAlertWriter, type AlertWrite } from '../src/runtime/alerts/alert-writer.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
-import { values } from './_support.ts';
+import { benchRule, values } from './_support.ts';
 
 const RULES = 10_000;
 const DEVICES = 1_000;
@@ -34,23 +34,7 @@ const BATCH = 1_000;
 const IN_FLIGHT = 4;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-wal-'));
 
-const rules: Rule[] = Array.from({ length: RULES }, (_, i) => ({
-  id: `r${i}`,
-  name: `rule ${i}`,
-  device_id: `d${i % DEVICES}`,
-  metric: `m${Math.floor(i / DEVICES) % METRICS}`,
-  operator: '>',
-  threshold: 80,
-  for_seconds: 0,
-  clear_threshold: null,
-  keep_firing_for_seconds: 0,
-  nodata_seconds: null,
-  severity: 'warning',
-  channels: ['console'],
-  enabled: true,
-  created_at: '',
-  updated_at: '',
-}));
+const rules: Rule[] = Array.from({ length: RULES }, (_, i) => benchRule(i, DEVICES, METRICS));
 
 /** The batches: readings (series n % 1000 devices, metric by thousand) and the fires and resolves they cause. */
 function batchesOf(): { readings: Reading[]; writes: AlertWrite[] }[] {

@@ -87,3 +87,13 @@ export function harness(r: Rule, start = 0, options: { timers?: boolean } = {}) 
     },
   };
 }
+
+/** The alert machine recording its intents and reported transitions in `into`, in order. */
+export const recordingMachine = (into: unknown[]) =>
+  alertMachine.provide({
+    actions: {
+      fireAlert: (_, intent: AlertIntent) => void into.push(['fire', intent.value, intent.at]),
+      resolveAlert: (_, intent: AlertIntent) => void into.push(['resolve', intent.value, intent.at]),
+      reportTransition: (_, { to }) => void into.push(['to', to]),
+    },
+  });

@@ -1,23 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback } from 'xstate';
-import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
 import { createDirectStep } from '../../../src/runtime/alerts/direct-step.ts';
 import { createHeldStep, type AlertMachineSnapshot } from '../../../src/runtime/alerts/held-step.ts';
 import type { Rule } from '../../../src/domain/rule.ts';
-import { rule } from '../../actors/alert.fixtures.ts';
+import { recordingMachine, rule } from '../../actors/alert.fixtures.ts';
 
 const T0 = 1_000_000;
 
-/** A machine that records its intents and reported transitions in `into`. */
-const recording = (into: unknown[]) =>
-  alertMachine.provide({
-    actions: {
-      fireAlert: (_, intent: AlertIntent) => void into.push(['fire', intent.value, intent.at]),
-      resolveAlert: (_, intent: AlertIntent) => void into.push(['resolve', intent.value, intent.at]),
-      reportTransition: (_, { to }) => void into.push(['to', to]),
-    },
-  });
+const recording = recordingMachine;
 
 /** What a snapshot is, methods aside: everything XState's own transition sets. */
 const shapeOf = (s: AlertMachineSnapshot) => ({

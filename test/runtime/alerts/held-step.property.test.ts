@@ -1,27 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock } from 'xstate';
-import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
 import type { Rule } from '../../../src/domain/rule.ts';
 import { createHeldStep } from '../../../src/runtime/alerts/held-step.ts';
 import { createRuleActors } from '../../../src/runtime/alerts/rule-actors.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
 import { ActorRegistry } from '../../../src/runtime/registry.ts';
-import { rule } from '../../actors/alert.fixtures.ts';
+import { recordingMachine, rule } from '../../actors/alert.fixtures.ts';
 
 const T0 = 1_000_000;
 
 type Step = { kind: 'reading'; value: number } | { kind: 'evaluate' } | { kind: 'advance'; ms: number } | { kind: 'edit'; threshold: number; for_seconds: number };
 
-/** A machine that records its intents and reported transitions in `into`. */
-const recording = (into: unknown[]) =>
-  alertMachine.provide({
-    actions: {
-      fireAlert: (_, intent: AlertIntent) => void into.push(['fire', intent.value, intent.at]),
-      resolveAlert: (_, intent: AlertIntent) => void into.push(['resolve', intent.value, intent.at]),
-      reportTransition: (_, { to }) => void into.push(['to', to]),
-    },
-  });
+const recording = recordingMachine;
 
 const steps = fc.array(
   fc.oneof(

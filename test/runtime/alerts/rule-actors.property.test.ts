@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock, type AnyStateNode, type InspectionEvent } from 'xstate';
-import { alertMachine, type AlertIntent } from '../../../src/actors/alert.ts';
+import { alertMachine } from '../../../src/actors/alert.ts';
 import type { Rule } from '../../../src/domain/rule.ts';
 import { createLogger } from '../../../src/runtime/logger.ts';
 import { ActorRegistry } from '../../../src/runtime/registry.ts';
 import { createRuleActors } from '../../../src/runtime/alerts/rule-actors.ts';
-import { rule } from '../../actors/alert.fixtures.ts';
+import { recordingMachine, rule } from '../../actors/alert.fixtures.ts';
 
 type Step = { kind: 'reading'; value: number } | { kind: 'evaluate' } | { kind: 'advance'; ms: number };
 
@@ -17,15 +17,7 @@ function stateNodes(node: AnyStateNode): AnyStateNode[] {
   return [node, ...Object.values(node.states).flatMap(stateNodes)];
 }
 
-/** A machine that records its intents in `into`. */
-const recording = (into: unknown[]) =>
-  alertMachine.provide({
-    actions: {
-      fireAlert: (_, intent: AlertIntent) => void into.push(['fire', intent.value, intent.at]),
-      resolveAlert: (_, intent: AlertIntent) => void into.push(['resolve', intent.value, intent.at]),
-      reportTransition: (_, { to }) => void into.push(['to', to]),
-    },
-  });
+const recording = recordingMachine;
 
 /**
  * The same script twice: straight to a bare actor (every event sent), and through `deliver` of the
