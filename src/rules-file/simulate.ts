@@ -76,7 +76,7 @@ export function simulate(options: SimulationOptions): SimulatedWrite[] {
       actors.evaluate([...latest.values()]);
       if (options.onEvaluation) {
         const states = new Map<string, AlertStateName>();
-        for (const entry of actors.entries()) states.set(entry.rule.id, stateName((entry.created ? entry.actor.getSnapshot() : entry.peek()).value));
+        for (const entry of actors.entries()) states.set(entry.rule.id, stateName(entry.current?.value));
         options.onEvaluation(now, states);
       }
     }

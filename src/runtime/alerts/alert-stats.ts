@@ -18,8 +18,8 @@ export async function alertStats(store: Pick<Store, 'alerts'>, engine: Pick<Aler
   const firing: FiringRule[] = [];
   const firingBySeverity: Record<string, number> = {};
   for (const entry of engine.actors.entries()) {
-    // An actor not created yet is in its held state, or `ok` (see `createRuleActors`): no need to create it.
-    const snapshot = entry.created ? entry.actor.getSnapshot() : entry.held;
+    // A rule as it started is in `ok` (see `createRuleActors`): nothing to list, and no need to create its actor.
+    const snapshot = entry.current;
     if (!snapshot) continue;
     const { rule } = entry;
     const { value, context } = snapshot;

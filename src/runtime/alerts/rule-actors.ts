@@ -106,8 +106,8 @@ function sharedHost(options: Pick<RuleActorsOptions, 'clock' | 'inspect'>): AnyA
 function persistedAll(entries: Iterable<RuleEntry>): { actorId: string; snapshot: PersistedAlert }[] {
   const persisted: { actorId: string; snapshot: PersistedAlert }[] = [];
   for (const entry of entries) {
-    if (entry.created) persisted.push({ actorId: ruleActorId(entry.rule.id), snapshot: persistedAlert(entry.actor) });
-    else if (entry.held) persisted.push({ actorId: ruleActorId(entry.rule.id), snapshot: persistedOf(entry.held) });
+    const snapshot = entry.current;
+    if (snapshot) persisted.push({ actorId: ruleActorId(entry.rule.id), snapshot: persistedOf(snapshot) });
   }
   return persisted;
 }
@@ -115,7 +115,7 @@ function persistedAll(entries: Iterable<RuleEntry>): { actorId: string; snapshot
 /** Rule actors per state (one not created yet is in its held state, else `ok`: only such a rule starts lazily). */
 function countByState(entries: Iterable<RuleEntry>): Record<AlertStateName, number> {
   const counts: Record<AlertStateName, number> = { ok: 0, pending: 0, firing: 0, clearing: 0, nodata: 0 };
-  for (const entry of entries) counts[entry.created ? stateName(entry.actor.getSnapshot().value) : entry.held ? stateName(entry.held.value) : 'ok']++;
+  for (const entry of entries) counts[stateName(entry.current?.value)]++;
   return counts;
 }
 
@@ -205,7 +205,7 @@ export function createRuleActors(options: RuleActorsOptions) {
     if (entry && entry.rule.device_id === rule.device_id && entry.rule.metric === rule.metric) {
       // A rule not created nor moved yet is created with the rule as it is then, unless the edit gives it a timer; a
       // moved one gets its actor, from the snapshot it holds, to apply the edit.
-      if (!entry.created && !entry.held && rule.nodata_seconds == null) {
+      if (!entry.current && rule.nodata_seconds == null) {
         entry.rule = rule;
         return {};
       }

@@ -28,9 +28,8 @@ export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
  * read from the snapshot it holds, as an actor's.
  */
 function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
-  let snapshot: SnapshotFrom<typeof alertMachine> | undefined;
-  if (entry.created) snapshot = entry.actor.getSnapshot();
-  else if (!(snapshot = entry.held)) return quietInOk(entry, event);
+  const snapshot = entry.current;
+  if (!snapshot) return quietInOk(entry, event);
   if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
   return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
 }

@@ -79,6 +79,10 @@ export class Entry implements RuleEntry, LazyActor {
     return this.#held;
   }
 
+  get current(): AlertMachineSnapshot | undefined {
+    return this.created ? this.actor.getSnapshot() : this.#held;
+  }
+
   /**
    * Takes `event` without an actor (not created yet) when its transition needs none (see
    * `createHeldStep`), announcing the new snapshot as an actor's change would be; false when it needs

@@ -18,6 +18,11 @@ export interface RuleEntry {
   peek(): { value: unknown; context: AlertContext };
   /** While no actor exists: the snapshot its transitions led to, undefined while it is as it started. */
   readonly held: AlertMachineSnapshot | undefined;
+  /**
+   * The snapshot the rule is in: its actor's, else the held one; undefined while it is as it started
+   * (`ok`, its initial context), which is not built to be read.
+   */
+  readonly current: AlertMachineSnapshot | undefined;
   /** Takes an event without an actor when its transition needs none; false when it needs the actor. */
   advance(event: AlertMachineEvent): boolean;
   /**

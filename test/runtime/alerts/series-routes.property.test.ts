@@ -4,7 +4,7 @@ import { createSeriesRoutes, seriesKey, type RuleEntry } from '../../../src/runt
 import { rule } from '../../actors/alert.fixtures.ts';
 
 /** An entry whose actor is never touched by the routes: only its rule's series matters. */
-const entryOf = (id: string, device: string, metric: string): RuleEntry => ({ rule: rule({ id, device_id: device, metric }), actor: undefined as never, created: false, peek: undefined as never, held: undefined, advance: undefined as never, value: null, lastReadingAt: null });
+const entryOf = (id: string, device: string, metric: string): RuleEntry => ({ rule: rule({ id, device_id: device, metric }), actor: undefined as never, created: false, peek: undefined as never, held: undefined, current: undefined, advance: undefined as never, value: null, lastReadingAt: null });
 
 const step = fc.oneof(
   fc.record({ op: fc.constant('attach' as const), device: fc.constantFrom('d1', 'd2', 'd3'), metric: fc.constantFrom('cpu', 'mem'), seen: fc.option(fc.constantFrom('2026-01-01T00:00:01Z', '2026-01-01T00:00:02Z')) }),
