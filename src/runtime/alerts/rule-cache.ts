@@ -24,7 +24,7 @@ export interface RefreshedRules {
  * millisecond's `updated_at`).
  */
 export function createRuleCache({ rules: store, reloadEveryMs = 300_000, now = Date.now }: RuleCacheOptions) {
-  const byId = new Map<string, Rule>();
+  let byId = new Map<string, Rule>();
   let ordered: Rule[] | undefined;
   let loadedAt: number | undefined;
 
@@ -37,8 +37,8 @@ export function createRuleCache({ rules: store, reloadEveryMs = 300_000, now = D
   }
 
   function load(all: Rule[]): void {
-    const held = new Map(byId);
-    byId.clear();
+    const held = byId;
+    byId = new Map();
     // A rule read again unchanged keeps the object already held, which the rule's actor entry holds
     // too: one copy of each rule in memory, not one per reload (about 0.3 KB a rule).
     for (const rule of all) {
