@@ -34,6 +34,11 @@ describe('alerts (real process)', () => {
       return list.length === 1 ? list : undefined;
     });
     expect(open[0]).toMatchObject({ current_value: 85.2, is_resolved: false, threshold_value: 82, operator: '>' });
+    // The rule fired without an actor being created for it (nothing to time): its state shows all the same.
+    const firing = (await (await fetch(`${url}/actors/rule:temp-7`)).json()) as { value: unknown };
+    expect(firing.value).toEqual({ firing: 'active' });
+    const stats = (await (await fetch(`${url}/alerts/stats`)).json()) as { firing_now: { count: number } };
+    expect(stats.firing_now.count).toBe(1);
     await stop(first);
 
     const second = startVigil(['run'], env);
