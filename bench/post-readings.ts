@@ -80,6 +80,19 @@ const write = db.transaction((readings, changes, ts) => {
 const unsent = db.prepare('SELECT id, event_id, channel, body FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 256');
 const markSent = db.prepare('UPDATE outbox SET sent_at = ? WHERE id = ?');
 const settle = db.transaction((rows, at) => { for (const row of rows) markSent.run(at, row.id); });
+// As Vigil's console channel writes: a full pipe (EAGAIN) is waited for, not a crash.
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const writeLine = (line) => {
+  const bytes = Buffer.from(line);
+  for (let offset = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(1, bytes, offset, bytes.length - offset);
+    } catch (error) {
+      if (error.code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 5);
+    }
+  }
+};
 let delivering = false;
 let delivered = 0;
 const deliver = () => {
@@ -90,7 +103,7 @@ const deliver = () => {
     const rows = unsent.all();
     if (rows.length === 0) return;
     const at = new Date().toISOString();
-    for (const row of rows) writeSync(1, JSON.stringify({ level: 40, time: at, notification: row.id, channel: row.channel, alert_event: row.event_id, body: row.body, msg: 'notification' }) + '\\n');
+    for (const row of rows) writeLine(JSON.stringify({ level: 40, time: at, notification: row.id, channel: row.channel, alert_event: row.event_id, body: row.body, msg: 'notification' }) + '\\n');
     settle(rows, at);
     delivered += rows.length;
     if (rows.length === 256) deliver();

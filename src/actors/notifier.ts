@@ -52,7 +52,9 @@ export type NotifierEvent =
   | { type: 'HANDED'; claimed: ClaimedRow[] }
   | { type: 'DELIVERED'; outcome: DeliveryOutcome }
   /** The outcomes of a batch of deliveries, applied at once. */
-  | { type: 'BATCH_DELIVERED'; outcomes: DeliveryOutcome[] };
+  | { type: 'BATCH_DELIVERED'; outcomes: DeliveryOutcome[] }
+  /** Rows their writer found repeats of a remembered send and wrote already settled: never in flight, only counted. */
+  | { type: 'REPEATED'; count: number };
 
 /** A claimed row and the lane the runtime routes it to. */
 export interface ClaimedRow {
@@ -134,6 +136,7 @@ export const notifierMachine = setup({
     }),
     applyOutcome: assign(({ context }, outcome: DeliveryOutcome) => applyOutcomes(context, [outcome])),
     applyOutcomes: assign(({ context }, outcomes: DeliveryOutcome[]) => applyOutcomes(context, outcomes)),
+    countRepeats: assign({ deduplicated: ({ context }, count: number) => context.deduplicated + count }),
     holdHanded: assign({ handed: ({ context }, params: { claimed: ClaimedRow[] }) => [...context.handed, ...params.claimed] }),
     clearHanded: assign({ handed: [] }),
     requestRecheck: assign({ recheck: true }),
@@ -173,6 +176,7 @@ export const notifierMachine = setup({
       on: {
         DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
         BATCH_DELIVERED: { actions: { type: 'applyOutcomes', params: ({ event }) => event.outcomes } },
+        REPEATED: { actions: { type: 'countRepeats', params: ({ event }) => event.count } },
         STOP: 'draining',
       },
       // A restart claims at once, so rows left pending by the last run go out without waiting a poll.
@@ -233,6 +237,7 @@ export const notifierMachine = setup({
       on: {
         DELIVERED: { actions: { type: 'applyOutcome', params: ({ event }) => event.outcome } },
         BATCH_DELIVERED: { actions: { type: 'applyOutcomes', params: ({ event }) => event.outcomes } },
+        REPEATED: { actions: { type: 'countRepeats', params: ({ event }) => event.count } },
         // Rows written claimed just before the stop are in flight like the rest: delivered, and waited for.
         HANDED: deliverHanded,
       },

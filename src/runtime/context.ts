@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { Broker } from '../streams/broker.ts';
-import type { Store } from '../storage/store.ts';
+import type { RepeatOf, Store } from '../storage/store.ts';
 import type { Logger } from './logger.ts';
 import type { ActorRegistry } from './registry.ts';
 import type { RunFeed } from './run-reporter.ts';
@@ -45,4 +45,11 @@ export interface OutboxHandoff {
   taking(): boolean;
   /** Delivers rows written claimed; any it cannot deliver (it stopped meanwhile) are claimed again once stale. */
   take(rows: Notification[]): void;
+  /**
+   * The send a new row would repeat, as the deliverer remembers it: such a row can be written already
+   * settled, never claimed. None while a silence is active, so that a silenced row is still suppressed.
+   */
+  repeatOf: RepeatOf;
+  /** Counts rows written settled as repeats, as the deliverer counts the repeats it finds. */
+  repeated(rows: Notification[]): void;
 }

@@ -2,7 +2,7 @@ import type { DeliveryOutcome } from '../actors/notifier.ts';
 import type { Channel } from '../channels/channel.ts';
 import { channelFor, FALLBACK_CHANNEL } from '../channels/routing.ts';
 import type { Notification } from '../domain/notification.ts';
-import type { NotificationRepository } from '../storage/store.ts';
+import type { NotificationRepository, RepeatOf } from '../storage/store.ts';
 import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
 import { DedupMemory } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
@@ -62,15 +62,28 @@ type Placed = { row: Notification; lane: string; index: number };
  * metrics get one report per channel. Never rejects: a store failure leaves the rows `sending`, and
  * their claim (renewed while the batch is in flight, see `CLAIM_LEASE_MS`) is taken over once it lapses.
  */
-export function createDeliverer(deps: DelivererDeps): (rows: Notification[]) => Promise<DeliveryOutcome[]> {
+export function createDeliverer(deps: DelivererDeps): Deliver {
   const deliverer = new Deliverer(deps);
   const leaseMs = deps.leaseMs ?? CLAIM_LEASE_MS;
   const logger = deps.logger.child({ actor: 'notifier' });
-  return (rows) => {
+  const deliver = (rows: Notification[]) => {
     const batch = deliverer.deliver(rows);
     if (rows.length > 0) keepClaimed(deps, logger, leaseMs, rows, batch);
     return batch;
   };
+  return Object.assign(deliver, {
+    repeatOf: (channel: string, dedupKey: string) => deliverer.repeatOf(channel, dedupKey),
+    repeated: (rows: Notification[]) => deliverer.repeated(rows),
+  });
+}
+
+/** Delivers a batch of claimed rows; also answers, from its memory, which new rows would be repeats. */
+export interface Deliver {
+  (rows: Notification[]): Promise<DeliveryOutcome[]>;
+  /** The time of the remembered send a new row of `channel` and `dedupKey` repeats within the window, if any. */
+  repeatOf: RepeatOf;
+  /** Counts rows its writer settled as repeats (see `repeatOf`) as the repeats it finds itself are counted. */
+  repeated(rows: Notification[]): DeliveryOutcome[];
 }
 
 /** Renews the claims of `rows` every third of the lease until `done` settles; a failed renewal is logged and tried again. */
@@ -134,6 +147,21 @@ class Deliverer {
     const attempted: Attempted[] = new Array(rows.length);
     await Promise.all([...chainsOf(rows, lanes)].map(([key, chain]) => this.runChain(key, chain, since, attempted)));
     return this.settle(attempted, rows.length);
+  }
+
+  /** A send of `dedupKey` on `channel` within the repeat window, from memory (a send it does not remember is no answer). */
+  repeatOf(channel: string, dedupKey: string): string | undefined {
+    const { repeatIntervalMs } = this.deps.policy;
+    if (repeatIntervalMs <= 0) return undefined;
+    return this.memory.sentSince(channel, dedupKey, iso(this.now() - repeatIntervalMs))?.sentAt;
+  }
+
+  /** Rows written already settled as repeats: counted and reported as the ones `attempt` finds. */
+  repeated(rows: Notification[]): DeliveryOutcome[] {
+    const attempted = rows.map((row): Attempted => ({ outcome: { id: row.id, lane: channelFor(row.channel, this.available), kind: 'deduplicated' } }));
+    reportBatch(attempted, this.deps.runs, this.deps.count ?? (() => {}));
+    this.logger.debug({ repeats: rows.length }, 'notifications suppressed as repeats at their commit');
+    return attempted.map((a) => a.outcome);
   }
 
   /** Records the batch's results in one commit and reports them; on a store failure every row is an error. */

@@ -19,6 +19,8 @@ export interface Silences {
   screen(rows: Notification[]): Promise<Notification[]>;
   /** Creates an actor for every unexpired stored silence (a restart, or one set by another instance). */
   load(): Promise<void>;
+  /** True when no silence is known that is active or yet to start: none could match a row now or soon. */
+  quiet(): boolean;
   stop(): void;
 }
 
@@ -74,6 +76,11 @@ class SilenceActors {
     const actor = this.#actors.get(silence.id);
     const state = actor ? (actor.getSnapshot().value as SilenceState) : silenceStateAt(silence, Date.now());
     return { ...silence, state };
+  }
+
+  /** How many silences are tracked: active, or pending their start. */
+  get size(): number {
+    return this.#actors.size;
   }
 
   /** The silences whose actor is `active` now. */
@@ -138,6 +145,7 @@ export function createSilences(ctx: Pick<RuntimeContext, 'store' | 'registry' | 
       return rows.filter((row) => !silenced.has(row));
     },
     load,
+    quiet: () => actors.size === 0,
     stop: () => actors.stop(),
   };
 }

@@ -6,6 +6,7 @@ import { channelFor } from '../channels/routing.ts';
 import { openChannels } from '../channels/open-channels.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { OutboxHandoff, RuntimeContext, Wake } from './context.ts';
+import type { RepeatOf } from '../storage/store.ts';
 import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
 import { notificationTopics } from './notification-topic.ts';
 import type { Logger } from './logger.ts';
@@ -33,7 +34,7 @@ export interface NotifierConcern extends Concern {
  */
 export function notifierConcern(
   ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'registry' | 'metrics' | 'runs' | 'inspect'>,
-  silences?: Pick<Silences, 'screen'>,
+  silences?: Pick<Silences, 'screen' | 'quiet'>,
 ): NotifierConcern {
   const logger = ctx.logger.child({ actor: 'notifier' });
   const channels = openChannels(ctx.config, logger);
@@ -82,7 +83,11 @@ export function notifierConcern(
     },
   });
   const wake = () => concern.actor?.send({ type: 'WAKE' });
-  const handoff = outboxHandoff(() => concern.actor, () => caughtUp, screened, logger);
+  const handoff = outboxHandoff(() => concern.actor, () => caughtUp, screened, logger, {
+    // A silenced row must be suppressed, not settled as a repeat: none is while a silence is active.
+    repeatOf: (channel, dedupKey) => (silences?.quiet() === false ? undefined : deliver.repeatOf(channel, dedupKey)),
+    repeated: (rows) => deliver.repeated(rows),
+  });
   return {
     name: concern.name,
     start: concern.start,
@@ -106,6 +111,7 @@ function outboxHandoff(
   caughtUp: () => boolean,
   screened: (rows: Notification[]) => Promise<ClaimedRow[]>,
   logger: Logger,
+  repeats: { repeatOf: RepeatOf; repeated: (rows: Notification[]) => unknown },
 ): OutboxHandoff {
   const inState = (...states: string[]): boolean => {
     const snapshot = actorOf()?.getSnapshot();
@@ -113,6 +119,11 @@ function outboxHandoff(
   };
   return {
     taking: () => caughtUp() && inState('running'),
+    repeatOf: repeats.repeatOf,
+    repeated(rows) {
+      repeats.repeated(rows);
+      if (inState('running', 'draining')) actorOf()!.send({ type: 'REPEATED', count: rows.length });
+    },
     take(rows) {
       if (rows.length === 0) return;
       screened(rows).then(

@@ -88,7 +88,15 @@ export interface TransitionOutcome {
   event: AlertEvent | undefined;
   /** With `commit`'s `claim`, on a store that honours it: the outbox rows the transition wrote already claimed, as `notifications.claim` returns rows. */
   claimed?: Notification[];
+  /** With `commit`'s `repeatOf`: the outbox rows written already settled as repeats (`sent` at the send they repeat). */
+  repeats?: Notification[];
 }
+
+/**
+ * The time (ISO) of a send that a new outbox row of `channel` and `dedupKey` repeats within the
+ * repeat window, as its deliverer knows it; undefined when it knows of none.
+ */
+export type RepeatOf = (channel: string, dedupKey: string) => string | undefined;
 
 /**
  * Alert events and their notifications: firing and resolving are each one transaction, and the
@@ -116,8 +124,12 @@ export interface AlertEventRepository {
    * written that the caller never settles is claimed again once its claim is stale, like any claimed
    * row whose deliverer died. A store that ignores `claim` (PostgreSQL: its claim also arbitrates
    * between instances) writes them pending and returns no `claimed`.
+   *
+   * With `claim` and `repeatOf`, a row due at once that `repeatOf` names a send for is written already
+   * settled, as the deliverer would settle it on finding it a repeat (`sent` at that send's time, one
+   * attempt, no claim), and returned in `repeats` instead of `claimed`: it is never claimed or sent.
    */
-  commit(batch: { transitions: AlertTransition[]; readings: Reading[]; claim?: boolean }): Promise<TransitionOutcome[]>;
+  commit(batch: { transitions: AlertTransition[]; readings: Reading[]; claim?: boolean; repeatOf?: RepeatOf }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */
   list(filter: AlertEventFilter): Promise<AlertEvent[]>;
   /** `by_severity` counts every event; the mean time to resolve is over resolved events (null when none). */

@@ -47,4 +47,35 @@ describe('notifierMachine (property)', () => {
       { numRuns: 50 },
     );
   });
+
+  it('repeats settled at their commit only add to `deduplicated`: lanes and the other counts are as without them, and it still drains', async () => {
+    const step = fc.oneof(outcome.map((o) => ({ outcome: o })), fc.integer({ min: 1, max: 5 }).map((count) => ({ repeats: count })));
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
+        const outcomes = steps.flatMap((s, i) => ('outcome' in s ? [{ ...s.outcome, id: `n${i}` } as DeliveryOutcome] : []));
+        const rows = outcomes.map((o) => ({ row: row(o.id, o.lane), lane: o.lane }));
+        const [plain, withRepeats] = [await claimed(rows), await claimed(rows)];
+        let repeats = 0;
+        let n = 0;
+        for (const s of steps) {
+          if ('repeats' in s) {
+            withRepeats.send({ type: 'REPEATED', count: s.repeats });
+            repeats += s.repeats;
+          } else {
+            const o = outcomes[n++]!;
+            plain.send({ type: 'DELIVERED', outcome: o });
+            withRepeats.send({ type: 'DELIVERED', outcome: o });
+          }
+          const { lastClaimedAt: _a, deduplicated: got, ...rest } = withRepeats.getSnapshot().context;
+          const { lastClaimedAt: _b, deduplicated: expected, ...restPlain } = plain.getSnapshot().context;
+          expect(rest).toEqual(restPlain);
+          expect(got).toBe(expected + repeats);
+        }
+        withRepeats.send({ type: 'STOP' });
+        expect(withRepeats.getSnapshot().status).toBe('done');
+        plain.stop();
+      }),
+      { numRuns: 50 },
+    );
+  });
 });

@@ -361,6 +361,43 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(stale.map((n) => n.id).filter((id) => ours.includes(id)).sort()).toEqual([now1, now2].sort());
       });
 
+      it('commit with claim and repeatOf: a due row whose dedup key it names is written sent at that send, never claimed', async () => {
+        const key = uid('k');
+        const [repeat, fresh, later] = [uid('n'), uid('n'), uid('n')];
+        const sentAt = at(-5);
+        const [outcome] = await store.alerts.commit({
+          transitions: [
+            {
+              kind: 'open',
+              event: newEvent(uid('rule')),
+              notifications: [
+                note({ id: repeat, dedup_key: key }),
+                note({ id: fresh, dedup_key: uid('k') }),
+                note({ id: later, dedup_key: key, next_attempt_at: '2999-01-01T00:00:00.000Z' }),
+              ],
+            },
+          ],
+          readings: [],
+          claim: true,
+          repeatOf: (_channel, dedupKey) => (dedupKey === key ? sentAt : undefined),
+        });
+        const listed = await store.notifications.list({});
+        const stored = (id: string) => listed.find((n) => n.id === id);
+        if (outcome!.claimed === undefined) {
+          // A store that ignores `claim` writes every row pending, for its notifier's claim.
+          expect(outcome!.repeats).toBeUndefined();
+          expect([repeat, fresh, later].map((id) => stored(id)?.status)).toEqual(['pending', 'pending', 'pending']);
+          return;
+        }
+        expect(outcome!.repeats?.map((n) => n.id)).toEqual([repeat]);
+        expect(stored(repeat)).toEqual(outcome!.repeats![0]);
+        expect(stored(repeat)).toMatchObject({ status: 'sent', sent_at: sentAt, attempts: 1 });
+        expect(outcome!.claimed.map((n) => n.id)).toEqual([fresh]);
+        expect(stored(later)).toMatchObject({ status: 'pending' });
+        const claimable = await store.notifications.claim(new Date(Date.now() + 61_000).toISOString(), 100, 60_000);
+        expect(claimable.map((n) => n.id)).not.toContain(repeat);
+      });
+
       it('commit writes transitions in order with their outbox rows, then the readings; concurrent commits all land', async () => {
         const ruleId = uid('rule');
         const id = uid('event');

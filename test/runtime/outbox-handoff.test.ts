@@ -1,5 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
@@ -74,5 +76,87 @@ describe('outbox rows of alerts, handed to the in-process notifier', () => {
     expect(await first.runtime.store.notifications.claim(new Date().toISOString(), 10, 60_000)).toEqual([]);
     const stale = await first.runtime.store.notifications.claim(new Date(Date.now() + 60_001).toISOString(), 10, 60_000);
     expect(stale.map((n) => n.id)).toEqual(['orphan']);
+  });
+});
+
+describe('repeats of a remembered send, on SQLite', () => {
+  /** A webhook receiver on 127.0.0.1 recording the title of each delivery. */
+  async function receiver(): Promise<{ url: string; titles: string[]; close(): Promise<void> }> {
+    const titles: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += String(chunk)));
+      req.on('end', () => {
+        titles.push((JSON.parse(body) as { title: string }).title);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/hook`, titles, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  async function webhookRuntime(db: string, url: string): Promise<Runtime> {
+    const runtime = createRuntime({
+      inheritEnv: false,
+      env: { DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: 'silent', NOTIFY_POLL_INTERVAL_MS: '20', PUBLISH_INTERVAL_SECONDS: '0', ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: url },
+    });
+    running.push(runtime);
+    await runtime.start({ listen: false });
+    await runtime.rules.create({ ...rule, channels: ['webhook'] });
+    return runtime;
+  }
+
+  const rowsOf = async (runtime: Runtime) => [...(await runtime.store.notifications.list({}))].reverse();
+  const notifier = (runtime: Runtime) => runtime.actors.get('notifier')!.actor.getSnapshot().context as { sent: number; deduplicated: number };
+
+  it('are written already sent at the send they repeat: never claimed, never sent again, counted as deduplicated', async () => {
+    const hook = await receiver();
+    try {
+      const runtime = await webhookRuntime(join(dir, 'repeats.db'), hook.url);
+      // Each step waits for the row before it to be delivered, so the notifier remembers its send.
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 95 });
+      await eventually(async () => ((await rowsOf(runtime)).every((n) => n.status === 'sent') ? true : undefined));
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 20 });
+      await eventually(async () => ((await rowsOf(runtime)).length === 2 && (await rowsOf(runtime)).every((n) => n.status === 'sent') ? true : undefined));
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 96 });
+      const rows = await rowsOf(runtime);
+      // Settled in the very commit of the firing: nothing waits for a delivery.
+      expect(rows.map((n) => [n.title, n.status, n.attempts])).toEqual([
+        ['boiler firing', 'sent', 1],
+        ['boiler resolved', 'sent', 1],
+        ['boiler firing', 'sent', 1],
+      ]);
+      expect(rows[2]!.sent_at).toBe(rows[0]!.sent_at);
+      expect(hook.titles).toEqual(['boiler firing', 'boiler resolved']);
+      await eventually(async () => (notifier(runtime).deduplicated === 1 ? true : undefined));
+      expect(notifier(runtime).sent).toBe(2);
+      const metrics = await runtime.metrics.metrics();
+      expect(metrics).toMatch(/vigil_notifications_total\{channel="webhook",outcome="deduplicated"\} 1/);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('are left to the notifier while a silence is active, which suppresses them', async () => {
+    const hook = await receiver();
+    try {
+      const runtime = await webhookRuntime(join(dir, 'silenced.db'), hook.url);
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 95 });
+      await eventually(async () => ((await rowsOf(runtime)).every((n) => n.status === 'sent') ? true : undefined));
+      const silence = { rule_id: 'boiler', starts_at: new Date(Date.now() - 1_000).toISOString(), ends_at: new Date(Date.now() + 60_000).toISOString(), created_by: 'test', comment: 'maintenance' };
+      const created = await runtime.app.request('/silences', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(silence) });
+      expect(created.status).toBe(201);
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 20 });
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 96 });
+      const rows = await eventually(async () => {
+        const all = await rowsOf(runtime);
+        return all.length === 3 && all.every((n) => n.status !== 'sending' && n.status !== 'pending') ? all : undefined;
+      });
+      expect(rows.map((n) => n.status)).toEqual(['sent', 'suppressed', 'suppressed']);
+      expect(hook.titles).toEqual(['boiler firing']);
+    } finally {
+      await hook.close();
+    }
   });
 });

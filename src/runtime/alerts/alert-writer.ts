@@ -2,7 +2,7 @@ import type { AlertIntent } from '../../actors/alert.ts';
 import type { Notification } from '../../domain/notification.ts';
 import type { Reading } from '../../domain/reading.ts';
 import { timeOrderedId } from '../../storage/ids.ts';
-import type { AlertTransition, Store, TransitionOutcome } from '../../storage/store.ts';
+import type { AlertTransition, RepeatOf, Store, TransitionOutcome } from '../../storage/store.ts';
 import { withBackoff, type BackoffOptions } from '../../streams/backoff.ts';
 import type { Logger } from '../logger.ts';
 import { firedNotifications, resolvedNotifications, type AvailableChannels } from './notifications.ts';
@@ -14,7 +14,7 @@ export interface AlertWrite extends AlertIntent {
 
 /** What a write did: `changed` false when the store already had it so (idempotent). */
 export type WriteOutcome =
-  | { write: AlertWrite; ok: true; changed: boolean; eventId?: string; claimed?: Notification[] }
+  | { write: AlertWrite; ok: true; changed: boolean; eventId?: string; claimed?: Notification[]; repeats?: Notification[] }
   | { write: AlertWrite; ok: false; error: unknown };
 
 /** Options of `createAlertWriter`. */
@@ -36,6 +36,11 @@ export interface AlertWriterOptions {
    * the store may write them already claimed (see `commit`'s `claim`) and return them in `claimed`.
    */
   claimOutbox?: () => boolean;
+  /**
+   * With `claimOutbox`: the send a new row repeats, as its deliverer knows it. Such rows are written
+   * already settled (see `commit`'s `repeatOf`) and told to `onWritten` in `repeats`, not `claimed`.
+   */
+  repeatOf?: RepeatOf;
 }
 
 /** The alert writes and the readings that caused them, committed in push order. */
@@ -123,7 +128,7 @@ function reportUnit(unit: Unit, outcomes: TransitionOutcome[] | undefined, error
   unit.writes.forEach((write, i) => {
     const outcome = outcomes?.[i];
     const written: WriteOutcome = outcome
-      ? { write, ok: true, changed: outcome.changed, eventId: outcome.event?.id, ...(outcome.claimed && { claimed: outcome.claimed }) }
+      ? { write, ok: true, changed: outcome.changed, eventId: outcome.event?.id, ...(outcome.claimed && { claimed: outcome.claimed }), ...(outcome.repeats && { repeats: outcome.repeats }) }
       : { write, ok: false, error };
     try {
       onWritten(written);
@@ -198,8 +203,11 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     await withBackoff(
       async () => {
         const claim = options.claimOutbox?.() ?? false;
+        const repeatOf = claim ? options.repeatOf : undefined;
         const settled = await Promise.allSettled(
-          pending.map((u) => store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings, claim })),
+          pending.map((u) =>
+            store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings, claim, ...(repeatOf && { repeatOf }) }),
+          ),
         );
         const { retry, firstError } = settleAttempt(pending, settled, report, logger);
         tellCommitted(options);

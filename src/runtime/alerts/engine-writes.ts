@@ -41,6 +41,7 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
   let counts = { triggered: 0, resolved: 0, errors: 0, lastError: null as string | null };
   /** The batch's outbox rows written claimed for the notifier, and whether any change wrote its rows pending. */
   let handed: Notification[] = [];
+  let repeats: Notification[] = [];
   let unclaimed = false;
   const onWritten = (outcome: WriteOutcome) => {
     const fired = outcome.write.kind === 'fire';
@@ -53,6 +54,7 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
       else counts.resolved++;
       if (outcome.claimed) handed.push(...outcome.claimed);
       else unclaimed = true;
+      if (outcome.repeats) repeats.push(...outcome.repeats);
     }
   };
   const onCommitted = () => {
@@ -62,8 +64,10 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
     // The events' outbox rows are committed: those written claimed go to the notifier as they are, in
     // commit order; for the others it claims now rather than at its next poll.
     if (handed.length > 0) options.handoff?.take(handed);
+    if (repeats.length > 0) options.handoff?.repeated(repeats);
     if (unclaimed) options.wake?.();
     handed = [];
+    repeats = [];
     unclaimed = false;
     worker.send({ type: 'WRITTEN', ...told, lastError: told.lastError ?? undefined });
     if (told.errors > 0) ctx.runs.report(ALERT_WORKER_ID, { ok: false, error: told.lastError ?? undefined });
@@ -76,6 +80,7 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
     onCommitted,
     channels: configuredChannels(ctx.config),
     claimOutbox: handoff && (() => handoff.taking()),
+    ...(handoff && { repeatOf: handoff.repeatOf }),
   });
   return { writer, recorded };
 }

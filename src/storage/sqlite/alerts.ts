@@ -2,13 +2,13 @@ import type { AlertEvent, AlertEventFilter, NewAlertEvent, Resolution } from '..
 import type { NewNotification, Notification } from '../../domain/notification.ts';
 import { groupCommit, type Settled } from '../group-commit.ts';
 import { newAlertEvent, newEventValues } from '../rows.ts';
-import type { AlertEventRepository, AlertTransition, TransitionOutcome } from '../store.ts';
+import type { AlertEventRepository, AlertTransition, RepeatOf, TransitionOutcome } from '../store.ts';
 import type { Reading } from '../../domain/reading.ts';
 import { upsertReadings } from './readings.ts';
 import { isoTime, now } from '../timestamps.ts';
 import type { SqliteConnection } from './connection.ts';
 import { closedError, guarded, toStoreError } from './guard.ts';
-import { INSERT_NOTIFICATION, insertClaimedOutbox, insertOutbox } from './notifications.ts';
+import { INSERT_NOTIFICATION, insertClaimedOutbox, insertOutbox, type BornRows } from './notifications.ts';
 
 type AlertEventRow = Omit<AlertEvent, 'is_resolved' | 'metadata'> & { is_resolved: number; metadata: string };
 
@@ -49,6 +49,10 @@ function listQuery(filter: AlertEventFilter): { sql: string; params: unknown[] }
     ORDER BY triggered_at DESC, rowid DESC LIMIT ?`;
   return { sql, params };
 }
+
+/** An outcome's rows written claimed, and those written settled as repeats when there are any. */
+const bornOf = (born: BornRows | undefined): Pick<TransitionOutcome, 'claimed' | 'repeats'> =>
+  born === undefined ? {} : born.repeats.length === 0 ? { claimed: born.claimed } : { claimed: born.claimed, repeats: born.repeats };
 
 /** Most transitions committed together. */
 const MAX_GROUP_SIZE = 256;
@@ -139,17 +143,17 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
   };
 
   /** Opens the rule's event with its outbox rows (`createdAt`: their creation time) unless one is open. */
-  const open = (input: NewAlertEvent, notifications: NewNotification[], createdAt = now(), claimed?: Notification[]) => {
+  const open = (input: NewAlertEvent, notifications: NewNotification[], createdAt = now(), born?: BornRows) => {
     const event = newAlertEvent(input);
     const { changes } = statement(INSERT).run(newEventValues(event));
     if (changes === 0) return { event: openFor(event.alert_id)!, created: false };
-    outbox(notifications, event.alert_id, createdAt, claimed);
+    outbox(notifications, event.alert_id, createdAt, born);
     return { event, created: true };
   };
 
-  /** The outbox rows of a transition: pending, or born claimed into `claimed` when the caller delivers them. */
-  const outbox = (notifications: NewNotification[], alertId: string, createdAt: string, claimed: Notification[] | undefined) => {
-    if (claimed) insertClaimedOutbox(statement, notifications, alertId, createdAt, claimed);
+  /** The outbox rows of a transition: pending, or born claimed (or settled as repeats) into `born` when the caller delivers them. */
+  const outbox = (notifications: NewNotification[], alertId: string, createdAt: string, born: BornRows | undefined) => {
+    if (born) insertClaimedOutbox(statement, notifications, alertId, createdAt, born);
     else insertOutbox(statement(INSERT_NOTIFICATION), notifications, alertId, createdAt);
   };
 
@@ -158,29 +162,29 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     resolution: Resolution,
     notifications: NewNotification[] | ((event: AlertEvent) => NewNotification[]),
     createdAt = now(),
-    claimed?: Notification[],
+    born?: BornRows,
   ) => {
     const resolvedAt = isoTime(resolution.resolved_at, 'resolved_at');
     const row = statement(RESOLVE).get(resolvedAt, resolution.resolution_value, alertId) as AlertEventRow | undefined;
     if (!row) return undefined;
     const event = fromRow(row);
     const rows = typeof notifications === 'function' ? notifications(event) : notifications;
-    outbox(rows, alertId, createdAt, claimed);
+    outbox(rows, alertId, createdAt, born);
     return event;
   };
 
   /** One call of the group: the transitions, then the readings (all or nothing: a failing call is rolled back alone). */
-  const commit = (transitions: AlertTransition[], readings: Reading[], claim: boolean): TransitionOutcome[] => {
+  const commit = (transitions: AlertTransition[], readings: Reading[], claim: boolean, repeatOf: RepeatOf | undefined): TransitionOutcome[] => {
     const createdAt = now();
     const outcomes = new Array<TransitionOutcome>(transitions.length);
     transitions.forEach((t, i) => {
-      const claimed: Notification[] | undefined = claim ? [] : undefined;
+      const born: BornRows | undefined = claim ? { claimed: [], repeats: [], repeatOf } : undefined;
       if (t.kind === 'open') {
-        const { event, created } = open(t.event, t.notifications, createdAt, claimed);
-        outcomes[i] = { changed: created, event, ...(claimed && { claimed }) };
+        const { event, created } = open(t.event, t.notifications, createdAt, born);
+        outcomes[i] = { changed: created, event, ...bornOf(born) };
       } else {
-        const event = resolve(t.alertId, t.resolution, t.notifications, createdAt, claimed);
-        outcomes[i] = { changed: event !== undefined, event, ...(claimed && { claimed }) };
+        const event = resolve(t.alertId, t.resolution, t.notifications, createdAt, born);
+        outcomes[i] = { changed: event !== undefined, event, ...bornOf(born) };
       }
     });
     upsertReadings(statement, readings);
@@ -203,6 +207,6 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     ...reads,
     open: (event, notifications) => submit('alerts.open', () => open(event, notifications)),
     resolve: (alertId, resolution, notifications) => submit('alerts.resolve', () => resolve(alertId, resolution, notifications)),
-    commit: ({ transitions, readings, claim = false }) => submit('alerts.commit', () => commit(transitions, readings, claim)),
+    commit: ({ transitions, readings, claim = false, repeatOf }) => submit('alerts.commit', () => commit(transitions, readings, claim, repeatOf)),
   };
 }

@@ -1,5 +1,5 @@
 import type { NewNotification, Notification, NotificationStatus } from '../../domain/notification.ts';
-import type { DeliveryResult, NotificationRepository, SentMark } from '../store.ts';
+import type { DeliveryResult, NotificationRepository, RepeatOf, SentMark } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
 import { timeOrderedId } from '../ids.ts';
@@ -16,6 +16,10 @@ export const INSERT_NOTIFICATION = `INSERT INTO notifications (id, channel, seve
 // A row born claimed: `sending`, its lease starting at its creation, as CLAIM would leave it.
 export const INSERT_CLAIMED = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
   status, attempts, next_attempt_at, claimed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', 0, ?, ?, ?)
+  ON CONFLICT (id) DO NOTHING`;
+// A repeat born settled: `sent` at the time of the send it repeats, as SETTLE_SENT leaves a row the deliverer found a repeat.
+export const INSERT_REPEAT = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
+  status, attempts, next_attempt_at, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', 1, ?, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
 // Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died. A row is
 // claimed only once due, and its claim leaves `next_attempt_at` alone, so every row this can take has
@@ -88,25 +92,40 @@ export function insertOutbox(insert: ReturnType<SqliteConnection['statement']>, 
   }
 }
 
+/** Where `insertClaimedOutbox` puts the rows it wrote claimed, and those it wrote settled as repeats. */
+export interface BornRows {
+  claimed: Notification[];
+  repeats: Notification[];
+  repeatOf?: RepeatOf;
+}
+
 /**
  * `insertOutbox` for a caller that delivers the rows itself: those due at `createdAt` go in claimed
- * (see INSERT_CLAIMED) and are added to `claimed` as a claim would return them; a row due later goes
- * in pending, and a row whose id is present already is left as it is and not returned.
+ * (see INSERT_CLAIMED) and are added to `claimed` as a claim would return them, or, when `repeatOf`
+ * names a send the row repeats, go in settled (INSERT_REPEAT) and are added to `repeats`; a row due
+ * later goes in pending, and a row whose id is present already is left as it is and not returned.
  */
 export function insertClaimedOutbox(
   statement: SqliteConnection['statement'],
   notifications: NewNotification[],
   alertId: string,
   createdAt: string,
-  claimed: Notification[],
+  into: BornRows,
 ): void {
-  const pending = statement(INSERT_NOTIFICATION);
-  const born = statement(INSERT_CLAIMED);
   for (const row of newNotificationRows(notifications, alertId, createdAt)) {
     const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at: due } = row;
     const values = [id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, due];
-    if (due > createdAt) pending.run(...values, createdAt);
-    else if (born.run(...values, createdAt, createdAt).changes > 0) claimed.push({ ...row, status: 'sending' });
+    if (due > createdAt) {
+      statement(INSERT_NOTIFICATION).run(...values, createdAt);
+      continue;
+    }
+    const repeated = dedup_key === null ? undefined : into.repeatOf?.(channel, dedup_key);
+    if (repeated !== undefined) {
+      const sentAt = isoTime(repeated, 'sentAt');
+      if (statement(INSERT_REPEAT).run(...values, createdAt, sentAt).changes > 0) into.repeats.push({ ...row, status: 'sent', attempts: 1, sent_at: sentAt });
+    } else if (statement(INSERT_CLAIMED).run(...values, createdAt, createdAt).changes > 0) {
+      into.claimed.push({ ...row, status: 'sending' });
+    }
   }
 }
 

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, startVigil } from './cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-repeats-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const send = async (url: string, method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as any) : null };
+};
+
+describe('repeats within the repeat interval (real process)', () => {
+  it('a firing that repeats a sent one is stored sent at that send by its own commit, and never printed again', async () => {
+    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, NOTIFY_POLL_INTERVAL_MS: '50', PUBLISH_INTERVAL_SECONDS: '0' });
+    try {
+      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      const printed = () => vigil.output().split('\n').filter((line) => line.includes('"msg":"notification"') && line.includes('boiler'));
+      const rows = async () => [...(await send(url, 'GET', '/notifications?alert=boiler')).body.notifications].reverse();
+      expect((await send(url, 'POST', '/rules', { id: 'boiler', name: 'boiler', device_id: 'b1', metric: 'temp', operator: '>', threshold: 90, channels: ['console'] })).status).toBe(201);
+
+      // Each step waits until the row before it is printed: the notifier then remembers that send.
+      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 95 })).status).toBe(202);
+      await eventually(async () => (printed().length === 1 ? true : undefined));
+      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 20 })).status).toBe(202);
+      await eventually(async () => (printed().length === 2 ? true : undefined));
+      await eventually(async () => ((await rows()).every((n) => n.status === 'sent') ? true : undefined));
+
+      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 97 })).status).toBe(202);
+      // Once the 202 is back the repeat is settled: its row says sent, at the time of the firing it repeats.
+      const [fired, , repeat] = await rows();
+      expect(repeat).toMatchObject({ title: 'boiler firing', status: 'sent', attempts: 1, sent_at: fired.sent_at });
+      await eventually(async () => ((await send(url, 'GET', '/actors/notifier')).body.context?.deduplicated === 1 ? true : undefined));
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/vigil_notifications_total\{channel="console",outcome="deduplicated"\} 1/);
+      expect(printed()).toHaveLength(2);
+    } finally {
+      vigil.child.kill('SIGTERM');
+      await vigil.exit();
+    }
+  }, 90_000);
+});
