@@ -112,6 +112,8 @@ class Deliverer {
   private readonly slots: ReturnType<typeof createLaneSlots>;
   private readonly tails = new Map<string, Promise<void>>();
   private forgottenAt = 0;
+  /** The last start of the repeat window asked for by `repeatOf`, and its ISO form. */
+  private lastWindow = { ms: Number.NaN, iso: '' };
   /** The last batch's dedup look-up: batches start their chains in the order they were handed in. */
   private recalled: Promise<unknown> = Promise.resolve();
 
@@ -153,7 +155,13 @@ class Deliverer {
   repeatOf(channel: string, dedupKey: string): string | undefined {
     const { repeatIntervalMs } = this.deps.policy;
     if (repeatIntervalMs <= 0) return undefined;
-    return this.memory.sentSince(channel, dedupKey, iso(this.now() - repeatIntervalMs))?.sentAt;
+    return this.memory.sentSince(channel, dedupKey, this.windowStart(this.now() - repeatIntervalMs))?.sentAt;
+  }
+
+  /** `iso(ms)`, made once per millisecond: a commit asks it for each of its rows. */
+  private windowStart(ms: number): string {
+    if (ms !== this.lastWindow.ms) this.lastWindow = { ms, iso: iso(ms) };
+    return this.lastWindow.iso;
   }
 
   /** Rows written already settled as repeats: counted and reported as the ones `attempt` finds. */
