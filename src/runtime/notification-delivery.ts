@@ -83,7 +83,7 @@ export interface Deliver {
   /** The time of the remembered send a new row of `channel` and `dedupKey` repeats within the window, if any. */
   repeatOf: RepeatOf;
   /** Counts rows its writer settled as repeats (see `repeatOf`) as the repeats it finds itself are counted. */
-  repeated(rows: Notification[]): DeliveryOutcome[];
+  repeated(rows: Notification[]): void;
 }
 
 /** Renews the claims of `rows` every third of the lease until `done` settles; a failed renewal is logged and tried again. */
@@ -165,11 +165,10 @@ class Deliverer {
   }
 
   /** Rows written already settled as repeats: counted and reported as the ones `attempt` finds. */
-  repeated(rows: Notification[]): DeliveryOutcome[] {
+  repeated(rows: Notification[]): void {
     const attempted = rows.map((row): Attempted => ({ outcome: { id: row.id, lane: channelFor(row.channel, this.available), kind: 'deduplicated' } }));
     reportBatch(attempted, this.deps.runs, this.deps.count ?? (() => {}));
     this.logger.debug({ repeats: rows.length }, 'notifications suppressed as repeats at their commit');
-    return attempted.map((a) => a.outcome);
   }
 
   /** Records the batch's results in one commit and reports them; on a store failure every row is an error. */

@@ -111,7 +111,7 @@ function outboxHandoff(
   caughtUp: () => boolean,
   screened: (rows: Notification[]) => Promise<ClaimedRow[]>,
   logger: Logger,
-  repeats: { repeatOf: RepeatOf; repeated: (rows: Notification[]) => unknown },
+  repeats: { repeatOf: RepeatOf; repeated: (rows: Notification[]) => void },
 ): OutboxHandoff {
   const inState = (...states: string[]): boolean => {
     const snapshot = actorOf()?.getSnapshot();

@@ -1,5 +1,5 @@
 import type { AlertEvent, AlertEventFilter, NewAlertEvent, Resolution } from '../../domain/alert-event.ts';
-import type { NewNotification, Notification } from '../../domain/notification.ts';
+import type { NewNotification } from '../../domain/notification.ts';
 import { groupCommit, type Settled } from '../group-commit.ts';
 import { newAlertEvent, newEventValues } from '../rows.ts';
 import type { AlertEventRepository, AlertTransition, RepeatOf, TransitionOutcome } from '../store.ts';
