@@ -54,8 +54,7 @@ async function applyDiff(store: Store, diff: RulesDiff): Promise<void> {
     update: diff.update.map(({ rule: { id, ...patch } }) => ({ id, patch })),
     delete: diff.delete.map((rule) => rule.id),
   });
-  // All at once: on PostgreSQL the pool runs them on its connections instead of one round trip after another.
-  await Promise.all(diff.delete.map((rule) => store.snapshots.delete(`${RULE_ACTOR_PREFIX}${rule.id}`)));
+  await store.snapshots.deleteMany(diff.delete.map((rule) => `${RULE_ACTOR_PREFIX}${rule.id}`));
 }
 
 /**

@@ -31,6 +31,8 @@ export interface SnapshotRepository {
   loadAll(prefix: string): Promise<Map<string, unknown>>;
   /** Deleting an unknown id is not an error. */
   delete(actorId: string): Promise<void>;
+  /** `delete` of many ids at once: one transaction on SQLite, one statement on PostgreSQL. */
+  deleteMany(actorIds: readonly string[]): Promise<void>;
 }
 
 /** Alert rules. */

@@ -114,6 +114,14 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.snapshots.load(gone)).toBeUndefined();
         expect(await store.snapshots.load(keep)).toBe('k');
       });
+
+      it('deleteMany removes every listed snapshot in one call, ignoring unknown ids and leaving the rest', async () => {
+        const ids = Array.from({ length: 5 }, (_, i) => uid(`many-${i}`));
+        await store.snapshots.save(ids.map((actorId, i) => ({ actorId, snapshot: { i } })));
+        await store.snapshots.deleteMany([ids[0]!, ids[2]!, ids[4]!, uid('never')]);
+        await store.snapshots.deleteMany([]);
+        expect(await Promise.all(ids.map((id) => store.snapshots.load(id)))).toEqual([undefined, { i: 1 }, undefined, { i: 3 }, undefined]);
+      });
     });
 
     describe('rules', () => {

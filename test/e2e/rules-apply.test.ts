@@ -128,8 +128,19 @@ describe('vigil rules apply (real process)', () => {
     expect(diff).toContain('- r-50  delete');
     expect(diff).toContain(`0 to create, ${count / 100} to update, ${count / 100} to delete, ${count - (2 * count) / 100} unchanged`);
     expect((await stored()).map(fields)).toEqual(rules);
+    // Every rule has a saved state, as a stopped instance leaves them: a deleted rule's goes with it.
+    const saved = createSqliteStore({ path });
+    await saved.snapshots.save(rules.map((r) => ({ actorId: `rule:${r.id}`, snapshot: { state: 'ok', context: { value: r.threshold } } })));
+    await saved.close();
     await apply(file);
     expect((await stored()).map(fields)).toEqual(edited);
+    const left = createSqliteStore({ path });
+    try {
+      const states = await left.snapshots.loadAll('rule:');
+      expect([...states.keys()].sort()).toEqual(edited.map((r) => `rule:${r.id}`).sort());
+    } finally {
+      await left.close();
+    }
   }, 120_000);
 
   it('exits 2 naming every bad field of the file', async () => {

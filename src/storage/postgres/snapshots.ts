@@ -28,5 +28,8 @@ export function postgresSnapshots({ query }: PostgresConnection): SnapshotReposi
     async delete(actorId) {
       await query('DELETE FROM actor_snapshots WHERE actor_id = $1', [actorId]);
     },
+    async deleteMany(actorIds) {
+      if (actorIds.length > 0) await query('DELETE FROM actor_snapshots WHERE actor_id = ANY($1::text[])', [actorIds]);
+    },
   };
 }

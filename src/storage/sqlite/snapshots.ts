@@ -7,9 +7,14 @@ const UPSERT = `INSERT INTO actor_snapshots (actor_id, snapshot, updated_at) VAL
   ON CONFLICT (actor_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at`;
 // substr rather than LIKE: actor ids may contain '%' and '_'.
 const BY_PREFIX = 'SELECT actor_id, snapshot FROM actor_snapshots WHERE substr(actor_id, 1, length(@prefix)) = @prefix';
+const DELETE = 'DELETE FROM actor_snapshots WHERE actor_id = ?';
 
 /** Actor snapshots in SQLite, as JSON text. */
 export function sqliteSnapshots({ db, statement }: SqliteConnection): Synchronous<SnapshotRepository> {
+  const remove = db.transaction((actorIds: readonly string[]) => {
+    const one = statement(DELETE);
+    for (const actorId of actorIds) one.run(actorId);
+  });
   const save = db.transaction((entries: { actorId: string; snapshot: unknown }[]) => {
     const upsert = statement(UPSERT);
     const at = now();
@@ -30,7 +35,10 @@ export function sqliteSnapshots({ db, statement }: SqliteConnection): Synchronou
       return new Map(rows.map((row) => [row.actor_id, JSON.parse(row.snapshot) as unknown]));
     },
     delete(actorId) {
-      statement('DELETE FROM actor_snapshots WHERE actor_id = ?').run(actorId);
+      statement(DELETE).run(actorId);
+    },
+    deleteMany(actorIds) {
+      if (actorIds.length > 0) remove.immediate(actorIds);
     },
   };
 }
