@@ -41,4 +41,34 @@ describe('repeats within the repeat interval (real process)', () => {
       await vigil.exit();
     }
   }, 90_000);
+
+  it('under an active silence a repeat is suppressed, not settled as a repeat, and nothing is printed', async () => {
+    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'silenced.db')}`, NOTIFY_POLL_INTERVAL_MS: '50', PUBLISH_INTERVAL_SECONDS: '0' });
+    try {
+      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      const printed = () => vigil.output().split('\n').filter((line) => line.includes('"msg":"notification"') && line.includes('boiler'));
+      const rows = async () => [...(await send(url, 'GET', '/notifications?alert=boiler')).body.notifications].reverse();
+      expect((await send(url, 'POST', '/rules', { id: 'boiler', name: 'boiler', device_id: 'b1', metric: 'temp', operator: '>', threshold: 90, channels: ['console'] })).status).toBe(201);
+      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 95 })).status).toBe(202);
+      await eventually(async () => (printed().length === 1 ? true : undefined));
+      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 20 })).status).toBe(202);
+      await eventually(async () => (printed().length === 2 ? true : undefined));
+      await eventually(async () => ((await rows()).every((n) => n.status === 'sent') ? true : undefined));
+
+      const silence = await send(url, 'POST', '/silences', { rule_id: 'boiler', ends_at: new Date(Date.now() + 60_000).toISOString(), created_by: 'ops', comment: 'burner service' });
+      expect(silence).toMatchObject({ status: 201, body: { state: 'active' } });
+      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 97 })).status).toBe(202);
+      const repeat = await eventually(async () => {
+        const third = (await rows())[2];
+        return third?.status === 'suppressed' ? third : undefined;
+      });
+      expect(repeat).toMatchObject({ title: 'boiler firing', sent_at: null });
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/vigil_notifications_suppressed_total\{channel="console"\} 1/);
+      expect((await send(url, 'GET', '/actors/notifier')).body.context?.deduplicated ?? 0).toBe(0);
+      expect(printed()).toHaveLength(2);
+    } finally {
+      vigil.child.kill('SIGTERM');
+      await vigil.exit();
+    }
+  }, 90_000);
 });
