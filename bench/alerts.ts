@@ -1,15 +1,19 @@
 /**
  * Alert engine benchmark: 10k rules over 1k devices (10 metrics each, one rule per series) on the
  * embedded default (SQLite file, in-process broker). Prints, in one run:
- *  - raw: the XState event rate of the same provided machine, events sent straight to 10k actors at the
- *    same breach share as the runtime row beside it;
- *  - runtime: readings evaluated per second through `POST /readings` (validation, routing, the
- *    rule actors, the registry's change stream, write-behind of the latest readings, alert writes);
+ *  - raw: the XState event rate of the same provided machine, the same reading values sent straight
+ *    to 10k actors;
+ *  - runtime: readings evaluated per second through `POST /readings` (validation, routing, the rule
+ *    actors, the registry's change stream, the latest readings and the alert writes committed before
+ *    each 202);
  *  - baseline "Map + batched better-sqlite3": the same readings (JSON batches) judged against a
  *    plain Map of thresholds, each batch written in one transaction (latest readings, events, outbox);
  *  - heap per idle rule actor, and the time to start (and stop) a runtime with 100k rules.
- * Each rate is measured at two breach shares (5 % and 0.02 % of readings above the threshold).
- * Run: `npx tsx bench/alerts.ts` (RULES=10000 READINGS=1000000 BIG=100000 to change the sizes).
+ * Each rate is measured at two breach shares (5 % and 0.02 % of readings above the threshold), in
+ * ROUNDS rounds where the three parties take the same readings in a rotating order; the figures are
+ * medians of the rounds, and the ratio to raw is the median of each round's own ratio.
+ * Run: `npx tsx bench/alerts.ts` (RULES=10000 READINGS=1000000 ROUNDS=5 BIG=100000 to change the sizes;
+ * READINGS is each party's total over the rounds).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +24,7 @@ import vm from 'node:vm';
 import { createActor } from 'xstate';
 import { alertMachine } from '../src/actors/alert.ts';
 import type { Rule, RuleInput } from '../src/domain/rule.ts';
-import { benchRule, values } from './_support.ts';
+import { benchRule, median, values } from './_support.ts';
 import { createRuleActors } from '../src/runtime/alerts/rule-actors.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { ActorRegistry } from '../src/runtime/registry.ts';
@@ -35,6 +39,7 @@ const DEVICES = 1_000;
 const METRICS = Math.max(1, Math.round(RULES / DEVICES));
 const READINGS = Number(process.env.READINGS ?? 1_000_000);
 const BIG = Number(process.env.BIG ?? 100_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const BATCH = 1_000;
 const IN_FLIGHT = 4;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
@@ -48,16 +53,33 @@ const ruleInput = (i: number): RuleInput => {
   return input;
 };
 
-/** Raw XState: the same provided machine, 10k actors, the same share of breaching values sent straight in. */
-function rawRate(breach: number): number {
+/** A party of a round: measures readings per second over the bodies it is given, keeping its state between rounds. */
+interface Party {
+  rate(bodies: string[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Raw XState: the same provided machine, 10k actors, the round's reading values sent straight in (no routing). */
+function rawParty(): Party {
   const machine = alertMachine.provide({ actions: { fireAlert: () => {}, resolveAlert: () => {} } });
   const actors = Array.from({ length: RULES }, (_, i) => createActor(machine, { input: { rule: asRule(i), now: Date.now() } }).start());
-  const next = values(breach);
-  const started = performance.now();
-  for (let n = 0; n < READINGS; n++) actors[n % RULES]!.send({ type: 'EVALUATE', value: next(), at: n, now: n, ts: n });
-  const rate = READINGS / ((performance.now() - started) / 1_000);
-  for (const actor of actors) actor.stop();
-  return rate;
+  let n = 0;
+  return {
+    async rate(bodies) {
+      const valuesOf = bodies.map((body) => (JSON.parse(body) as { value: number }[]).map((r) => r.value));
+      const started = performance.now();
+      for (const batch of valuesOf) {
+        for (const value of batch) {
+          actors[n % RULES]!.send({ type: 'EVALUATE', value, at: n, now: n, ts: n });
+          n++;
+        }
+      }
+      return (bodies.length * BATCH) / ((performance.now() - started) / 1_000);
+    },
+    async close() {
+      for (const actor of actors) actor.stop();
+    },
+  };
 }
 
 async function seeded(path: string, rules: number): Promise<void> {
@@ -71,19 +93,24 @@ async function seeded(path: string, rules: number): Promise<void> {
 
 const env = (path: string) => ({ DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent', ENABLE_RATE_LIMITING: 'false', PUBLISH_INTERVAL_SECONDS: '3600', ALERT_INTERVAL_SECONDS: '3600' });
 
-/** The request bodies: READINGS readings in JSON batches of BATCH, `breach` of them above the threshold. */
-function bodiesOf(breach: number): string[] {
+/**
+ * The request bodies of rounds in turn: each call gives the next `count` readings (the same series
+ * order, values drawn on from one generator) in JSON batches of BATCH, `breach` of them above the threshold.
+ */
+function bodySource(breach: number): (count: number) => string[] {
   const next = values(breach);
-  const bodies: string[] = [];
-  for (let b = 0; b < READINGS / BATCH; b++) {
-    const batch = [];
-    for (let k = 0; k < BATCH; k++) {
-      const n = b * BATCH + k;
-      batch.push({ device_id: `d${n % DEVICES}`, metric: `m${Math.floor(n / DEVICES) % METRICS}`, value: next() });
+  let n = 0;
+  return (count) => {
+    const bodies: string[] = [];
+    for (let b = 0; b < count / BATCH; b++) {
+      const batch = [];
+      for (let k = 0; k < BATCH; k++, n++) {
+        batch.push({ device_id: `d${n % DEVICES}`, metric: `m${Math.floor(n / DEVICES) % METRICS}`, value: next() });
+      }
+      bodies.push(JSON.stringify(batch));
     }
-    bodies.push(JSON.stringify(batch));
-  }
-  return bodies;
+    return bodies;
+  };
 }
 
 /**
@@ -91,7 +118,7 @@ function bodiesOf(breach: number): string[] {
  * series to its rules (threshold and firing flag), one better-sqlite3 transaction per batch that
  * upserts the latest readings and inserts an event row and an outbox row per fire or resolve.
  */
-function mapSqliteRate(breach: number): number {
+function mapSqliteParty(breach: number): Party {
   const db = new Database(join(dir, `baseline-${breach}.db`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -117,43 +144,56 @@ function mapSqliteRate(breach: number): number {
       outbox.run(lastInsertRowid, 'console', `${c.id} ${c.kind} at ${c.value}`);
     }
   });
-  const bodies = bodiesOf(breach);
-  const started = performance.now();
-  for (const body of bodies) {
-    const readings = JSON.parse(body) as { device_id: string; metric: string; value: number }[];
-    const changes: { id: string; kind: string; value: number }[] = [];
-    for (const r of readings) {
-      for (const rule of rules.get(`${r.device_id}\u0000${r.metric}`) ?? []) {
-        const breaching = r.value > rule.threshold;
-        if (breaching === rule.firing) continue;
-        rule.firing = breaching;
-        changes.push({ id: rule.id, kind: breaching ? 'fire' : 'resolve', value: r.value });
+  return {
+    async rate(bodies) {
+      const started = performance.now();
+      for (const body of bodies) {
+        const readings = JSON.parse(body) as { device_id: string; metric: string; value: number }[];
+        const changes: { id: string; kind: string; value: number }[] = [];
+        for (const r of readings) {
+          for (const rule of rules.get(`${r.device_id}\u0000${r.metric}`) ?? []) {
+            const breaching = r.value > rule.threshold;
+            if (breaching === rule.firing) continue;
+            rule.firing = breaching;
+            changes.push({ id: rule.id, kind: breaching ? 'fire' : 'resolve', value: r.value });
+          }
+        }
+        write(readings, changes, new Date().toISOString());
       }
-    }
-    write(readings, changes, new Date().toISOString());
-  }
-  const rate = READINGS / ((performance.now() - started) / 1_000);
-  db.close();
-  return rate;
+      return (bodies.length * BATCH) / ((performance.now() - started) / 1_000);
+    },
+    async close() {
+      db.close();
+    },
+  };
 }
 
-/** Readings through the runtime's HTTP app, IN_FLIGHT requests of BATCH readings at a time. */
-async function runtimeRate(runtime: Runtime, breach: number): Promise<{ rate: number; events: number }> {
-  const bodies = bodiesOf(breach);
-  const started = performance.now();
-  let cursor = 0;
-  const lane = async () => {
-    while (cursor < bodies.length) {
-      const body = bodies[cursor++]!;
-      const response = await runtime.app.request('/readings', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      if (response.status !== 202) throw new Error(`POST /readings answered ${response.status}: ${await response.text()}`);
-    }
+/**
+ * Readings through the runtime's HTTP app, IN_FLIGHT requests of BATCH readings at a time; a round
+ * ends when every request was answered 202 (so committed: the answer waits for the commit).
+ */
+async function runtimeParty(breach: number): Promise<Party & { events(): Promise<number> }> {
+  const path = join(dir, `vigil-${breach}.db`);
+  await seeded(path, RULES);
+  const runtime = createRuntime({ env: env(path) });
+  await runtime.start({ listen: false });
+  return {
+    async rate(bodies) {
+      const started = performance.now();
+      let cursor = 0;
+      const lane = async () => {
+        while (cursor < bodies.length) {
+          const body = bodies[cursor++]!;
+          const response = await runtime.app.request('/readings', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          if (response.status !== 202) throw new Error(`POST /readings answered ${response.status}: ${await response.text()}`);
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+      return (bodies.length * BATCH) / ((performance.now() - started) / 1_000);
+    },
+    events: async () => (await runtime.store.alerts.stats()).total,
+    close: () => runtime.stop(),
   };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  const rate = READINGS / ((performance.now() - started) / 1_000);
-  await new Promise((resolve) => setTimeout(resolve, 500)); // the alert writes run behind the readings
-  const events = (await runtime.store.alerts.stats()).total;
-  return { rate, events };
 }
 
 /** Heap of bare XState actors of the same machine (no registry, routes or shared system): the baseline. */
@@ -200,61 +240,93 @@ async function startBig(): Promise<{ startMs: number; stopMs: number }> {
 const big = await startBig();
 const heap = heapPerActor(BIG);
 const bareHeap = heapPerBareActor(BIG);
-const raw = rawRate(0.0002);
-// Each share's baselines are measured right beside it (raw just before, Map + SQLite just after):
-// on a shared machine the load changes within a run, and a ratio is only as good as its neighbours.
-const byShare: { breach: number; rate: number; events: number; mapSqlite: number; raw: number }[] = [];
-for (const breach of BREACHING) {
-  const path = join(dir, `vigil-${breach}.db`);
-  await seeded(path, RULES);
-  const runtime = createRuntime({ env: env(path) });
-  await runtime.start({ listen: false });
-  const rawBeside = rawRate(breach);
-  const measured = await runtimeRate(runtime, breach);
-  await runtime.stop();
-  byShare.push({ breach, ...measured, mapSqlite: mapSqliteRate(breach), raw: rawBeside });
+
+type Measured = { breach: number; rounds: { raw: number; runtime: number; mapSqlite: number }[]; events: number };
+
+/**
+ * One breach share: the three parties take the same readings round after round, in an order that
+ * rotates (raw, runtime, Map+SQLite; then runtime, Map+SQLite, raw; …), so a load that comes and goes
+ * on a shared machine falls on each party alike. Each round's ratio compares neighbours.
+ */
+async function measureShare(breach: number): Promise<Measured> {
+  const runtime = await runtimeParty(breach);
+  const parties = { raw: rawParty(), runtime, mapSqlite: mapSqliteParty(breach) };
+  const order = ['raw', 'runtime', 'mapSqlite'] as const;
+  const nextBodies = bodySource(breach);
+  const rounds: Measured['rounds'] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const bodies = nextBodies(READINGS / ROUNDS);
+    const figures = { raw: 0, runtime: 0, mapSqlite: 0 };
+    for (let k = 0; k < order.length; k++) {
+      const name = order[(round + k) % order.length]!;
+      figures[name] = await parties[name].rate(bodies);
+    }
+    rounds.push(figures);
+  }
+  const events = await runtime.events();
+  for (const party of Object.values(parties)) await party.close();
+  return { breach, rounds, events };
 }
+
+const byShare: Measured[] = [];
+for (const breach of BREACHING) byShare.push(await measureShare(breach));
 rmSync(dir, { recursive: true, force: true });
 
-const [busy, quiet] = byShare as [(typeof byShare)[0], (typeof byShare)[0]];
-const ratio = busy.rate / busy.raw;
+/** A share's figures: each party's median over the rounds, and the median of the rounds' own ratios. */
+const summary = ({ breach, rounds, events }: Measured) => {
+  const rawRatios = rounds.map((r) => r.runtime / r.raw);
+  return {
+    breach,
+    events,
+    raw: median(rounds.map((r) => r.raw)),
+    rate: median(rounds.map((r) => r.runtime)),
+    mapSqlite: median(rounds.map((r) => r.mapSqlite)),
+    rawRatios,
+    ratio: median(rawRatios),
+    mapRatio: median(rounds.map((r) => r.runtime / r.mapSqlite)),
+  };
+};
+const [busy, quiet] = byShare.map(summary) as [ReturnType<typeof summary>, ReturnType<typeof summary>];
 const pct = (share: number) => `${(share * 100).toFixed(2).replace(/\.?0+$/, '')} %`;
-const rows = [
-  ['raw XState events/s (same machine, 10k actors, 0.02 % breaching)', Math.round(raw).toLocaleString('en'), 'baseline'],
-  ...byShare.flatMap(({ breach, rate, mapSqlite, raw: rawBeside }) => [
-    [`raw XState events/s, just before ${pct(breach)}`, Math.round(rawBeside).toLocaleString('en'), 'baseline'],
-    [`Map + batched better-sqlite3, ${pct(breach)} breaching`, Math.round(mapSqlite).toLocaleString('en'), 'baseline'],
-    [
-      `readings evaluated/s, ${pct(breach)} breaching`,
-      Math.round(rate).toLocaleString('en'),
-      `${(rate / rawBeside).toFixed(2)} of raw, ${(rate / mapSqlite).toFixed(3)} of Map+SQLite${breach === busy.breach ? ' (target ≥ 100k/s, ≥ 0.45 of raw)' : ''}`,
-    ],
-  ]),
+const rate = (n: number) => Math.round(n).toLocaleString('en');
+const rows = [busy, quiet].flatMap(({ breach, raw, rate: runtimeRate, mapSqlite, rawRatios, ratio, mapRatio }) => [
+  [`raw XState events/s, ${pct(breach)} breaching`, rate(raw), 'baseline'],
+  [`Map + batched better-sqlite3, ${pct(breach)} breaching`, rate(mapSqlite), 'baseline'],
+  [
+    `readings evaluated/s, ${pct(breach)} breaching`,
+    rate(runtimeRate),
+    `${ratio.toFixed(2)} of raw (rounds: ${rawRatios.map((r) => r.toFixed(2)).join(', ')}), ${mapRatio.toFixed(3)} of Map+SQLite${breach === busy.breach ? ' (target ≥ 100k/s, ≥ 0.45 of raw)' : ''}`,
+  ],
+]);
+rows.push(
   ['heap per bare XState actor (same machine)', `${(bareHeap / 1024).toFixed(2)} KB`, 'baseline'],
   ['heap per idle rule actor', `${(heap / 1024).toFixed(2)} KB`, `${(heap / bareHeap).toFixed(2)}× bare (target ≤ 4 KB)`],
   [`start ${BIG.toLocaleString('en')} rules`, `${(big.startMs / 1000).toFixed(2)} s`, 'target ≤ 5 s'],
   [`stop ${BIG.toLocaleString('en')} rules (persist every state)`, `${(big.stopMs / 1000).toFixed(2)} s`, ''],
-];
-console.log(`alerts: ${RULES} rules over ${DEVICES} devices, ${READINGS.toLocaleString('en')} readings in batches of ${BATCH}, ${IN_FLIGHT} in flight; alert events written: ${byShare.map((s) => `${s.events} at ${pct(s.breach)} breaching`).join(', ')}`);
+);
+console.log(
+  `alerts: ${RULES} rules over ${DEVICES} devices, ${READINGS.toLocaleString('en')} readings a party and share in ${ROUNDS} rounds (order rotating), batches of ${BATCH}, ${IN_FLIGHT} in flight; figures are medians of the rounds; alert events written: ${byShare.map((s) => `${s.events} at ${pct(s.breach)} breaching`).join(', ')}`,
+);
 for (const [name, value, note] of rows) console.log(`${name!.padEnd(48)} ${value!.padStart(12)}  ${note}`);
 console.log(
   JSON.stringify({
     bench: 'alerts',
     rules: RULES,
     readings: READINGS,
-    raw_events_per_s: Math.round(raw),
+    rounds: ROUNDS,
     breaching_share: busy.breach,
-    busy_raw_events_per_s: Math.round(busy.raw),
+    raw_events_per_s: Math.round(busy.raw),
     readings_per_s: Math.round(busy.rate),
-    ratio: Number(ratio.toFixed(3)),
+    ratio: Number(busy.ratio.toFixed(3)),
+    round_ratios: busy.rawRatios.map((r) => Number(r.toFixed(3))),
     map_sqlite_readings_per_s: Math.round(busy.mapSqlite),
-    map_sqlite_ratio: Number((busy.rate / busy.mapSqlite).toFixed(3)),
+    map_sqlite_ratio: Number(busy.mapRatio.toFixed(3)),
     quiet_breaching_share: quiet.breach,
     quiet_readings_per_s: Math.round(quiet.rate),
     quiet_raw_events_per_s: Math.round(quiet.raw),
-    quiet_ratio: Number((quiet.rate / quiet.raw).toFixed(3)),
+    quiet_ratio: Number(quiet.ratio.toFixed(3)),
     quiet_map_sqlite_readings_per_s: Math.round(quiet.mapSqlite),
-    quiet_map_sqlite_ratio: Number((quiet.rate / quiet.mapSqlite).toFixed(3)),
+    quiet_map_sqlite_ratio: Number(quiet.mapRatio.toFixed(3)),
     heap_bytes_per_idle_rule: Math.round(heap),
     heap_bytes_per_bare_actor: Math.round(bareHeap),
     heap_ratio: Number((heap / bareHeap).toFixed(2)),
