@@ -13,22 +13,35 @@ const send = async (url: string, method: string, path: string, body?: unknown) =
   return { status: response.status, body: text ? (JSON.parse(text) as any) : null };
 };
 
+/**
+ * A `vigil run` whose rule `boiler` fired and resolved once, both printed and stored `sent`: the
+ * notifier now remembers both sends, so the next firing repeats the first.
+ */
+async function afterOneFlap(db: string) {
+  const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, db)}`, NOTIFY_POLL_INTERVAL_MS: '50', PUBLISH_INTERVAL_SECONDS: '0' });
+  const printed = () => vigil.output().split('\n').filter((line) => line.includes('"msg":"notification"') && line.includes('boiler'));
+  try {
+    const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+    const rows = async () => [...(await send(url, 'GET', '/notifications?alert=boiler')).body.notifications].reverse();
+    expect((await send(url, 'POST', '/rules', { id: 'boiler', name: 'boiler', device_id: 'b1', metric: 'temp', operator: '>', threshold: 90, channels: ['console'] })).status).toBe(201);
+    // Each step waits until the row before it is printed: the notifier then remembers that send.
+    expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 95 })).status).toBe(202);
+    await eventually(async () => (printed().length === 1 ? true : undefined));
+    expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 20 })).status).toBe(202);
+    await eventually(async () => (printed().length === 2 ? true : undefined));
+    await eventually(async () => ((await rows()).every((n) => n.status === 'sent') ? true : undefined));
+    return { vigil, url, printed, rows };
+  } catch (error) {
+    vigil.child.kill('SIGTERM');
+    await vigil.exit();
+    throw error;
+  }
+}
+
 describe('repeats within the repeat interval (real process)', () => {
   it('a firing that repeats a sent one is stored sent at that send by its own commit, and never printed again', async () => {
-    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, NOTIFY_POLL_INTERVAL_MS: '50', PUBLISH_INTERVAL_SECONDS: '0' });
+    const { vigil, url, printed, rows } = await afterOneFlap('vigil.db');
     try {
-      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
-      const printed = () => vigil.output().split('\n').filter((line) => line.includes('"msg":"notification"') && line.includes('boiler'));
-      const rows = async () => [...(await send(url, 'GET', '/notifications?alert=boiler')).body.notifications].reverse();
-      expect((await send(url, 'POST', '/rules', { id: 'boiler', name: 'boiler', device_id: 'b1', metric: 'temp', operator: '>', threshold: 90, channels: ['console'] })).status).toBe(201);
-
-      // Each step waits until the row before it is printed: the notifier then remembers that send.
-      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 95 })).status).toBe(202);
-      await eventually(async () => (printed().length === 1 ? true : undefined));
-      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 20 })).status).toBe(202);
-      await eventually(async () => (printed().length === 2 ? true : undefined));
-      await eventually(async () => ((await rows()).every((n) => n.status === 'sent') ? true : undefined));
-
       expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 97 })).status).toBe(202);
       // Once the 202 is back the repeat is settled: its row says sent, at the time of the firing it repeats.
       const [fired, , repeat] = await rows();
@@ -43,18 +56,8 @@ describe('repeats within the repeat interval (real process)', () => {
   }, 90_000);
 
   it('under an active silence a repeat is suppressed, not settled as a repeat, and nothing is printed', async () => {
-    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'silenced.db')}`, NOTIFY_POLL_INTERVAL_MS: '50', PUBLISH_INTERVAL_SECONDS: '0' });
+    const { vigil, url, printed, rows } = await afterOneFlap('silenced.db');
     try {
-      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
-      const printed = () => vigil.output().split('\n').filter((line) => line.includes('"msg":"notification"') && line.includes('boiler'));
-      const rows = async () => [...(await send(url, 'GET', '/notifications?alert=boiler')).body.notifications].reverse();
-      expect((await send(url, 'POST', '/rules', { id: 'boiler', name: 'boiler', device_id: 'b1', metric: 'temp', operator: '>', threshold: 90, channels: ['console'] })).status).toBe(201);
-      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 95 })).status).toBe(202);
-      await eventually(async () => (printed().length === 1 ? true : undefined));
-      expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 20 })).status).toBe(202);
-      await eventually(async () => (printed().length === 2 ? true : undefined));
-      await eventually(async () => ((await rows()).every((n) => n.status === 'sent') ? true : undefined));
-
       const silence = await send(url, 'POST', '/silences', { rule_id: 'boiler', ends_at: new Date(Date.now() + 60_000).toISOString(), created_by: 'ops', comment: 'burner service' });
       expect(silence).toMatchObject({ status: 201, body: { state: 'active' } });
       expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 97 })).status).toBe(202);
