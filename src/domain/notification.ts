@@ -21,6 +21,11 @@ export interface Notification {
   next_attempt_at: string;
   created_at: string;
   sent_at: string | null;
+  /**
+   * A repeat: the notification whose send within the repeat interval covered this one (which was then
+   * not sent itself, and carries that send's `sent_at`). Null for everything else.
+   */
+  covered_by: string | null;
 }
 
 /**

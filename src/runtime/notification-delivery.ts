@@ -4,7 +4,7 @@ import { channelFor, FALLBACK_CHANNEL } from '../channels/routing.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationRepository, RepeatOf } from '../storage/store.ts';
 import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
-import { DedupMemory } from './dedup-memory.ts';
+import { DedupMemory, type RememberedSend } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
 import type { Logger } from './logger.ts';
 import type { RunReporter } from './run-reporter.ts';
@@ -152,10 +152,10 @@ class Deliverer {
   }
 
   /** A send of `dedupKey` on `channel` within the repeat window, from memory (a send it does not remember is no answer). */
-  repeatOf(channel: string, dedupKey: string): string | undefined {
+  repeatOf(channel: string, dedupKey: string): RememberedSend | undefined {
     const { repeatIntervalMs } = this.deps.policy;
     if (repeatIntervalMs <= 0) return undefined;
-    return this.memory.sentSince(channel, dedupKey, this.windowStart(this.now() - repeatIntervalMs))?.sentAt;
+    return this.memory.sentSince(channel, dedupKey, this.windowStart(this.now() - repeatIntervalMs));
   }
 
   /** `iso(ms)`, made once per millisecond: a commit asks it for each of its rows. */
@@ -226,7 +226,7 @@ class Deliverer {
     if (previous && previous.id !== row.id) {
       // Recorded as sent at the time of the row that covered it, so the repeat window stays anchored there.
       logger.debug({ notification: row.id, dedup_key: row.dedup_key, covered_by: previous.id }, 'notification suppressed as a repeat');
-      return { outcome: { id: row.id, lane, kind: 'deduplicated' }, result: { id: row.id, sentAt: previous.sentAt } };
+      return { outcome: { id: row.id, lane, kind: 'deduplicated' }, result: { id: row.id, sentAt: previous.sentAt, coveredBy: previous.id } };
     }
     if (lane !== row.channel) logger.warn({ notification: row.id, channel: row.channel, fallback: lane }, 'channel not available; using fallback');
     try {

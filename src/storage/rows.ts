@@ -47,6 +47,7 @@ export function newNotificationRows(notifications: NewNotification[], alertId: s
     next_attempt_at: n.next_attempt_at === undefined ? createdAt : isoTime(n.next_attempt_at, 'next_attempt_at'),
     created_at: createdAt,
     sent_at: null,
+    covered_by: null,
   }));
 }
 

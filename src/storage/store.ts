@@ -98,7 +98,7 @@ export interface TransitionOutcome {
  * The time (ISO) of a send that a new outbox row of `channel` and `dedupKey` repeats within the
  * repeat window, as its deliverer knows it; undefined when it knows of none.
  */
-export type RepeatOf = (channel: string, dedupKey: string) => string | undefined;
+export type RepeatOf = (channel: string, dedupKey: string) => { id: string; sentAt: string } | undefined;
 
 /**
  * Alert events and their notifications: firing and resolving are each one transaction, and the
@@ -142,7 +142,8 @@ export interface AlertEventRepository {
 
 /** The result of one delivery attempt, as `settle` records it. */
 export type DeliveryResult =
-  | { id: string; sentAt: string }
+  /** Sent at `sentAt`; with `coveredBy`, a repeat the send of that notification covered (it was not sent itself). */
+  | { id: string; sentAt: string; coveredBy?: string }
   /** Back to `pending` at `nextAttemptAt`, or `failed` when it is null. */
   | { id: string; error: string; nextAttemptAt: string | null };
 

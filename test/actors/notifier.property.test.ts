@@ -7,6 +7,7 @@ import type { Notification } from '../../src/domain/notification.ts';
 const row = (id: string, channel: string): Notification => ({
   id, channel, severity: 'error', title: id, message: '', metadata: {}, alert_id: null, dedup_key: null, status: 'sending',
   attempts: 0, last_error: null, next_attempt_at: '2026-01-01T00:00:00.000Z', created_at: '2026-01-01T00:00:00.000Z', sent_at: null,
+  covered_by: null,
 });
 
 const outcome: fc.Arbitrary<Omit<DeliveryOutcome, 'id'>> = fc.record({

@@ -18,6 +18,7 @@ const row = (id: string, channel: string): Notification => ({
   next_attempt_at: '2026-01-01T00:00:00.000Z',
   created_at: '2026-01-01T00:00:00.000Z',
   sent_at: null,
+  covered_by: null,
 });
 
 /** A notifier whose outbox is an array the test fills and whose deliveries the test settles. */

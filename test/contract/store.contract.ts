@@ -373,6 +373,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         const key = uid('k');
         const [repeat, fresh, later] = [uid('n'), uid('n'), uid('n')];
         const sentAt = at(-5);
+        const coveringId = uid('n');
         const [outcome] = await store.alerts.commit({
           transitions: [
             {
@@ -387,7 +388,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
           ],
           readings: [],
           claim: true,
-          repeatOf: (_channel, dedupKey) => (dedupKey === key ? sentAt : undefined),
+          repeatOf: (_channel, dedupKey) => (dedupKey === key ? { id: coveringId, sentAt } : undefined),
         });
         const listed = await store.notifications.list({});
         const stored = (id: string) => listed.find((n) => n.id === id);
@@ -399,7 +400,10 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         }
         expect(outcome!.repeats?.map((n) => n.id)).toEqual([repeat]);
         expect(stored(repeat)).toEqual(outcome!.repeats![0]);
-        expect(stored(repeat)).toMatchObject({ status: 'sent', sent_at: sentAt, attempts: 1 });
+        expect(stored(repeat)).toMatchObject({ status: 'sent', sent_at: sentAt, attempts: 1, covered_by: coveringId });
+        expect(stored(fresh)?.covered_by).toBeNull();
+        // A repeat is no send of its key: the dedup look-ups answer the send that covered it, not the repeat.
+        expect(await store.notifications.lastSentAmong([{ dedupKey: key, channel: 'console' }], at(-10))).toEqual([]);
         expect(outcome!.claimed.map((n) => n.id)).toEqual([fresh]);
         expect(stored(later)).toMatchObject({ status: 'pending' });
         const claimable = await store.notifications.claim(new Date(Date.now() + 61_000).toISOString(), 100, 60_000);
@@ -785,6 +789,21 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         ]);
         expect(await store.notifications.list({ status: 'failed' })).toMatchObject([{ id: failed.id, attempts: 1, last_error: 'bad address' }]);
         expect((await store.notifications.claim(at(60), 10, 1000)).map((n) => n.id)).toEqual([retried.id]);
+      });
+
+      it('settle records a repeat as sent at the covering send, naming it; the dedup look-ups answer sends only', async () => {
+        const key = uid('dedup');
+        const [first, repeat] = await store.notifications.enqueue([0, 1].map((i) => note({ dedup_key: key, next_attempt_at: at(i) })));
+        await store.notifications.claim(at(10), 2, 1000);
+        await store.notifications.settle([
+          { id: first.id, sentAt: at(20) },
+          { id: repeat.id, sentAt: at(20), coveredBy: first.id },
+        ]);
+        const sent = await store.notifications.list({ status: 'sent' });
+        expect(sent.find((n) => n.id === repeat.id)).toMatchObject({ sent_at: at(20), attempts: 1, covered_by: first.id });
+        expect(sent.find((n) => n.id === first.id)).toMatchObject({ sent_at: at(20), covered_by: null });
+        expect(await store.notifications.lastSent(key, at(0))).toMatchObject({ id: first.id });
+        expect(await store.notifications.lastSentAmong([{ dedupKey: key, channel: 'console' }], at(0))).toMatchObject([{ id: first.id, sent_at: at(20) }]);
       });
 
       it('settle rejects a bad time and records nothing of the batch', async () => {

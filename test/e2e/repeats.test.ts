@@ -45,7 +45,8 @@ describe('repeats within the repeat interval (real process)', () => {
       expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 97 })).status).toBe(202);
       // Once the 202 is back the repeat is settled: its row says sent, at the time of the firing it repeats.
       const [fired, , repeat] = await rows();
-      expect(repeat).toMatchObject({ title: 'boiler firing', status: 'sent', attempts: 1, sent_at: fired.sent_at });
+      expect(repeat).toMatchObject({ title: 'boiler firing', status: 'sent', attempts: 1, sent_at: fired.sent_at, covered_by: fired.id });
+      expect(fired.covered_by).toBeNull();
       await eventually(async () => ((await send(url, 'GET', '/actors/notifier')).body.context?.deduplicated === 1 ? true : undefined));
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/vigil_notifications_total\{channel="console",outcome="deduplicated"\} 1/);
       expect(printed()).toHaveLength(2);
@@ -65,7 +66,7 @@ describe('repeats within the repeat interval (real process)', () => {
         const third = (await rows())[2];
         return third?.status === 'suppressed' ? third : undefined;
       });
-      expect(repeat).toMatchObject({ title: 'boiler firing', sent_at: null });
+      expect(repeat).toMatchObject({ title: 'boiler firing', sent_at: null, covered_by: null });
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/vigil_notifications_suppressed_total\{channel="console"\} 1/);
       expect((await send(url, 'GET', '/actors/notifier')).body.context?.deduplicated ?? 0).toBe(0);
       expect(printed()).toHaveLength(2);

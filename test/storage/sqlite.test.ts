@@ -52,7 +52,7 @@ describe('createSqliteStore', () => {
 
   it('migration versions are unique and in applying order', () => {
     const versions = sqliteMigrations.map((m) => m.version);
-    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes']);
+    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
     expect([...versions].sort()).toEqual(versions);
   });
 
@@ -60,10 +60,10 @@ describe('createSqliteStore', () => {
     const path = tempPath();
     const store = open(path);
     expect(await store.missingTables()).toEqual([...STORE_TABLES]);
-    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes']);
+    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
     expect(await store.missingTables()).toEqual([]);
     const recorded = raw(path).prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes']);
+    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
   });
 
   it('the notification claim walks notifications_claim in due order and stops at its limit: no sort of the due rows', async () => {
@@ -127,7 +127,7 @@ describe('createSqliteStore', () => {
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('old', 'm', 1, '2030-01-01T00:00:00.000Z');
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('new', 'm', 2, '2030-01-02T00:00:00.000Z');
     const store = open(path);
-    expect(await store.migrate()).toEqual(['008_readings_latest_upserts', '009_outbox_indexes']);
+    expect(await store.migrate()).toEqual(['008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
     // Every upsert moves ts: an index on it would be written on every reading.
     const indexes = db.prepare(`SELECT name FROM pragma_index_list('readings_latest')`).pluck().all();
     expect(indexes).toEqual(['sqlite_autoindex_readings_latest_1']);
@@ -152,7 +152,7 @@ describe('createSqliteStore', () => {
     insert.run('early', null, 'pending', '2030-01-01T00:00:03.000Z', null, '2030-01-01T00:00:03.000Z', null);
     insert.run('stale', null, 'sending', '2030-01-01T00:00:05.000Z', '2030-01-01T00:00:05.000Z', '2030-01-01T00:00:05.000Z', null);
     const store = open(path);
-    expect(await store.migrate()).toEqual(['009_outbox_indexes']);
+    expect(await store.migrate()).toEqual(['009_outbox_indexes', '010_repeats_covered']);
     const indexes = db.prepare(`SELECT name FROM pragma_index_list('notifications') ORDER BY name`).pluck().all();
     expect(indexes).toEqual(['notifications_claim', 'notifications_created', 'notifications_sent', 'sqlite_autoindex_notifications_1']);
     // Every row is still there, as it was.
@@ -176,6 +176,24 @@ describe('createSqliteStore', () => {
     await store.notifications.settle(claimed.map((n) => ({ id: n.id, sentAt: '2030-01-01T00:01:01.000Z' })));
     expect(await store.notifications.deleteSentBefore('2030-01-01T00:01:00.000Z')).toBe(1);
     expect(await store.notifications.counts()).toEqual({ pending: 0, sending: 0, sent: 3, failed: 0, suppressed: 0 });
+  });
+
+  it('migration 010 keeps the outbox rows, none of them a repeat, and the dedup look-up still walks notifications_sent', async () => {
+    const path = tempPath();
+    const db = migratedTo(path, 9);
+    const insert = db.prepare(`INSERT INTO notifications (id, channel, severity, title, message, alert_id, dedup_key, status, next_attempt_at, created_at, sent_at)
+      VALUES (?, 'console', 'warning', 't', 'm', 'r1', 'k', ?, '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:00.000Z', ?)`);
+    insert.run('sent', 'sent', '2030-01-01T00:00:01.000Z');
+    insert.run('waiting', 'pending', null);
+    const store = open(path);
+    expect(await store.migrate()).toEqual(['010_repeats_covered']);
+    expect((await store.notifications.list({})).map((n) => [n.id, n.status, n.covered_by])).toEqual([
+      ['waiting', 'pending', null],
+      ['sent', 'sent', null],
+    ]);
+    expect(await store.notifications.lastSentAmong([{ dedupKey: 'k', channel: 'console' }], '2030-01-01T00:00:00.000Z')).toMatchObject([{ id: 'sent' }]);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${LAST_SENT_AMONG}`).all({ keys: '["k"]', channels: '["console"]', since: '2030-01-01T00:00:00.000Z' }) as { detail: string }[]).map((row) => row.detail);
+    expect(plan.some((detail) => detail.includes('USING INDEX notifications_sent'))).toBe(true);
   });
 
   it('commit with claim writes the due outbox rows claimed and returns them, so the notifier need not claim them', async () => {

@@ -36,6 +36,7 @@ const notificationSchema = z.object({
   next_attempt_at: z.string(),
   created_at: z.string(),
   sent_at: z.string().nullable(),
+  covered_by: z.string().nullable().describe('A repeat: the notification whose send covered this one (it was not sent itself)'),
 });
 
 /** `GET /notifications`: the outbox, newest first, filtered by status, channel, rule and creation time. */

@@ -199,6 +199,16 @@ const outboxIndexesDropped: Migration = {
   sql: `DROP INDEX notifications_due;`,
 };
 
+// As SQLite's 010: repeats name the row whose send covered them and leave notifications_sent.
+const repeatsCovered: Migration = {
+  version: '010_repeats_covered',
+  sql: `
+    ALTER TABLE notifications ADD COLUMN covered_by TEXT;
+    DROP INDEX notifications_sent;
+    CREATE INDEX notifications_sent ON notifications (dedup_key, sent_at) WHERE status = 'sent' AND covered_by IS NULL;
+  `,
+};
+
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
 export const postgresMigrations: readonly Migration[] = [
   foundation,
@@ -210,4 +220,5 @@ export const postgresMigrations: readonly Migration[] = [
   silences,
   readingsUnindexed,
   outboxIndexesDropped,
+  repeatsCovered,
 ];

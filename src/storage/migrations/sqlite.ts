@@ -241,6 +241,21 @@ const outboxIndexesDropped: Migration = {
   `,
 };
 
+// A repeat (a row whose send within the repeat interval another row's covered) names that row in
+// covered_by. notifications_sent serves the dedup look-ups, which want the newest send of a key: a
+// repeat carries its covering send's sent_at, so it never changes that answer, and it leaves the
+// index. In a flapping rule most rows are repeats, and the index's keys (a rule's dedup key) are
+// scattered: each entry cost a page of its own at the commit. POST /readings at 5 % breaching
+// answered about 30 % more requests without them.
+const repeatsCovered: Migration = {
+  version: '010_repeats_covered',
+  sql: `
+    ALTER TABLE notifications ADD COLUMN covered_by TEXT;
+    DROP INDEX notifications_sent;
+    CREATE INDEX notifications_sent ON notifications (dedup_key, sent_at) WHERE status = 'sent' AND covered_by IS NULL;
+  `,
+};
+
 /** SQLite's migrations, oldest first. */
 export const sqliteMigrations: readonly Migration[] = [
   foundation,
@@ -252,4 +267,5 @@ export const sqliteMigrations: readonly Migration[] = [
   silences,
   readingsRebuilt,
   outboxIndexesDropped,
+  repeatsCovered,
 ];

@@ -6,7 +6,7 @@ import type { PostgresConnection } from './connection.ts';
 
 /** The columns of a notification as the port returns it. */
 export const NOTIFICATION_COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
-  last_error, next_attempt_at, created_at, sent_at`;
+  last_error, next_attempt_at, created_at, sent_at, covered_by`;
 
 /** Which rows of a notifications insert go in: all, only when a CTE yields a row, or only those whose owner it yields. */
 export type NotificationGuard = { whenRowIn: string } | { ownerIn: string };
@@ -77,12 +77,12 @@ const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_erro
   next_attempt_at = coalesce($3::timestamptz, next_attempt_at)
   WHERE id = $1 AND status = 'sending'`;
 const LAST_SENT = `SELECT ${NOTIFICATION_COLUMNS} FROM notifications
-  WHERE status = 'sent' AND dedup_key = $1 AND sent_at >= $2 AND ($3::text IS NULL OR channel = $3)
+  WHERE status = 'sent' AND covered_by IS NULL AND dedup_key = $1 AND sent_at >= $2 AND ($3::text IS NULL OR channel = $3)
   ORDER BY sent_at DESC, seq DESC LIMIT 1`;
 // The results of a batch in one statement: the sent rows and the failed attempts, each by id.
 const SETTLE = `WITH sent AS (
-    UPDATE notifications n SET status = 'sent', sent_at = r.sent_at, attempts = attempts + 1, claimed_at = NULL
-    FROM unnest($1::text[], $2::timestamptz[]) AS r(id, sent_at)
+    UPDATE notifications n SET status = 'sent', sent_at = r.sent_at, covered_by = r.covered_by, attempts = attempts + 1, claimed_at = NULL
+    FROM unnest($1::text[], $2::timestamptz[], $6::text[]) AS r(id, sent_at, covered_by)
     WHERE n.id = r.id AND n.status = 'sending'
   )
   UPDATE notifications n SET attempts = attempts + 1, last_error = r.error, claimed_at = NULL,
@@ -92,7 +92,7 @@ const SETTLE = `WITH sent AS (
 const LAST_SENT_AMONG = `SELECT DISTINCT ON (n.dedup_key, n.channel) n.id, n.channel, n.dedup_key, n.sent_at
   FROM notifications n JOIN unnest($1::text[], $2::text[]) AS k(dedup_key, channel)
     ON n.dedup_key = k.dedup_key AND n.channel = k.channel
-  WHERE n.status = 'sent' AND n.sent_at >= $3
+  WHERE n.status = 'sent' AND n.covered_by IS NULL AND n.sent_at >= $3
   ORDER BY n.dedup_key, n.channel, n.sent_at DESC, n.seq DESC`;
 // LIMIT NULL is LIMIT ALL.
 const LIST = `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE $1::text IS NULL OR status = $1
@@ -127,6 +127,7 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
       if (results.length === 0) return;
       const sentIds: string[] = [];
       const sentAt: string[] = [];
+      const coveredBy: (string | null)[] = [];
       const failedIds: string[] = [];
       const errors: string[] = [];
       const next: (string | null)[] = [];
@@ -134,13 +135,14 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
         if ('sentAt' in result) {
           sentIds.push(result.id);
           sentAt.push(isoTime(result.sentAt, 'sentAt'));
+          coveredBy.push(result.coveredBy ?? null);
         } else {
           failedIds.push(result.id);
           errors.push(result.error);
           next.push(result.nextAttemptAt === null ? null : isoTime(result.nextAttemptAt, 'nextAttemptAt'));
         }
       }
-      await query(SETTLE, [sentIds, sentAt, failedIds, errors, next]);
+      await query(SETTLE, [sentIds, sentAt, failedIds, errors, next, coveredBy]);
     },
     async lastSentAmong(keys, since) {
       if (keys.length === 0) return [];

@@ -5,7 +5,7 @@ import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
 
 const SEARCH = `SELECT id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
-    last_error, next_attempt_at, created_at, sent_at
+    last_error, next_attempt_at, created_at, sent_at, covered_by
   FROM notifications
   WHERE (@status IS NULL OR status = @status) AND (@channel IS NULL OR channel = @channel)
     AND (@alertId IS NULL OR alert_id = @alertId) AND (@since IS NULL OR created_at >= @since)

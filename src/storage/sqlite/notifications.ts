@@ -9,7 +9,7 @@ import { isoTime } from '../timestamps.ts';
 type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
 
 const COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
-  last_error, next_attempt_at, created_at, sent_at`;
+  last_error, next_attempt_at, created_at, sent_at, covered_by`;
 export const INSERT_NOTIFICATION = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
   status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
@@ -17,9 +17,10 @@ export const INSERT_NOTIFICATION = `INSERT INTO notifications (id, channel, seve
 export const INSERT_CLAIMED = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
   status, attempts, next_attempt_at, claimed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', 0, ?, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
-// A repeat born settled: `sent` at the time of the send it repeats, as SETTLE_SENT leaves a row the deliverer found a repeat.
+// A repeat born settled: `sent` at the time of the send it repeats, covered by that send's row, as
+// SETTLE_SENT leaves a row the deliverer found a repeat.
 export const INSERT_REPEAT = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
-  status, attempts, next_attempt_at, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', 1, ?, ?, ?)
+  status, attempts, next_attempt_at, created_at, sent_at, covered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', 1, ?, ?, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
 // Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died. A row is
 // claimed only once due, and its claim leaves `next_attempt_at` alone, so every row this can take has
@@ -38,8 +39,9 @@ const RENEW = `UPDATE notifications SET claimed_at = @at
   WHERE status = 'sending' AND id IN (SELECT value FROM json_each(@ids))`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_at = NULL
   WHERE id = ? AND status = 'sending'`;
-// The sent rows of a batch in one statement, each found by its key: [[id, sentAt], …].
-export const SETTLE_SENT = `UPDATE notifications SET status = 'sent', sent_at = s.value ->> 1, attempts = attempts + 1, claimed_at = NULL
+// The sent rows of a batch in one statement, each found by its key: [[id, sentAt, coveredBy or null], …].
+export const SETTLE_SENT = `UPDATE notifications SET status = 'sent', sent_at = s.value ->> 1, covered_by = s.value ->> 2,
+  attempts = attempts + 1, claimed_at = NULL
   FROM json_each(@sent) AS s
   WHERE notifications.id = s.value ->> 0 AND notifications.status = 'sending'`;
 const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_error = @error, claimed_at = NULL,
@@ -49,9 +51,10 @@ const MARK_FAILED = `UPDATE notifications SET attempts = attempts + 1, last_erro
 // One row per (dedup key, channel): SQLite takes the bare `id` from the row holding max(sent_at).
 // Walked from the keys (CROSS JOIN fixes the order) down notifications_sent: left to itself, the
 // planner picked an index on (status, next_attempt_at), since dropped, and read every sent row at each look-up.
+// Sends only: a repeat carries the sent_at of the send that covered it, so it never is the newest.
 export const LAST_SENT_AMONG = `SELECT n.id, n.channel, n.dedup_key, max(n.sent_at) AS sent_at
   FROM json_each(@keys) AS k CROSS JOIN notifications AS n
-  WHERE n.dedup_key = k.value AND n.status = 'sent' AND n.sent_at >= @since
+  WHERE n.dedup_key = k.value AND n.status = 'sent' AND n.covered_by IS NULL AND n.sent_at >= @since
     AND n.channel IN (SELECT value FROM json_each(@channels))
   GROUP BY n.dedup_key, n.channel`;
 
@@ -121,8 +124,10 @@ export function insertClaimedOutbox(
     }
     const repeated = dedup_key === null ? undefined : into.repeatOf?.(channel, dedup_key);
     if (repeated !== undefined) {
-      const sentAt = isoTime(repeated, 'sentAt');
-      if (statement(INSERT_REPEAT).run(...values, createdAt, sentAt).changes > 0) into.repeats.push({ ...row, status: 'sent', attempts: 1, sent_at: sentAt });
+      const sentAt = isoTime(repeated.sentAt, 'sentAt');
+      if (statement(INSERT_REPEAT).run(...values, createdAt, sentAt, repeated.id).changes > 0) {
+        into.repeats.push({ ...row, status: 'sent', attempts: 1, sent_at: sentAt, covered_by: repeated.id });
+      }
     } else if (statement(INSERT_CLAIMED).run(...values, createdAt, createdAt).changes > 0) {
       into.claimed.push({ ...row, status: 'sending' });
     }
@@ -131,7 +136,10 @@ export function insertClaimedOutbox(
 
 /** A delivery result with its timestamps checked and in canonical form (throws StoreError on a malformed one). */
 function checked(result: DeliveryResult): DeliveryResult {
-  if ('sentAt' in result) return { id: result.id, sentAt: isoTime(result.sentAt, 'sentAt') };
+  if ('sentAt' in result) {
+    const sentAt = isoTime(result.sentAt, 'sentAt');
+    return result.coveredBy === undefined ? { id: result.id, sentAt } : { id: result.id, sentAt, coveredBy: result.coveredBy };
+  }
   return { id: result.id, error: result.error, nextAttemptAt: result.nextAttemptAt === null ? null : isoTime(result.nextAttemptAt, 'nextAttemptAt') };
 }
 
@@ -159,10 +167,10 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     return rows.map(fromRow).sort(byDue);
   });
   const settle = db.transaction((results: DeliveryResult[]) => {
-    const sent: [string, string][] = [];
+    const sent: [string, string, string | null][] = [];
     const failed = statement(MARK_FAILED);
     for (const result of results) {
-      if ('sentAt' in result) sent.push([result.id, result.sentAt]);
+      if ('sentAt' in result) sent.push([result.id, result.sentAt, result.coveredBy ?? null]);
       else failed.run({ id: result.id, error: result.error, next: result.nextAttemptAt });
     }
     if (sent.length > 0) statement(SETTLE_SENT).run({ sent: JSON.stringify(sent) });
@@ -194,7 +202,7 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     lastSent(dedupKey, since, channel) {
       const row = statement(
         `SELECT ${COLUMNS} FROM notifications
-          WHERE status = 'sent' AND dedup_key = @dedupKey AND sent_at >= @since AND (@channel IS NULL OR channel = @channel)
+          WHERE status = 'sent' AND covered_by IS NULL AND dedup_key = @dedupKey AND sent_at >= @since AND (@channel IS NULL OR channel = @channel)
           ORDER BY sent_at DESC LIMIT 1`,
       ).get({ dedupKey, since: isoTime(since, 'since'), channel: channel ?? null }) as NotificationRow | undefined;
       return row && fromRow(row);
