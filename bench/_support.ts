@@ -63,12 +63,15 @@ export interface SeedRule {
 /**
  * Migrates a new SQLite file at `path` and writes `count` rules into it (`r0`, `r1`…, rule i given
  * by `ruleOf(i)`) in one transaction through better-sqlite3: how a benchmark sets up is not what it
- * measures.
+ * measures. `migrate` replaces this checkout's migrations (another checkout's schema, say).
  */
-export async function seedRules(path: string, count: number, ruleOf: (i: number) => SeedRule): Promise<void> {
-  const store = createSqliteStore({ path });
-  await store.migrate();
-  await store.close();
+export async function seedRules(path: string, count: number, ruleOf: (i: number) => SeedRule, migrate?: (path: string) => void): Promise<void> {
+  if (migrate) migrate(path);
+  else {
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    await store.close();
+  }
   const db = new Database(path);
   const insert = db.prepare(`INSERT INTO rules (id, name, device_id, metric, operator, threshold, for_seconds, severity, channels, enabled, created_at, updated_at)
     VALUES (?, ?, ?, ?, '>', ?, ?, 'warning', ?, 1, ?, ?)`);

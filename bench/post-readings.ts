@@ -180,8 +180,23 @@ function bodies(): string[] {
 }
 
 /** A migrated SQLite file holding RULES enabled rules (RULES / DEVICES per device), written in one transaction. */
-const seeded = (path: string): Promise<void> =>
-  seedRules(path, RULES, (i) => ({ device_id: `d${i % DEVICES}`, metric: `m${Math.floor(i / DEVICES) % METRICS}`, threshold: THRESHOLD, for_seconds: 0, channels: ['console'] }));
+/**
+ * A store of RULES rules for a Vigil; VIGIL_ALSO's file is migrated by that checkout's own `vigil
+ * migrate`, as its schema may differ from this one's (an index it does not know would fail its plans).
+ */
+const seeded = (path: string, home: string): Promise<void> =>
+  seedRules(
+    path,
+    RULES,
+    (i) => ({ device_id: `d${i % DEVICES}`, metric: `m${Math.floor(i / DEVICES) % METRICS}`, threshold: THRESHOLD, for_seconds: 0, channels: ['console'] }),
+    home === ROOT ? undefined : (file) => migrateWith(home, file),
+  );
+
+function migrateWith(home: string, file: string): void {
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'warn' };
+  const run = spawnSync(process.execPath, [join(home, 'bin', 'vigil.js'), 'migrate'], { env, cwd: home, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`vigil migrate in ${home} exited ${run.status}: ${run.stderr}`);
+}
 
 /** Vigil (this checkout's, or VIGIL_ALSO's), the plain baseline, the baseline that also checks and delivers. */
 type Kind = 'vigil' | 'also' | 'bare' | 'delivering';
@@ -337,7 +352,7 @@ try {
   const kinds: Kind[] = ['bare', ...(BASELINES === 'plain' ? [] : ['delivering' as const]), 'vigil', ...(VIGIL_ALSO ? ['also' as const] : [])];
   for (const kind of kinds) {
     const path = join(dir, `${kind}.db`);
-    if (kind === 'vigil' || kind === 'also') await seeded(path);
+    if (kind === 'vigil' || kind === 'also') await seeded(path, kind === 'also' ? VIGIL_ALSO! : ROOT);
     servers.push(await start(kind, path));
   }
   console.log(
