@@ -1,4 +1,4 @@
-import type { Migration } from './migration.ts';
+import { repeatsCovered, type Migration } from './migration.ts';
 
 // The same versions and tables as ./sqlite.ts, in PostgreSQL types: TIMESTAMPTZ (the adapter turns it
 // back into `Date#toISOString()` form), JSONB, BOOLEAN, DOUBLE PRECISION. Where SQLite breaks ties on
@@ -197,16 +197,6 @@ const readingsUnindexed: Migration = {
 const outboxIndexesDropped: Migration = {
   version: '009_outbox_indexes',
   sql: `DROP INDEX notifications_due;`,
-};
-
-// As SQLite's 010: repeats name the row whose send covered them and leave notifications_sent.
-const repeatsCovered: Migration = {
-  version: '010_repeats_covered',
-  sql: `
-    ALTER TABLE notifications ADD COLUMN covered_by TEXT;
-    DROP INDEX notifications_sent;
-    CREATE INDEX notifications_sent ON notifications (dedup_key, sent_at) WHERE status = 'sent' AND covered_by IS NULL;
-  `,
 };
 
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
