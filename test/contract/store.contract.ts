@@ -619,6 +619,28 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(stats.mean_time_to_resolve_seconds).toBeCloseTo(60.25, 3);
       });
 
+      it('list by device: newest first, with the other filters and the limit, also the events of a rule that moved devices', async () => {
+        const [d1, d2] = [uid('device'), uid('device')];
+        const [a, b, c] = [uid('rule'), uid('rule'), uid('rule')];
+        const cycle = async (rule: string, device: string, t: number) => {
+          await store.alerts.open(newEvent(rule, { device_id: device, triggered_at: at(t) }), []);
+          await store.alerts.resolve(rule, { resolved_at: at(t + 1), resolution_value: 1 }, []);
+        };
+        await cycle(a, d1, 10);
+        await cycle(b, d1, 20);
+        await cycle(c, d2, 30);
+        await cycle(a, d2, 40); // rule a now watches d2
+        await store.alerts.open(newEvent(b, { device_id: d1, triggered_at: at(50) }), []);
+        const of = async (filter: Parameters<typeof store.alerts.list>[0]) => (await store.alerts.list(filter)).map((e) => [e.alert_id, e.triggered_at]);
+        expect(await of({ device_id: d1 })).toEqual([[b, at(50)], [b, at(20)], [a, at(10)]]);
+        expect(await of({ device_id: d2 })).toEqual([[a, at(40)], [c, at(30)]]);
+        expect(await of({ device_id: d1, limit: 2 })).toEqual([[b, at(50)], [b, at(20)]]);
+        expect(await of({ device_id: d1, is_resolved: true })).toEqual([[b, at(20)], [a, at(10)]]);
+        expect(await of({ device_id: d1, since: at(15), until: at(30) })).toEqual([[b, at(20)]]);
+        expect(await of({ device_id: d2, alert_id: a })).toEqual([[a, at(40)]]);
+        expect(await of({ device_id: uid('device') })).toEqual([]);
+      });
+
       it('deleteResolvedBefore deletes old resolved events and never an open one', async () => {
         const [old, recent, open] = [uid('rule'), uid('rule'), uid('rule')];
         await store.alerts.open(newEvent(open, { triggered_at: at(-1000) }), []);

@@ -138,7 +138,7 @@ function describePostgresStore(): void {
         client.release();
       }
       const store = open(schema);
-      expect(await store.migrate()).toEqual(['009_outbox_indexes', '010_repeats_covered']);
+      expect(await store.migrate()).toEqual(['009_outbox_indexes', '010_repeats_covered', '011_event_devices']);
       const { rows } = await admin.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'notifications' ORDER BY indexname`, [schema]);
       expect(rows.map((row) => row.indexname)).toEqual(['notifications_alert', 'notifications_claim', 'notifications_created', 'notifications_pkey', 'notifications_sent']);
       expect((await store.notifications.list({})).map((n) => [n.id, n.status])).toEqual([

@@ -9,6 +9,7 @@ import { STORE_TABLES } from '../../src/storage/migrations/migration.ts';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import { CLAIM, LAST_SENT_AMONG } from '../../src/storage/sqlite/notifications.ts';
+import { listQuery } from '../../src/storage/sqlite/alerts.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { runStoreContract } from '../contract/store.contract.ts';
 import { newEvent, note } from '../contract/store.fixtures.ts';
@@ -52,7 +53,7 @@ describe('createSqliteStore', () => {
 
   it('migration versions are unique and in applying order', () => {
     const versions = sqliteMigrations.map((m) => m.version);
-    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
+    expect(versions).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered', '011_event_devices']);
     expect([...versions].sort()).toEqual(versions);
   });
 
@@ -60,10 +61,10 @@ describe('createSqliteStore', () => {
     const path = tempPath();
     const store = open(path);
     expect(await store.missingTables()).toEqual([...STORE_TABLES]);
-    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
+    expect(await store.migrate()).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered', '011_event_devices']);
     expect(await store.missingTables()).toEqual([]);
     const recorded = raw(path).prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
+    expect(recorded).toEqual(['001_foundation', '002_alerts', '003_operations', '004_message_retention', '005_resolved_index', '006_claim_index', '007_silences', '008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered', '011_event_devices']);
   });
 
   it('the notification claim walks notifications_claim in due order and stops at its limit: no sort of the due rows', async () => {
@@ -127,7 +128,7 @@ describe('createSqliteStore', () => {
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('old', 'm', 1, '2030-01-01T00:00:00.000Z');
     db.prepare('INSERT INTO readings_latest VALUES (?, ?, ?, ?)').run('new', 'm', 2, '2030-01-02T00:00:00.000Z');
     const store = open(path);
-    expect(await store.migrate()).toEqual(['008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered']);
+    expect(await store.migrate()).toEqual(['008_readings_latest_upserts', '009_outbox_indexes', '010_repeats_covered', '011_event_devices']);
     // Every upsert moves ts: an index on it would be written on every reading.
     const indexes = db.prepare(`SELECT name FROM pragma_index_list('readings_latest')`).pluck().all();
     expect(indexes).toEqual(['sqlite_autoindex_readings_latest_1']);
@@ -152,7 +153,7 @@ describe('createSqliteStore', () => {
     insert.run('early', null, 'pending', '2030-01-01T00:00:03.000Z', null, '2030-01-01T00:00:03.000Z', null);
     insert.run('stale', null, 'sending', '2030-01-01T00:00:05.000Z', '2030-01-01T00:00:05.000Z', '2030-01-01T00:00:05.000Z', null);
     const store = open(path);
-    expect(await store.migrate()).toEqual(['009_outbox_indexes', '010_repeats_covered']);
+    expect(await store.migrate()).toEqual(['009_outbox_indexes', '010_repeats_covered', '011_event_devices']);
     const indexes = db.prepare(`SELECT name FROM pragma_index_list('notifications') ORDER BY name`).pluck().all();
     expect(indexes).toEqual(['notifications_claim', 'notifications_created', 'notifications_sent', 'sqlite_autoindex_notifications_1']);
     // Every row is still there, as it was.
@@ -186,7 +187,7 @@ describe('createSqliteStore', () => {
     insert.run('sent', 'sent', '2030-01-01T00:00:01.000Z');
     insert.run('waiting', 'pending', null);
     const store = open(path);
-    expect(await store.migrate()).toEqual(['010_repeats_covered']);
+    expect(await store.migrate()).toEqual(['010_repeats_covered', '011_event_devices']);
     expect((await store.notifications.list({})).map((n) => [n.id, n.status, n.covered_by])).toEqual([
       ['waiting', 'pending', null],
       ['sent', 'sent', null],
@@ -194,6 +195,43 @@ describe('createSqliteStore', () => {
     expect(await store.notifications.lastSentAmong([{ dedupKey: 'k', channel: 'console' }], '2030-01-01T00:00:00.000Z')).toMatchObject([{ id: 'sent' }]);
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${LAST_SENT_AMONG}`).all({ keys: '["k"]', channels: '["console"]', since: '2030-01-01T00:00:00.000Z' }) as { detail: string }[]).map((row) => row.detail);
     expect(plan.some((detail) => detail.includes('USING INDEX notifications_sent'))).toBe(true);
+  });
+
+  it('migration 011 finds the events of each device stored before it, through its rules; retention forgets the pairs left with no event', async () => {
+    const path = tempPath();
+    const db = migratedTo(path, 10);
+    const insert = db.prepare(`INSERT INTO alert_events (id, alert_id, device_id, metric, operator, severity, threshold_value, current_value, triggered_at, is_resolved, resolved_at)
+      VALUES (?, ?, ?, 'm', '>', 'warning', 1, 2, ?, ?, ?)`);
+    insert.run('e1', 'r1', 'd1', '2030-01-01T00:00:01.000Z', 1, '2030-01-01T00:00:02.000Z');
+    insert.run('e2', 'r2', 'd1', '2030-01-01T00:00:03.000Z', 0, null);
+    insert.run('e3', 'r1', 'd2', '2030-01-01T00:00:04.000Z', 0, null);
+    const store = open(path);
+    expect(await store.migrate()).toEqual(['011_event_devices']);
+    expect(db.prepare(`SELECT name FROM pragma_index_list('alert_events') WHERE name = 'alert_events_device'`).all()).toEqual([]);
+    expect((await store.alerts.list({ device_id: 'd1' })).map((e) => e.id)).toEqual(['e2', 'e1']);
+    expect((await store.alerts.list({ device_id: 'd2' })).map((e) => e.id)).toEqual(['e3']);
+    // The list walks the rules' index, not the whole table.
+    const { sql, params } = listQuery({ device_id: 'd1', limit: 10 });
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail);
+    expect(plan.some((detail) => detail.includes('USING INDEX alert_events_alert'))).toBe(true);
+    // A new event of a known pair writes no pair; a new pair is written once.
+    await store.alerts.open(newEvent('r3', { device_id: 'd3', triggered_at: '2030-01-01T00:00:05.000Z' }), []);
+    await store.alerts.resolve('r3', { resolved_at: '2030-01-03T00:00:00.000Z', resolution_value: 1 }, []);
+    await store.alerts.open(newEvent('r3', { device_id: 'd3', triggered_at: '2030-01-03T00:00:01.000Z' }), []);
+    expect(db.prepare('SELECT device_id, alert_id FROM alert_event_devices ORDER BY device_id, alert_id').all()).toEqual([
+      { device_id: 'd1', alert_id: 'r1' },
+      { device_id: 'd1', alert_id: 'r2' },
+      { device_id: 'd2', alert_id: 'r1' },
+      { device_id: 'd3', alert_id: 'r3' },
+    ]);
+    // Retention deletes e1, the last event of (d1, r1): that pair goes with it.
+    expect(await store.alerts.deleteResolvedBefore('2030-01-02T00:00:00.000Z')).toBe(1);
+    expect(db.prepare('SELECT device_id, alert_id FROM alert_event_devices ORDER BY device_id, alert_id').all()).toEqual([
+      { device_id: 'd1', alert_id: 'r2' },
+      { device_id: 'd2', alert_id: 'r1' },
+      { device_id: 'd3', alert_id: 'r3' },
+    ]);
+    expect((await store.alerts.list({ device_id: 'd1' })).map((e) => e.id)).toEqual(['e2']);
   });
 
   it('commit with claim writes the due outbox rows claimed and returns them, so the notifier need not claim them', async () => {

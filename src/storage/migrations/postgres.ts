@@ -199,6 +199,13 @@ const outboxIndexesDropped: Migration = {
   sql: `DROP INDEX notifications_due;`,
 };
 
+// SQLite's 011 finds a device's events through its rules and drops alert_events_device. PostgreSQL
+// keeps the index: nothing here measured its cost, and its plans use it as they are.
+const eventDevices: Migration = {
+  version: '011_event_devices',
+  sql: `SELECT 1;`,
+};
+
 /** PostgreSQL's migrations, oldest first: the same versions as SQLite's. */
 export const postgresMigrations: readonly Migration[] = [
   foundation,
@@ -211,4 +218,5 @@ export const postgresMigrations: readonly Migration[] = [
   readingsUnindexed,
   outboxIndexesDropped,
   repeatsCovered,
+  eventDevices,
 ];

@@ -241,6 +241,30 @@ const outboxIndexesDropped: Migration = {
   `,
 };
 
+// alert_events_device (device_id, triggered_at) took an entry per event at a scattered key, a page of
+// its own at each commit: POST /readings at 5 % breaching answered 15–20 % more requests without it.
+// A device's events are found through its rules instead: alert_event_devices holds each (device,
+// rule) pair any event has had, written by a trigger the first time a pair is seen (after that the
+// insert finds it and writes nothing), and the list walks alert_events_alert for those rules.
+const eventDevices: Migration = {
+  version: '011_event_devices',
+  sql: `
+    CREATE TABLE alert_event_devices (
+      device_id TEXT NOT NULL,
+      alert_id TEXT NOT NULL,
+      PRIMARY KEY (device_id, alert_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO alert_event_devices (device_id, alert_id) SELECT DISTINCT device_id, alert_id FROM alert_events;
+    CREATE TRIGGER alert_event_devices_insert AFTER INSERT ON alert_events BEGIN
+      INSERT OR IGNORE INTO alert_event_devices (device_id, alert_id) VALUES (new.device_id, new.alert_id);
+    END;
+    CREATE TRIGGER alert_event_devices_update AFTER UPDATE OF device_id, alert_id ON alert_events BEGIN
+      INSERT OR IGNORE INTO alert_event_devices (device_id, alert_id) VALUES (new.device_id, new.alert_id);
+    END;
+    DROP INDEX alert_events_device;
+  `,
+};
+
 /** SQLite's migrations, oldest first. */
 export const sqliteMigrations: readonly Migration[] = [
   foundation,
@@ -253,4 +277,5 @@ export const sqliteMigrations: readonly Migration[] = [
   readingsRebuilt,
   outboxIndexesDropped,
   repeatsCovered,
+  eventDevices,
 ];
