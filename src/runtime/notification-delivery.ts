@@ -80,7 +80,7 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
 /** Delivers a batch of claimed rows; also answers, from its memory, which new rows would be repeats. */
 export interface Deliver {
   (rows: Notification[]): Promise<DeliveryOutcome[]>;
-  /** The time of the remembered send a new row of `channel` and `dedupKey` repeats within the window, if any. */
+  /** The remembered send (id and time) a new row of `channel` and `dedupKey` repeats within the window, if any. */
   repeatOf: RepeatOf;
   /** Counts rows its writer settled as repeats (see `repeatOf`) as the repeats it finds itself are counted. */
   repeated(rows: Notification[]): void;

@@ -95,8 +95,8 @@ export interface TransitionOutcome {
 }
 
 /**
- * The time (ISO) of a send that a new outbox row of `channel` and `dedupKey` repeats within the
- * repeat window, as its deliverer knows it; undefined when it knows of none.
+ * The send (its row's id and ISO time) that a new outbox row of `channel` and `dedupKey` repeats
+ * within the repeat window, as its deliverer knows it; undefined when it knows of none.
  */
 export type RepeatOf = (channel: string, dedupKey: string) => { id: string; sentAt: string } | undefined;
 

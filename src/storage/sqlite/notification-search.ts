@@ -3,9 +3,9 @@ import type { NotificationLog } from '../store.ts';
 import { isoTime } from '../timestamps.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
+import { NOTIFICATION_COLUMNS } from './notifications.ts';
 
-const SEARCH = `SELECT id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
-    last_error, next_attempt_at, created_at, sent_at, covered_by
+const SEARCH = `SELECT ${NOTIFICATION_COLUMNS}
   FROM notifications
   WHERE (@status IS NULL OR status = @status) AND (@channel IS NULL OR channel = @channel)
     AND (@alertId IS NULL OR alert_id = @alertId) AND (@since IS NULL OR created_at >= @since)

@@ -8,7 +8,8 @@ import { isoTime } from '../timestamps.ts';
 
 type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
 
-const COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
+/** The columns of a notification as the port returns it (the notification log reads them too). */
+export const NOTIFICATION_COLUMNS = `id, channel, severity, title, message, metadata, alert_id, dedup_key, status, attempts,
   last_error, next_attempt_at, created_at, sent_at, covered_by`;
 export const INSERT_NOTIFICATION = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
   status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
@@ -34,7 +35,7 @@ export const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = 
       AND (status = 'pending' OR claimed_at < @staleBefore)
     ORDER BY next_attempt_at, created_at, rowid LIMIT @limit
   )
-  RETURNING ${COLUMNS}`;
+  RETURNING ${NOTIFICATION_COLUMNS}`;
 const RENEW = `UPDATE notifications SET claimed_at = @at
   WHERE status = 'sending' AND id IN (SELECT value FROM json_each(@ids))`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_at = NULL
@@ -201,7 +202,7 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     },
     lastSent(dedupKey, since, channel) {
       const row = statement(
-        `SELECT ${COLUMNS} FROM notifications
+        `SELECT ${NOTIFICATION_COLUMNS} FROM notifications
           WHERE status = 'sent' AND covered_by IS NULL AND dedup_key = @dedupKey AND sent_at >= @since AND (@channel IS NULL OR channel = @channel)
           ORDER BY sent_at DESC LIMIT 1`,
       ).get({ dedupKey, since: isoTime(since, 'since'), channel: channel ?? null }) as NotificationRow | undefined;
@@ -209,7 +210,7 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     },
     list({ status, limit }) {
       const rows = statement(
-        `SELECT ${COLUMNS} FROM notifications WHERE @status IS NULL OR status = @status
+        `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE @status IS NULL OR status = @status
           ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
       ).all({ status: status ?? null, limit: limit ?? -1 }) as NotificationRow[];
       return rows.map(fromRow);
