@@ -144,12 +144,17 @@ describe('createDeliverer', () => {
     const [console_, email, slack] = [channel('console'), channel('email'), channel('slack')];
     const { deliver } = setup([console_, email, slack]);
     const key = 'alert:r1:firing';
-    await enqueue([{ dedup_key: key }, { dedup_key: key, channel: 'slack' }]);
+    const [first] = await enqueue([{ dedup_key: key }, { dedup_key: key, channel: 'slack' }]);
     await deliver(await claimOne());
     await deliver(await claimOne());
     clock += 30_000;
-    await enqueue([{ dedup_key: key }]);
+    const [repeat] = await enqueue([{ dedup_key: key }]);
     expect(await deliver(await claimOne())).toMatchObject({ kind: 'deduplicated' });
+    // Recorded sent at the covering send's time, naming it.
+    const stored = await store.notifications.list({ status: 'sent' });
+    const sentFirst = stored.find((n) => n.id === first!.id)!;
+    expect(stored.find((n) => n.id === repeat!.id)).toMatchObject({ sent_at: sentFirst.sent_at, covered_by: first!.id });
+    expect(sentFirst.covered_by).toBeNull();
     clock += 31_000;
     await enqueue([{ dedup_key: key }]);
     expect(await deliver(await claimOne())).toMatchObject({ kind: 'sent' });
