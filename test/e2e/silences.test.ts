@@ -2,16 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, startVigil } from './cli.ts';
+import { eventually, send, startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-silences-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const send = async (url: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as any) : null };
-};
 
 describe('silences (real process)', () => {
   it('a silenced alert changes state but sends nothing; once the silence expires on its own timer, it sends again', async () => {
