@@ -28,7 +28,7 @@ import { benchRule, median, values } from './_support.ts';
 import { createRuleActors } from '../src/runtime/alerts/rule-actors.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { ActorRegistry } from '../src/runtime/registry.ts';
-import { createRuntime, type Runtime } from '../src/create-runtime.ts';
+import { createRuntime } from '../src/create-runtime.ts';
 import { createSqliteStore } from '../src/storage/sqlite/index.ts';
 
 v8.setFlagsFromString('--expose-gc');
