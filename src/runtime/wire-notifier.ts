@@ -41,8 +41,7 @@ export function notifierConcern(
   const available = new Set(channels.keys());
   const deliver = delivererOf(ctx, channels);
   const { notify } = ctx.config;
-  /** Whether the last claim took every due row (it came back short of its limit): none waits unclaimed. */
-  let caughtUp = false;
+  const outbox = claimWatermark();
   /** Rows a silence matches are marked suppressed, never delivered; the others are routed to their lanes. */
   const screened = async (rows: Notification[]): Promise<ClaimedRow[]> =>
     (silences ? await silences.screen(rows) : rows).map((row) => ({ row, lane: channelFor(row.channel, available) }));
@@ -56,9 +55,9 @@ export function notifierConcern(
       const machine = notifierMachine.provide({
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
-            caughtUp = false;
+            outbox.claiming();
             const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
-            caughtUp = claimed.length < CLAIM_BATCH;
+            if (claimed.length < CLAIM_BATCH) outbox.caughtUp(await ctx.store.notifications.nextDueAt());
             return screened(claimed);
           }),
         },
@@ -66,6 +65,7 @@ export function notifierConcern(
           deliver: (_, { claimed }) => {
             if (claimed.length === 0) return;
             void deliver(claimed.map(({ row }) => row)).then((outcomes) => {
+              for (const outcome of outcomes) if (outcome.kind === 'retrying') outbox.retryAt(outcome.nextAttemptAt);
               if (self?.getSnapshot().status === 'active') self.send({ type: 'BATCH_DELIVERED', outcomes });
             });
           },
@@ -83,7 +83,7 @@ export function notifierConcern(
     },
   });
   const wake = () => concern.actor?.send({ type: 'WAKE' });
-  const handoff = outboxHandoff(() => concern.actor, () => caughtUp, screened, logger, {
+  const handoff = outboxHandoff(() => concern.actor, outbox.holds, screened, logger, {
     // A silenced row must be suppressed, not settled as a repeat: none is while a silence is active.
     repeatOf: (channel, dedupKey) => (silences?.quiet() === false ? undefined : deliver.repeatOf(channel, dedupKey)),
     repeated: (rows) => deliver.repeated(rows),
@@ -103,8 +103,34 @@ export function notifierConcern(
 }
 
 /**
+ * Whether every due row of the outbox is claimed: true once a claim came back short of its limit,
+ * until the first row left pending (a retry, written before its time) falls due.
+ */
+function claimWatermark() {
+  let caughtUp = false;
+  let nextDue = Number.POSITIVE_INFINITY;
+  const retryAt = (at: string | null | undefined) => {
+    if (at) nextDue = Math.min(nextDue, Date.parse(at));
+  };
+  return {
+    /** A claim starts: rows may be left behind until it comes back. */
+    claiming: () => void (caughtUp = false),
+    /** A claim came back short of its limit; `nextDueAt`: when the first row still pending falls due. */
+    caughtUp(nextDueAt: string | null) {
+      nextDue = Number.POSITIVE_INFINITY;
+      retryAt(nextDueAt);
+      caughtUp = true;
+    },
+    /** A retry written for `at`: from then on it waits for a claim. */
+    retryAt,
+    holds: () => caughtUp && Date.now() < nextDue,
+  };
+}
+
+/**
  * Where the alert writes hand the rows they wrote already claimed: taken only while the notifier is
- * running and its last claim left no due row behind (so no older row of a rule waits unclaimed).
+ * running, its last claim left no due row behind, and no row left pending (a retry) has fallen due
+ * since (so no older row of a rule waits unclaimed).
  */
 function outboxHandoff(
   actorOf: () => AnyActorRef | undefined,

@@ -186,6 +186,12 @@ export interface NotificationRepository {
   lastSent(dedupKey: string, since: string, channel?: string): Promise<Notification | undefined>;
   /** For each (dedup key, channel) given, its newest send at or after `since`, when there is one; one query. */
   lastSentAmong(keys: { dedupKey: string; channel: string }[], since: string): Promise<SentMark[]>;
+  /**
+   * The earliest `next_attempt_at` of the `pending` rows (due already or not: a retry waits in the
+   * future), or null when none is pending. A claim that came back short of its limit left no due
+   * row behind; this says until when that holds.
+   */
+  nextDueAt(): Promise<string | null>;
   /** Newest first; no `limit` means all. */
   list(filter: { status?: Notification['status']; limit?: number }): Promise<Notification[]>;
   /** Rows per status, every status present (0 when none). */

@@ -688,6 +688,21 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.notifications.counts()).toEqual({ pending: 1, sending: 3, sent: 0, failed: 0, suppressed: 0 });
       });
 
+      it('nextDueAt is the earliest next_attempt_at of the pending rows, due already or not', async () => {
+        expect(await store.notifications.nextDueAt()).toBeNull();
+        await store.notifications.enqueue([at(30), at(10), at(99)].map((due) => note({ next_attempt_at: due })));
+        expect(await store.notifications.nextDueAt()).toBe(at(10));
+        // Claimed rows are `sending`: not pending any more.
+        const claimed = await store.notifications.claim(at(50), 10, 60_000);
+        expect(claimed.map((n) => n.next_attempt_at)).toEqual([at(10), at(30)]);
+        expect(await store.notifications.nextDueAt()).toBe(at(99));
+        // A failed attempt waits for its retry: pending again, due then.
+        await store.notifications.settle([{ id: claimed[0]!.id, error: 'refused', nextAttemptAt: at(70) }]);
+        expect(await store.notifications.nextDueAt()).toBe(at(70));
+        await store.notifications.markAttemptFailed(claimed[1]!.id, 'gone', null);
+        expect(await store.notifications.nextDueAt()).toBe(at(70));
+      });
+
       it('concurrent claims return disjoint sets', async () => {
         await store.notifications.enqueue(Array.from({ length: 20 }, () => note({ next_attempt_at: at(0) })));
         const batches = await Promise.all([1, 2, 3, 4].map(() => store.notifications.claim(at(1), 7, 60_000)));

@@ -80,3 +80,32 @@ describe('a delivery cut off by kill -9 (real process)', () => {
     }
   }, 120_000);
 });
+
+describe('a retry that fell due (real process)', () => {
+  it('goes out before a newer row of the same rule: the newer row waits for a claim behind it', async () => {
+    const peer = await startHttpPeer();
+    // No poll for the test's length: the retry is claimed only if the newer row's commit wakes the notifier.
+    const env = { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'retry-order.db')}`, ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: `${peer.url}/hook`, NOTIFY_POLL_INTERVAL_MS: '600000', NOTIFY_BACKOFF_INITIAL_MS: '100' };
+    const vigil = startVigil(['run'], env);
+    try {
+      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      expect((await post(url, '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] })).status).toBe(201);
+      peer.mode = 503;
+      expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+      // Refused once: pending again, due 100 ms later.
+      const retry = await eventually(async () => {
+        const { notifications } = (await (await fetch(`${url}/notifications?status=pending`)).json()) as { notifications: { next_attempt_at: string; attempts: number }[] };
+        return notifications.find((n) => n.attempts === 1);
+      });
+      peer.mode = 200;
+      await eventually(async () => (Date.now() > Date.parse(retry.next_attempt_at) ? true : undefined), 5_000, 10);
+      expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 40 }])).status).toBe(202);
+      await eventually(async () => (peer.requests.length === 3 ? true : undefined));
+      expect(peer.requests.map((request) => (request.body as { title: string }).title)).toEqual(['hot firing', 'hot firing', 'hot resolved']);
+    } finally {
+      vigil.child.kill('SIGTERM');
+      await vigil.exit();
+      await peer.close();
+    }
+  }, 90_000);
+});

@@ -80,13 +80,19 @@ describe('outbox rows of alerts, handed to the in-process notifier', () => {
 });
 
 describe('repeats of a remembered send, on SQLite', () => {
-  /** A webhook receiver on 127.0.0.1 recording the title of each delivery. */
-  async function receiver(): Promise<{ url: string; titles: string[]; close(): Promise<void> }> {
+  /** A webhook receiver on 127.0.0.1 recording the title of each delivery; it answers 503 to the first `failures` requests. */
+  async function receiver(failures = 0): Promise<{ url: string; titles: string[]; close(): Promise<void> }> {
     const titles: string[] = [];
+    let refused = 0;
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += String(chunk)));
       req.on('end', () => {
+        if (refused < failures) {
+          refused++;
+          res.writeHead(503).end();
+          return;
+        }
         titles.push((JSON.parse(body) as { title: string }).title);
         res.writeHead(204).end();
       });
@@ -96,10 +102,10 @@ describe('repeats of a remembered send, on SQLite', () => {
     return { url: `http://127.0.0.1:${port}/hook`, titles, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
 
-  async function webhookRuntime(db: string, url: string): Promise<Runtime> {
+  async function webhookRuntime(db: string, url: string, env: Record<string, string> = {}): Promise<Runtime> {
     const runtime = createRuntime({
       inheritEnv: false,
-      env: { DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: 'silent', NOTIFY_POLL_INTERVAL_MS: '20', PUBLISH_INTERVAL_SECONDS: '0', ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: url },
+      env: { DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: 'silent', NOTIFY_POLL_INTERVAL_MS: '20', PUBLISH_INTERVAL_SECONDS: '0', ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: url, ...env },
     });
     running.push(runtime);
     await runtime.start({ listen: false });
@@ -155,6 +161,30 @@ describe('repeats of a remembered send, on SQLite', () => {
       });
       expect(rows.map((n) => n.status)).toEqual(['sent', 'suppressed', 'suppressed']);
       expect(hook.titles).toEqual(['boiler firing']);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('wait for a retry of the same rule that fell due since the last claim: no newer row overtakes it', async () => {
+    const hook = await receiver(1);
+    try {
+      // No poll claims for the test's length: only a wake can start a claim.
+      const runtime = await webhookRuntime(join(dir, 'retry-order.db'), hook.url, { NOTIFY_POLL_INTERVAL_MS: '600000', NOTIFY_BACKOFF_INITIAL_MS: '50' });
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 95 });
+      // The firing is refused once: back to pending, due again 50 ms later.
+      const retry = await eventually(async () => {
+        const [firing] = await rowsOf(runtime);
+        return firing?.status === 'pending' && firing.attempts === 1 ? firing : undefined;
+      });
+      await eventually(async () => (Date.now() > Date.parse(retry.next_attempt_at) ? true : undefined));
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 20 });
+      await eventually(async () => (hook.titles.length === 2 ? true : undefined));
+      expect(hook.titles).toEqual(['boiler firing', 'boiler resolved']);
+      expect((await rowsOf(runtime)).map((n) => [n.title, n.status])).toEqual([
+        ['boiler firing', 'sent'],
+        ['boiler resolved', 'sent'],
+      ]);
     } finally {
       await hook.close();
     }

@@ -8,7 +8,7 @@ import { StoreError } from '../../src/errors.ts';
 import { STORE_TABLES } from '../../src/storage/migrations/migration.ts';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
-import { CLAIM, LAST_SENT_AMONG } from '../../src/storage/sqlite/notifications.ts';
+import { CLAIM, LAST_SENT_AMONG, NEXT_DUE } from '../../src/storage/sqlite/notifications.ts';
 import { listQuery } from '../../src/storage/sqlite/alerts.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { runStoreContract } from '../contract/store.contract.ts';
@@ -172,6 +172,11 @@ describe('createSqliteStore', () => {
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM}`).all({ now: '2030-01-01T01:00:00.000Z', staleBefore: '2030-01-01T00:59:00.000Z', limit: 200 }) as { detail: string }[]).map((row) => row.detail);
     expect(plan.some((detail) => detail.includes('USING INDEX notifications_claim'))).toBe(true);
     expect(plan.some((detail) => detail.includes('TEMP B-TREE'))).toBe(false);
+    // The pending row due first: found at the start of the same index, no sort either.
+    const nextDue = (db.prepare(`EXPLAIN QUERY PLAN ${NEXT_DUE}`).all() as { detail: string }[]).map((row) => row.detail);
+    expect(nextDue.some((detail) => detail.includes('INDEX notifications_claim'))).toBe(true);
+    expect(nextDue.some((detail) => detail.includes('TEMP B-TREE'))).toBe(false);
+    expect(await store.notifications.nextDueAt()).toBe('2030-01-01T00:00:03.000Z');
     const claimed = await store.notifications.claim('2030-01-01T00:01:00.000Z', 10, 30_000);
     expect(claimed.map((n) => n.id)).toEqual(['early', 'stale', 'late']);
     await store.notifications.settle(claimed.map((n) => ({ id: n.id, sentAt: '2030-01-01T00:01:01.000Z' })));

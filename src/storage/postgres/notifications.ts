@@ -152,6 +152,11 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
     async lastSent(dedupKey, since, channel) {
       return (await query<Notification>(LAST_SENT, [dedupKey, isoTime(since, 'since'), channel ?? null])).rows[0];
     },
+    async nextDueAt() {
+      // On notifications_claim: `status = 'pending'` implies the index's condition.
+      const { rows } = await query<{ due: string | null }>(`SELECT min(next_attempt_at) AS due FROM notifications WHERE status = 'pending'`);
+      return rows[0]?.due ?? null;
+    },
     async list({ status, limit }) {
       return (await query<Notification>(LIST, [status ?? null, limit ?? null])).rows;
     },

@@ -36,6 +36,10 @@ export const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = 
     ORDER BY next_attempt_at, created_at, rowid LIMIT @limit
   )
   RETURNING ${NOTIFICATION_COLUMNS}`;
+// The pending row due first, on notifications_claim (whose condition the query states, as SQLite
+// uses a partial index only for a query that says it): the index walk skips `sending` rows.
+export const NEXT_DUE = `SELECT next_attempt_at AS due FROM notifications
+  WHERE status IN ('pending', 'sending') AND status = 'pending' ORDER BY next_attempt_at LIMIT 1`;
 const RENEW = `UPDATE notifications SET claimed_at = @at
   WHERE status = 'sending' AND id IN (SELECT value FROM json_each(@ids))`;
 const MARK_SENT = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_at = NULL
@@ -207,6 +211,10 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
           ORDER BY sent_at DESC LIMIT 1`,
       ).get({ dedupKey, since: isoTime(since, 'since'), channel: channel ?? null }) as NotificationRow | undefined;
       return row && fromRow(row);
+    },
+    nextDueAt() {
+      const row = statement(NEXT_DUE).get() as { due: string } | undefined;
+      return row?.due ?? null;
     },
     list({ status, limit }) {
       const rows = statement(
