@@ -189,4 +189,28 @@ describe('repeats of a remembered send, on SQLite', () => {
       await hook.close();
     }
   });
+
+  it('wait for a row the last claim left pending (due later) once it falls due', async () => {
+    const hook = await receiver();
+    try {
+      const db = join(dir, 'left-pending.db');
+      const runtime = createRuntime({
+        inheritEnv: false,
+        env: { DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: 'silent', NOTIFY_POLL_INTERVAL_MS: '600000', PUBLISH_INTERVAL_SECONDS: '0', ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: hook.url },
+      });
+      running.push(runtime);
+      // A row of the rule from before this start, due shortly after it: the start's claim leaves it pending.
+      await runtime.store.migrate();
+      const due = new Date(Date.now() + 300).toISOString();
+      await runtime.store.notifications.enqueue([{ channel: 'webhook', severity: 'warning', title: 'earlier', message: 'm', alert_id: 'boiler', next_attempt_at: due }]);
+      await runtime.start({ listen: false });
+      await runtime.rules.create({ ...rule, channels: ['webhook'] });
+      await eventually(async () => (Date.now() > Date.parse(due) ? true : undefined), 5_000, 10);
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 95 });
+      await eventually(async () => (hook.titles.length === 2 ? true : undefined));
+      expect(hook.titles).toEqual(['earlier', 'boiler firing']);
+    } finally {
+      await hook.close();
+    }
+  });
 });
