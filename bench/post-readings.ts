@@ -379,6 +379,9 @@ try {
     return `${(v.rps / b.rps).toFixed(2)} of ${kind === 'bare' ? 'the baseline' : 'the delivering baseline'}'s req/s (CPU per request ${(v.cpuPerRequestMs / b.cpuPerRequestMs).toFixed(2)}×, mean latency ${(v.meanMs / b.meanMs).toFixed(2)}×, p99 ${(v.p99Ms / b.p99Ms).toFixed(2)}×)`;
   };
   console.log(`vigil: ${kinds.filter((kind) => kind === 'bare' || kind === 'delivering').map(versus).join('; ')}; target ≥ 0.5 of the baseline`);
+  // Each round's own ratio (Vigil's req/s over the baseline's in the same round): how far the median moves with the machine.
+  const roundRatios = rounds.get('vigil')!.map((r, i) => r.rps / rounds.get('bare')![i]!.rps);
+  console.log(`rounds' own ratios to the baseline: ${roundRatios.map((x) => x.toFixed(2)).join(', ')} (median ${median(roundRatios).toFixed(2)})`);
   console.log(
     `per 1,000 readings posted: ${kinds.map((kind) => `${kind} ${counts.get(kind)!.toFixed(1)}`).join(', ')} ` +
       `(Vigil: alert events, one per fire, closed by its resolve; baselines: transitions, fire or resolve); load average ${loadAfter}`,
@@ -396,6 +399,7 @@ try {
     });
   }
   json.ratio = Number((v.rps / figures.get('bare')!.rps).toFixed(3));
+  json.round_ratios = roundRatios.map((x) => Number(x.toFixed(3)));
   if (figures.has('delivering')) json.ratio_delivering = Number((v.rps / figures.get('delivering')!.rps).toFixed(3));
   Object.assign(json, { load_before: loadBefore, load_after: loadAfter });
   console.log(JSON.stringify(json));
