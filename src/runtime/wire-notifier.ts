@@ -8,6 +8,7 @@ import { actorConcern, type Concern } from './concern.ts';
 import type { OutboxHandoff, RuntimeContext, Wake } from './context.ts';
 import type { RepeatOf } from '../storage/store.ts';
 import { CLAIM_LEASE_MS, createDeliverer } from './notification-delivery.ts';
+import { claimWatermark } from './claim-watermark.ts';
 import { notificationTopics } from './notification-topic.ts';
 import type { Logger } from './logger.ts';
 import type { Silences } from './silences.ts';
@@ -99,31 +100,6 @@ export function notifierConcern(
     wake,
     handoff,
     topics: notificationTopics({ store: ctx.store, wake }),
-  };
-}
-
-/**
- * Whether every due row of the outbox is claimed: true once a claim came back short of its limit,
- * until the first row left pending (a retry, written before its time) falls due.
- */
-function claimWatermark() {
-  let caughtUp = false;
-  let nextDue = Number.POSITIVE_INFINITY;
-  const retryAt = (at: string | null | undefined) => {
-    if (at) nextDue = Math.min(nextDue, Date.parse(at));
-  };
-  return {
-    /** A claim starts: rows may be left behind until it comes back. */
-    claiming: () => void (caughtUp = false),
-    /** A claim came back short of its limit; `nextDueAt`: when the first row still pending falls due. */
-    caughtUp(nextDueAt: string | null) {
-      nextDue = Number.POSITIVE_INFINITY;
-      retryAt(nextDueAt);
-      caughtUp = true;
-    },
-    /** A retry written for `at`: from then on it waits for a claim. */
-    retryAt,
-    holds: () => caughtUp && Date.now() < nextDue,
   };
 }
 
