@@ -82,6 +82,12 @@ describe('a delivery cut off by kill -9 (real process)', () => {
 });
 
 describe('a retry that fell due (real process)', () => {
+  /** The pending row refused once, as `GET /notifications` shows it. */
+  const pendingRetry = async (url: string) => {
+    const { notifications } = (await (await fetch(`${url}/notifications?status=pending`)).json()) as { notifications: { next_attempt_at: string; attempts: number }[] };
+    return notifications.find((n) => n.attempts === 1);
+  };
+
   it('goes out before a newer row of the same rule: the newer row waits for a claim behind it', async () => {
     const peer = await startHttpPeer();
     // No poll for the test's length: the retry is claimed only if the newer row's commit wakes the notifier.
@@ -93,10 +99,7 @@ describe('a retry that fell due (real process)', () => {
       peer.mode = 503;
       expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
       // Refused once: pending again, due 100 ms later.
-      const retry = await eventually(async () => {
-        const { notifications } = (await (await fetch(`${url}/notifications?status=pending`)).json()) as { notifications: { next_attempt_at: string; attempts: number }[] };
-        return notifications.find((n) => n.attempts === 1);
-      });
+      const retry = await eventually(() => pendingRetry(url));
       peer.mode = 200;
       await eventually(async () => (Date.now() > Date.parse(retry.next_attempt_at) ? true : undefined), 5_000, 10);
       expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 40 }])).status).toBe(202);
@@ -108,4 +111,37 @@ describe('a retry that fell due (real process)', () => {
       await peer.close();
     }
   }, 90_000);
+
+  it('left pending by the previous run, due after the restart: goes out before a newer row of its rule', async () => {
+    const peer = await startHttpPeer();
+    const env = { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'restart-order.db')}`, ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: `${peer.url}/hook`, NOTIFY_POLL_INTERVAL_MS: '600000', NOTIFY_BACKOFF_INITIAL_MS: '8000' };
+    try {
+      const first = startVigil(['run'], env);
+      const firstUrl = String((await first.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      expect((await post(firstUrl, '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] })).status).toBe(201);
+      peer.mode = 503;
+      expect((await post(firstUrl, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+      await eventually(() => pendingRetry(firstUrl));
+      first.child.kill('SIGTERM');
+      await first.exit();
+
+      peer.mode = 200;
+      const second = startVigil(['run'], env);
+      try {
+        const url = String((await second.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+        // The start's claim found the retry not yet due and left it pending.
+        const retry = (await pendingRetry(url))!;
+        expect(Date.parse(retry.next_attempt_at)).toBeGreaterThan(Date.now());
+        await eventually(async () => (Date.now() > Date.parse(retry.next_attempt_at) ? true : undefined), 20_000, 20);
+        expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 40 }])).status).toBe(202);
+        await eventually(async () => (peer.requests.length === 3 ? true : undefined));
+        expect(peer.requests.map((request) => (request.body as { title: string }).title)).toEqual(['hot firing', 'hot firing', 'hot resolved']);
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exit();
+      }
+    } finally {
+      await peer.close();
+    }
+  }, 120_000);
 });
