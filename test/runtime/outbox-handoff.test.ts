@@ -102,12 +102,18 @@ describe('repeats of a remembered send, on SQLite', () => {
     return { url: `http://127.0.0.1:${port}/hook`, titles, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
 
-  async function webhookRuntime(db: string, url: string, env: Record<string, string> = {}): Promise<Runtime> {
+  /** A runtime on a SQLite file delivering to `url`, not started yet. */
+  function webhookRuntimeOn(db: string, url: string, env: Record<string, string> = {}): Runtime {
     const runtime = createRuntime({
       inheritEnv: false,
       env: { DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: 'silent', NOTIFY_POLL_INTERVAL_MS: '20', PUBLISH_INTERVAL_SECONDS: '0', ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: url, ...env },
     });
     running.push(runtime);
+    return runtime;
+  }
+
+  async function webhookRuntime(db: string, url: string, env: Record<string, string> = {}): Promise<Runtime> {
+    const runtime = webhookRuntimeOn(db, url, env);
     await runtime.start({ listen: false });
     await runtime.rules.create({ ...rule, channels: ['webhook'] });
     return runtime;
@@ -193,12 +199,7 @@ describe('repeats of a remembered send, on SQLite', () => {
   it('wait for a row the last claim left pending (due later) once it falls due', async () => {
     const hook = await receiver();
     try {
-      const db = join(dir, 'left-pending.db');
-      const runtime = createRuntime({
-        inheritEnv: false,
-        env: { DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: 'silent', NOTIFY_POLL_INTERVAL_MS: '600000', PUBLISH_INTERVAL_SECONDS: '0', ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: hook.url },
-      });
-      running.push(runtime);
+      const runtime = webhookRuntimeOn(join(dir, 'left-pending.db'), hook.url, { NOTIFY_POLL_INTERVAL_MS: '600000' });
       // A row of the rule from before this start, due shortly after it: the start's claim leaves it pending.
       await runtime.store.migrate();
       const due = new Date(Date.now() + 300).toISOString();
