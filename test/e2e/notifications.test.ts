@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startHttpPeer } from '../support/peers.ts';
+import { startHttpPeer, type HttpPeer } from '../support/peers.ts';
 import { eventually, startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-notify-'));
@@ -87,6 +87,12 @@ describe('a retry that fell due (real process)', () => {
     const { notifications } = (await (await fetch(`${url}/notifications?status=pending`)).json()) as { notifications: { next_attempt_at: string; attempts: number }[] };
     return notifications.find((n) => n.attempts === 1);
   };
+  /** A webhook rule whose firing the peer refuses (it answers 503 until told otherwise). */
+  const fireRefused = async (url: string, peer: HttpPeer) => {
+    expect((await post(url, '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] })).status).toBe(201);
+    peer.mode = 503;
+    expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+  };
 
   it('goes out before a newer row of the same rule: the newer row waits for a claim behind it', async () => {
     const peer = await startHttpPeer();
@@ -95,9 +101,7 @@ describe('a retry that fell due (real process)', () => {
     const vigil = startVigil(['run'], env);
     try {
       const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
-      expect((await post(url, '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] })).status).toBe(201);
-      peer.mode = 503;
-      expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+      await fireRefused(url, peer);
       // Refused once: pending again, due 100 ms later.
       const retry = await eventually(() => pendingRetry(url));
       peer.mode = 200;
@@ -118,9 +122,7 @@ describe('a retry that fell due (real process)', () => {
     try {
       const first = startVigil(['run'], env);
       const firstUrl = String((await first.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
-      expect((await post(firstUrl, '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] })).status).toBe(201);
-      peer.mode = 503;
-      expect((await post(firstUrl, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+      await fireRefused(firstUrl, peer);
       await eventually(() => pendingRetry(firstUrl));
       first.child.kill('SIGTERM');
       await first.exit();
