@@ -15,8 +15,7 @@ async function run(db: string): Promise<{ vigil: VigilProcess; url: string }> {
   try {
     return { vigil, url: String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url) };
   } catch (error) {
-    vigil.child.kill('SIGTERM');
-    await vigil.exit();
+    await vigil.stop();
     throw error;
   }
 }
@@ -51,8 +50,7 @@ describe('alert event filters (real process)', () => {
       expect(await eventsOf(url, 'device_id=b2&alert_id=boiler')).toEqual([['boiler', 'b2', 95]]);
       expect(await eventsOf(url, 'device_id=b1&is_resolved=false')).toEqual([]);
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   }, 90_000);
 
@@ -76,8 +74,7 @@ describe('alert event filters (real process)', () => {
       expect(await eventsOf(url, 'device_id=b1')).toEqual([['boiler', 'b1', 97]]);
       expect((await send(url, 'GET', '/notifications?alert=boiler')).body.notifications).toMatchObject([{ id: 'n1', status: 'sent', covered_by: null }]);
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   }, 90_000);
 });

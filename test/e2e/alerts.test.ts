@@ -15,8 +15,7 @@ async function listening(vigil: VigilProcess): Promise<string> {
 }
 
 async function stop(vigil: VigilProcess): Promise<void> {
-  vigil.child.kill('SIGTERM');
-  expect(await vigil.exit()).toBe(0);
+  expect(await vigil.stop()).toBe(0);
 }
 
 const events = async (url: string) => ((await (await fetch(`${url}/alerts/events?alert_id=temp-7`)).json()) as { events: any[] }).events;

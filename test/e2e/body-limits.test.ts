@@ -39,8 +39,7 @@ describe('body limits (real process)', () => {
       const listed = (await (await fetch(`${url}/rules`)).json()) as { count: number };
       expect(listed.count).toBe(100);
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   }, 90_000);
 });

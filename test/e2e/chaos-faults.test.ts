@@ -20,8 +20,7 @@ async function started(env: Record<string, string>): Promise<{ vigil: VigilProce
   const vigil = startVigil(['run'], { PORT: '0', ENABLE_RATE_LIMITING: 'false', ALERT_MODE: 'reactive', PUBLISH_INTERVAL_SECONDS: '3600', NOTIFY_REPEAT_INTERVAL_SECONDS: '0', ...env });
   cleanups.push(async () => {
     if (vigil.child.exitCode === null) {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   });
   const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 60_000)).url);
@@ -87,8 +86,7 @@ describe('chaos: store and channel faults (real process)', () => {
     expect(await storedEvents(url)).toEqual(expectedEvents(rules, stream).map((e) => `${e.rule}|${e.fired}|${e.resolved}`).sort());
     expect(vigil.child.exitCode).toBeNull();
     expect(vigil.output()).not.toMatch(/unhandled|uncaught/i);
-    vigil.child.kill('SIGTERM');
-    expect(await vigil.exit()).toBe(0);
+    expect(await vigil.stop()).toBe(0);
   });
 
   it('SMTP down for 60 s and the webhook answering 503: every notification delivered afterwards, no crash', { timeout: 300_000 }, async () => {
@@ -129,7 +127,6 @@ describe('chaos: store and channel faults (real process)', () => {
     expect(hookDelivered()).toBe(notifications);
     expect(await storedEvents(url)).toEqual(events.map((e) => `${e.rule}|${e.fired}|${e.resolved}`).sort());
     expect(vigil.output()).not.toMatch(/unhandled|uncaught/i);
-    vigil.child.kill('SIGTERM');
-    expect(await vigil.exit()).toBe(0);
+    expect(await vigil.stop()).toBe(0);
   });
 });

@@ -12,6 +12,8 @@ export interface VigilProcess {
   /** Resolves with the first JSON log line matching `predicate` (rejects after `timeoutMs`). */
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   exit(): Promise<number | null>;
+  /** Asks it to stop (SIGTERM) and resolves with its exit code. */
+  stop(): Promise<number | null>;
 }
 
 /** Starts `vigil <args>` with `env` added to a clean environment. */
@@ -61,6 +63,10 @@ export function watchProcess(child: ChildProcess): VigilProcess {
       });
     },
     exit: () => exited,
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
   };
 }
 

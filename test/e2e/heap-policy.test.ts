@@ -37,8 +37,7 @@ describe('vigil run sizes V8’s heap to its load (real process)', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     // V8's default let loading 10k rules grow it to its largest, two 16 MB semi-spaces.
     expect(sample(metrics, 'nodejs_heap_space_size_total_bytes{space="new"}')).toBeLessThanOrEqual(8 * 1024 * 1024);
-    vigil.child.kill('SIGTERM');
-    expect(await vigil.exit()).toBe(0);
+    expect(await vigil.stop()).toBe(0);
   });
 
   it('refuses a HEAP_POLICY it does not know with exit 2, naming the setting and its values', async () => {

@@ -46,8 +46,7 @@ describe('vigil run --inspect-port (real process)', () => {
       await eventually(async () => (actors.every((id) => named().has(id)) ? true : undefined), 10_000);
       viewer.close();
     } finally {
-      vigil.child.kill('SIGTERM');
-      expect(await vigil.exit()).toBe(0);
+      expect(await vigil.stop()).toBe(0);
     }
   });
 });

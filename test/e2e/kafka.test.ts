@@ -148,8 +148,7 @@ if (!KAFKA_BROKERS) {
         // A graceful stop: the last instance runs every rule, and fires each once more.
         const leaving = survivors[1]!;
         leaving.alive = false;
-        leaving.vigil.child.kill('SIGTERM');
-        expect(await leaving.vigil.exit()).toBe(0);
+        expect(await leaving.vigil.stop()).toBe(0);
         const last = survivors[0]!;
         owners = await exactlyOneActorEach(started, ids, LOADED_WAIT_MS);
         expect(new Set(owners.values())).toEqual(new Set([last.name]));
@@ -169,8 +168,7 @@ if (!KAFKA_BROKERS) {
         expect(ofRule.map((event) => event.is_resolved).sort()).toEqual([false, true]);
       }
       last.alive = false;
-      last.vigil.child.kill('SIGTERM');
-      expect(await last.vigil.exit()).toBe(0);
+      expect(await last.vigil.stop()).toBe(0);
     }, 400_000);
   });
 }

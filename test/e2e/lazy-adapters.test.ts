@@ -18,8 +18,7 @@ async function packagesLoaded(name: string, env: Record<string, string>): Promis
   const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, `${name}.db`)}`, NODE_OPTIONS: `--import ${MODULE_LOG_HOOK}`, MODULE_LOG: log, ...env });
   // The shutdown handler is installed once the command prints where it runs.
   await eventually(async () => (vigil.output().includes('vigil: running on') ? true : undefined));
-  vigil.child.kill('SIGTERM');
-  expect(await vigil.exit()).toBe(0);
+  expect(await vigil.stop()).toBe(0);
   const names = [...readFileSync(log, 'utf8').matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((found) => found[1]!);
   return new Set(names);
 }

@@ -56,15 +56,13 @@ describe('many stored rules (real process)', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain(`vigil_actors{kind="rule",state="ok",status="active"} ${RULES - 1}`);
     expect(metrics).toContain('vigil_alerts{rule_id="r4321",device_id="d21",metric="m43",severity="warning",alertstate="firing"} 1');
-    first.child.kill('SIGTERM');
-    expect(await first.exit()).toBe(0);
+    expect(await first.stop()).toBe(0);
 
     const second = startVigil(['run'], env);
     url = await listening(second);
     expect(await json(`${url}/actors/rule:r4321`)).toMatchObject({ value: { firing: 'active' }, context: { value: 95 } });
     expect(await json(`${url}/actors/rule:r4320`)).toMatchObject({ value: 'ok' });
     expect((await json<Stats>(`${url}/alerts/stats`)).rules).toEqual({ active: RULES, by_state: { ok: RULES - 1, pending: 0, firing: 1, clearing: 0, nodata: 0 } });
-    second.child.kill('SIGTERM');
-    expect(await second.exit()).toBe(0);
+    expect(await second.stop()).toBe(0);
   });
 });

@@ -72,8 +72,7 @@ describe('a delivery cut off by kill -9 (real process)', () => {
         expect(ids[1]).toBe(ids[0]);
         expect(waited).toBeLessThan(25_000);
       } finally {
-        second.child.kill('SIGTERM');
-        await second.exit();
+        await second.stop();
       }
     } finally {
       await peer.close();
@@ -110,8 +109,7 @@ describe('a retry that fell due (real process)', () => {
       await eventually(async () => (peer.requests.length === 3 ? true : undefined));
       expect(peer.requests.map((request) => (request.body as { title: string }).title)).toEqual(['hot firing', 'hot firing', 'hot resolved']);
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
       await peer.close();
     }
   }, 90_000);
@@ -124,8 +122,7 @@ describe('a retry that fell due (real process)', () => {
       const firstUrl = String((await first.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
       await fireRefused(firstUrl, peer);
       await eventually(() => pendingRetry(firstUrl));
-      first.child.kill('SIGTERM');
-      await first.exit();
+      await first.stop();
 
       peer.mode = 200;
       const second = startVigil(['run'], env);
@@ -139,8 +136,7 @@ describe('a retry that fell due (real process)', () => {
         await eventually(async () => (peer.requests.length === 3 ? true : undefined));
         expect(peer.requests.map((request) => (request.body as { title: string }).title)).toEqual(['hot firing', 'hot firing', 'hot resolved']);
       } finally {
-        second.child.kill('SIGTERM');
-        await second.exit();
+        await second.stop();
       }
     } finally {
       await peer.close();

@@ -42,8 +42,7 @@ describe('vigil run observed from outside (real process)', () => {
         expect(Object.keys(createMachine(config).root.states).length).toBeGreaterThan(1);
       }
     } finally {
-      vigil.child.kill('SIGTERM');
-      expect(await vigil.exit()).toBe(0);
+      expect(await vigil.stop()).toBe(0);
     }
   });
 });

@@ -24,8 +24,7 @@ describe('vigil propagate (real process)', () => {
     expect(sent).toMatchObject({ actor: 'propagator', status: 200, count: 1, failure_rate: 0, jitter: expect.any(Number) });
     expect(peer.requests[0]).toMatchObject({ method: 'POST', path: '/events', body: { event: 'a' } });
     const stopping = Date.now();
-    vigil.child.kill('SIGTERM');
-    expect(await vigil.exit()).toBe(0);
+    expect(await vigil.stop()).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(5_000);
   });
 
@@ -35,8 +34,7 @@ describe('vigil propagate (real process)', () => {
     await vigil.waitForLog((line) => line.msg === 'propagator started');
     await eventually(async () => (peer.requests.length > 0 ? true : undefined));
     const stopping = Date.now();
-    vigil.child.kill('SIGTERM');
-    expect(await vigil.exit()).toBe(0);
+    expect(await vigil.stop()).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(5_000);
   });
 

@@ -26,8 +26,7 @@ async function afterOneFlap(db: string) {
     await eventually(async () => ((await rows()).every((n) => n.status === 'sent') ? true : undefined));
     return { vigil, url, printed, rows };
   } catch (error) {
-    vigil.child.kill('SIGTERM');
-    await vigil.exit();
+    await vigil.stop();
     throw error;
   }
 }
@@ -45,8 +44,7 @@ describe('repeats within the repeat interval (real process)', () => {
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/vigil_notifications_total\{channel="console",outcome="deduplicated"\} 1/);
       expect(printed()).toHaveLength(2);
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   }, 90_000);
 
@@ -65,8 +63,7 @@ describe('repeats within the repeat interval (real process)', () => {
       expect((await send(url, 'GET', '/actors/notifier')).body.context?.deduplicated ?? 0).toBe(0);
       expect(printed()).toHaveLength(2);
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   }, 90_000);
 });

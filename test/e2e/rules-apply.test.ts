@@ -63,8 +63,7 @@ describe('vigil rules apply (real process)', () => {
       });
       expect(events.map((e) => e.current_value)).toEqual([97]);
     } finally {
-      run.child.kill('SIGTERM');
-      expect(await run.exit()).toBe(0);
+      expect(await run.stop()).toBe(0);
     }
   }, 120_000);
 

@@ -36,8 +36,7 @@ describe('vigil run (real process)', () => {
     expect(text).toMatch(/id: \d+\nevent: subscriber\ndata: \{"id":"subscriber"/);
 
     const startedStopping = Date.now();
-    vigil.child.kill('SIGTERM');
-    expect(await vigil.exit()).toBe(0);
+    expect(await vigil.stop()).toBe(0);
     expect(Date.now() - startedStopping).toBeLessThan(5_000);
     expect(vigil.output()).toContain('"msg":"stopped"');
   });

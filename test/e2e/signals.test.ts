@@ -26,8 +26,7 @@ describe('signals reach Vigil however it is started', () => {
     await eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000);
     expect(childrenOf(vigil.child.pid!)).toEqual([]);
     const stopping = Date.now();
-    vigil.child.kill('SIGTERM');
-    expect(await vigil.exit()).toBe(0);
+    expect(await vigil.stop()).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(5_000);
     expect(vigil.output()).toContain('"msg":"stopped"');
   });

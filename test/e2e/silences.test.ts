@@ -43,8 +43,7 @@ describe('silences (real process)', () => {
       expect(sent.map((n: { title: string }) => n.title)).toEqual(['boiler firing', 'boiler resolved']);
       await eventually(async () => (printed().length === 2 ? true : undefined));
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   }, 90_000);
 });

@@ -144,8 +144,7 @@ describe.each(['reactive', 'interval', 'both'])('timed rules in vigil run, ALERT
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- vigil output ---\n${vigil.output().slice(-6_000)}`, { cause: error });
     } finally {
-      vigil.child.kill('SIGTERM');
-      await vigil.exit();
+      await vigil.stop();
     }
   });
 });
