@@ -3,7 +3,7 @@ import type { Channel } from '../channels/channel.ts';
 import { channelFor, FALLBACK_CHANNEL } from '../channels/routing.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationRepository, RepeatOf } from '../storage/store.ts';
-import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
+import { backoffDelay, isRetriable, withBackoff, type BackoffOptions } from '../streams/backoff.ts';
 import { DedupMemory, type RememberedSend } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
 import type { Logger } from './logger.ts';
@@ -34,6 +34,9 @@ export const DEFAULT_CONCURRENCY: Record<string, number> = { email: 2, console: 
  */
 export const CLAIM_LEASE_MS = 15_000;
 
+/** The waits between attempts to record a batch's results: short, as a batch's rows wait on them. */
+const SETTLE_BACKOFF = { initialMs: 50, maxMs: 1_000, factor: 2, jitter: 'full', maxRetries: Infinity } as const;
+
 /** What delivering needs. */
 export interface DelivererDeps {
   notifications: NotificationRepository;
@@ -59,8 +62,9 @@ type Placed = { row: Notification; lane: string; index: number };
  * in one query; rows of one chain (same rule or key, same channel) go out in claim order, even across
  * batches, and chains run in parallel up to each channel's concurrency; a row counts as sent only once
  * its channel accepted it; the results are recorded in one `settle` (one commit); plugin health and
- * metrics get one report per channel. Never rejects: a store failure leaves the rows `sending`, and
- * their claim (renewed while the batch is in flight, see `CLAIM_LEASE_MS`) is taken over once it lapses.
+ * metrics get one report per channel. Never rejects: recording the results is retried for up to a
+ * lease while the failure may pass; past that the rows stay `sending`, and their claim (renewed while
+ * the batch is in flight, see `CLAIM_LEASE_MS`) is taken over once it lapses.
  */
 export function createDeliverer(deps: DelivererDeps): Deliver {
   const deliverer = new Deliverer(deps);
@@ -171,11 +175,22 @@ class Deliverer {
     this.logger.debug({ repeats: rows.length }, 'notifications suppressed as repeats at their commit');
   }
 
-  /** Records the batch's results in one commit and reports them; on a store failure every row is an error. */
+  /**
+   * Records the batch's results in one commit and reports them. The sends have happened: a failure
+   * that may pass (a lock another process holds, a dropped connection) is retried for up to a lease
+   * while the claims are renewed, so that the rows are not sent again. Past that, or on a failure that
+   * will not pass, every row is an error and is claimed again once its claim lapses (at least once).
+   */
   private async settle(attempted: Attempted[], rows: number): Promise<DeliveryOutcome[]> {
     const { notifications, runs, count = () => {} } = this.deps;
+    const results = attempted.flatMap((a) => (a.result ? [a.result] : []));
+    const giveUpAt = this.now() + (this.deps.leaseMs ?? CLAIM_LEASE_MS);
     try {
-      await notifications.settle(attempted.flatMap((a) => (a.result ? [a.result] : [])));
+      await withBackoff(() => notifications.settle(results), {
+        ...SETTLE_BACKOFF,
+        shouldRetry: (error) => isRetriable(error) && this.now() < giveUpAt,
+        onRetry: ({ error, attempt, delayMs }) => this.logger.warn({ err: error, rows, attempt, delayMs }, 'outbox update failed; retrying, the claims kept'),
+      });
     } catch (error) {
       this.logger.error({ err: error, rows }, 'outbox update failed; the rows are retried once their claim lapses');
       reportBatch(attempted, runs, count);

@@ -143,3 +143,38 @@ describe('a retry that fell due (real process)', () => {
     }
   }, 120_000);
 });
+
+describe('a delivery whose record meets a lock (real process)', () => {
+  it('is recorded once the lock is gone and not sent again: one webhook request, the row sent after one attempt', async () => {
+    const peer = await startHttpPeer();
+    const path = join(dir, 'settle-lock.db');
+    const env = { PORT: '0', DATABASE_URL: `sqlite:${path}`, ENABLE_WEBHOOK_ALERTS: 'true', WEBHOOK_URL: `${peer.url}/hook`, NOTIFY_POLL_INTERVAL_MS: '200' };
+    const vigil = startVigil(['run'], env);
+    // Another connection to the same file (as `vigil rules apply` in another process would be) takes
+    // the write lock as the webhook is sent and holds it for 1.5 s, past Vigil's busy wait of 50 ms.
+    const other = new Database(path);
+    try {
+      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      expect((await post(url, '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] })).status).toBe(201);
+      peer.onRequest = () => {
+        peer.onRequest = undefined;
+        other.exec('BEGIN IMMEDIATE');
+        setTimeout(() => other.exec('COMMIT'), 1_500);
+      };
+      expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+      // Left to its lease, the row would be claimed again 15 s later and sent a second time.
+      const { notifications } = await eventually(async () => {
+        const page = (await (await fetch(`${url}/notifications?status=sent`)).json()) as { notifications: { attempts: number }[] };
+        return page.notifications.length > 0 ? page : undefined;
+      }, 30_000);
+      expect(notifications).toMatchObject([{ attempts: 1 }]);
+      expect(peer.requests).toHaveLength(1);
+      await vigil.waitForLog((line) => line.msg === 'outbox update failed; retrying, the claims kept');
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+      await vigil.stop();
+      await peer.close();
+    }
+  }, 90_000);
+});

@@ -1,9 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Channel, Outgoing } from '../../src/channels/channel.ts';
 import type { NewNotification, Notification } from '../../src/domain/notification.ts';
 import { DeliveryError } from '../../src/errors.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
-import { createDeliverer, type DeliveryPolicy } from '../../src/runtime/notification-delivery.ts';
+import { CLAIM_LEASE_MS, createDeliverer, type DeliveryPolicy } from '../../src/runtime/notification-delivery.ts';
 import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
@@ -302,5 +306,76 @@ describe('createDeliverer, in batches', () => {
     expect(outcomes.map((o) => o.kind).sort()).toEqual(['retrying', 'sent']);
     expect(runs).toEqual([{ plugin: 'channel:email', ok: false }]);
     expect(counted.sort()).toEqual(['email:retrying', 'email:sent']);
+  });
+});
+
+/**
+ * Another connection holds the database's write lock from the moment a channel accepts a row until
+ * `holdMs` later: a real SQLite lock (a `vigil rules apply` in another process takes one), no double.
+ */
+describe('createDeliverer, when the results cannot be recorded at once', () => {
+  let dir: string;
+  let file: Store;
+  let blocker: Database.Database;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-settle-'));
+    file = createSqliteStore({ path: join(dir, 'vigil.db') });
+    await file.migrate();
+    blocker = new Database(join(dir, 'vigil.db'));
+  });
+  afterEach(async () => {
+    if (blocker.inTransaction) blocker.exec('COMMIT');
+    blocker.close();
+    await file.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A channel that takes the lock in `blocker` as it accepts a row, and lets it go `holdMs` later. */
+  const lockingChannel = (holdMs: number) => {
+    const sent: string[] = [];
+    const ch: Channel & { sent: string[] } = {
+      name: 'email',
+      sent,
+      async send(n) {
+        sent.push(n.title);
+        blocker.exec('BEGIN IMMEDIATE');
+        setTimeout(() => blocker.exec('COMMIT'), holdMs);
+      },
+      async close() {},
+    };
+    return ch;
+  };
+
+  const deliverer = (ch: Channel, leaseMs: number) =>
+    createDeliverer({
+      notifications: file.notifications,
+      channels: new Map([['console', channel('console')], ['email', ch]]),
+      policy: { maxAttempts: 3, repeatIntervalMs: 60_000, backoff: { initialMs: 1_000, jitter: 'none' } },
+      logger: createLogger('silent'),
+      runs: createRunReporter(),
+      leaseMs,
+    });
+
+  const claimed = async () => {
+    const now = new Date().toISOString();
+    await file.notifications.enqueue([{ channel: 'email', severity: 'error', title: 'disk full', message: 'm', next_attempt_at: now }]);
+    return file.notifications.claim(now, 10, 60_000);
+  };
+
+  it('retries the record while the lock lasts: the row is sent once and marked sent, not left to be sent again', async () => {
+    const email = lockingChannel(400);
+    const outcomes = await deliverer(email, CLAIM_LEASE_MS)(await claimed());
+    expect(outcomes).toMatchObject([{ kind: 'sent', lane: 'email' }]);
+    expect(email.sent).toEqual(['disk full']);
+    expect(await file.notifications.list({})).toMatchObject([{ status: 'sent', attempts: 1 }]);
+  });
+
+  it('gives up after a lease: the row stays claimed, to be claimed again once its claim lapses', async () => {
+    const email = lockingChannel(1_500);
+    const outcomes = await deliverer(email, 300)(await claimed());
+    expect(outcomes).toMatchObject([{ kind: 'error', lane: 'email' }]);
+    expect(outcomes[0]).toMatchObject({ error: expect.stringMatching(/locked|busy/i) });
+    await vi.waitFor(() => expect(blocker.inTransaction).toBe(false), { timeout: 5_000 });
+    expect(await file.notifications.list({})).toMatchObject([{ status: 'sending', attempts: 0 }]);
   });
 });

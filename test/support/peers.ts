@@ -21,6 +21,8 @@ export interface HttpPeer {
   /** Answers by path (`/health`), else `mode`. */
   mode: PeerMode;
   modes: Map<string, PeerMode>;
+  /** Called with each request as it arrives, before it is answered. */
+  onRequest?: (request: PeerRequest) => void;
   close(): Promise<void>;
 }
 
@@ -39,7 +41,9 @@ export async function startHttpPeer(): Promise<HttpPeer> {
       } catch {
         // Not JSON: keep the text.
       }
-      peer.requests.push({ method: req.method ?? 'GET', path, body, headers: req.headers, at: Date.now() });
+      const request = { method: req.method ?? 'GET', path, body, headers: req.headers, at: Date.now() };
+      peer.requests.push(request);
+      peer.onRequest?.(request);
       const mode = peer.modes.get(path) ?? peer.mode;
       if (mode === 'hang') {
         hanging.add(res);
