@@ -3,9 +3,10 @@ import type { Channel } from '../channels/channel.ts';
 import { channelFor, FALLBACK_CHANNEL } from '../channels/routing.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationRepository, RepeatOf } from '../storage/store.ts';
-import { backoffDelay, isRetriable, withBackoff, type BackoffOptions } from '../streams/backoff.ts';
+import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
 import { DedupMemory, type RememberedSend } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
+import { retryStoreWrite } from './store-write-retry.ts';
 import type { Logger } from './logger.ts';
 import type { RunReporter } from './run-reporter.ts';
 import { messageOf } from '../errors.ts';
@@ -33,9 +34,6 @@ export const DEFAULT_CONCURRENCY: Record<string, number> = { email: 2, console: 
  * deliverer that died (killed, or cut off from the store) are claimed again within this much time.
  */
 export const CLAIM_LEASE_MS = 15_000;
-
-/** The waits between attempts to record a batch's results: short, as a batch's rows wait on them. */
-const SETTLE_BACKOFF = { initialMs: 50, maxMs: 1_000, factor: 2, jitter: 'full', maxRetries: Infinity } as const;
 
 /** What delivering needs. */
 export interface DelivererDeps {
@@ -184,11 +182,10 @@ class Deliverer {
   private async settle(attempted: Attempted[], rows: number): Promise<DeliveryOutcome[]> {
     const { notifications, runs, count = () => {} } = this.deps;
     const results = attempted.flatMap((a) => (a.result ? [a.result] : []));
-    const giveUpAt = this.now() + (this.deps.leaseMs ?? CLAIM_LEASE_MS);
     try {
-      await withBackoff(() => notifications.settle(results), {
-        ...SETTLE_BACKOFF,
-        shouldRetry: (error) => isRetriable(error) && this.now() < giveUpAt,
+      await retryStoreWrite(() => notifications.settle(results), {
+        giveUpAfterMs: this.deps.leaseMs ?? CLAIM_LEASE_MS,
+        now: this.now,
         onRetry: ({ error, attempt, delayMs }) => this.logger.warn({ err: error, rows, attempt, delayMs }, 'outbox update failed; retrying, the claims kept'),
       });
     } catch (error) {

@@ -6,7 +6,12 @@ import type { PluginHealth, PluginStatus } from '../domain/plugin.ts';
 import type { Concern } from './concern.ts';
 import type { RuntimeContext, Wake } from './context.ts';
 import { createNoticeSender } from './plugin-notices.ts';
+import { latestWriter } from './latest-writer.ts';
 import type { RunOutcome } from './run-reporter.ts';
+import { retryStoreWrite } from './store-write-retry.ts';
+
+/** How long a plugin's health or notice waits out a store that cannot take it (a lock held elsewhere). */
+const STORE_WRITE_PATIENCE_MS = 15_000;
 
 const STATUSES: PluginStatus[] = ['healthy', 'degraded', 'unhealthy'];
 
@@ -38,6 +43,7 @@ export function pluginHealthConcern(
   const notice = createNoticeSender({ config: ctx.config, store: ctx.store, wake });
   const actors = new Map<string, AnyActorRef>();
   const writes = new Set<Promise<unknown>>();
+  const { retried, healthWriter, stopWaiting } = patientWrites(ctx.store, logger);
   let unlisten: (() => void) | undefined;
 
   const track = (promise: Promise<unknown>, what: string, plugin: string): void => {
@@ -52,15 +58,17 @@ export function pluginHealthConcern(
       actions: {
         persist: (_, health) => {
           for (const status of STATUSES) gauge.set({ plugin: name, status }, health.status === status ? 1 : 0);
-          track(ctx.store.plugins.upsert(health), 'plugin health not persisted', name);
+          healthWriter.set(name, health);
         },
         notifyFailing: (_, health) => {
           logger.warn({ plugin: name, consecutive_failures: health.consecutive_failures, last_error: health.last_error }, 'plugin unhealthy');
-          track(notice(collectionFailure(health), ownChannel(name)), 'plugin alert not enqueued', name);
+          const send = notice(collectionFailure(health), ownChannel(name));
+          track(retried(send, 'plugin alert not enqueued', name), 'plugin alert not enqueued', name);
         },
         notifyRecovered: (_, health) => {
           logger.info({ plugin: name }, 'plugin recovered');
-          track(notice(collectionRecovered(health), ownChannel(name)), 'plugin alert not enqueued', name);
+          const send = notice(collectionRecovered(health), ownChannel(name));
+          track(retried(send, 'plugin alert not enqueued', name), 'plugin alert not enqueued', name);
         },
       },
     });
@@ -87,7 +95,8 @@ export function pluginHealthConcern(
     },
     async stop() {
       unlisten?.();
-      await Promise.all(writes);
+      stopWaiting();
+      await Promise.all([...writes, healthWriter.drain()]);
       for (const [name, actor] of actors) {
         actor.stop();
         ctx.registry.remove(pluginActorId(name));
@@ -96,6 +105,26 @@ export function pluginHealthConcern(
     },
     list: () => [...actors.values()].map(healthOfActor).sort((a, b) => a.name.localeCompare(b.name)),
   };
+}
+
+/**
+ * The concern's writes, patient with a store held up by another process's lock (or a dropped
+ * connection) until `stopWaiting`. Only a plugin's latest health matters, so health goes through a
+ * `latestWriter`: a retried older state never lands over a newer one.
+ */
+function patientWrites(store: RuntimeContext['store'], logger: RuntimeContext['logger']) {
+  const stopping = new AbortController();
+  const retried = <T>(write: () => Promise<T>, what: string, plugin: string) =>
+    retryStoreWrite(write, {
+      giveUpAfterMs: STORE_WRITE_PATIENCE_MS,
+      signal: stopping.signal,
+      onRetry: ({ error, attempt, delayMs }) => logger.warn({ plugin, err: error, attempt, delayMs }, `${what}; retrying`),
+    });
+  const healthWriter = latestWriter<string, PluginHealth>(
+    (plugin, health) => retried(() => store.plugins.upsert(health), 'plugin health not persisted', plugin),
+    (plugin, error) => logger.error({ plugin, err: error }, 'plugin health not persisted'),
+  );
+  return { retried, healthWriter, stopWaiting: () => stopping.abort(new Error('plugin health stopped')) };
 }
 
 /** The persisted figures of a plugin health actor. */

@@ -178,3 +178,30 @@ describe('a delivery whose record meets a lock (real process)', () => {
     }
   }, 90_000);
 });
+
+describe('a plugin alert raised while another process holds the store (real process)', () => {
+  it('is enqueued once the lock is gone, not dropped', async () => {
+    const path = join(dir, 'plugin-lock.db');
+    // An analytics snapshot every 200 ms: each one that cannot be stored is a failed run of `analytics`.
+    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}`, ANALYTICS_INTERVAL_SECONDS: '0.2' });
+    const other = new Database(path);
+    try {
+      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      // Another connection to the file (a `vigil rules apply`, say) holds the write lock for 2 s: the
+      // snapshots fail, the third failure makes `analytics` unhealthy, and its alert meets the lock too.
+      other.exec('BEGIN IMMEDIATE');
+      await vigil.waitForLog((line) => line.msg === 'plugin unhealthy' && line.plugin === 'analytics');
+      setTimeout(() => other.exec('COMMIT'), 1_000);
+      const failing = await eventually(async () => {
+        const { notifications } = (await (await fetch(`${url}/notifications?limit=100`)).json()) as { notifications: { dedup_key: string | null; channel: string }[] };
+        return notifications.find((n) => n.dedup_key === 'plugin:analytics:failing');
+      }, 30_000);
+      expect(failing.channel).toBe('console');
+      await vigil.waitForLog((line) => line.msg === 'plugin alert not enqueued; retrying' && line.plugin === 'analytics');
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+      await vigil.stop();
+    }
+  }, 90_000);
+});

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Channel, Outgoing } from '../../src/channels/channel.ts';
 import type { NewNotification, Notification } from '../../src/domain/notification.ts';
@@ -11,6 +8,7 @@ import { CLAIM_LEASE_MS, createDeliverer, type DeliveryPolicy } from '../../src/
 import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { storeWithRival } from '../support/held-lock.ts';
 
 /** A channel double whose next sends fail with the queued errors. */
 function channel(name: string) {
@@ -314,21 +312,13 @@ describe('createDeliverer, in batches', () => {
  * `holdMs` later: a real SQLite lock (a `vigil rules apply` in another process takes one), no double.
  */
 describe('createDeliverer, when the results cannot be recorded at once', () => {
-  let dir: string;
   let file: Store;
   let blocker: Database.Database;
+  let close: () => Promise<void>;
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vigil-settle-'));
-    file = createSqliteStore({ path: join(dir, 'vigil.db') });
-    await file.migrate();
-    blocker = new Database(join(dir, 'vigil.db'));
+    ({ store: file, other: blocker, close } = await storeWithRival('vigil-settle-'));
   });
-  afterEach(async () => {
-    if (blocker.inTransaction) blocker.exec('COMMIT');
-    blocker.close();
-    await file.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   /** A channel that takes the lock in `blocker` as it accepts a row, and lets it go `holdMs` later. */
   const lockingChannel = (holdMs: number) => {

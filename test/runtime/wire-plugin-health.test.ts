@@ -1,5 +1,6 @@
+import type Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import type { RuntimeContext } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
@@ -8,6 +9,7 @@ import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import { pluginHealthConcern } from '../../src/runtime/wire-plugin-health.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { storeWithRival } from '../support/held-lock.ts';
 import type { Broker } from '../../src/streams/broker.ts';
 
 let store: Store;
@@ -89,5 +91,41 @@ describe('plugin health concern', () => {
     await settle();
     await concern.stop();
     expect((await store.notifications.list({})).map((n) => n.channel)).toEqual(['console']);
+  });
+});
+
+/** Another connection holds the file's write lock (see `storeWithRival`). */
+describe('plugin health, while another process holds the store', () => {
+  let file: Store;
+  let other: Database.Database;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store: file, other, close } = await storeWithRival('vigil-plugin-lock-'));
+  });
+  afterEach(() => close());
+
+  it('enqueues the failure alert and stores the latest health once the lock is gone, instead of dropping them', async () => {
+    const ctx = { ...context(), store: file };
+    const concern = pluginHealthConcern(ctx);
+    await concern.start();
+    other.exec('BEGIN IMMEDIATE');
+    for (let i = 0; i < 3; i++) ctx.runs.report('collector', { ok: false, error: 'device unreachable' });
+    await delivered();
+    setTimeout(() => other.exec('COMMIT'), 400);
+    await vi.waitFor(async () => expect(await file.notifications.list({})).toMatchObject([{ title: 'Plugin collector is failing' }]), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await file.plugins.list()).toMatchObject([{ name: 'collector', status: 'unhealthy', total_runs: 3 }]), { timeout: 10_000 });
+    await concern.stop();
+  });
+
+  it('a stop ends the waiting: the stop does not hang, and what could not be stored is not written by it', async () => {
+    const ctx = { ...context(), store: file };
+    const concern = pluginHealthConcern(ctx);
+    await concern.start();
+    other.exec('BEGIN IMMEDIATE');
+    ctx.runs.report('collector', { ok: false, error: 'device unreachable' });
+    await delivered();
+    await concern.stop();
+    other.exec('COMMIT');
+    expect(await file.plugins.list()).toEqual([]);
   });
 });
