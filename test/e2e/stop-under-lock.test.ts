@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { eventually, send, startVigil } from './cli.ts';
+
+describe('a stop while another process holds the store (real process)', () => {
+  it("saves every rule's state once the lock is gone, within the stop's budget, and the next start restores it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-stop-lock-'));
+    const path = join(dir, 'vigil.db');
+    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}` });
+    const other = new Database(path);
+    try {
+      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      expect((await send(url, 'POST', '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50 })).status).toBe(201);
+      expect((await send(url, 'POST', '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
+      await eventually(async () => (JSON.stringify(((await (await fetch(`${url}/actors/rule:hot`)).json()) as { value?: unknown }).value).includes('firing') ? true : undefined));
+      // Another connection to the file (a `vigil rules apply` during a restart, say) holds the write
+      // lock across the stop for 700 ms, far past the 50 ms a statement waits for it.
+      other.exec('BEGIN IMMEDIATE');
+      setTimeout(() => other.exec('COMMIT'), 700);
+      const stopping = Date.now();
+      expect(await vigil.stop()).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+      const row = other.prepare(`SELECT snapshot FROM actor_snapshots WHERE actor_id = 'rule:hot'`).get() as { snapshot: string } | undefined;
+      expect(row && (JSON.parse(row.snapshot) as { state: string }).state).toBe('firing');
+      expect(vigil.output()).toContain('rule states not saved; retrying');
+
+      const again = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}` });
+      try {
+        const restarted = String((await again.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+        const { value } = (await (await fetch(`${restarted}/actors/rule:hot`)).json()) as { value: unknown };
+        expect(value).toEqual({ firing: 'active' });
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
