@@ -4,6 +4,7 @@ import { channelFor, FALLBACK_CHANNEL } from '../channels/routing.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationRepository, RepeatOf } from '../storage/store.ts';
 import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
+import { CLAIM_LEASE_MS, keepClaimed } from './claim-lease.ts';
 import { DedupMemory, type RememberedSend } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
 import { retryStoreWrite } from './store-write-retry.ts';
@@ -27,13 +28,6 @@ export interface DeliveryPolicy {
  * must stay in order; webhooks (Slack, generic) take parallel requests.
  */
 export const DEFAULT_CONCURRENCY: Record<string, number> = { email: 2, console: 1, slack: 8, webhook: 8 };
-
-/**
- * How long a claim holds without renewal. While a batch is in flight its claims are renewed every
- * third of this, so a live deliverer keeps its rows however long a channel takes, and the rows of a
- * deliverer that died (killed, or cut off from the store) are claimed again within this much time.
- */
-export const CLAIM_LEASE_MS = 15_000;
 
 /** What delivering needs. */
 export interface DelivererDeps {
@@ -70,7 +64,7 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
   const logger = deps.logger.child({ actor: 'notifier' });
   const deliver = (rows: Notification[]) => {
     const batch = deliverer.deliver(rows);
-    if (rows.length > 0) keepClaimed(deps, logger, leaseMs, rows, batch);
+    if (rows.length > 0) keepClaimed({ notifications: deps.notifications, logger, leaseMs, now: deps.now ?? Date.now }, rows, batch);
     return batch;
   };
   return Object.assign(deliver, {
@@ -86,23 +80,6 @@ export interface Deliver {
   repeatOf: RepeatOf;
   /** Counts rows its writer settled as repeats (see `repeatOf`) as the repeats it finds itself are counted. */
   repeated(rows: Notification[]): void;
-}
-
-/** Renews the claims of `rows` every third of the lease until `done` settles; a failed renewal is logged and tried again. */
-function keepClaimed(deps: DelivererDeps, logger: Logger, leaseMs: number, rows: Notification[], done: Promise<unknown>): void {
-  const ids = rows.map((row) => row.id);
-  const now = deps.now ?? Date.now;
-  let renewing = false;
-  const timer = setInterval(() => {
-    if (renewing) return;
-    renewing = true;
-    deps.notifications
-      .renew(ids, new Date(now()).toISOString())
-      .catch((error: unknown) => logger.warn({ err: error, rows: ids.length }, 'claim renewal failed; retrying'))
-      .finally(() => (renewing = false));
-  }, leaseMs / 3);
-  timer.unref();
-  void done.finally(() => clearInterval(timer));
 }
 
 class Deliverer {
