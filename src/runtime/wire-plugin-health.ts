@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client';
 import { createActor, type AnyActorRef } from 'xstate';
 import { pluginHealthMachine } from '../actors/plugin-health.ts';
+import type { NotificationDraft } from '../channels/routing.ts';
 import { collectionFailure, collectionRecovered } from '../channels/templates.ts';
 import type { PluginHealth, PluginStatus } from '../domain/plugin.ts';
 import type { Concern } from './concern.ts';
@@ -52,6 +53,9 @@ export function pluginHealthConcern(
   };
   /** A channel's own failures are not announced on that channel. */
   const ownChannel = (plugin: string): string | undefined => (plugin.startsWith('channel:') ? plugin.slice('channel:'.length) : undefined);
+  /** Enqueues a plugin's alert, waiting out a store held up elsewhere. */
+  const alert = (draft: NotificationDraft, plugin: string): void =>
+    track(retried(notice(draft, ownChannel(plugin)), 'plugin alert not enqueued', plugin), 'plugin alert not enqueued', plugin);
 
   function create(name: string, restored?: PluginHealth): AnyActorRef {
     const machine = pluginHealthMachine.provide({
@@ -62,13 +66,11 @@ export function pluginHealthConcern(
         },
         notifyFailing: (_, health) => {
           logger.warn({ plugin: name, consecutive_failures: health.consecutive_failures, last_error: health.last_error }, 'plugin unhealthy');
-          const send = notice(collectionFailure(health), ownChannel(name));
-          track(retried(send, 'plugin alert not enqueued', name), 'plugin alert not enqueued', name);
+          alert(collectionFailure(health), name);
         },
         notifyRecovered: (_, health) => {
           logger.info({ plugin: name }, 'plugin recovered');
-          const send = notice(collectionRecovered(health), ownChannel(name));
-          track(retried(send, 'plugin alert not enqueued', name), 'plugin alert not enqueued', name);
+          alert(collectionRecovered(health), name);
         },
       },
     });
