@@ -24,6 +24,15 @@ export interface RetryOptions extends Partial<BackoffOptions> {
 export interface WithBackoffOptions extends RetryOptions {
   /** Aborting stops the waiting and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Aborting ends the retries but not an attempt: no attempt starts after it (a first attempt still
+   * does), and a failure rejects with its own error. For work that must still be tried at a stop.
+   */
+  stopRetrying?: AbortSignal;
+  /** No retry starts once this long has passed since the first attempt (default: no time limit). */
+  giveUpAfterMs?: number;
+  /** The clock `giveUpAfterMs` is read on; Date.now by default. */
+  now?: () => number;
   /** Called before each wait, e.g. to log the failure. */
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
@@ -64,16 +73,20 @@ export function backoffDelay(attempt: number, options: Partial<BackoffOptions> =
 export async function withBackoff<T>(fn: (attempt: number) => Promise<T>, options: WithBackoffOptions = {}): Promise<T> {
   const backoff = resolve(options);
   const { maxRetries, shouldRetry } = resolveRetry(options);
-  const { signal, onRetry } = options;
+  const { signal, stopRetrying, onRetry, now = Date.now } = options;
+  const giveUpAt = options.giveUpAfterMs === undefined ? Infinity : now() + options.giveUpAfterMs;
+  const mayRetry = (attempt: number, error: unknown) =>
+    attempt < maxRetries && shouldRetry(error) && !stopRetrying?.aborted && now() < giveUpAt;
   for (let attempt = 0; ; attempt += 1) {
     signal?.throwIfAborted();
     try {
       return await fn(attempt);
     } catch (error) {
-      if (attempt >= maxRetries || !shouldRetry(error)) throw error;
+      if (!mayRetry(attempt, error)) throw error;
       const delayMs = backoffDelay(attempt + 1, backoff);
       onRetry?.({ attempt: attempt + 1, delayMs, error });
-      await sleep(delayMs, signal);
+      await sleep(delayMs, signal, stopRetrying);
+      if (stopRetrying?.aborted) throw error;
     }
   }
 }
@@ -104,20 +117,24 @@ function resolveRetry(options: RetryOptions): { maxRetries: number; shouldRetry:
   return { maxRetries, shouldRetry: options.shouldRetry ?? isRetriable };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`; `signal` aborting rejects with its reason, `shortened` aborting ends the wait early. */
+function sleep(ms: number, signal: AbortSignal | undefined, shortened: AbortSignal | undefined): Promise<void> {
   return new Promise((resolveSleep, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    const onAbort = (): void => {
+    const settle = (aborted: boolean): void => {
       clearTimeout(timeout);
-      reject(signal?.reason);
-    };
-    const timeout = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
-      resolveSleep();
-    }, ms);
+      shortened?.removeEventListener('abort', onShortened);
+      if (aborted) reject(signal?.reason);
+      else resolveSleep();
+    };
+    const onAbort = () => settle(true);
+    const onShortened = () => settle(false);
+    const timeout = setTimeout(onShortened, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
+    shortened?.addEventListener('abort', onShortened, { once: true });
   });
 }

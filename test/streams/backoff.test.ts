@@ -128,6 +128,42 @@ describe('withBackoff', () => {
     expect(fn).not.toHaveBeenCalled();
   });
 
+  it('stopRetrying ends the wait under way with the failure itself, clears its timer, and still lets a first attempt run', async () => {
+    const stop = new AbortController();
+    const fn = vi.fn(async () => {
+      throw transient();
+    });
+    const result = withBackoff(fn, { ...exact, maxRetries: Infinity, stopRetrying: stop.signal });
+    const assertion = expect(result).rejects.toMatchObject({ code: 'BROKER_DOWN' });
+    await vi.advanceTimersByTimeAsync(50);
+    stop.abort();
+    await assertion;
+    expect(fn).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(0);
+
+    const late = vi.fn(async () => 'written');
+    await expect(withBackoff(late, { stopRetrying: AbortSignal.abort() })).resolves.toBe('written');
+    expect(late).toHaveBeenCalledTimes(1);
+  });
+
+  it('starts no retry once giveUpAfterMs has passed since the first attempt', async () => {
+    const start = Date.now();
+    const attempts: number[] = [];
+    const result = withBackoff(
+      async (attempt) => {
+        attempts.push(Date.now() - start);
+        throw transient();
+      },
+      { ...exact, maxRetries: Infinity, giveUpAfterMs: 250 },
+    );
+    const assertion = expect(result).rejects.toMatchObject({ code: 'BROKER_DOWN' });
+    await vi.advanceTimersByTimeAsync(2_000);
+    await assertion;
+    // Attempts at 0, 100 and 300 ms: the failure at 300 is past the 250 ms limit, so no wait follows it.
+    expect(attempts).toEqual([0, 100, 300]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('rejects a bad maxRetries with a RangeError naming it', async () => {
     await expect(withBackoff(async () => 1, { maxRetries: -1 })).rejects.toThrow(/maxRetries/);
   });
