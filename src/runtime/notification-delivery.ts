@@ -60,11 +60,10 @@ type Placed = { row: Notification; lane: string; index: number };
  */
 export function createDeliverer(deps: DelivererDeps): Deliver {
   const deliverer = new Deliverer(deps);
-  const leaseMs = deps.leaseMs ?? CLAIM_LEASE_MS;
-  const logger = deps.logger.child({ actor: 'notifier' });
+  const { logger, leaseMs, now } = deliverer;
   const deliver = (rows: Notification[]) => {
     const batch = deliverer.deliver(rows);
-    if (rows.length > 0) keepClaimed({ notifications: deps.notifications, logger, leaseMs, now: deps.now ?? Date.now }, rows, batch);
+    if (rows.length > 0) keepClaimed({ notifications: deps.notifications, logger, leaseMs, now }, rows, batch);
     return batch;
   };
   return Object.assign(deliver, {
@@ -83,8 +82,10 @@ export interface Deliver {
 }
 
 class Deliverer {
-  private readonly logger: Logger;
-  private readonly now: () => number;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** The claims' lease: how long they are renewed for a batch in flight, and how long its settle is retried. */
+  readonly leaseMs: number;
   private readonly available: Set<string>;
   private readonly fallback: Channel | undefined;
   private readonly memory = new DedupMemory();
@@ -99,6 +100,7 @@ class Deliverer {
   constructor(private readonly deps: DelivererDeps) {
     this.logger = deps.logger.child({ actor: 'notifier' });
     this.now = deps.now ?? Date.now;
+    this.leaseMs = deps.leaseMs ?? CLAIM_LEASE_MS;
     this.available = new Set(deps.channels.keys());
     this.fallback = deps.channels.get(FALLBACK_CHANNEL);
     const concurrency = { ...DEFAULT_CONCURRENCY, ...deps.policy.concurrency };
@@ -161,7 +163,7 @@ class Deliverer {
     const results = attempted.flatMap((a) => (a.result ? [a.result] : []));
     try {
       await retryStoreWrite(() => notifications.settle(results), {
-        giveUpAfterMs: this.deps.leaseMs ?? CLAIM_LEASE_MS,
+        giveUpAfterMs: this.leaseMs,
         now: this.now,
         onRetry: ({ error, attempt, delayMs }) => this.logger.warn({ err: error, rows, attempt, delayMs }, 'outbox update failed; retrying, the claims kept'),
       });
