@@ -2,6 +2,7 @@ import type { AnyActorRef, AnyStateMachine } from 'xstate';
 import { waitFor } from 'xstate';
 import type { RuntimeContext } from './context.ts';
 import { deadlineIn, timeLeft } from './shutdown-budget.ts';
+import { retryStoreWriteBy } from './store-write-retry.ts';
 import type { TopicHandler } from './topic-handler.ts';
 
 /** A readiness check shown by `GET /readyz` (the MQTT connection, say). */
@@ -80,9 +81,17 @@ export function actorConcern(options: ActorConcernOptions): ActorConcern {
       } catch {
         logger.warn({ actor: id }, 'actor did not drain in time; stopping it anyway');
       }
-      await store.snapshots.save([{ actorId: id, snapshot: running.getPersistedSnapshot() }]);
-      running.stop();
-      registry.remove(id);
+      // A store held up by another process's lock is waited out while the stop allows: the state
+      // not saved would be lost, and the next start would restore an older one.
+      const snapshot = running.getPersistedSnapshot();
+      try {
+        await retryStoreWriteBy(() => store.snapshots.save([{ actorId: id, snapshot }]), deadline, ({ error, attempt, delayMs }) =>
+          logger.warn({ err: error, actor: id, attempt, delayMs }, 'actor state not saved; retrying'),
+        );
+      } finally {
+        running.stop();
+        registry.remove(id);
+      }
       logger.info({ actor: id }, 'actor stopped');
     },
   };

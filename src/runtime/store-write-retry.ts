@@ -1,4 +1,5 @@
 import { withBackoff } from '../streams/backoff.ts';
+import { timeLeft } from './shutdown-budget.ts';
 
 /** The waits between attempts of a store write held up by a lock or a dropped connection: short, as work waits on them. */
 export const STORE_WRITE_BACKOFF = { initialMs: 50, maxMs: 1_000, factor: 2, jitter: 'full' } as const;
@@ -26,4 +27,15 @@ export function retryStoreWrite<T>(write: () => Promise<T>, { giveUpAfterMs, now
     ...(signal ? { stopRetrying: signal } : {}),
     ...(onRetry ? { onRetry } : {}),
   });
+}
+
+/** How long before a stop's deadline a write made at the stop starts no new attempt (an attempt may wait 50 ms on a lock). */
+export const STOP_WRITE_MARGIN_MS = 100;
+
+/**
+ * A write made at a stop (the states that must survive a restart), waited out through a store held
+ * up by another process's lock for as long as the stop's `deadline` allows.
+ */
+export function retryStoreWriteBy<T>(write: () => Promise<T>, deadline: number, onRetry: StoreWriteRetry['onRetry']): Promise<T> {
+  return retryStoreWrite(write, { giveUpAfterMs: Math.max(0, timeLeft(deadline) - STOP_WRITE_MARGIN_MS), ...(onRetry ? { onRetry } : {}) });
 }

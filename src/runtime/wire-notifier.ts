@@ -95,8 +95,11 @@ export function notifierConcern(
     start: concern.start,
     // Deliveries still running at the deadline stay `sending` and are claimed again once stale.
     async stop(deadline) {
-      await concern.stop(deadline);
-      await Promise.all([...channels.values()].map((channel) => channel.close()));
+      try {
+        await concern.stop(deadline);
+      } finally {
+        await Promise.all([...channels.values()].map((channel) => channel.close()));
+      }
     },
     wake,
     handoff,

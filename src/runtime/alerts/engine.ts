@@ -16,7 +16,7 @@ import type { RuleChangeFeed } from './rule-changes.ts';
 import { createWriteSink, provideRuleEffects } from './rule-effects.ts';
 import { createRuleService } from './rule-service.ts';
 import type { Logger } from '../logger.ts';
-import { retryStoreWrite } from '../store-write-retry.ts';
+import { retryStoreWriteBy } from '../store-write-retry.ts';
 
 export { ALERT_WORKER_ID } from './interval-worker.ts';
 export type { IngestResult } from './ingest.ts';
@@ -157,19 +157,15 @@ async function stopEngine({ ctx, logger, actors, writer, worker, dryRun }: Engin
   }
 }
 
-/** How long before the stop's deadline the saving of the states stops retrying (an attempt may wait 50 ms on a lock). */
-const SAVE_MARGIN_MS = 100;
-
 /**
  * Saves every rule's state in one call; a store held up by another process's lock (a `vigil rules
  * apply` during a restart) is waited out for as long as the stop allows: a state not saved is not
  * there at the next start, which then knows the rule only from its stored events.
  */
 function saveStates(store: RuntimeContext['store'], states: Parameters<RuntimeContext['store']['snapshots']['save']>[0], deadline: number, logger: Logger) {
-  return retryStoreWrite(() => store.snapshots.save(states), {
-    giveUpAfterMs: Math.max(0, timeLeft(deadline) - SAVE_MARGIN_MS),
-    onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs, states: states.length }, 'rule states not saved; retrying'),
-  });
+  return retryStoreWriteBy(() => store.snapshots.save(states), deadline, ({ error, attempt, delayMs }) =>
+    logger.warn({ err: error, attempt, delayMs, states: states.length }, 'rule states not saved; retrying'),
+  );
 }
 
 /** The alert engine of one runtime. */

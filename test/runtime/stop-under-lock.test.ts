@@ -1,0 +1,105 @@
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createActor, setup, type AnyActorRef } from 'xstate';
+import type Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config/index.ts';
+import { createAlertEngine } from '../../src/runtime/alerts/engine.ts';
+import { actorConcern } from '../../src/runtime/concern.ts';
+import { loggerOf } from '../../src/runtime/logger.ts';
+import { ActorRegistry } from '../../src/runtime/registry.ts';
+import { createRunReporter } from '../../src/runtime/run-reporter.ts';
+import type { Store } from '../../src/storage/store.ts';
+import { storeWithRival } from '../support/held-lock.ts';
+
+// A stop saves what must survive a restart. Another process holding SQLite's write lock (a `vigil
+// rules apply` during a restart) used to make that save fail after the 50 ms busy wait; it is now
+// waited out while the stop's deadline allows. A real second connection holds the lock.
+
+let store: Store;
+let other: Database.Database;
+let close: () => Promise<void>;
+beforeEach(async () => {
+  ({ store, other, close } = await storeWithRival('vigil-stop-lock-'));
+});
+afterEach(() => close());
+
+const config = loadConfig({ env: { LOG_LEVEL: 'silent' } });
+const ctxOf = (registry = new ActorRegistry()) => ({ config, logger: loggerOf(config), store, registry, metrics: new Registry(), runs: createRunReporter() });
+
+/** Takes the write lock now and lets go of it after `ms`. */
+function holdLock(ms: number): void {
+  other.exec('BEGIN IMMEDIATE');
+  setTimeout(() => other.exec('COMMIT'), ms);
+}
+
+const savedState = async (actorId: string) => ((await store.snapshots.load(actorId)) as { value?: unknown; context?: { count?: number } } | undefined);
+
+/** A concern's actor: counts PINGs, and ends on STOP (its drain). */
+const counter = setup({ types: { context: {} as { count: number }, input: {} as { count: number } } }).createMachine({
+  context: ({ input }) => ({ count: input.count }),
+  initial: 'idle',
+  states: {
+    idle: { on: { START: 'running' } },
+    running: { on: { PING: { actions: ({ context }) => void context.count++ }, STOP: 'done' } },
+    done: { type: 'final' },
+  },
+});
+
+function counterConcern(registry: ActorRegistry) {
+  let actor: AnyActorRef | undefined;
+  const concern = actorConcern({
+    id: 'counter',
+    kind: 'test',
+    ctx: ctxOf(registry),
+    create: (restored) => {
+      actor = createActor(counter, { input: { count: Number(restored?.count ?? 0) } });
+      return { actor, machine: counter };
+    },
+  });
+  return { concern, ping: () => actor!.send({ type: 'PING' }) };
+}
+
+describe('a stop while another process holds the store', () => {
+  it("an actor concern's state is saved once the lock goes, and the next start restores it", async () => {
+    const registry = new ActorRegistry();
+    const { concern, ping } = counterConcern(registry);
+    await concern.start();
+    ping();
+    ping();
+    holdLock(400);
+    await concern.stop(Date.now() + 3_000);
+    expect(registry.get('counter')).toBeUndefined();
+    expect((await savedState('counter'))?.context?.count).toBe(2);
+
+    const again = counterConcern(new ActorRegistry());
+    await again.concern.start();
+    expect(again.concern.actor!.getSnapshot().context).toEqual({ count: 2 });
+    await again.concern.stop(Date.now() + 1_000);
+  });
+
+  it('an actor concern whose save outlasts the deadline still stops its actor and leaves the registry, and says why', async () => {
+    const registry = new ActorRegistry();
+    const { concern } = counterConcern(registry);
+    await concern.start();
+    const running = concern.actor!;
+    holdLock(1_500);
+    const started = Date.now();
+    await expect(concern.stop(Date.now() + 500)).rejects.toThrow(/database is locked/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(running.getSnapshot().status).not.toBe('active');
+    expect(registry.get('counter')).toBeUndefined();
+  });
+
+  it("the rules' states are saved once the lock goes", async () => {
+    await store.rules.create({
+      id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, for_seconds: 0, clear_threshold: null,
+      keep_firing_for_seconds: 0, nodata_seconds: null, severity: 'warning', channels: [], enabled: true,
+    });
+    const engine = createAlertEngine({ ctx: ctxOf(), mode: 'reactive' });
+    await engine.start();
+    await engine.ingest([{ device_id: 'd1', metric: 'temp', value: 60 }]).stored;
+    holdLock(400);
+    await engine.stop(Date.now() + 3_000);
+    expect((await savedState('rule:hot')) as { state?: string } | undefined).toMatchObject({ state: 'firing' });
+  });
+});
