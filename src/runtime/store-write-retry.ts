@@ -4,6 +4,9 @@ import { timeLeft } from './shutdown-budget.ts';
 /** The waits between attempts of a store write held up by a lock or a dropped connection: short, as work waits on them. */
 export const STORE_WRITE_BACKOFF = { initialMs: 50, maxMs: 1_000, factor: 2, jitter: 'full' } as const;
 
+/** How long background work (plugin health, a broker batch) waits out a store that cannot take its write (a lock held elsewhere). */
+export const STORE_WRITE_PATIENCE_MS = 15_000;
+
 /** Options of `retryStoreWrite`. */
 export interface StoreWriteRetry {
   /** No retry starts once this long has passed since the first attempt. */

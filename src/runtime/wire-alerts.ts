@@ -33,9 +33,13 @@ export function wireAlerts(ctx: AlertDeps, wake?: Wake, handoff?: OutboxHandoff)
   const readings: TopicHandler = async (messages) => {
     // A reading without `ts` takes the time the broker accepted it, not the time it is consumed: a
     // redelivered message then keeps its original time and is recognised as stale, not as new data.
-    const result = engine.ingest(messages.map((m) => withBrokerTime(m.value, m.timestamp)));
-    // The batch is acknowledged only once its readings and the alert events they caused are stored:
-    // an instance killed before that leaves the batch to the next owner, which evaluates it again.
+    const result = engine.ingest(
+      messages.map((m) => withBrokerTime(m.value, m.timestamp)),
+      { waitOutRetries: true },
+    );
+    // The batch is acknowledged only once its readings and the alert events they caused are stored
+    // (through a store held up by a lock: the writer retries them): an instance killed before that
+    // leaves the batch to the next owner, which evaluates it again.
     await result.stored;
     const rejected = result.rejected.map(({ index, issue }) => ({ message: messages[index]!, error: new ValidationError([issue]).message }));
     return { rejected };

@@ -9,10 +9,7 @@ import type { RuntimeContext, Wake } from './context.ts';
 import { createNoticeSender } from './plugin-notices.ts';
 import { latestWriter } from './latest-writer.ts';
 import type { RunOutcome } from './run-reporter.ts';
-import { retryStoreWrite } from './store-write-retry.ts';
-
-/** How long a plugin's health or notice waits out a store that cannot take it (a lock held elsewhere). */
-const STORE_WRITE_PATIENCE_MS = 15_000;
+import { retryStoreWrite, STORE_WRITE_PATIENCE_MS } from './store-write-retry.ts';
 
 const STATUSES: PluginStatus[] = ['healthy', 'degraded', 'unhealthy'];
 

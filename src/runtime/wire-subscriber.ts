@@ -6,7 +6,10 @@ import type { SeenMessage } from '../storage/store.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import type { RejectedMessage, TopicHandler } from './topic-handler.ts';
-import { messageOf } from '../errors.ts';
+import { messageOf, StoreError } from '../errors.ts';
+
+/** A failure of the store that says nothing of the messages: one that may pass, or a store closed by a stop. */
+const storeUnavailable = (error: unknown): boolean => error instanceof StoreError && (error.retriable || error.code === 'STORE_CLOSED');
 
 /**
  * Hands batches to the machine one at a time: the next batch is released only once the previous one
@@ -96,6 +99,9 @@ function createSubscriber(ctx: SubscriberDeps, handlers: ReadonlyMap<string, Top
       const result = handler ? await handler(batch.messages) : undefined;
       rejected = result?.rejected ?? [];
     } catch (error) {
+      // The store, not the messages, failed (a lock held elsewhere, a connection lost, a stop): the
+      // batch is not acknowledged, and the broker delivers it again.
+      if (storeUnavailable(error)) throw error;
       const reason = messageOf(error);
       logger.error({ topic: batch.topic, count: batch.messages.length, err: error }, 'topic handler failed; batch dead-lettered');
       outcome.handlerErrors = 1;

@@ -50,9 +50,11 @@ export interface AlertWriter {
   /**
    * Queues readings with the writes they caused, committed together after everything queued before.
    * Resolves once committed. Rejects at the first failure: the unit is still retried in the
-   * background when the failure is retriable (so a resend finds its writes done, in order).
+   * background when the failure is retriable (so a resend finds its writes done, in order). With
+   * `waitOutRetries`, settles only with the unit's outcome: committed, however many retries it
+   * took, or given up (a failure that will not pass).
    */
-  commit(writes: AlertWrite[], readings: Reading[]): Promise<void>;
+  commit(writes: AlertWrite[], readings: Reading[], options?: { waitOutRetries?: boolean }): Promise<void>;
   /** Resolves once every unit queued so far is committed or given up. */
   drain(): Promise<void>;
   /** Writes queued and not yet done. */
@@ -62,8 +64,10 @@ export interface AlertWriter {
 interface Unit {
   writes: AlertWrite[];
   readings: Reading[];
-  /** Settles the caller's promise (first call wins). */
+  /** Settles the caller's promise with the unit's outcome (first call wins). */
   settle(error?: unknown): void;
+  /** A failure the unit is retried after: settles the caller's promise with it, unless the caller waits out retries. */
+  fail(error: unknown): void;
   /** Resolves when the unit is done, however it ended. */
   done: Promise<void>;
   finish(): void;
@@ -92,20 +96,24 @@ function transitionOf(w: AlertWrite, channels: AvailableChannels | undefined): A
   return { kind: 'open', event, notifications: firedNotifications(rule, event, channels) };
 }
 
-function newUnit(writes: AlertWrite[], readings: Reading[], onSettled: { resolve(): void; reject(error: unknown): void }): Unit {
+function newUnit(writes: AlertWrite[], readings: Reading[], onSettled: { resolve(): void; reject(error: unknown): void }, waitOutRetries: boolean): Unit {
   let settled = false;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
+  const settle = (error?: unknown) => {
+    if (settled) return;
+    settled = true;
+    if (error === undefined) onSettled.resolve();
+    else onSettled.reject(error);
+  };
   return {
     writes,
     readings,
     done,
     finish,
-    settle(error) {
-      if (settled) return;
-      settled = true;
-      if (error === undefined) onSettled.resolve();
-      else onSettled.reject(error);
+    settle,
+    fail(error) {
+      if (!waitOutRetries) settle(error);
     },
   };
 }
@@ -163,12 +171,13 @@ function settleAttempt(pending: Unit[], settled: PromiseSettledResult<Transition
       report(unit, result.value);
       return;
     }
-    unit.settle(result.reason);
     if (isRetriableFailure(result.reason)) {
+      unit.fail(result.reason);
       firstError ??= result.reason;
       retry.push(unit);
       return;
     }
+    unit.settle(result.reason);
     logger.error({ err: result.reason, writes: unit.writes.length, readings: unit.readings.length }, 'alert write failed; given up');
     report(unit, undefined, result.reason);
   });
@@ -220,7 +229,7 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
         maxRetries: Infinity,
         onRetry: ({ error, attempt, delayMs }) => {
           logger.warn({ err: error, attempt, delayMs, units: pending.length }, 'store write failed; retrying');
-          for (const unit of queue) unit.settle(error);
+          for (const unit of queue) unit.fail(error);
         },
       },
     );
@@ -233,12 +242,12 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     running = false;
   }
 
-  function enqueue(writes: AlertWrite[], readings: Reading[]): Promise<void> {
+  function enqueue(writes: AlertWrite[], readings: Reading[], { waitOutRetries = false } = {}): Promise<void> {
     let callbacks!: { resolve(): void; reject(error: unknown): void };
     const acknowledged = new Promise<void>((resolve, reject) => (callbacks = { resolve, reject }));
     // The caller may not wait (a lone write): its failure is reported through onWritten, not as an unhandled rejection.
     acknowledged.catch(() => {});
-    const unit = newUnit(writes, readings, callbacks);
+    const unit = newUnit(writes, readings, callbacks, waitOutRetries);
     if (writes.length === 0 && readings.length === 0) {
       unit.settle();
       return acknowledged;
@@ -246,7 +255,7 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     queued += writes.length;
     queue.push(unit);
     last = Promise.all([last, unit.done]).then(() => undefined);
-    if (failing !== undefined) unit.settle(failing);
+    if (failing !== undefined) unit.fail(failing);
     if (!running) void run();
     return acknowledged;
   }

@@ -43,9 +43,11 @@ export function createIngest(options: IngestOptions) {
 
   /**
    * Readings: checked, routed to their rules at once (reactive mode), then committed with the alert
-   * writes they caused, in arrival order (`stored`): an acknowledgement waits for it.
+   * writes they caused, in arrival order (`stored`): an acknowledgement waits for it. `stored` rejects
+   * at the first failure (HTTP answers 503 at once), or, with `waitOutRetries`, only when the store
+   * refused the readings for good (a broker batch is acknowledged once they are stored).
    */
-  function ingest(raws: unknown[]): IngestResult {
+  function ingest(raws: unknown[], { waitOutRetries = false }: { waitOutRetries?: boolean } = {}): IngestResult {
     const at = now();
     const { readings, times, rejected } = checkReadings(raws, new Date(at).toISOString());
     const result: IngestResult = { accepted: 0, stale: 0, rejected, stored: Promise.resolve() };
@@ -55,7 +57,7 @@ export function createIngest(options: IngestOptions) {
     if (result.stale > 0) readingsTotal.inc({ outcome: 'stale' }, result.stale);
     if (result.rejected.length > 0) readingsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
     if (errors > 0) options.report({ type: 'EVALUATED', evaluations: 0, errors, lastError });
-    result.stored = options.dryRun ? Promise.resolve() : writer.commit(writes, readings);
+    result.stored = options.dryRun ? Promise.resolve() : writer.commit(writes, readings, { waitOutRetries });
     return result;
   }
 

@@ -96,6 +96,26 @@ describe('createAlertWriter', () => {
     await expect(writer.commit([], [reading(2)])).resolves.toBeUndefined();
   });
 
+  it('waitOutRetries: the caller is answered with the outcome, not the failures retried before it', async () => {
+    const fake = fakeAlertStore({ fails: (n) => n < 3 });
+    const { writer } = recordingWriter(fake.store);
+    const first = writer.commit([fire('a', 1)], [reading(1)], { waitOutRetries: true });
+    // Queued while the first unit backs off: not told of its failure either.
+    const second = writer.commit([resolve('a', 2)], [reading(2)], { waitOutRetries: true });
+    await expect(first).resolves.toBeUndefined();
+    await expect(second).resolves.toBeUndefined();
+    expect(fake.applied.map((a) => [a.kind, a.value])).toEqual([
+      ['open', 1],
+      ['reading', 1],
+      ['resolve', 2],
+      ['reading', 2],
+    ]);
+
+    const broken = fakeAlertStore({ fails: (n) => n === 0, breaks: (n) => n === 1 });
+    const doomed = recordingWriter(broken.store).writer.commit([fire('doomed', 1)], [], { waitOutRetries: true });
+    await expect(doomed).rejects.toMatchObject({ retriable: false });
+  });
+
   it('reports a unit given up on a non-retriable failure, then goes on', async () => {
     const fake = fakeAlertStore({ breaks: (n) => n === 0 });
     const { writer, outcomes } = recordingWriter(fake.store);
