@@ -26,7 +26,7 @@ describe('a stop while another process holds the store (real process)', () => {
       const row = other.prepare(`SELECT snapshot FROM actor_snapshots WHERE actor_id = 'rule:hot'`).get() as { snapshot: string } | undefined;
       expect(row && (JSON.parse(row.snapshot) as { state: string }).state).toBe('firing');
       // The stop met the lock: the first stage's actors (subscriber, publisher…) waited it out, so the
-      // rules' stage, after them, may find it gone (test/runtime/stop-under-lock.test.ts meets it there).
+      // rules' stage, after them, may find it gone (test/runtime/held-store.test.ts meets it there).
       expect(vigil.output()).toContain('actor state not saved; retrying');
       // The actors of the other concerns (first run: nothing of theirs was stored before this stop).
       const saved = other.prepare(`SELECT actor_id, updated_at FROM actor_snapshots WHERE actor_id IN ('publisher', 'subscriber', 'notifier', 'janitor', 'analytics') ORDER BY actor_id`).all() as { actor_id: string; updated_at: string }[];

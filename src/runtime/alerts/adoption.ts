@@ -2,6 +2,7 @@ import type { PersistedAlert } from '../../actors/alert.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Store } from '../../storage/store.ts';
 import type { Logger } from '../logger.ts';
+import { retryStoreWrite, STORE_WRITE_PATIENCE_MS } from '../store-write-retry.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import type { RuleOwnership } from './ownership.ts';
 import { holdsAlert, ruleActorId, RULE_ACTOR_PREFIX, seriesKey, type createRuleActors } from './rule-actors.ts';
@@ -34,12 +35,9 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
    * snapshots, open events and latest readings). `accept` runs just before the actors start, with no wait between.
    */
   async function startRules(accept?: () => void): Promise<void> {
-    const [all, snapshots, open, latest] = await Promise.all([
-      store.rules.list(),
-      store.snapshots.loadAll(RULE_ACTOR_PREFIX),
-      store.alerts.list({ is_resolved: false }),
-      store.readings.latestAll(),
-    ]);
+    const [all, snapshots, open, latest] = await patiently('rules not loaded', () =>
+      Promise.all([store.rules.list(), store.snapshots.loadAll(RULE_ACTOR_PREFIX), store.alerts.list({ is_resolved: false }), store.readings.latestAll()]),
+    );
     // The newest stored reading per series was evaluated already: a redelivered older one is stale.
     const seen = new Map(latest.map((reading) => [seriesKey(reading.device_id, reading.metric), reading.ts]));
     options.listed?.(all);
@@ -65,7 +63,18 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       actors.start(rule, restored ?? undefined, seen.get(seriesKey(rule.device_id, rule.metric)) ?? null);
     }
     // A state is resumed once: a crash after this start must not resume it again from a stale snapshot.
-    if (consumed.length > 0 && !options.dryRun) await store.snapshots.save(consumed);
+    if (consumed.length > 0 && !options.dryRun) await patiently('resumed states not cleared', () => store.snapshots.save(consumed));
+  }
+
+  /**
+   * A store call waited out while its failure may pass (another process's lock, a connection lost):
+   * a rebalance that gave up on the first failure would leave its partitions' rules running nowhere.
+   */
+  function patiently<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return retryStoreWrite(call, {
+      giveUpAfterMs: STORE_WRITE_PATIENCE_MS,
+      onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs }, `${what}; retrying`),
+    });
   }
 
   /**
@@ -81,7 +90,13 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
     const persisted = leaving.map((entry) => ({ actorId: ruleActorId(entry.rule.id), snapshot: actors.stop(entry.rule.id) ?? null }));
     if (persisted.length > 0) {
       await writer.drain();
-      if (!options.dryRun) await store.snapshots.save(persisted);
+      // Past the patience the rules' new owner starts them from their last saved states; the
+      // partitions assigned here are adopted all the same.
+      if (!options.dryRun) {
+        await patiently('handed-over rule states not saved', () => store.snapshots.save(persisted)).catch((error: unknown) =>
+          logger.error({ err: error, rules: persisted.length }, 'handed-over rule states not saved; their new owner starts them from the states saved before'),
+        );
+      }
       logger.info({ rules: persisted.length, partitions }, 'rules handed over: partitions revoked');
     }
     const before = actors.size;

@@ -1,9 +1,11 @@
 import { Registry } from 'prom-client';
+import { Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActor, setup, type AnyActorRef } from 'xstate';
 import type Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/index.ts';
 import { createAlertEngine } from '../../src/runtime/alerts/engine.ts';
+import type { RuleOwnership } from '../../src/runtime/alerts/ownership.ts';
 import { actorConcern } from '../../src/runtime/concern.ts';
 import { loggerOf } from '../../src/runtime/logger.ts';
 import { ActorRegistry } from '../../src/runtime/registry.ts';
@@ -11,9 +13,10 @@ import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { storeWithRival } from '../support/held-lock.ts';
 
-// A stop saves what must survive a restart. Another process holding SQLite's write lock (a `vigil
-// rules apply` during a restart) used to make that save fail after the 50 ms busy wait; it is now
-// waited out while the stop's deadline allows. A real second connection holds the lock.
+// Another process holding SQLite's write lock (a `vigil rules apply`, say) past the 50 ms busy wait
+// used to make these saves fail at once: a stop's (what must survive a restart) and a rebalance's
+// (the states of the rules handed over). They are now waited out: a stop's while its deadline
+// allows. A real second connection holds the lock.
 
 let store: Store;
 let other: Database.Database;
@@ -30,6 +33,24 @@ const ctxOf = (registry = new ActorRegistry()) => ({ config, logger: loggerOf(co
 function holdLock(ms: number): void {
   other.exec('BEGIN IMMEDIATE');
   setTimeout(() => other.exec('COMMIT'), ms);
+}
+
+const rule = (id: string, device: string) => ({
+  id, name: id, device_id: device, metric: 'temp', operator: '>' as const, threshold: 50, for_seconds: 0, clear_threshold: null,
+  keep_firing_for_seconds: 0, nodata_seconds: null, severity: 'warning' as const, channels: [], enabled: true,
+});
+
+/** Ownership by partition as on Kafka: device `p<n>-…` lives in partition n; `assignments` is the test's to move. */
+function partitionOwnership(initial: number[]) {
+  const assignments = new Subject<number[]>();
+  let owned = new Set(initial);
+  const ownership: RuleOwnership = {
+    assignments,
+    owns: (r) => owned.has(Number(/^p(\d+)-/.exec(r.device_id)?.[1])),
+    learn: async () => undefined,
+    accept: (partitions) => (owned = new Set(partitions)),
+  };
+  return { ownership, assignments };
 }
 
 const savedState = async (actorId: string) => ((await store.snapshots.load(actorId)) as { value?: unknown; context?: { count?: number } } | undefined);
@@ -91,15 +112,33 @@ describe('a stop while another process holds the store', () => {
   });
 
   it("the rules' states are saved once the lock goes", async () => {
-    await store.rules.create({
-      id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, for_seconds: 0, clear_threshold: null,
-      keep_firing_for_seconds: 0, nodata_seconds: null, severity: 'warning', channels: [], enabled: true,
-    });
+    await store.rules.create(rule('hot', 'd1'));
     const engine = createAlertEngine({ ctx: ctxOf(), mode: 'reactive' });
     await engine.start();
     await engine.ingest([{ device_id: 'd1', metric: 'temp', value: 60 }]).stored;
     holdLock(400);
     await engine.stop(Date.now() + 3_000);
     expect((await savedState('rule:hot')) as { state?: string } | undefined).toMatchObject({ state: 'firing' });
+  });
+});
+
+describe('a rebalance while another process holds the store', () => {
+  it('saves the leaving rules’ states once the lock goes, and adopts the rules of the partitions assigned', async () => {
+    await store.rules.create(rule('leaving', 'p0-gw'));
+    await store.rules.create(rule('arriving', 'p1-gw'));
+    const { ownership, assignments } = partitionOwnership([0]);
+    const engine = createAlertEngine({ ctx: ctxOf(), mode: 'reactive', ownership });
+    await engine.start();
+    await engine.ingest([{ device_id: 'p0-gw', metric: 'temp', value: 60 }]).stored;
+    expect(engine.actors.get('leaving')).toBeDefined();
+
+    holdLock(1_000);
+    assignments.next([1]);
+    const deadline = Date.now() + 10_000;
+    while (!engine.actors.get('arriving') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(engine.actors.get('arriving')).toBeDefined();
+    expect(engine.actors.get('leaving')).toBeUndefined();
+    expect((await savedState('rule:leaving')) as { state?: string } | undefined).toMatchObject({ state: 'firing' });
+    await engine.stop(Date.now() + 2_000);
   });
 });
