@@ -47,14 +47,18 @@ export async function readRulesFile(path: string): Promise<FileRule[]> {
   return parseRulesFile(doc);
 }
 
-/** Makes the store hold the file's rules in one transaction; then drops the saved state of the deleted ones. */
+/**
+ * Drops the saved state of the rules to delete, then makes the store hold the file's rules in one
+ * transaction. In that order, a failure between the two leaves rules that a second run deletes,
+ * never saved states that no run would find again.
+ */
 async function applyDiff(store: Store, diff: RulesDiff): Promise<void> {
+  await store.snapshots.deleteMany(diff.delete.map((rule) => `${RULE_ACTOR_PREFIX}${rule.id}`));
   await store.rules.applyChanges({
     create: diff.create,
     update: diff.update.map(({ rule: { id, ...patch } }) => ({ id, patch })),
     delete: diff.delete.map((rule) => rule.id),
   });
-  await store.snapshots.deleteMany(diff.delete.map((rule) => `${RULE_ACTOR_PREFIX}${rule.id}`));
 }
 
 /**

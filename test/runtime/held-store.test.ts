@@ -4,6 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActor, setup, type AnyActorRef } from 'xstate';
 import type Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/index.ts';
+import { createRuntime } from '../../src/create-runtime.ts';
+import { StoreError } from '../../src/errors.ts';
 import { createAlertEngine } from '../../src/runtime/alerts/engine.ts';
 import type { RuleOwnership } from '../../src/runtime/alerts/ownership.ts';
 import { actorConcern } from '../../src/runtime/concern.ts';
@@ -140,5 +142,27 @@ describe('a rebalance while another process holds the store', () => {
     expect(engine.actors.get('leaving')).toBeUndefined();
     expect((await savedState('rule:leaving')) as { state?: string } | undefined).toMatchObject({ state: 'firing' });
     await engine.stop(Date.now() + 2_000);
+  });
+});
+
+describe('a rule deleted while the store fails between its two writes', () => {
+  it('keeps the rule for a resend rather than a saved state that a rule created again would resume', async () => {
+    const runtime = createRuntime({ inheritEnv: false, store, env: { LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600' } });
+    await runtime.start({ listen: false });
+    try {
+      await runtime.rules.create({ id: 'gone', name: 'gone', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50 });
+      await store.snapshots.save([{ actorId: 'rule:gone', snapshot: { state: 'pending', context: {} } }]);
+      // One call fails as a lock held elsewhere would make it (a fault a real lock cannot be timed to hit).
+      const remove = store.snapshots.delete.bind(store.snapshots);
+      let failures = 1;
+      store.snapshots.delete = (id) => (failures-- > 0 ? Promise.reject(new StoreError('snapshots.delete failed: database is locked', { code: 'STORE_FAILED', retriable: true })) : remove(id));
+      const remove1 = await runtime.app.request('/rules/gone', { method: 'DELETE' });
+      expect(remove1.status).toBe(503);
+      const remove2 = await runtime.app.request('/rules/gone', { method: 'DELETE' });
+      expect(remove2.status).toBe(204);
+      expect(await store.snapshots.load('rule:gone')).toBeUndefined();
+    } finally {
+      await runtime.stop();
+    }
   });
 });

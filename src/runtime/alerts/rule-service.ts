@@ -162,10 +162,12 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
     async delete(id: string): Promise<void> {
       const entry = actors.get(id);
       const current = changed ? await store.rules.get(id) : undefined;
+      // The saved state goes first: a failure between the two writes leaves the rule (a resend
+      // deletes it), never a state that a rule created again under this id would resume.
+      await store.snapshots.delete(ruleActorId(id));
       if (!(await store.rules.delete(id))) throw new NotFoundError('rule', id);
       cache.remove(id);
       if (entry) retire(actors.stop(id), entry.rule);
-      await store.snapshots.delete(ruleActorId(id));
       if (current) await changed?.(current);
     },
     /** Re-reads one rule (another instance changed it) and brings its actor in line. */
