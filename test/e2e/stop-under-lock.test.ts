@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { eventually, send, startVigil } from './cli.ts';
 
-describe('a stop while another process holds the store (real process)', () => {
+describe('a start or a stop while another process holds the store (real process)', () => {
   it("saves every rule's and every concern actor's state once the lock is gone, within the stop's budget, and the next start restores it", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-stop-lock-'));
     const path = join(dir, 'vigil.db');
@@ -40,6 +40,42 @@ describe('a stop while another process holds the store (real process)', () => {
         expect(value).toEqual({ firing: 'active' });
       } finally {
         await again.stop();
+      }
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('starts while the lock is held (an up-to-date file at once, a file to migrate once the lock goes), and a SIGTERM right after it says it listens is a graceful stop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-start-lock-'));
+    const path = join(dir, 'vigil.db');
+    const env = { PORT: '0', DATABASE_URL: `sqlite:${path}` };
+    // A file to migrate: created by the other process, which takes the lock before Vigil starts.
+    const other = new Database(path);
+    try {
+      other.pragma('journal_mode = WAL');
+      other.exec('BEGIN IMMEDIATE');
+      const migrating = startVigil(['run'], env);
+      const started = Date.now();
+      setTimeout(() => other.exec('COMMIT'), 1_000);
+      try {
+        await migrating.waitForLog((line) => line.msg === 'vigil listening', 30_000);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      } finally {
+        expect(await migrating.stop()).toBe(0);
+      }
+
+      // Up to date: nothing to write at start, so the lock held all along does not hold Vigil up.
+      other.exec('BEGIN IMMEDIATE');
+      const upToDate = startVigil(['run'], env);
+      try {
+        const url = String((await upToDate.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+        expect((await fetch(`${url}/readyz`)).status).toBe(200);
+        other.exec('COMMIT');
+      } finally {
+        expect(await upToDate.stop()).toBe(0);
       }
     } finally {
       if (other.inTransaction) other.exec('COMMIT');
