@@ -21,6 +21,17 @@ export interface RuleAdoptionOptions {
 }
 
 /**
+ * A store call waited out while its failure may pass (another process's lock, a connection lost):
+ * a rebalance that gave up on the first failure would leave its partitions' rules running nowhere.
+ */
+function patiently<T>(logger: Logger, what: string, call: () => Promise<T>): Promise<T> {
+  return retryStoreWrite(call, {
+    giveUpAfterMs: STORE_WRITE_PATIENCE_MS,
+    onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs }, `${what}; retrying`),
+  });
+}
+
+/**
  * Which rules run here, and from what state: at start, every owned rule from its persisted state
  * (reconciled with the store's open events); on a rebalance, the rules of revoked partitions hand
  * their state over and those of assigned partitions are adopted.
@@ -35,7 +46,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
    * snapshots, open events and latest readings). `accept` runs just before the actors start, with no wait between.
    */
   async function startRules(accept?: () => void): Promise<void> {
-    const [all, snapshots, open, latest] = await patiently('rules not loaded', () =>
+    const [all, snapshots, open, latest] = await patiently(logger, 'rules not loaded', () =>
       Promise.all([store.rules.list(), store.snapshots.loadAll(RULE_ACTOR_PREFIX), store.alerts.list({ is_resolved: false }), store.readings.latestAll()]),
     );
     // The newest stored reading per series was evaluated already: a redelivered older one is stale.
@@ -63,18 +74,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       actors.start(rule, restored ?? undefined, seen.get(seriesKey(rule.device_id, rule.metric)) ?? null);
     }
     // A state is resumed once: a crash after this start must not resume it again from a stale snapshot.
-    if (consumed.length > 0 && !options.dryRun) await patiently('resumed states not cleared', () => store.snapshots.save(consumed));
-  }
-
-  /**
-   * A store call waited out while its failure may pass (another process's lock, a connection lost):
-   * a rebalance that gave up on the first failure would leave its partitions' rules running nowhere.
-   */
-  function patiently<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return retryStoreWrite(call, {
-      giveUpAfterMs: STORE_WRITE_PATIENCE_MS,
-      onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs }, `${what}; retrying`),
-    });
+    if (consumed.length > 0 && !options.dryRun) await patiently(logger, 'resumed states not cleared', () => store.snapshots.save(consumed));
   }
 
   /**
@@ -93,7 +93,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       // Past the patience the rules' new owner starts them from their last saved states; the
       // partitions assigned here are adopted all the same.
       if (!options.dryRun) {
-        await patiently('handed-over rule states not saved', () => store.snapshots.save(persisted)).catch((error: unknown) =>
+        await patiently(logger, 'handed-over rule states not saved', () => store.snapshots.save(persisted)).catch((error: unknown) =>
           logger.error({ err: error, rules: persisted.length }, 'handed-over rule states not saved; their new owner starts them from the states saved before'),
         );
       }

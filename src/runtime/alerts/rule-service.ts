@@ -162,9 +162,7 @@ export function createRuleService({ store, actors, retire, owns = () => true, le
     async delete(id: string): Promise<void> {
       const entry = actors.get(id);
       const current = changed ? await store.rules.get(id) : undefined;
-      // The saved state goes first: a failure between the two writes leaves the rule (a resend
-      // deletes it), never a state that a rule created again under this id would resume.
-      await store.snapshots.delete(ruleActorId(id));
+      await store.snapshots.delete(ruleActorId(id)); // first: a failure between leaves the rule, not a state to resume
       if (!(await store.rules.delete(id))) throw new NotFoundError('rule', id);
       cache.remove(id);
       if (entry) retire(actors.stop(id), entry.rule);
