@@ -1,6 +1,7 @@
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationRepository } from '../storage/store.ts';
 import type { Logger } from './logger.ts';
+import { retryStoreWrite } from './store-write-retry.ts';
 
 /**
  * How long a claim holds without renewal. While a batch is in flight its claims are renewed every
@@ -17,18 +18,30 @@ export interface ClaimRenewal {
   now: () => number;
 }
 
-/** Renews the claims of `rows` every third of the lease until `done` settles; a failed renewal is logged and tried again. */
+/**
+ * Renews the claims of `rows` every third of the lease until `done` settles. A renewal the store
+ * cannot take now (another process's lock) is retried at once, with a short backoff, rather than a
+ * third of the lease later: the claims then outlast a lock held for most of the lease.
+ */
 export function keepClaimed({ notifications, logger, leaseMs, now }: ClaimRenewal, rows: Notification[], done: Promise<unknown>): void {
   const ids = rows.map((row) => row.id);
+  const finished = new AbortController();
   let renewing = false;
   const timer = setInterval(() => {
     if (renewing) return;
     renewing = true;
-    notifications
-      .renew(ids, new Date(now()).toISOString())
-      .catch((error: unknown) => logger.warn({ err: error, rows: ids.length }, 'claim renewal failed; retrying'))
+    retryStoreWrite(() => notifications.renew(ids, new Date(now()).toISOString()), {
+      giveUpAfterMs: leaseMs,
+      now,
+      signal: finished.signal,
+      onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, rows: ids.length, attempt, delayMs }, 'claim renewal failed; retrying'),
+    })
+      .catch((error: unknown) => logger.warn({ err: error, rows: ids.length }, 'claim renewal failed; tried again at the next renewal'))
       .finally(() => (renewing = false));
   }, leaseMs / 3);
   timer.unref();
-  void done.finally(() => clearInterval(timer));
+  void done.finally(() => {
+    clearInterval(timer);
+    finished.abort();
+  });
 }
