@@ -22,12 +22,18 @@ function renewals(failures: number) {
   return { notifications, calls };
 }
 
+/** Starts renewing `rows`' claims as a batch in flight would; the returned function ends the batch. */
+function inFlight(notifications: ReturnType<typeof renewals>['notifications'], leaseMs: number): () => void {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  keepClaimed({ notifications, logger: createLogger('silent'), leaseMs, now: Date.now }, rows, done);
+  return finish;
+}
+
 describe('keepClaimed', () => {
   it('renews every third of the lease while the batch is in flight, and stops when it is done', async () => {
     const { notifications, calls } = renewals(0);
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    keepClaimed({ notifications, logger: createLogger('silent'), leaseMs: 300, now: Date.now }, rows, done);
+    const finish = inFlight(notifications, 300);
     await sleep(350);
     finish();
     const renewed = calls.length;
@@ -38,9 +44,7 @@ describe('keepClaimed', () => {
 
   it('retries a renewal the store could not take at once, not a third of the lease later', async () => {
     const { notifications, calls } = renewals(2);
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    keepClaimed({ notifications, logger: createLogger('silent'), leaseMs: 3_000, now: Date.now }, rows, done);
+    const finish = inFlight(notifications, 3_000);
     // First renewal at 1 s, failing twice: retried within 50 + 100 ms, before the next one is due at 2 s.
     await sleep(1_400);
     expect(calls.length).toBe(3);
