@@ -1,7 +1,7 @@
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationRepository } from '../storage/store.ts';
 import type { Logger } from './logger.ts';
-import { retryStoreWrite } from './store-write-retry.ts';
+import { retryStoreCall } from './store-retry.ts';
 
 /**
  * How long a claim holds without renewal. While a batch is in flight its claims are renewed every
@@ -30,7 +30,7 @@ export function keepClaimed({ notifications, logger, leaseMs, now }: ClaimRenewa
   const timer = setInterval(() => {
     if (renewing) return;
     renewing = true;
-    retryStoreWrite(() => notifications.renew(ids, new Date(now()).toISOString()), {
+    retryStoreCall(() => notifications.renew(ids, new Date(now()).toISOString()), {
       giveUpAfterMs: leaseMs,
       now,
       signal: finished.signal,

@@ -2,7 +2,7 @@ import type { AnyActorRef, AnyStateMachine } from 'xstate';
 import { waitFor } from 'xstate';
 import type { RuntimeContext } from './context.ts';
 import { deadlineIn, timeLeft } from './shutdown-budget.ts';
-import { retryStoreWriteBy } from './store-write-retry.ts';
+import { retryStoreCallBy } from './store-retry.ts';
 import type { TopicHandler } from './topic-handler.ts';
 
 /** A readiness check shown by `GET /readyz` (the MQTT connection, say). */
@@ -85,7 +85,7 @@ export function actorConcern(options: ActorConcernOptions): ActorConcern {
       // not saved would be lost, and the next start would restore an older one.
       const snapshot = running.getPersistedSnapshot();
       try {
-        await retryStoreWriteBy(() => store.snapshots.save([{ actorId: id, snapshot }]), deadline, ({ error, attempt, delayMs }) =>
+        await retryStoreCallBy(() => store.snapshots.save([{ actorId: id, snapshot }]), deadline, ({ error, attempt, delayMs }) =>
           logger.warn({ err: error, actor: id, attempt, delayMs }, 'actor state not saved; retrying'),
         );
       } finally {

@@ -7,7 +7,7 @@ import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backo
 import { CLAIM_LEASE_MS, keepClaimed } from './claim-lease.ts';
 import { DedupMemory, type RememberedSend } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
-import { retryStoreWrite } from './store-write-retry.ts';
+import { retryStoreCall } from './store-retry.ts';
 import type { Logger } from './logger.ts';
 import type { RunReporter } from './run-reporter.ts';
 import { messageOf } from '../errors.ts';
@@ -162,7 +162,7 @@ class Deliverer {
     const { notifications, runs, count = () => {} } = this.deps;
     const results = attempted.flatMap((a) => (a.result ? [a.result] : []));
     try {
-      await retryStoreWrite(() => notifications.settle(results), {
+      await retryStoreCall(() => notifications.settle(results), {
         giveUpAfterMs: this.leaseMs,
         now: this.now,
         onRetry: ({ error, attempt, delayMs }) => this.logger.warn({ err: error, rows, attempt, delayMs }, 'outbox update failed; retrying, the claims kept'),

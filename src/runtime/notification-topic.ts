@@ -4,7 +4,7 @@ import type { NewNotification } from '../domain/notification.ts';
 import { TOPICS, type BrokerMessage } from '../streams/broker.ts';
 import { derivedId } from '../storage/ids.ts';
 import type { RuntimeContext, Wake } from './context.ts';
-import { retryStoreWrite, STORE_WRITE_PATIENCE_MS } from './store-write-retry.ts';
+import { retryStoreCall, STORE_PATIENCE_MS } from './store-retry.ts';
 import type { RejectedMessage, TopicHandler } from './topic-handler.ts';
 
 const notificationSchema = z.object({
@@ -67,7 +67,7 @@ export function notificationTopicHandler(deps: Pick<RuntimeContext, 'store'> & {
     }
     // A store held up by another process's lock is waited out; past that the failure goes to the
     // subscriber, which has the batch delivered again (the ids make the redelivery idempotent).
-    if (enqueue.length > 0) await retryStoreWrite(() => deps.store.notifications.enqueue(enqueue), { giveUpAfterMs: STORE_WRITE_PATIENCE_MS });
+    if (enqueue.length > 0) await retryStoreCall(() => deps.store.notifications.enqueue(enqueue), { giveUpAfterMs: STORE_PATIENCE_MS });
     if (rejected.length < messages.length) deps.wake();
     return { rejected };
   };

@@ -9,7 +9,7 @@ import type { RuntimeContext, Wake } from './context.ts';
 import { createNoticeSender } from './plugin-notices.ts';
 import { latestWriter } from './latest-writer.ts';
 import type { RunOutcome } from './run-reporter.ts';
-import { retryStoreWrite, STORE_WRITE_PATIENCE_MS } from './store-write-retry.ts';
+import { retryStoreCall, STORE_PATIENCE_MS } from './store-retry.ts';
 
 const STATUSES: PluginStatus[] = ['healthy', 'degraded', 'unhealthy'];
 
@@ -114,8 +114,8 @@ export function pluginHealthConcern(
 function patientWrites(store: RuntimeContext['store'], logger: RuntimeContext['logger']) {
   const stopping = new AbortController();
   const retried = <T>(write: () => Promise<T>, what: string, plugin: string) =>
-    retryStoreWrite(write, {
-      giveUpAfterMs: STORE_WRITE_PATIENCE_MS,
+    retryStoreCall(write, {
+      giveUpAfterMs: STORE_PATIENCE_MS,
       signal: stopping.signal,
       onRetry: ({ error, attempt, delayMs }) => logger.warn({ plugin, err: error, attempt, delayMs }, `${what}; retrying`),
     });

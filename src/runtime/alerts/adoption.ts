@@ -2,7 +2,7 @@ import type { PersistedAlert } from '../../actors/alert.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Store } from '../../storage/store.ts';
 import type { Logger } from '../logger.ts';
-import { retryStoreWrite, STORE_WRITE_PATIENCE_MS } from '../store-write-retry.ts';
+import { retryStoreCall, STORE_PATIENCE_MS } from '../store-retry.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import type { RuleOwnership } from './ownership.ts';
 import { holdsAlert, ruleActorId, RULE_ACTOR_PREFIX, seriesKey, type createRuleActors } from './rule-actors.ts';
@@ -25,8 +25,8 @@ export interface RuleAdoptionOptions {
  * a rebalance that gave up on the first failure would leave its partitions' rules running nowhere.
  */
 function patiently<T>(logger: Logger, what: string, call: () => Promise<T>): Promise<T> {
-  return retryStoreWrite(call, {
-    giveUpAfterMs: STORE_WRITE_PATIENCE_MS,
+  return retryStoreCall(call, {
+    giveUpAfterMs: STORE_PATIENCE_MS,
     onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs }, `${what}; retrying`),
   });
 }

@@ -16,7 +16,7 @@ import type { RuleChangeFeed } from './rule-changes.ts';
 import { createWriteSink, provideRuleEffects } from './rule-effects.ts';
 import { createRuleService } from './rule-service.ts';
 import type { Logger } from '../logger.ts';
-import { retryStoreWriteBy } from '../store-write-retry.ts';
+import { retryStoreCallBy } from '../store-retry.ts';
 
 export { ALERT_WORKER_ID } from './interval-worker.ts';
 export type { IngestResult } from './ingest.ts';
@@ -163,7 +163,7 @@ async function stopEngine({ ctx, logger, actors, writer, worker, dryRun }: Engin
  * there at the next start, which then knows the rule only from its stored events.
  */
 function saveStates(store: RuntimeContext['store'], states: Parameters<RuntimeContext['store']['snapshots']['save']>[0], deadline: number, logger: Logger) {
-  return retryStoreWriteBy(() => store.snapshots.save(states), deadline, ({ error, attempt, delayMs }) =>
+  return retryStoreCallBy(() => store.snapshots.save(states), deadline, ({ error, attempt, delayMs }) =>
     logger.warn({ err: error, attempt, delayMs, states: states.length }, 'rule states not saved; retrying'),
   );
 }

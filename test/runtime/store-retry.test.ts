@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.ts';
-import { retryStoreWrite } from '../../src/runtime/store-write-retry.ts';
+import { retryStoreCall } from '../../src/runtime/store-retry.ts';
 
 const locked = () => new StoreError('notifications.settle failed: database is locked', { code: 'STORE_FAILED', retriable: true });
 const closed = () => new StoreError('notifications.settle: the store is closed', { code: 'STORE_CLOSED' });
@@ -17,16 +17,16 @@ function write(...failures: Error[]) {
   return { fn, calls };
 }
 
-describe('retryStoreWrite', () => {
+describe('retryStoreCall', () => {
   it('tries again after a failure that may pass, until the write goes through', async () => {
     const { fn, calls } = write(locked(), locked());
-    expect(await retryStoreWrite(fn, { giveUpAfterMs: 5_000 })).toBe('done');
+    expect(await retryStoreCall(fn, { giveUpAfterMs: 5_000 })).toBe('done');
     expect(calls.n).toBe(3);
   });
 
   it('gives up at once on a failure that will not pass', async () => {
     const { fn, calls } = write(closed(), locked());
-    await expect(retryStoreWrite(fn, { giveUpAfterMs: 5_000 })).rejects.toThrow('the store is closed');
+    await expect(retryStoreCall(fn, { giveUpAfterMs: 5_000 })).rejects.toThrow('the store is closed');
     expect(calls.n).toBe(1);
   });
 
@@ -34,7 +34,7 @@ describe('retryStoreWrite', () => {
     let now = 0;
     const { fn, calls } = write(locked(), locked(), locked());
     const retries: number[] = [];
-    const done = retryStoreWrite(fn, { giveUpAfterMs: 100, now: () => (now += 60), onRetry: ({ attempt }) => retries.push(attempt) });
+    const done = retryStoreCall(fn, { giveUpAfterMs: 100, now: () => (now += 60), onRetry: ({ attempt }) => retries.push(attempt) });
     await expect(done).rejects.toThrow('database is locked');
     // The clock reads 60 at the start (deadline 160), 120 after the first failure (retry), 180 after the second (no retry).
     expect(calls.n).toBe(2);
@@ -44,7 +44,7 @@ describe('retryStoreWrite', () => {
   it('an abort ends the waiting: the attempt under way finishes, no other starts', async () => {
     const stop = new AbortController();
     const { fn, calls } = write(locked(), locked(), locked());
-    const done = retryStoreWrite(fn, { giveUpAfterMs: 60_000, signal: stop.signal, onRetry: () => stop.abort() });
+    const done = retryStoreCall(fn, { giveUpAfterMs: 60_000, signal: stop.signal, onRetry: () => stop.abort() });
     await expect(done).rejects.toThrow('database is locked');
     expect(calls.n).toBe(1);
   });
