@@ -85,9 +85,7 @@ export function actorConcern(options: ActorConcernOptions): ActorConcern {
       // not saved would be lost, and the next start would restore an older one.
       const snapshot = running.getPersistedSnapshot();
       try {
-        await retryStoreCallBy(() => store.snapshots.save([{ actorId: id, snapshot }]), deadline, ({ error, attempt, delayMs }) =>
-          logger.warn({ err: error, actor: id, attempt, delayMs }, 'actor state not saved; retrying'),
-        );
+        await retryStoreCallBy(() => store.snapshots.save([{ actorId: id, snapshot }]), deadline, { logger, what: 'actor state not saved', fields: { actor: id } });
       } finally {
         running.stop();
         registry.remove(id);

@@ -9,7 +9,7 @@ import type { RuntimeContext, Wake } from './context.ts';
 import { createNoticeSender } from './plugin-notices.ts';
 import { latestWriter } from './latest-writer.ts';
 import type { RunOutcome } from './run-reporter.ts';
-import { retryStoreCall, STORE_PATIENCE_MS } from './store-retry.ts';
+import { retryPatiently } from './store-retry.ts';
 
 const STATUSES: PluginStatus[] = ['healthy', 'degraded', 'unhealthy'];
 
@@ -113,12 +113,7 @@ export function pluginHealthConcern(
  */
 function patientWrites(store: RuntimeContext['store'], logger: RuntimeContext['logger']) {
   const stopping = new AbortController();
-  const retried = <T>(write: () => Promise<T>, what: string, plugin: string) =>
-    retryStoreCall(write, {
-      giveUpAfterMs: STORE_PATIENCE_MS,
-      signal: stopping.signal,
-      onRetry: ({ error, attempt, delayMs }) => logger.warn({ plugin, err: error, attempt, delayMs }, `${what}; retrying`),
-    });
+  const retried = <T>(write: () => Promise<T>, what: string, plugin: string) => retryPatiently(write, { logger, what, fields: { plugin } }, stopping.signal);
   const healthWriter = latestWriter<string, PluginHealth>(
     (plugin, health) => retried(() => store.plugins.upsert(health), 'plugin health not persisted', plugin),
     (plugin, error) => logger.error({ plugin, err: error }, 'plugin health not persisted'),

@@ -2,7 +2,7 @@ import type { PersistedAlert } from '../../actors/alert.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { Store } from '../../storage/store.ts';
 import type { Logger } from '../logger.ts';
-import { retryStoreCall, STORE_PATIENCE_MS } from '../store-retry.ts';
+import { retryPatiently } from '../store-retry.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import type { RuleOwnership } from './ownership.ts';
 import { holdsAlert, ruleActorId, RULE_ACTOR_PREFIX, seriesKey, type createRuleActors } from './rule-actors.ts';
@@ -21,17 +21,6 @@ export interface RuleAdoptionOptions {
 }
 
 /**
- * A store call waited out while its failure may pass (another process's lock, a connection lost):
- * a rebalance that gave up on the first failure would leave its partitions' rules running nowhere.
- */
-function patiently<T>(logger: Logger, what: string, call: () => Promise<T>): Promise<T> {
-  return retryStoreCall(call, {
-    giveUpAfterMs: STORE_PATIENCE_MS,
-    onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs }, `${what}; retrying`),
-  });
-}
-
-/**
  * Which rules run here, and from what state: at start, every owned rule from its persisted state
  * (reconciled with the store's open events); on a rebalance, the rules of revoked partitions hand
  * their state over and those of assigned partitions are adopted.
@@ -46,8 +35,9 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
    * snapshots, open events and latest readings). `accept` runs just before the actors start, with no wait between.
    */
   async function startRules(accept?: () => void): Promise<void> {
-    const [all, snapshots, open, latest] = await patiently(logger, 'rules not loaded', () =>
-      Promise.all([store.rules.list(), store.snapshots.loadAll(RULE_ACTOR_PREFIX), store.alerts.list({ is_resolved: false }), store.readings.latestAll()]),
+    const [all, snapshots, open, latest] = await retryPatiently(
+      () => Promise.all([store.rules.list(), store.snapshots.loadAll(RULE_ACTOR_PREFIX), store.alerts.list({ is_resolved: false }), store.readings.latestAll()]),
+      { logger, what: 'rules not loaded' },
     );
     // The newest stored reading per series was evaluated already: a redelivered older one is stale.
     const seen = new Map(latest.map((reading) => [seriesKey(reading.device_id, reading.metric), reading.ts]));
@@ -74,7 +64,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       actors.start(rule, restored ?? undefined, seen.get(seriesKey(rule.device_id, rule.metric)) ?? null);
     }
     // A state is resumed once: a crash after this start must not resume it again from a stale snapshot.
-    if (consumed.length > 0 && !options.dryRun) await patiently(logger, 'resumed states not cleared', () => store.snapshots.save(consumed));
+    if (consumed.length > 0 && !options.dryRun) await retryPatiently(() => store.snapshots.save(consumed), { logger, what: 'resumed states not cleared' });
   }
 
   /**
@@ -93,7 +83,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       // Past the patience the rules' new owner starts them from their last saved states; the
       // partitions assigned here are adopted all the same.
       if (!options.dryRun) {
-        await patiently(logger, 'handed-over rule states not saved', () => store.snapshots.save(persisted)).catch((error: unknown) =>
+        await retryPatiently(() => store.snapshots.save(persisted), { logger, what: 'handed-over rule states not saved' }).catch((error: unknown) =>
           logger.error({ err: error, rules: persisted.length }, 'handed-over rule states not saved; their new owner starts them from the states saved before'),
         );
       }

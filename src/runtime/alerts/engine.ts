@@ -163,9 +163,7 @@ async function stopEngine({ ctx, logger, actors, writer, worker, dryRun }: Engin
  * there at the next start, which then knows the rule only from its stored events.
  */
 function saveStates(store: RuntimeContext['store'], states: Parameters<RuntimeContext['store']['snapshots']['save']>[0], deadline: number, logger: Logger) {
-  return retryStoreCallBy(() => store.snapshots.save(states), deadline, ({ error, attempt, delayMs }) =>
-    logger.warn({ err: error, attempt, delayMs, states: states.length }, 'rule states not saved; retrying'),
-  );
+  return retryStoreCallBy(() => store.snapshots.save(states), deadline, { logger, what: 'rule states not saved', fields: { states: states.length } });
 }
 
 /** The alert engine of one runtime. */
