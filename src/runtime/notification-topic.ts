@@ -4,7 +4,7 @@ import type { NewNotification } from '../domain/notification.ts';
 import { TOPICS, type BrokerMessage } from '../streams/broker.ts';
 import { derivedId } from '../storage/ids.ts';
 import type { RuntimeContext, Wake } from './context.ts';
-import { retryStoreCall, STORE_PATIENCE_MS } from './store-retry.ts';
+import { retryPatiently } from './store-retry.ts';
 import type { RejectedMessage, TopicHandler } from './topic-handler.ts';
 
 const notificationSchema = z.object({
@@ -43,7 +43,8 @@ export function topicNotificationId(message: BrokerMessage, index: number): stri
  * key are keyed by the message's offset. Then the notifier is woken (`wake`) to claim, deliver and mark them sent. Messages naming existing rows only
  * wake it. A message that is neither is rejected (dead-lettered with the reason).
  */
-export function notificationTopicHandler(deps: Pick<RuntimeContext, 'store'> & { wake: Wake }): TopicHandler {
+export function notificationTopicHandler(deps: Pick<RuntimeContext, 'store' | 'logger'> & { wake: Wake }): TopicHandler {
+  const retryLog = { logger: deps.logger, what: 'notifications topic: the outbox could not take a batch', fields: { topic: TOPICS.notifications } };
   return async (messages: BrokerMessage[]) => {
     const rejected: RejectedMessage[] = [];
     const enqueue: NewNotification[] = [];
@@ -65,15 +66,15 @@ export function notificationTopicHandler(deps: Pick<RuntimeContext, 'store'> & {
         }),
       );
     }
-    // A store held up by another process's lock is waited out; past that the failure goes to the
-    // subscriber, which has the batch delivered again (the ids make the redelivery idempotent).
-    if (enqueue.length > 0) await retryStoreCall(() => deps.store.notifications.enqueue(enqueue), { giveUpAfterMs: STORE_PATIENCE_MS });
+    // A store held up by another process's lock is waited out (each retry logged); past that the failure
+    // goes to the subscriber, which has the batch delivered again (the ids make the redelivery idempotent).
+    if (enqueue.length > 0) await retryPatiently(() => deps.store.notifications.enqueue(enqueue), { ...retryLog, fields: { ...retryLog.fields, notifications: enqueue.length } });
     if (rejected.length < messages.length) deps.wake();
     return { rejected };
   };
 }
 
 /** The `notifications` topic and its handler, for the subscriber. */
-export function notificationTopics(deps: Pick<RuntimeContext, 'store'> & { wake: Wake }): Record<string, TopicHandler> {
+export function notificationTopics(deps: Pick<RuntimeContext, 'store' | 'logger'> & { wake: Wake }): Record<string, TopicHandler> {
   return { [TOPICS.notifications]: notificationTopicHandler(deps) };
 }

@@ -103,7 +103,7 @@ export function notifierConcern(
     },
     wake,
     handoff,
-    topics: notificationTopics({ store: ctx.store, wake }),
+    topics: notificationTopics({ store: ctx.store, logger, wake }),
   };
 }
 

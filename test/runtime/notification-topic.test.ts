@@ -101,7 +101,7 @@ const KAFKA_BROKERS = process.env.KAFKA_BROKERS?.split(',').map((each) => each.t
  * ack) and acks the second; then there must be exactly the two rows, under the ids the message gives.
  */
 async function expectRedeliveryWrittenOnce(broker: Broker, store: Store, topic: string, groupId: string, timeoutMs: number): Promise<void> {
-  const handler = notificationTopicHandler({ store, wake: () => {} });
+  const handler = notificationTopicHandler({ store, logger: createLogger('silent'), wake: () => {} });
   const deliveries: BrokerMessage[][] = [];
   const subscription = broker.consume([topic], { groupId, batchSize: 10, batchMs: 10, fromBeginning: true }).subscribe((batch) => {
     deliveries.push(batch.messages);

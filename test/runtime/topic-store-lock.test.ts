@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/create-runtime.ts';
 import { deadLetterTopic, TOPICS, type BrokerMessage } from '../../src/streams/broker.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { createLogger } from '../../src/runtime/logger.ts';
 import { storeWithRival } from '../support/held-lock.ts';
 
 // Messages of the broker topics Vigil consumes meet a store that another process holds locked (a
@@ -17,10 +19,19 @@ let close: () => Promise<void>;
 let runtime: Runtime;
 let deadLettered: BrokerMessage[];
 let unsubscribe: () => void;
+let logged: Array<{ msg: string; [field: string]: unknown }>;
 
 beforeEach(async () => {
   ({ store, other, close } = await storeWithRival('vigil-topic-lock-'));
-  runtime = createRuntime({ inheritEnv: false, store, env: { LOG_LEVEL: 'silent', BATCH_WAIT_MS: '20', PUBLISH_INTERVAL_SECONDS: '3600' } });
+  logged = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logged.push(JSON.parse(line) as (typeof logged)[number]);
+      done();
+    },
+  });
+  const logger = createLogger('warn', sink);
+  runtime = createRuntime({ inheritEnv: false, store, logger, env: { BATCH_WAIT_MS: '20', PUBLISH_INTERVAL_SECONDS: '3600' } });
   await runtime.start({ listen: false });
   deadLettered = [];
   const topics = [TOPICS.notifications, TOPICS.deviceReadings].map(deadLetterTopic);
@@ -64,6 +75,10 @@ describe('a broker batch meeting a store held by another process', () => {
     const row = await eventually(async () => (await store.notifications.list({})).find((n) => n.title === 'disk full' && n.status === 'sent'), 'the notification sent');
     expect(row.channel).toBe('console');
     expect(deadLettered).toEqual([]);
+    // The wait is logged, naming the topic, so an operator sees why the batch is late.
+    const retries = logged.filter((line) => line.msg === 'notifications topic: the outbox could not take a batch; retrying');
+    expect(retries.length).toBeGreaterThan(0);
+    expect(retries[0]).toMatchObject({ topic: TOPICS.notifications, notifications: 1, attempt: 1 });
   });
 
   it('a readings batch is stored with the alert event it caused once the lock goes, and nothing is dead-lettered', async () => {
