@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { skippedWithoutKafka } from '../support/kafka.ts';
 import { eventually, send } from './cli.ts';
 import { clusterEnv, KAFKA_BROKERS, ruleActors, startInstance } from './kafka-cluster.ts';
 
@@ -13,10 +14,7 @@ import { clusterEnv, KAFKA_BROKERS, ruleActors, startInstance } from './kafka-cl
 // dead-lettered. Before, both batches went to `<topic>.dlq` and were acknowledged at once.
 
 if (!KAFKA_BROKERS) {
-  console.info('SKIPPED: Kafka batches under a held SQLite lock: set KAFKA_BROKERS (../shared/tools/kafka/start.sh) to run it.');
-  describe.skip('Kafka batches under a held SQLite lock (set KAFKA_BROKERS to run)', () => {
-    it('are stored once the lock goes', () => undefined);
-  });
+  skippedWithoutKafka('Kafka batches under a held SQLite lock', 'are stored once the lock goes');
 } else {
   describe('Kafka batches meeting a SQLite file held by another process (real process)', () => {
     it('readings and a notification are stored once the lock goes, and nothing is dead-lettered', async () => {

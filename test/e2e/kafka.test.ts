@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../../src/streams/broker.ts';
+import { skippedWithoutKafka } from '../support/kafka.ts';
 import { eventually } from './cli.ts';
 import { clusterEnv, devicesCovering, freshSchema, KAFKA_BROKERS, killHard, ruleActors, startInstance, watchOwnership, type Instance } from './kafka-cluster.ts';
 
@@ -78,10 +79,7 @@ async function partitionsOfReadings(): Promise<number> {
 }
 
 if (!KAFKA_BROKERS) {
-  console.info('SKIPPED: Kafka end-to-end (three `vigil run` processes): set KAFKA_BROKERS (../shared/tools/kafka/start.sh, or docker compose) to run it.');
-  describe.skip('Kafka end-to-end (set KAFKA_BROKERS to run)', () => {
-    it('splits rules between three instances and hands them over', () => undefined);
-  });
+  skippedWithoutKafka('Kafka end-to-end (three `vigil run` processes)', 'splits rules between three instances and hands them over');
 } else {
   describe('Kafka end-to-end: three `vigil run` processes on one broker and one PostgreSQL schema', () => {
     const started: Instance[] = [];

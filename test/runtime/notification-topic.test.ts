@@ -8,6 +8,7 @@ import { createLogger } from '../../src/runtime/logger.ts';
 import { createKafkaBroker } from '../../src/streams/brokers/kafka.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { kafkaBrokers } from '../support/kafka.ts';
 
 const base = { DATABASE_URL: 'sqlite::memory:', BATCH_WAIT_MS: '20', LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600' };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,7 +94,7 @@ describe('the notifications topic', () => {
   }, 60_000);
 });
 
-const KAFKA_BROKERS = process.env.KAFKA_BROKERS?.split(',').map((each) => each.trim()).filter(Boolean);
+const KAFKA_BROKERS = kafkaBrokers.length > 0 ? [...kafkaBrokers] : undefined;
 
 /**
  * Publishes one message of two notifications (one naming its id) to `topic`, handles it with the

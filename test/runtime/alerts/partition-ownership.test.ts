@@ -10,9 +10,10 @@ import { TOPICS } from '../../../src/streams/broker.ts';
 import { createKafkaBroker } from '../../../src/streams/brokers/kafka.ts';
 import { createPostgresStore } from '../../../src/storage/postgres/index.ts';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaBrokers, skippedWithoutKafka } from '../../support/kafka.ts';
 
 const url = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const brokers = process.env.KAFKA_BROKERS?.split(',').map((each) => each.trim()).filter(Boolean) ?? [];
+const brokers = [...kafkaBrokers];
 /** The devices of the test running now: new ids per test, since every group reads the readings topic from its start. */
 let DEVICES: string[] = [];
 const baseEnv = { LOG_LEVEL: 'silent', PUBLISH_INTERVAL_SECONDS: '3600', ALERT_INTERVAL_SECONDS: '3600', ALERT_MODE: 'reactive', KAFKA_BROKERS: brokers.join(',') };
@@ -53,10 +54,7 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 }
 
 if (brokers.length === 0) {
-  console.info('SKIPPED: partition-owned rules: set KAFKA_BROKERS (../shared/tools/kafka/start.sh, then KAFKA_BROKERS=127.0.0.1:9092) to run them on a real broker.');
-  describe.skip('partition-owned rules (set KAFKA_BROKERS to run)', () => {
-    it('runs with two runtimes sharing one PostgreSQL and one Kafka consumer group', () => undefined);
-  });
+  skippedWithoutKafka('partition-owned rules', 'runs with two runtimes sharing one PostgreSQL and one Kafka consumer group');
 } else if (problem !== undefined && !process.env.CI) {
   console.warn(`SKIPPED: partition-owned rules: PostgreSQL at ${url} is unreachable (${problem}); set VIGIL_TEST_POSTGRES_URL`);
   describe.skip('partition-owned rules (PostgreSQL unreachable)', () => {

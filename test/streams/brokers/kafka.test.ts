@@ -6,8 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/runtime/logger.ts';
 import type { Batch, BrokerMessage } from '../../../src/streams/broker.ts';
 import { createKafkaBroker, type KafkaBroker, type KafkaBrokerOptions } from '../../../src/streams/brokers/kafka.ts';
+import { kafkaBrokers, skippedWithoutKafka } from '../../support/kafka.ts';
 
-const brokers = process.env.KAFKA_BROKERS?.split(',').map((each) => each.trim()).filter(Boolean) ?? [];
+const brokers = [...kafkaBrokers];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const waitFor = async (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
@@ -20,10 +21,7 @@ const seq = (message: BrokerMessage): number => (message.value as { seq: number 
 const unique = (what: string): string => `vigil-adapter.${what}.${randomUUID().slice(0, 8)}`;
 
 if (brokers.length === 0) {
-  console.info('SKIPPED: kafka adapter on a real broker: set KAFKA_BROKERS=host:port (../shared/tools/kafka/start.sh, then KAFKA_BROKERS=127.0.0.1:9092) to run it.');
-  describe.skip('kafka adapter on a real broker (set KAFKA_BROKERS to run)', () => {
-    it('commits after ack, redelivers after nack, dead-letters, hands partitions over', () => undefined);
-  });
+  skippedWithoutKafka('kafka adapter on a real broker', 'commits after ack, redelivers after nack, dead-letters, hands partitions over');
 } else {
   describe(`kafka adapter on the real broker at ${brokers.join(',')}`, { timeout: 60_000 }, () => {
     const client = new Kafka({ clientId: 'vigil-adapter-test', brokers, logLevel: logLevel.NOTHING });
