@@ -4,10 +4,13 @@ import { actorConcern, type Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import { messageOf } from '../errors.ts';
 
-/** A periodic job concern: `work` runs on every tick, each run reported to plugin health under `id`. */
+/**
+ * A periodic job concern: `work` runs on every tick, each run reported to plugin health under `id`;
+ * its `signal` aborts when the actor is stopped (a stop whose deadline passed with the run in flight).
+ */
 export function periodicJobConcern(
   ctx: Pick<RuntimeContext, 'logger' | 'store' | 'registry' | 'runs' | 'inspect'>,
-  options: { id: string; periodMs: number; work: () => Promise<unknown>; describe: (result: unknown) => Record<string, unknown> },
+  options: { id: string; periodMs: number; work: (signal: AbortSignal) => Promise<unknown>; describe: (result: unknown) => Record<string, unknown> },
 ): Concern {
   const logger = ctx.logger.child({ actor: options.id });
   return actorConcern({
@@ -16,7 +19,7 @@ export function periodicJobConcern(
     ctx,
     create: (restored) => {
       const machine = periodicJobMachine.provide({
-        actors: { work: fromPromise(() => options.work()) },
+        actors: { work: fromPromise(({ signal }) => options.work(signal)) },
         actions: {
           reportDone: (_, { result }) => {
             logger.info(options.describe(result), 'job done');

@@ -182,22 +182,23 @@ describe('a delivery whose record meets a lock (real process)', () => {
 describe('a plugin alert raised while another process holds the store (real process)', () => {
   it('is enqueued once the lock is gone, not dropped', async () => {
     const path = join(dir, 'plugin-lock.db');
-    // An analytics snapshot every 200 ms: each one that cannot be stored is a failed run of `analytics`.
-    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}`, ANALYTICS_INTERVAL_SECONDS: '0.2' });
+    // A system alert published every 200 ms: each batch of them the subscriber cannot store is a failed
+    // run of `subscriber` (the batch is delivered again, 100 ms later, then 200…).
+    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}`, PUBLISH_INTERVAL_SECONDS: '0.2', BATCH_WAIT_MS: '20' });
     const other = new Database(path);
     try {
       const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
-      // Another connection to the file (a `vigil rules apply`, say) holds the write lock for 2 s: the
-      // snapshots fail, the third failure makes `analytics` unhealthy, and its alert meets the lock too.
+      // Another connection to the file (a `vigil rules apply`, say) holds the write lock: the batches
+      // fail, the third failure makes `subscriber` unhealthy, and its alert meets the lock too.
       other.exec('BEGIN IMMEDIATE');
-      await vigil.waitForLog((line) => line.msg === 'plugin unhealthy' && line.plugin === 'analytics');
+      await vigil.waitForLog((line) => line.msg === 'plugin unhealthy' && line.plugin === 'subscriber');
       setTimeout(() => other.exec('COMMIT'), 1_000);
       const failing = await eventually(async () => {
         const { notifications } = (await (await fetch(`${url}/notifications?limit=100`)).json()) as { notifications: { dedup_key: string | null; channel: string }[] };
-        return notifications.find((n) => n.dedup_key === 'plugin:analytics:failing');
+        return notifications.find((n) => n.dedup_key === 'plugin:subscriber:failing');
       }, 30_000);
       expect(failing.channel).toBe('console');
-      await vigil.waitForLog((line) => line.msg === 'plugin alert not enqueued; retrying' && line.plugin === 'analytics');
+      await vigil.waitForLog((line) => line.msg === 'plugin alert not enqueued; retrying' && line.plugin === 'subscriber');
     } finally {
       if (other.inTransaction) other.exec('COMMIT');
       other.close();

@@ -48,6 +48,39 @@ describe('a start or a stop while another process holds the store (real process)
     }
   }, 90_000);
 
+  it('an analytics run meeting the lock stores its snapshot once the lock goes: every run leaves one, none fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-analytics-lock-'));
+    const path = join(dir, 'vigil.db');
+    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}`, ANALYTICS_INTERVAL_SECONDS: '0.5' });
+    const other = new Database(path);
+    type Job = { context: { runs: number; failures: number } };
+    try {
+      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+      const job = async () => ((await (await fetch(`${url}/actors/analytics`)).json()) as Job).context;
+      await eventually(async () => ((await job()).runs >= 1 ? true : undefined));
+      // Held across several ticks: before, the run in the lock failed and its snapshot was never stored.
+      other.exec('BEGIN IMMEDIATE');
+      await vigil.waitForLog((line) => line.msg === 'analytics snapshot not stored; retrying', 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      other.exec('COMMIT');
+      const { runs } = await eventually(async () => {
+        const context = await job();
+        return context.runs >= 4 ? context : undefined;
+      });
+      expect(runs).toBeGreaterThanOrEqual(4);
+      expect(await vigil.stop()).toBe(0);
+      const stored = other.prepare('SELECT count(*) AS n FROM analytics_snapshots').get() as { n: number };
+      const saved = other.prepare(`SELECT snapshot FROM actor_snapshots WHERE actor_id = 'analytics'`).get() as { snapshot: string };
+      const { context } = JSON.parse(saved.snapshot) as Job;
+      expect(context.failures).toBe(0);
+      expect(stored.n).toBe(context.runs);
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('starts while the lock is held (an up-to-date file at once, a file to migrate once the lock goes), and a SIGTERM right after it says it listens is a graceful stop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-start-lock-'));
     const path = join(dir, 'vigil.db');
