@@ -44,6 +44,7 @@ describe('a start or a stop while another process holds the store (real process)
     } finally {
       if (other.inTransaction) other.exec('COMMIT');
       other.close();
+      await vigil.stop(); // after a failed expectation: no process outlives the test
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
@@ -77,6 +78,7 @@ describe('a start or a stop while another process holds the store (real process)
     } finally {
       if (other.inTransaction) other.exec('COMMIT');
       other.close();
+      await vigil.stop(); // after a failed expectation: no process outlives the test
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
