@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHttpPeer, type HttpPeer } from '../support/peers.ts';
+import { releaseAfter } from '../support/held-lock.ts';
 import { eventually, startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-notify-'));
@@ -159,7 +160,7 @@ describe('a delivery whose record meets a lock (real process)', () => {
       peer.onRequest = () => {
         peer.onRequest = undefined;
         other.exec('BEGIN IMMEDIATE');
-        setTimeout(() => other.exec('COMMIT'), 1_500);
+        releaseAfter(other, 1_500);
       };
       expect((await post(url, '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
       // Left to its lease, the row would be claimed again 15 s later and sent a second time.
@@ -192,7 +193,7 @@ describe('a plugin alert raised while another process holds the store (real proc
       // fail, the third failure makes `subscriber` unhealthy, and its alert meets the lock too.
       other.exec('BEGIN IMMEDIATE');
       await vigil.waitForLog((line) => line.msg === 'plugin unhealthy' && line.plugin === 'subscriber');
-      setTimeout(() => other.exec('COMMIT'), 1_000);
+      releaseAfter(other, 1_000);
       const failing = await eventually(async () => {
         const { notifications } = (await (await fetch(`${url}/notifications?limit=100`)).json()) as { notifications: { dedup_key: string | null; channel: string }[] };
         return notifications.find((n) => n.dedup_key === 'plugin:subscriber:failing');

@@ -3,23 +3,44 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { eventually, send, startVigil } from './cli.ts';
+import { releaseAfter } from '../support/held-lock.ts';
+import { eventually, send, startVigil, type VigilProcess } from './cli.ts';
+
+/**
+ * `vigil run` on a fresh SQLite file, with a second connection to that file (`other`) for the test
+ * to take the write lock as another process would; `body` gets both once Vigil listens. Both are
+ * closed and the file removed afterwards, whatever happened (a failed expectation included).
+ */
+async function besideRival(
+  prefix: string,
+  env: Record<string, string>,
+  body: (run: { vigil: VigilProcess; other: Database.Database; url: string; path: string }) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const path = join(dir, 'vigil.db');
+  const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}`, ...env });
+  const other = new Database(path);
+  try {
+    const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+    await body({ vigil, other, url, path });
+  } finally {
+    if (other.inTransaction) other.exec('COMMIT');
+    other.close();
+    await vigil.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('a start or a stop while another process holds the store (real process)', () => {
   it("saves every rule's and every concern actor's state once the lock is gone, within the stop's budget, and the next start restores it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-stop-lock-'));
-    const path = join(dir, 'vigil.db');
-    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}` });
-    const other = new Database(path);
-    try {
-      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+    await besideRival('vigil-e2e-stop-lock-', {}, async ({ vigil, other, url, path }) => {
       expect((await send(url, 'POST', '/rules', { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50 })).status).toBe(201);
       expect((await send(url, 'POST', '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
       await eventually(async () => (JSON.stringify(((await (await fetch(`${url}/actors/rule:hot`)).json()) as { value?: unknown }).value).includes('firing') ? true : undefined));
       // Another connection to the file (a `vigil rules apply` during a restart, say) holds the write
       // lock across the stop for 700 ms, far past the 50 ms a statement waits for it.
       other.exec('BEGIN IMMEDIATE');
-      setTimeout(() => other.exec('COMMIT'), 700);
+      releaseAfter(other, 700);
       const stopping = Date.now();
       expect(await vigil.stop()).toBe(0);
       expect(Date.now() - stopping).toBeLessThan(5_000);
@@ -41,22 +62,12 @@ describe('a start or a stop while another process holds the store (real process)
       } finally {
         await again.stop();
       }
-    } finally {
-      if (other.inTransaction) other.exec('COMMIT');
-      other.close();
-      await vigil.stop(); // after a failed expectation: no process outlives the test
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 90_000);
 
   it('an analytics run meeting the lock stores its snapshot once the lock goes: every run leaves one, none fails', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-analytics-lock-'));
-    const path = join(dir, 'vigil.db');
-    const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${path}`, ANALYTICS_INTERVAL_SECONDS: '0.5' });
-    const other = new Database(path);
     type Job = { context: { runs: number; failures: number } };
-    try {
-      const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
+    await besideRival('vigil-e2e-analytics-lock-', { ANALYTICS_INTERVAL_SECONDS: '0.5' }, async ({ vigil, other, url }) => {
       const job = async () => ((await (await fetch(`${url}/actors/analytics`)).json()) as Job).context;
       await eventually(async () => ((await job()).runs >= 1 ? true : undefined));
       // Held across several ticks: before, the run in the lock failed and its snapshot was never stored.
@@ -75,12 +86,7 @@ describe('a start or a stop while another process holds the store (real process)
       const { context } = JSON.parse(saved.snapshot) as Job;
       expect(context.failures).toBe(0);
       expect(stored.n).toBe(context.runs);
-    } finally {
-      if (other.inTransaction) other.exec('COMMIT');
-      other.close();
-      await vigil.stop(); // after a failed expectation: no process outlives the test
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 90_000);
 
   it('starts while the lock is held (an up-to-date file at once, a file to migrate once the lock goes), and a SIGTERM right after it says it listens is a graceful stop', async () => {
@@ -94,7 +100,7 @@ describe('a start or a stop while another process holds the store (real process)
       other.exec('BEGIN IMMEDIATE');
       const migrating = startVigil(['run'], env);
       const started = Date.now();
-      setTimeout(() => other.exec('COMMIT'), 1_000);
+      releaseAfter(other, 1_000);
       try {
         await migrating.waitForLog((line) => line.msg === 'vigil listening', 30_000);
         expect(Date.now() - started).toBeGreaterThanOrEqual(900);

@@ -13,7 +13,7 @@ import { loggerOf } from '../../src/runtime/logger.ts';
 import { ActorRegistry } from '../../src/runtime/registry.ts';
 import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import type { Store } from '../../src/storage/store.ts';
-import { storeWithRival } from '../support/held-lock.ts';
+import { releaseAfter, storeWithRival } from '../support/held-lock.ts';
 
 // Another process holding SQLite's write lock (a `vigil rules apply`, say) past the 50 ms busy wait
 // used to make these saves fail at once: a stop's (what must survive a restart) and a rebalance's
@@ -34,7 +34,7 @@ const ctxOf = (registry = new ActorRegistry()) => ({ config, logger: loggerOf(co
 /** Takes the write lock now and lets go of it after `ms`. */
 function holdLock(ms: number): void {
   other.exec('BEGIN IMMEDIATE');
-  setTimeout(() => other.exec('COMMIT'), ms);
+  releaseAfter(other, ms);
 }
 
 const rule = (id: string, device: string) => ({

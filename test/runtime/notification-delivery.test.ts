@@ -9,7 +9,7 @@ import { createDeliverer, type DeliveryPolicy } from '../../src/runtime/notifica
 import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
-import { storeWithRival } from '../support/held-lock.ts';
+import { releaseAfter, storeWithRival } from '../support/held-lock.ts';
 
 /** A channel double whose next sends fail with the queued errors. */
 function channel(name: string) {
@@ -330,7 +330,7 @@ describe('createDeliverer, when the results cannot be recorded at once', () => {
       async send(n) {
         sent.push(n.title);
         blocker.exec('BEGIN IMMEDIATE');
-        setTimeout(() => blocker.exec('COMMIT'), holdMs);
+        releaseAfter(blocker, holdMs);
       },
       async close() {},
     };

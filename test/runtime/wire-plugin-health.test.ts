@@ -9,7 +9,7 @@ import { createRunReporter } from '../../src/runtime/run-reporter.ts';
 import { pluginHealthConcern } from '../../src/runtime/wire-plugin-health.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/index.ts';
 import type { Store } from '../../src/storage/store.ts';
-import { storeWithRival } from '../support/held-lock.ts';
+import { releaseAfter, storeWithRival } from '../support/held-lock.ts';
 import type { Broker } from '../../src/streams/broker.ts';
 
 let store: Store;
@@ -111,7 +111,7 @@ describe('plugin health, while another process holds the store', () => {
     other.exec('BEGIN IMMEDIATE');
     for (let i = 0; i < 3; i++) ctx.runs.report('collector', { ok: false, error: 'device unreachable' });
     await delivered();
-    setTimeout(() => other.exec('COMMIT'), 400);
+    releaseAfter(other, 400);
     await vi.waitFor(async () => expect(await file.notifications.list({})).toMatchObject([{ title: 'Plugin collector is failing' }]), { timeout: 10_000 });
     await vi.waitFor(async () => expect(await file.plugins.list()).toMatchObject([{ name: 'collector', status: 'unhealthy', total_runs: 3 }]), { timeout: 10_000 });
     await concern.stop();

@@ -27,3 +27,14 @@ export async function storeWithRival(prefix: string): Promise<{ store: Store; ot
     },
   };
 }
+
+/**
+ * Commits `db`'s open transaction (the lock a test took with `BEGIN IMMEDIATE`) after `ms`, if that
+ * connection is still open and still holds it: a test that ended sooner (its cleanup committed and
+ * closed the connection, or the next test opened its own) is left alone.
+ */
+export function releaseAfter(db: Database.Database, ms: number): void {
+  setTimeout(() => {
+    if (db.open && db.inTransaction) db.exec('COMMIT');
+  }, ms);
+}
