@@ -125,6 +125,44 @@ describe('a stop while another process holds the store', () => {
 });
 
 describe('a rebalance while another process holds the store', () => {
+  it('the new owner waits for the previous owner to save and release, and resumes a pending rule where it was', async () => {
+    await store.rules.create({ ...rule('slow', 'p0-gw'), for_seconds: 3_600 });
+    const a = partitionOwnership([]);
+    const b = partitionOwnership([]);
+    const first = createAlertEngine({ ctx: ctxOf(), mode: 'reactive', ownership: a.ownership });
+    const second = createAlertEngine({ ctx: ctxOf(), mode: 'reactive', ownership: b.ownership });
+    await first.start();
+    await second.start();
+    const stateOf = (engine: typeof first) => engine.actors.persisted().find((entry) => entry.actorId === 'rule:slow')?.snapshot;
+    const eventually = async (condition: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      return condition();
+    };
+    try {
+      a.assignments.next([0]);
+      expect(await eventually(() => first.actors.get('slow') !== undefined)).toBe(true);
+      await first.ingest([{ device_id: 'p0-gw', metric: 'temp', value: 60 }]).stored;
+      const pending = stateOf(first)!;
+      expect(pending.state).toBe('pending');
+
+      // The partition moves from the first instance to the second while the lock is held: the first
+      // cannot save the rule's state yet, and the second must not load it before that.
+      holdLock(1_000);
+      a.assignments.next([]);
+      b.assignments.next([0]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(second.actors.get('slow')).toBeUndefined();
+      expect(await eventually(() => second.actors.get('slow') !== undefined)).toBe(true);
+      expect(first.actors.get('slow')).toBeUndefined();
+      expect(stateOf(second)).toMatchObject({ state: 'pending', context: { activeAt: pending.context.activeAt, pendingUntil: pending.context.pendingUntil } });
+    } finally {
+      await first.stop(Date.now() + 2_000);
+      await second.stop(Date.now() + 2_000);
+    }
+  });
+
+
   it('saves the leaving rules’ states once the lock goes, and adopts the rules of the partitions assigned', async () => {
     await store.rules.create(rule('leaving', 'p0-gw'));
     await store.rules.create(rule('arriving', 'p1-gw'));

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { retryPatiently } from '../store-retry.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import type { RuleOwnership } from './ownership.ts';
+import type { PartitionFence } from './partition-fence.ts';
 import { holdsAlert, ruleActorId, RULE_ACTOR_PREFIX, seriesKey, type createRuleActors } from './rule-actors.ts';
 
 /** What adopting rules needs from the engine. */
@@ -18,6 +19,8 @@ export interface RuleAdoptionOptions {
   dryRun?: boolean;
   /** Told every stored rule as read at start (the rules kept in memory share these objects with the actors). */
   listed?: (rules: Rule[]) => void;
+  /** Orders handovers across instances (rules owned by partition): see `createPartitionFence`. */
+  fence?: PartitionFence;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface RuleAdoptionOptions {
  * their state over and those of assigned partitions are adopted.
  */
 export function createRuleAdoption(options: RuleAdoptionOptions) {
-  const { store, actors, ownership, writer, logger, now } = options;
+  const { store, actors, ownership, writer, logger, now, fence } = options;
   /** Partitions whose rules run here (kept apart from the broker's view, which changes before the handover is done). */
   let accepted: number[] = [];
 
@@ -69,26 +72,20 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
 
   /**
    * A rebalance moved partitions: the rules of devices no longer owned stop, their alert writes land
-   * and their state is persisted (not resolved: the new owner carries a firing alert on); then the
-   * rules of newly owned devices start from what their previous owner persisted.
+   * and their state is persisted (not resolved: the new owner carries a firing alert on), and the
+   * partitions are released; then, once their previous owners released them, the rules of newly
+   * owned devices start from what those owners persisted.
    */
   async function handOver(partitions: number[]): Promise<void> {
     const assigned = new Set(partitions);
+    const revoked = accepted.filter((partition) => !assigned.has(partition));
+    fence?.letGo(revoked);
     accepted = accepted.filter((partition) => assigned.has(partition));
     ownership.accept(accepted);
     const leaving = [...actors.entries()].filter((entry) => !ownership.owns(entry.rule));
     const persisted = leaving.map((entry) => ({ actorId: ruleActorId(entry.rule.id), snapshot: actors.stop(entry.rule.id) ?? null }));
-    if (persisted.length > 0) {
-      await writer.drain();
-      // Past the patience the rules' new owner starts them from their last saved states; the
-      // partitions assigned here are adopted all the same.
-      if (!options.dryRun) {
-        await retryPatiently(() => store.snapshots.save(persisted), { logger, what: 'handed-over rule states not saved' }).catch((error: unknown) =>
-          logger.error({ err: error, rules: persisted.length }, 'handed-over rule states not saved; their new owner starts them from the states saved before'),
-        );
-      }
-      logger.info({ rules: persisted.length, partitions }, 'rules handed over: partitions revoked');
-    }
+    if (persisted.length > 0) await saveLeaving(options, persisted, partitions);
+    await fence?.handOver(revoked, partitions.filter((partition) => !accepted.includes(partition)));
     const before = actors.size;
     // Accepted only once their states are loaded, so an interval cycle cannot start them afresh meanwhile.
     await startRules(() => {
@@ -96,7 +93,25 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       ownership.accept(partitions);
     });
     if (actors.size > before) logger.info({ rules: actors.size - before, partitions }, 'rules adopted: partitions assigned');
+    await fence?.hold(partitions).catch((error: unknown) => logger.warn({ err: error, partitions }, 'partitions not held: a next owner will not wait for their handover'));
   }
 
-  return { startRules, handOver };
+  /** At a stop, once the rules' states are saved: the partitions run here are released (by `deadline`). */
+  const releaseAll = async (deadline: number): Promise<void> => fence?.releaseAll(accepted, deadline);
+
+  return { startRules, handOver, releaseAll };
+}
+
+/**
+ * The states of the rules leaving on a rebalance, saved once their alert writes landed; past the
+ * patience the rules' new owner starts them from their last saved states, and the handover goes on.
+ */
+async function saveLeaving({ store, writer, logger, dryRun }: RuleAdoptionOptions, persisted: { actorId: string; snapshot: unknown }[], partitions: number[]): Promise<void> {
+  await writer.drain();
+  if (!dryRun) {
+    await retryPatiently(() => store.snapshots.save(persisted), { logger, what: 'handed-over rule states not saved' }).catch((error: unknown) =>
+      logger.error({ err: error, rules: persisted.length }, 'handed-over rule states not saved; their new owner starts them from the states saved before'),
+    );
+  }
+  logger.info({ rules: persisted.length, partitions }, 'rules handed over: partitions revoked');
 }

@@ -5,6 +5,7 @@ import type { Rule } from '../../domain/rule.ts';
 import type { PersistedAlert } from '../../actors/alert.ts';
 import type { OutboxHandoff, RuntimeContext } from '../context.ts';
 import { createRuleAdoption } from './adoption.ts';
+import { createPartitionFence, FENCE_LEASE_MS } from './partition-fence.ts';
 import type { AlertWriter } from './alert-writer.ts';
 import { createEngineWrites, drainedWithin } from './engine-writes.ts';
 import { deadlineIn, timeLeft } from '../shutdown-budget.ts';
@@ -73,7 +74,9 @@ export function createAlertEngine(options: AlertEngineOptions) {
     if (last && holdsAlert(last)) writer.push({ kind: 'resolve', rule, value: last.context.value ?? Number.NaN, at: now() });
   };
   const rules = createRuleService({ store: ctx.store, actors, retire, owns: (rule) => ownership.owns(rule), learn: (some) => ownership.learn(some), changed: options.ruleChanges?.publish });
-  const adoption = createRuleAdoption({ store: ctx.store, actors, ownership, writer, logger, now, dryRun: options.dryRun, listed: rules.remember });
+  // Rules owned by partition move between instances: their handovers are ordered through the store.
+  const fence = ownership.assignments && !options.dryRun ? createPartitionFence({ store: ctx.store, logger, leaseMs: ctx.config.kafka?.sessionTimeoutMs ?? FENCE_LEASE_MS }) : undefined;
+  const adoption = createRuleAdoption({ store: ctx.store, actors, ownership, writer, logger, now, dryRun: options.dryRun, listed: rules.remember, ...(fence ? { fence } : {}) });
   const { ingest, accept } = createIngest({ metrics: ctx.metrics, actors, sink, writer, mode, now, report: worker.send, forward: options.forward, dryRun: options.dryRun });
 
   /** The rules (from memory unless they changed elsewhere), with the actors brought in line with them. */
@@ -120,7 +123,11 @@ export function createAlertEngine(options: AlertEngineOptions) {
     async stop(deadline: number = deadlineIn()): Promise<void> {
       handovers?.unsubscribe();
       options.ruleChanges?.stop();
-      await stopEngine(parts, deadline);
+      try {
+        await stopEngine(parts, deadline);
+      } finally {
+        await adoption.releaseAll(deadline).catch((error: unknown) => logger.warn({ err: error }, 'partitions not released at stop: their next owner waits for the hold to lapse'));
+      }
     },
     /** The worker's statistics with its uptime. */
     workerStats: () => worker.stats(),

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../../storage/store.ts';
+import type { Logger } from '../logger.ts';
+import { retryPatiently, retryStoreCallBy } from '../store-retry.ts';
+
+/** Where the holds are kept: one snapshot row per partition, beside the actors' states. */
+export const PARTITION_HOLD_PREFIX = 'partition-hold:';
+
+/** Who runs a partition's rules: an instance, whether it let go of them, and until when its hold stands. */
+export interface PartitionHold {
+  holder: string;
+  released: boolean;
+  /** Epoch ms; the holder renews it while it runs the partition's rules. */
+  until: number;
+}
+
+/** Options of `createPartitionFence`. */
+export interface PartitionFenceOptions {
+  store: Store;
+  logger: Logger;
+  /** How long a hold stands unrenewed: a holder that died stops blocking its partitions after this. */
+  leaseMs: number;
+  now?: () => number;
+  /** How often a waiting adopter looks again (ms). */
+  pollMs?: number;
+  /** This instance's name in the holds (default: a fresh UUID). */
+  holder?: string;
+}
+
+const holdId = (partition: number) => `${PARTITION_HOLD_PREFIX}${partition}`;
+
+/** A hold's lease when the broker names no session timeout: Kafka's consumer-group default here. */
+export const FENCE_LEASE_MS = 6_000;
+
+/**
+ * The order of a handover across instances. On a rebalance every instance lets go of the rules of its
+ * revoked partitions (their states saved) while the group is joined again, and the partitions' new
+ * owner loads those states as soon as it is told: without a fence, a previous owner still saving (its
+ * store held by another process, say) saved after the load. So each instance holds its partitions in
+ * the store, renewing the hold while it runs them, and marks them released once their rules' states
+ * are saved; an adopter waits, before loading, until every partition it takes over is released by
+ * its holder or the hold has lapsed (a holder that died).
+ */
+export function createPartitionFence({ store, logger, leaseMs, now = Date.now, pollMs = 50, holder = randomUUID() }: PartitionFenceOptions) {
+  let held: number[] = [];
+  let renewal: ReturnType<typeof setInterval> | undefined;
+  const write = holdWriter({ store, logger, leaseMs, now, holder });
+
+  /** Stops renewing `partitions` (revoked here): their holds lapse within a lease unless `release` comes first. */
+  const letGo = (partitions: readonly number[]): void => {
+    held = held.filter((partition) => !partitions.includes(partition));
+  };
+  /** The partitions of `wanted` that another instance holds: not released, and its hold not lapsed. */
+  const heldElsewhere = async (wanted: readonly number[]): Promise<number[]> => {
+    const holds = await store.snapshots.loadAll(PARTITION_HOLD_PREFIX);
+    const at = now();
+    return wanted.filter((partition) => {
+      const hold = holds.get(holdId(partition)) as PartitionHold | undefined;
+      return hold !== undefined && hold.holder !== holder && !hold.released && hold.until > at;
+    });
+  };
+  const waitForRelease = (partitions: readonly number[]) => waitUntilReleased(partitions, { heldElsewhere, logger, now, leaseMs, pollMs });
+  /** Marks `partitions` released: their rules' states are saved, and their next owner may load them. */
+  const release = async (partitions: readonly number[], deadline?: number): Promise<void> => {
+    letGo(partitions);
+    if (partitions.length > 0) await write(partitions, true, 'partition release not written', deadline);
+  };
+  /** Stops renewing (the holds lapse, or were released). */
+  const close = (): void => {
+    if (renewal) clearInterval(renewal);
+    renewal = undefined;
+  };
+
+  return {
+    holder,
+    heldElsewhere,
+    waitForRelease,
+    letGo,
+    release,
+    close,
+    /** Holds `partitions` (the ones this instance runs now), renewed every third of the lease until released. */
+    async hold(partitions: readonly number[]): Promise<void> {
+      held = [...partitions];
+      if (held.length > 0) await write(held, false, 'partition hold not written');
+      renewal ??= setInterval(() => {
+        if (held.length > 0) void write(held, false, 'partition hold not renewed').catch((error: unknown) => logger.warn({ err: error }, 'partition hold not renewed'));
+      }, Math.max(1, Math.floor(leaseMs / 3)));
+      renewal.unref?.();
+    },
+    /**
+     * A rebalance's step between letting go and adopting: releases the partitions revoked here (their
+     * rules' states saved), then waits for the previous owners of those `arriving`. A release not
+     * written is logged; the next owner then waits for the hold to lapse.
+     */
+    async handOver(revoked: readonly number[], arriving: readonly number[]): Promise<void> {
+      await release(revoked).catch((error: unknown) => logger.error({ err: error, partitions: revoked }, 'partitions not released: their next owner waits for the hold to lapse'));
+      await waitForRelease(arriving);
+    },
+    /** At a stop, once the rules' states are saved: releases `partitions` by `deadline`, and stops renewing. */
+    async releaseAll(partitions: readonly number[], deadline: number): Promise<void> {
+      try {
+        await release(partitions, deadline);
+      } finally {
+        close();
+      }
+    },
+  };
+}
+
+/** Writes holds of one holder, waiting out a held store (for as long as `deadline` allows, at a stop). */
+function holdWriter({ store, logger, leaseMs, now, holder }: Required<Pick<PartitionFenceOptions, 'store' | 'logger' | 'leaseMs' | 'now' | 'holder'>>) {
+  return (partitions: readonly number[], released: boolean, what: string, deadline?: number): Promise<void> => {
+    const save = () =>
+      store.snapshots.save(partitions.map((partition) => ({ actorId: holdId(partition), snapshot: { holder, released, until: now() + (released ? 0 : leaseMs) } satisfies PartitionHold })));
+    const log = { logger, what, fields: { partitions } };
+    return deadline === undefined ? retryPatiently(save, log) : retryStoreCallBy(save, deadline, log);
+  };
+}
+
+/**
+ * Resolves once no partition of `partitions` is held by another instance: released, or its hold
+ * lapsed. A holder stops renewing a partition as soon as it is revoked, so this takes at most about a
+ * lease; past four (clocks apart), or when the store cannot be read, it goes on regardless.
+ */
+async function waitUntilReleased(
+  partitions: readonly number[],
+  { heldElsewhere, logger, now, leaseMs, pollMs }: { heldElsewhere: (wanted: readonly number[]) => Promise<number[]>; logger: Logger; now: () => number; leaseMs: number; pollMs: number },
+): Promise<void> {
+  const started = now();
+  const blockedOf = (wanted: readonly number[]) =>
+    heldElsewhere(wanted).catch((error: unknown) => {
+      logger.warn({ err: error, partitions: wanted }, 'partition holds not read; adopting without waiting');
+      return [];
+    });
+  let blocked = partitions.length === 0 ? [] : await blockedOf(partitions);
+  if (blocked.length === 0) return;
+  logger.info({ partitions: blocked }, 'waiting for the previous owner to hand over its rules');
+  while (blocked.length > 0 && now() - started < 4 * leaseMs) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    blocked = await blockedOf(blocked);
+  }
+  if (blocked.length > 0) logger.warn({ partitions: blocked, waitedMs: now() - started }, 'previous owner still holds partitions; adopting them');
+  else logger.info({ partitions, waitedMs: now() - started }, 'previous owner handed over');
+}
+
+/** A partition fence of one engine. */
+export type PartitionFence = ReturnType<typeof createPartitionFence>;
