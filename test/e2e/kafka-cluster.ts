@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { TOPICS } from '../../src/streams/broker.ts';
 import { kafkaPartitionOf } from '../../src/streams/brokers/kafka-partitioner.ts';
 import { killTree } from '../support/processes.ts';
-import { startVigil, type VigilProcess } from './cli.ts';
+import { eventually, startVigil, type VigilProcess } from './cli.ts';
 
 /** Kafka and PostgreSQL for tests of several `vigil run` processes; KAFKA_BROKERS unset = not available. */
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS?.trim() || undefined;
+/** How long a step of a cluster test may take on a loaded 2-core machine. */
+export const LOADED_WAIT_MS = 45_000;
 export const POSTGRES_URL = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A `vigil run` process of a cluster, with its HTTP base URL. */
@@ -130,4 +134,59 @@ export function watchOwnership(instances: Instance[]) {
       return samples.length;
     },
   };
+}
+
+/** Waits until each rule has exactly one actor across the live instances; returns rule → instance name. */
+export async function exactlyOneActorEach(instances: Instance[], ids: string[], timeoutMs: number): Promise<Map<string, string>> {
+  return eventually(async () => {
+    const owners = new Map<string, string[]>();
+    for (const instance of instances.filter((each) => each.alive)) {
+      const rules = await ruleActors(instance);
+      if (!rules) return undefined;
+      for (const id of ids) if (rules.has(id)) owners.set(id, [...(owners.get(id) ?? []), instance.name]);
+    }
+    if (!ids.every((id) => owners.get(id)?.length === 1)) return undefined;
+    return new Map(ids.map((id) => [id, owners.get(id)![0]!]));
+  }, timeoutMs, 50);
+}
+
+/**
+ * Waits until the instances' consumer group has settled with every one of them in it: each one's
+ * latest word on the group is an assignment of readings partitions, and together they hold each
+ * partition once. `vigil listening` comes before an instance has joined the group, and the members
+ * already in it only rejoin at their next heartbeat: rules created before that run where they did.
+ */
+export async function groupSettled(instances: Instance[], groupId: string, partitions: number): Promise<void> {
+  await eventually(async () => {
+    const held: number[] = [];
+    for (const instance of instances) {
+      const lines = instance.vigil
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { groupId?: string; msg?: string; assignment?: Record<string, number[]> })
+        .filter((line) => line.groupId === groupId && (line.msg === 'kafka partitions assigned' || line.msg === 'kafka consumer group rebalancing'));
+      const mine = lines.at(-1)?.assignment?.[TOPICS.deviceReadings] ?? [];
+      if (mine.length === 0) return undefined;
+      held.push(...mine);
+    }
+    return held.length === partitions && new Set(held).size === partitions ? true : undefined;
+  }, LOADED_WAIT_MS, 50);
+}
+
+/** How many partitions the readings topic has (created with the broker's default count unless it exists). */
+export async function partitionsOfReadings(): Promise<number> {
+  const admin = new Kafka({ clientId: 'vigil-e2e', brokers: KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    // Created with the broker's default partition count unless it exists already.
+    await admin.createTopics({ topics: [{ topic: TOPICS.deviceReadings }], waitForLeaders: true });
+    const metadata = await eventually(async () => {
+      const found = (await admin.fetchTopicMetadata({ topics: [TOPICS.deviceReadings] })).topics[0];
+      return found && found.partitions.length > 0 ? found : undefined;
+    }, 20_000, 200);
+    return metadata.partitions.length;
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { skippedWithoutKafka } from '../support/kafka.ts';
 import { eventually, send } from './cli.ts';
-import { clusterEnv, KAFKA_BROKERS, ruleActors, startInstance } from './kafka-cluster.ts';
+import { clusterEnv, devicesCovering, exactlyOneActorEach, groupSettled, KAFKA_BROKERS, LOADED_WAIT_MS, partitionsOfReadings, ruleActors, startInstance, type Instance } from './kafka-cluster.ts';
 
 // `vigil run` on Kafka with its SQLite file locked by another process (a `vigil rules apply`, say)
 // while broker batches arrive: readings and notifications wait the lock out and are stored; none is
@@ -57,5 +57,56 @@ if (!KAFKA_BROKERS) {
         rmSync(dir, { recursive: true, force: true });
       }
     }, 120_000);
+
+    it('a rebalance while the file is held: the new owners wait for the previous one to save, and pending rules keep their progress', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-kafka-fence-'));
+      const path = join(dir, 'vigil.db');
+      const run = randomUUID().slice(0, 8);
+      const env = clusterEnv(`sqlite:${path}`, `vigil-e2e-fence-${run}`);
+      const started: Instance[] = [await startInstance('a', env)];
+      const [a] = started as [Instance];
+      const other = new Database(path);
+      try {
+        const partitions = await partitionsOfReadings();
+        await groupSettled(started, env.KAFKA_GROUP_ID!, partitions);
+        // A rule on every partition, each pending for an hour after one breaching reading.
+        const devices = devicesCovering(partitions, partitions, `fence-${run}`);
+        const ids = devices.map((device) => `slow-${device}`);
+        for (const [i, device] of devices.entries()) {
+          const rule = { id: ids[i], name: 'slow', device_id: device, metric: 'temp', operator: '>', threshold: 50, for_seconds: 3_600 };
+          expect((await send(a.url, 'POST', '/rules', rule)).status).toBe(201);
+        }
+        await exactlyOneActorEach(started, ids, LOADED_WAIT_MS);
+        for (const device of devices) expect((await send(a.url, 'POST', '/readings', [{ device_id: device, metric: 'temp', value: 60 }])).status).toBe(202);
+        const contextOn = async (instance: Instance, id: string) => (await send(instance.url, 'GET', `/actors/rule:${id}`)).body as { value?: unknown; context?: { activeAt?: number } };
+        const before = new Map<string, number>();
+        for (const id of ids) before.set(id, await eventually(async () => {
+          const { value, context } = await contextOn(a, id);
+          return value === 'pending' ? context?.activeAt : undefined;
+        }, 30_000));
+
+        // B joins while another process holds the file: A cannot save the states of the rules it
+        // hands over until the lock goes, and B must not load them before.
+        other.exec('BEGIN IMMEDIATE');
+        started.push(await startInstance('b', env));
+        await a.vigil.waitForLog((line) => line.msg === 'handed-over rule states not saved; retrying', 60_000);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        other.exec('COMMIT');
+        await groupSettled(started, env.KAFKA_GROUP_ID!, partitions);
+        const owners = await exactlyOneActorEach(started, ids, LOADED_WAIT_MS);
+        const moved = ids.filter((id) => owners.get(id) === 'b');
+        expect(moved.length).toBeGreaterThan(0);
+        for (const id of ids) {
+          const owner = started.find((instance) => instance.name === owners.get(id))!;
+          expect(await contextOn(owner, id)).toMatchObject({ value: 'pending', context: { activeAt: before.get(id) } });
+        }
+        expect(started[1]!.vigil.output()).toContain('waiting for the previous owner to hand over its rules');
+      } finally {
+        if (other.inTransaction) other.exec('COMMIT');
+        other.close();
+        for (const instance of started) await instance.vigil.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 240_000);
   });
 }

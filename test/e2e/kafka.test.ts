@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../../src/streams/broker.ts';
 import { skippedWithoutKafka } from '../support/kafka.ts';
 import { eventually } from './cli.ts';
-import { clusterEnv, devicesCovering, freshSchema, KAFKA_BROKERS, killHard, ruleActors, startInstance, watchOwnership, type Instance } from './kafka-cluster.ts';
+import {
+  clusterEnv,
+  devicesCovering,
+  exactlyOneActorEach,
+  freshSchema,
+  groupSettled,
+  KAFKA_BROKERS,
+  killHard,
+  LOADED_WAIT_MS,
+  partitionsOfReadings,
+  ruleActors,
+  startInstance,
+  watchOwnership,
+  type Instance,
+} from './kafka-cluster.ts';
 
 // The targets (rule changes within 1 s, a crashed instance's rules answering within 15 s) are measured
-// and printed here and by bench/kafka-latency.ts; the waits below leave room for a loaded 2-core machine.
-const LOADED_WAIT_MS = 45_000;
+// and printed here and by bench/kafka-latency.ts; the waits leave room for a loaded 2-core machine.
 const HANDOVER_WAIT_MS = 60_000;
 
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -23,60 +34,6 @@ const eventsOf = async (instance: Instance, ids: string[]): Promise<AlertEvent[]
   const body = (await (await fetch(`${instance.url}/alerts/events?limit=1000`)).json()) as { events: AlertEvent[] };
   return body.events.filter((event) => ids.includes(event.alert_id));
 };
-
-/** Waits until each rule has exactly one actor across the live instances; returns rule → instance name. */
-async function exactlyOneActorEach(instances: Instance[], ids: string[], timeoutMs: number): Promise<Map<string, string>> {
-  return eventually(async () => {
-    const owners = new Map<string, string[]>();
-    for (const instance of instances.filter((each) => each.alive)) {
-      const rules = await ruleActors(instance);
-      if (!rules) return undefined;
-      for (const id of ids) if (rules.has(id)) owners.set(id, [...(owners.get(id) ?? []), instance.name]);
-    }
-    if (!ids.every((id) => owners.get(id)?.length === 1)) return undefined;
-    return new Map(ids.map((id) => [id, owners.get(id)![0]!]));
-  }, timeoutMs, 50);
-}
-
-/**
- * Waits until the instances' consumer group has settled with every one of them in it: each one's
- * latest word on the group is an assignment of readings partitions, and together they hold each
- * partition once. `vigil listening` comes before an instance has joined the group, and the members
- * already in it only rejoin at their next heartbeat: rules created before that run where they did.
- */
-async function groupSettled(instances: Instance[], groupId: string, partitions: number): Promise<void> {
-  await eventually(async () => {
-    const held: number[] = [];
-    for (const instance of instances) {
-      const lines = instance.vigil
-        .output()
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { groupId?: string; msg?: string; assignment?: Record<string, number[]> })
-        .filter((line) => line.groupId === groupId && (line.msg === 'kafka partitions assigned' || line.msg === 'kafka consumer group rebalancing'));
-      const mine = lines.at(-1)?.assignment?.[TOPICS.deviceReadings] ?? [];
-      if (mine.length === 0) return undefined;
-      held.push(...mine);
-    }
-    return held.length === partitions && new Set(held).size === partitions ? true : undefined;
-  }, LOADED_WAIT_MS, 50);
-}
-
-async function partitionsOfReadings(): Promise<number> {
-  const admin = new Kafka({ clientId: 'vigil-e2e', brokers: KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    // Created with the broker's default partition count unless it exists already.
-    await admin.createTopics({ topics: [{ topic: TOPICS.deviceReadings }], waitForLeaders: true });
-    const metadata = await eventually(async () => {
-      const found = (await admin.fetchTopicMetadata({ topics: [TOPICS.deviceReadings] })).topics[0];
-      return found && found.partitions.length > 0 ? found : undefined;
-    }, 20_000, 200);
-    return metadata.partitions.length;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 if (!KAFKA_BROKERS) {
   skippedWithoutKafka('Kafka end-to-end (three `vigil run` processes)', 'splits rules between three instances and hands them over');
