@@ -83,7 +83,7 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
       held = [...partitions];
       if (held.length > 0) await write(held, false, 'partition hold not written');
       renewal ??= setInterval(() => {
-        if (held.length > 0) void write(held, false, 'partition hold not renewed').catch((error: unknown) => logger.warn({ err: error }, 'partition hold not renewed'));
+        if (held.length > 0) void write.renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not renewed'));
       }, Math.max(1, Math.floor(leaseMs / 3)));
       renewal.unref?.();
     },
@@ -109,12 +109,15 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
 
 /** Writes holds of one holder, waiting out a held store (for as long as `deadline` allows, at a stop). */
 function holdWriter({ store, logger, leaseMs, now, holder }: Required<Pick<PartitionFenceOptions, 'store' | 'logger' | 'leaseMs' | 'now' | 'holder'>>) {
-  return (partitions: readonly number[], released: boolean, what: string, deadline?: number): Promise<void> => {
-    const save = () =>
-      store.snapshots.save(partitions.map((partition) => ({ actorId: holdId(partition), snapshot: { holder, released, until: now() + (released ? 0 : leaseMs) } satisfies PartitionHold })));
+  const save = (partitions: readonly number[], released: boolean) =>
+    store.snapshots.save(partitions.map((partition) => ({ actorId: holdId(partition), snapshot: { holder, released, until: now() + (released ? 0 : leaseMs) } satisfies PartitionHold })));
+  const write = (partitions: readonly number[], released: boolean, what: string, deadline?: number): Promise<void> => {
     const log = { logger, what, fields: { partitions } };
-    return deadline === undefined ? retryPatiently(save, log) : retryStoreCallBy(save, deadline, log);
+    return deadline === undefined ? retryPatiently(() => save(partitions, released), log) : retryStoreCallBy(() => save(partitions, released), deadline, log);
   };
+  // A renewal is tried once: the next comes a third of a lease later, and a retried one could land
+  // after the partition's release and mark it held again.
+  return Object.assign(write, { renewOnce: (partitions: readonly number[]) => save(partitions, false) });
 }
 
 /**
