@@ -86,6 +86,7 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
     const persisted = leaving.map((entry) => ({ actorId: ruleActorId(entry.rule.id), snapshot: actors.stop(entry.rule.id) ?? null }));
     if (persisted.length > 0) await saveLeaving(options, persisted, partitions);
     await fence?.handOver(revoked, partitions.filter((partition) => !accepted.includes(partition)));
+    await fence?.hold(partitions);
     const before = actors.size;
     // Accepted only once their states are loaded, so an interval cycle cannot start them afresh meanwhile.
     await startRules(() => {
@@ -93,7 +94,6 @@ export function createRuleAdoption(options: RuleAdoptionOptions) {
       ownership.accept(partitions);
     });
     if (actors.size > before) logger.info({ rules: actors.size - before, partitions }, 'rules adopted: partitions assigned');
-    await fence?.hold(partitions).catch((error: unknown) => logger.warn({ err: error, partitions }, 'partitions not held: a next owner will not wait for their handover'));
   }
 
   /** At a stop, once the rules' states are saved: the partitions run here are released (by `deadline`). */

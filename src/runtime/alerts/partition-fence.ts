@@ -78,10 +78,14 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
     letGo,
     release,
     close,
-    /** Holds `partitions` (the ones this instance runs now), renewed every third of the lease until released. */
+    /**
+     * Holds `partitions` (the ones this instance runs now), renewed every third of the lease until
+     * released. Written before their rules load, so that a rebalance coming meanwhile is fenced too;
+     * one attempt (a held store must not hold up the adoption): the renewals write it otherwise.
+     */
     async hold(partitions: readonly number[]): Promise<void> {
       held = [...partitions];
-      if (held.length > 0) await write(held, false, 'partition hold not written');
+      if (held.length > 0) await write.renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not written; the next renewal writes it'));
       renewal ??= setInterval(() => {
         if (held.length > 0) void write.renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not renewed'));
       }, Math.max(1, Math.floor(leaseMs / 3)));
