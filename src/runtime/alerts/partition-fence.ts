@@ -44,18 +44,21 @@ export const FENCE_LEASE_MS = 6_000;
 export function createPartitionFence({ store, logger, leaseMs, now = Date.now, pollMs = 50, holder = randomUUID() }: PartitionFenceOptions) {
   let held: number[] = [];
   let renewal: ReturnType<typeof setInterval> | undefined;
-  const write = holdWriter({ store, logger, leaseMs, now, holder });
+  const { write, renewOnce } = holdWriter({ store, logger, leaseMs, now, holder });
 
   /** Stops renewing `partitions` (revoked here): their holds lapse within a lease unless `release` comes first. */
   const letGo = (partitions: readonly number[]): void => {
     held = held.filter((partition) => !partitions.includes(partition));
   };
-  /** The partitions of `wanted` that another instance holds: not released, and its hold not lapsed. */
+  /**
+   * The partitions of `wanted` that another instance holds: not released, and its hold not lapsed.
+   * Each hold is read by its key: a read by prefix would walk every rule's saved state beside them.
+   */
   const heldElsewhere = async (wanted: readonly number[]): Promise<number[]> => {
-    const holds = await store.snapshots.loadAll(PARTITION_HOLD_PREFIX);
+    const holds = (await Promise.all(wanted.map((partition) => store.snapshots.load(holdId(partition))))) as (PartitionHold | undefined)[];
     const at = now();
-    return wanted.filter((partition) => {
-      const hold = holds.get(holdId(partition)) as PartitionHold | undefined;
+    return wanted.filter((_, i) => {
+      const hold = holds[i];
       return hold !== undefined && hold.holder !== holder && !hold.released && hold.until > at;
     });
   };
@@ -85,9 +88,9 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
      */
     async hold(partitions: readonly number[]): Promise<void> {
       held = [...partitions];
-      if (held.length > 0) await write.renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not written; the next renewal writes it'));
+      if (held.length > 0) await renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not written; the next renewal writes it'));
       renewal ??= setInterval(() => {
-        if (held.length > 0) void write.renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not renewed'));
+        if (held.length > 0) void renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not renewed'));
       }, Math.max(1, Math.floor(leaseMs / 3)));
       renewal.unref?.();
     },
@@ -121,7 +124,8 @@ function holdWriter({ store, logger, leaseMs, now, holder }: Required<Pick<Parti
   };
   // A renewal is tried once: the next comes a third of a lease later, and a retried one could land
   // after the partition's release and mark it held again.
-  return Object.assign(write, { renewOnce: (partitions: readonly number[]) => save(partitions, false) });
+  const renewOnce = (partitions: readonly number[]) => save(partitions, false);
+  return { write, renewOnce };
 }
 
 /**
