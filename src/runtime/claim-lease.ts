@@ -1,7 +1,7 @@
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationRepository } from '../storage/store.ts';
 import type { Logger } from './logger.ts';
-import { retryStoreCall } from './store-retry.ts';
+import { logRetry, retryStoreCall } from './store-retry.ts';
 
 /**
  * How long a claim holds without renewal. While a batch is in flight its claims are renewed every
@@ -34,7 +34,7 @@ export function keepClaimed({ notifications, logger, leaseMs, now }: ClaimRenewa
       giveUpAfterMs: leaseMs,
       now,
       signal: finished.signal,
-      onRetry: ({ error, attempt, delayMs }) => logger.warn({ err: error, rows: ids.length, attempt, delayMs }, 'claim renewal failed; retrying'),
+      onRetry: logRetry({ logger, what: 'claim renewal failed', fields: { rows: ids.length } }),
     })
       .catch((error: unknown) => logger.warn({ err: error, rows: ids.length }, 'claim renewal failed; tried again at the next renewal'))
       .finally(() => (renewing = false));

@@ -44,7 +44,6 @@ export function topicNotificationId(message: BrokerMessage, index: number): stri
  * wake it. A message that is neither is rejected (dead-lettered with the reason).
  */
 export function notificationTopicHandler(deps: Pick<RuntimeContext, 'store' | 'logger'> & { wake: Wake }): TopicHandler {
-  const retryLog = { logger: deps.logger, what: 'notifications topic: the outbox could not take a batch', fields: { topic: TOPICS.notifications } };
   return async (messages: BrokerMessage[]) => {
     const rejected: RejectedMessage[] = [];
     const enqueue: NewNotification[] = [];
@@ -68,7 +67,10 @@ export function notificationTopicHandler(deps: Pick<RuntimeContext, 'store' | 'l
     }
     // A store held up by another process's lock is waited out (each retry logged); past that the failure
     // goes to the subscriber, which has the batch delivered again (the ids make the redelivery idempotent).
-    if (enqueue.length > 0) await retryPatiently(() => deps.store.notifications.enqueue(enqueue), { ...retryLog, fields: { ...retryLog.fields, notifications: enqueue.length } });
+    if (enqueue.length > 0) {
+      const log = { logger: deps.logger, what: 'notifications topic: the outbox could not take a batch', fields: { topic: TOPICS.notifications, notifications: enqueue.length } };
+      await retryPatiently(() => deps.store.notifications.enqueue(enqueue), log);
+    }
     if (rejected.length < messages.length) deps.wake();
     return { rejected };
   };

@@ -40,7 +40,8 @@ export interface RetryLog {
   fields?: Record<string, unknown>;
 }
 
-const logRetry =
+/** An `onRetry` that logs each retry as `log` says. */
+export const logRetry =
   ({ logger, what, fields }: RetryLog): StoreRetry['onRetry'] =>
   ({ error, attempt, delayMs }) =>
     logger.warn({ ...fields, err: error, attempt, delayMs }, `${what}; retrying`);
