@@ -43,8 +43,8 @@ export const FENCE_LEASE_MS = 6_000;
  */
 export function createPartitionFence({ store, logger, leaseMs, now = Date.now, pollMs = 50, holder = randomUUID() }: PartitionFenceOptions) {
   let held: number[] = [];
-  let renewal: ReturnType<typeof setInterval> | undefined;
   const { write, renewOnce } = holdWriter({ store, logger, leaseMs, now, holder });
+  const renewal = renewals(() => held, renewOnce, { logger, leaseMs });
 
   /** Stops renewing `partitions` (revoked here): their holds lapse within a lease unless `release` comes first. */
   const letGo = (partitions: readonly number[]): void => {
@@ -69,10 +69,7 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
     if (partitions.length > 0) await write(partitions, true, 'partition release not written', deadline);
   };
   /** Stops renewing (the holds lapse, or were released). */
-  const close = (): void => {
-    if (renewal) clearInterval(renewal);
-    renewal = undefined;
-  };
+  const close = (): void => renewal.stop();
 
   return {
     holder,
@@ -84,15 +81,12 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
     /**
      * Holds `partitions` (the ones this instance runs now), renewed every third of the lease until
      * released. Written before their rules load, so that a rebalance coming meanwhile is fenced too;
-     * one attempt (a held store must not hold up the adoption): the renewals write it otherwise.
+     * one attempt (a held store must not hold up the adoption), tried again soon when it fails.
      */
     async hold(partitions: readonly number[]): Promise<void> {
       held = [...partitions];
-      if (held.length > 0) await renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not written; the next renewal writes it'));
-      renewal ??= setInterval(() => {
-        if (held.length > 0) void renewOnce(held).catch((error: unknown) => logger.warn({ err: error, partitions: held }, 'partition hold not renewed'));
-      }, Math.max(1, Math.floor(leaseMs / 3)));
-      renewal.unref?.();
+      renewal.start();
+      await renewal.now();
     },
     /**
      * A rebalance's step between letting go and adopting: releases the partitions revoked here (their
@@ -110,6 +104,46 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
       } finally {
         close();
       }
+    },
+  };
+}
+
+/**
+ * The renewals of the holds `held()` names: every third of the lease, and, after an attempt that
+ * failed (a store held by another process), again a twelfth of a lease later rather than a third: a
+ * partition whose hold is not written is not fenced against a second rebalance. Each attempt is one
+ * write of what is held at that moment, never retried itself, so a partition let go of is never
+ * written held again.
+ */
+function renewals(held: () => readonly number[], renewOnce: (partitions: readonly number[]) => Promise<void>, { logger, leaseMs }: Pick<PartitionFenceOptions, 'logger' | 'leaseMs'>) {
+  let every: ReturnType<typeof setInterval> | undefined;
+  let again: ReturnType<typeof setTimeout> | undefined;
+  const attempt = async (): Promise<void> => {
+    const partitions = held();
+    if (partitions.length === 0) return;
+    try {
+      await renewOnce(partitions);
+    } catch (error) {
+      logger.warn({ err: error, partitions }, 'partition hold not written; trying again shortly');
+      if (every === undefined || again !== undefined) return;
+      again = setTimeout(() => {
+        again = undefined;
+        void attempt();
+      }, Math.max(1, Math.floor(leaseMs / 12)));
+      again.unref?.();
+    }
+  };
+  return {
+    now: attempt,
+    start(): void {
+      every ??= setInterval(() => void attempt(), Math.max(1, Math.floor(leaseMs / 3)));
+      every.unref?.();
+    },
+    stop(): void {
+      clearInterval(every);
+      clearTimeout(again);
+      every = undefined;
+      again = undefined;
     },
   };
 }

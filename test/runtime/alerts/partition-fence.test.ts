@@ -3,6 +3,7 @@ import { createPartitionFence, PARTITION_HOLD_PREFIX, type PartitionFence } from
 import { createLogger } from '../../../src/runtime/logger.ts';
 import { createSqliteStore } from '../../../src/storage/sqlite/index.ts';
 import type { Store } from '../../../src/storage/store.ts';
+import { releaseAfter, storeWithRival } from '../../support/held-lock.ts';
 
 // Two instances' fences on one store, on a clock the test moves: the holds are real rows of the
 // store (snapshots under `partition-hold:`), only time is the test's.
@@ -92,6 +93,28 @@ describe('partition fence', () => {
       expect(await settles(waiting, 2_000)).toBe(true);
     } finally {
       clearInterval(timer);
+    }
+  });
+
+  it('a hold not written because another process held the store is written again soon, not a third of a lease later', async () => {
+    const held = await storeWithRival('vigil-fence-');
+    const made = createPartitionFence({ store: held.store, logger: createLogger('silent'), leaseMs: 6_000, pollMs: 5, holder: 'adopter' });
+    try {
+      held.other.exec('BEGIN IMMEDIATE');
+      // The first attempt meets the lock (the store's busy wait is 50 ms) and fails; the lock goes at 100 ms.
+      releaseAfter(held.other, 100);
+      await made.hold([9]);
+      expect(await held.store.snapshots.load(`${PARTITION_HOLD_PREFIX}9`)).toBeUndefined();
+      // Renewals come every 2 s; the attempt after a failure comes 500 ms later.
+      const deadline = Date.now() + 1_500;
+      let hold: unknown;
+      while ((hold = await held.store.snapshots.load(`${PARTITION_HOLD_PREFIX}9`)) === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(hold).toMatchObject({ holder: 'adopter', released: false });
+    } finally {
+      made.close();
+      await held.close();
     }
   });
 });
