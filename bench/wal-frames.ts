@@ -107,9 +107,12 @@ async function vigil(batches: ReturnType<typeof batchesOf>): Promise<{ frames: n
   let claimed: Notification[] = [];
   const settles: Promise<void>[] = [];
   let runs = 0;
+  // The deliverer's memory of its sends (the repeat interval, 300 s by default, outlasts the replay).
+  const sent = new Map<string, { id: string; sentAt: string }>();
   const settle = async (rows: Notification[]) => {
     const at = new Date().toISOString();
     await store.notifications.settle(rows.map((row) => ({ id: row.id, sentAt: at })));
+    for (const row of rows) if (row.dedup_key !== null) sent.set(`${row.channel}\u0000${row.dedup_key}`, { id: row.id, sentAt: at });
     runs++;
     await store.plugins.upsert({ name: 'channel:console', status: 'healthy', last_run_at: at, last_success_at: at, last_error: null, consecutive_failures: 0, total_runs: runs, total_failures: 0, success_rate: 1 });
   };
@@ -117,6 +120,7 @@ async function vigil(batches: ReturnType<typeof batchesOf>): Promise<{ frames: n
     store,
     logger: createLogger('silent'),
     claimOutbox: () => true,
+    repeatOf: (channel, dedupKey) => sent.get(`${channel}\u0000${dedupKey}`),
     onWritten: (outcome) => void (outcome.ok && outcome.claimed && claimed.push(...outcome.claimed)),
     onCommitted: () => {
       const rows = claimed;
