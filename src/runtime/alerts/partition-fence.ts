@@ -156,8 +156,8 @@ function holdWriter({ store, logger, leaseMs, now, holder }: Required<Pick<Parti
     const log = { logger, what, fields: { partitions } };
     return deadline === undefined ? retryPatiently(() => save(partitions, released), log) : retryStoreCallBy(() => save(partitions, released), deadline, log);
   };
-  // A renewal is tried once: the next comes a third of a lease later, and a retried one could land
-  // after the partition's release and mark it held again.
+  // A renewal is one write, never retried itself (see `renewals` for when the next comes): a retried
+  // one could land after the partition's release and mark it held again.
   const renewOnce = (partitions: readonly number[]) => save(partitions, false);
   return { write, renewOnce };
 }
