@@ -3,11 +3,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { TOPICS } from '../../src/streams/broker.ts';
 import { kafkaPartitionOf } from '../../src/streams/brokers/kafka-partitioner.ts';
+import { kafkaBrokers } from '../support/kafka.ts';
 import { killTree } from '../support/processes.ts';
 import { eventually, startVigil, type VigilProcess } from './cli.ts';
 
 /** Kafka and PostgreSQL for tests of several `vigil run` processes; KAFKA_BROKERS unset = not available. */
-export const KAFKA_BROKERS = process.env.KAFKA_BROKERS?.trim() || undefined;
+export const KAFKA_BROKERS = kafkaBrokers.length > 0 ? kafkaBrokers.join(',') : undefined;
 /** How long a step of a cluster test may take on a loaded 2-core machine. */
 export const LOADED_WAIT_MS = 45_000;
 export const POSTGRES_URL = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -176,7 +177,7 @@ export async function groupSettled(instances: Instance[], groupId: string, parti
 
 /** How many partitions the readings topic has (created with the broker's default count unless it exists). */
 export async function partitionsOfReadings(): Promise<number> {
-  const admin = new Kafka({ clientId: 'vigil-e2e', brokers: KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'vigil-e2e', brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     // Created with the broker's default partition count unless it exists already.
