@@ -52,6 +52,7 @@ export function lazyStore(kind: string, load: () => Promise<Store>): Store {
     migrate: () => store().then((loaded) => loaded.migrate()),
     missingTables: () => store().then((loaded) => loaded.missingTables()),
     health: () => store().then((loaded) => loaded.health()),
+    now: () => store().then((loaded) => loaded.now()),
     async close() {
       closed = true;
       if (loading) await (await loading).close();

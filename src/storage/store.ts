@@ -275,6 +275,11 @@ export interface Store {
   missingTables(): Promise<string[]>;
   /** Resolves when the database answers a trivial query. */
   health(): Promise<void>;
+  /**
+   * The database's clock, in epoch ms: one clock for every instance sharing the store, whatever
+   * their own clocks say (PostgreSQL's server clock; SQLite's file is shared on one host only).
+   */
+  now(): Promise<number>;
   /** Idempotent. */
   close(): Promise<void>;
 }

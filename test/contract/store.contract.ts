@@ -44,6 +44,20 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         await expect(store.health()).resolves.toBeUndefined();
       });
 
+      it("now() is the database's clock in epoch ms, moving forward (its server and this machine share a clock here)", async () => {
+        const before = Date.now();
+        const first = await store.now();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const second = await store.now();
+        const after = Date.now();
+        expect(Number.isInteger(first)).toBe(true);
+        expect(first).toBeGreaterThanOrEqual(before - 5);
+        expect(second).toBeGreaterThanOrEqual(first + 15);
+        expect(second).toBeLessThanOrEqual(after + 5);
+        await store.close();
+        await expect(store.now()).rejects.toMatchObject({ name: 'StoreError', code: 'STORE_CLOSED' });
+      });
+
       it('close is idempotent and later calls reject with STORE_CLOSED', async () => {
         await store.close();
         await store.close();

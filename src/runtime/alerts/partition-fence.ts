@@ -10,7 +10,7 @@ export const PARTITION_HOLD_PREFIX = 'partition-hold:';
 export interface PartitionHold {
   holder: string;
   released: boolean;
-  /** Epoch ms; the holder renews it while it runs the partition's rules. */
+  /** Epoch ms on the store's clock; the holder renews it while it runs the partition's rules. */
   until: number;
 }
 
@@ -20,7 +20,11 @@ export interface PartitionFenceOptions {
   logger: Logger;
   /** How long a hold stands unrenewed: a holder that died stops blocking its partitions after this. */
   leaseMs: number;
-  now?: () => number;
+  /**
+   * The clock holds are written and judged by: the store's (`store.now()`) unless set, so that
+   * instances whose own clocks disagree still agree on when a hold lapses.
+   */
+  now?: () => number | Promise<number>;
   /** How often a waiting adopter looks again (ms). */
   pollMs?: number;
   /** This instance's name in the holds (default: a fresh UUID). */
@@ -39,9 +43,11 @@ export const FENCE_LEASE_MS = 6_000;
  * store held by another process, say) saved after the load. So each instance holds its partitions in
  * the store, renewing the hold while it runs them, and marks them released once their rules' states
  * are saved; an adopter waits, before loading, until every partition it takes over is released by
- * its holder or the hold has lapsed (a holder that died).
+ * its holder or the hold has lapsed (a holder that died). Leases run on the store's clock, the one
+ * clock all instances share: an instance's own clock running ahead would otherwise take a live hold
+ * for lapsed.
  */
-export function createPartitionFence({ store, logger, leaseMs, now = Date.now, pollMs = 50, holder = randomUUID() }: PartitionFenceOptions) {
+export function createPartitionFence({ store, logger, leaseMs, now = () => store.now(), pollMs = 50, holder = randomUUID() }: PartitionFenceOptions) {
   let held: number[] = [];
   const { write, renewOnce } = holdWriter({ store, logger, leaseMs, now, holder });
   const renewal = renewals(() => held, renewOnce, { logger, leaseMs });
@@ -56,13 +62,13 @@ export function createPartitionFence({ store, logger, leaseMs, now = Date.now, p
    */
   const heldElsewhere = async (wanted: readonly number[]): Promise<number[]> => {
     const holds = (await Promise.all(wanted.map((partition) => store.snapshots.load(holdId(partition))))) as (PartitionHold | undefined)[];
-    const at = now();
+    const at = await now();
     return wanted.filter((_, i) => {
       const hold = holds[i];
       return hold !== undefined && hold.holder !== holder && !hold.released && hold.until > at;
     });
   };
-  const waitForRelease = (partitions: readonly number[]) => waitUntilReleased(partitions, { heldElsewhere, logger, now, leaseMs, pollMs });
+  const waitForRelease = (partitions: readonly number[]) => waitUntilReleased(partitions, { heldElsewhere, logger, leaseMs, pollMs });
   /** Marks `partitions` released: their rules' states are saved, and their next owner may load them. */
   const release = async (partitions: readonly number[], deadline?: number): Promise<void> => {
     letGo(partitions);
@@ -150,8 +156,10 @@ function renewals(held: () => readonly number[], renewOnce: (partitions: readonl
 
 /** Writes holds of one holder, waiting out a held store (for as long as `deadline` allows, at a stop). */
 function holdWriter({ store, logger, leaseMs, now, holder }: Required<Pick<PartitionFenceOptions, 'store' | 'logger' | 'leaseMs' | 'now' | 'holder'>>) {
-  const save = (partitions: readonly number[], released: boolean) =>
-    store.snapshots.save(partitions.map((partition) => ({ actorId: holdId(partition), snapshot: { holder, released, until: now() + (released ? 0 : leaseMs) } satisfies PartitionHold })));
+  const save = async (partitions: readonly number[], released: boolean) => {
+    const until = (await now()) + (released ? 0 : leaseMs);
+    await store.snapshots.save(partitions.map((partition) => ({ actorId: holdId(partition), snapshot: { holder, released, until } satisfies PartitionHold })));
+  };
   const write = (partitions: readonly number[], released: boolean, what: string, deadline?: number): Promise<void> => {
     const log = { logger, what, fields: { partitions } };
     return deadline === undefined ? retryPatiently(() => save(partitions, released), log) : retryStoreCallBy(() => save(partitions, released), deadline, log);
@@ -165,13 +173,15 @@ function holdWriter({ store, logger, leaseMs, now, holder }: Required<Pick<Parti
 /**
  * Resolves once no partition of `partitions` is held by another instance: released, or its hold
  * lapsed. A holder stops renewing a partition as soon as it is revoked, so this takes at most about a
- * lease; past four (clocks apart), or when the store cannot be read, it goes on regardless.
+ * lease; past four of this instance's own time (a holder renewing what it was told to let go of), or
+ * when the store cannot be read, it goes on regardless.
  */
 async function waitUntilReleased(
   partitions: readonly number[],
-  { heldElsewhere, logger, now, leaseMs, pollMs }: { heldElsewhere: (wanted: readonly number[]) => Promise<number[]>; logger: Logger; now: () => number; leaseMs: number; pollMs: number },
+  { heldElsewhere, logger, leaseMs, pollMs }: { heldElsewhere: (wanted: readonly number[]) => Promise<number[]>; logger: Logger; leaseMs: number; pollMs: number },
 ): Promise<void> {
-  const started = now();
+  const started = performance.now();
+  const waited = () => Math.round(performance.now() - started);
   const blockedOf = (wanted: readonly number[]) =>
     heldElsewhere(wanted).catch((error: unknown) => {
       logger.warn({ err: error, partitions: wanted }, 'partition holds not read; adopting without waiting');
@@ -180,12 +190,12 @@ async function waitUntilReleased(
   let blocked = partitions.length === 0 ? [] : await blockedOf(partitions);
   if (blocked.length === 0) return;
   logger.info({ partitions: blocked }, 'waiting for the previous owner to hand over its rules');
-  while (blocked.length > 0 && now() - started < 4 * leaseMs) {
+  while (blocked.length > 0 && waited() < 4 * leaseMs) {
     await new Promise((resolve) => setTimeout(resolve, pollMs));
     blocked = await blockedOf(blocked);
   }
-  if (blocked.length > 0) logger.warn({ partitions: blocked, waitedMs: now() - started }, 'previous owner still holds partitions; adopting them');
-  else logger.info({ partitions, waitedMs: now() - started }, 'previous owner handed over');
+  if (blocked.length > 0) logger.warn({ partitions: blocked, waitedMs: waited() }, 'previous owner still holds partitions; adopting them');
+  else logger.info({ partitions, waitedMs: waited() }, 'previous owner handed over');
 }
 
 /** A partition fence of one engine. */

@@ -35,7 +35,7 @@ export function createPostgresStore({ url, logger, schema, poolSize }: PostgresS
   const log = logger?.child({ store: 'postgres' });
   const connection = connectPostgres({ url, schema, poolSize, logger: log });
   const { isClosed, query } = connection;
-  const operations = guarded<Pick<Store, 'migrate' | 'missingTables' | 'health'>>(isClosed, 'store', {
+  const operations = guarded<Pick<Store, 'migrate' | 'missingTables' | 'health' | 'now'>>(isClosed, 'store', {
     migrate: () => applyMigrations(connection, postgresMigrations, schema, log),
     async missingTables() {
       const { rows } = await query<{ name: string }>(
@@ -46,6 +46,11 @@ export function createPostgresStore({ url, logger, schema, poolSize }: PostgresS
     },
     async health() {
       await query('SELECT 1');
+    },
+    async now() {
+      // clock_timestamp(), not now(): the time of this statement, not of its transaction's start.
+      const { rows } = await query<{ ms: number }>('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms');
+      return rows[0]!.ms;
     },
   });
   return {

@@ -37,7 +37,7 @@ export function createSqliteStore({ path, logger, busyTimeoutMs = SQLITE_BUSY_TI
   const connection = openSqlite(path, busyTimeoutMs);
   const { db, statement } = connection;
   const log = logger?.child({ store: 'sqlite' });
-  const operations = guarded<Pick<Store, 'migrate' | 'missingTables' | 'health'>>(db, 'store', {
+  const operations = guarded<Pick<Store, 'migrate' | 'missingTables' | 'health' | 'now'>>(db, 'store', {
     migrate: () => applyMigrations(connection, sqliteMigrations, log),
     missingTables() {
       const rows = statement(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
@@ -47,6 +47,7 @@ export function createSqliteStore({ path, logger, busyTimeoutMs = SQLITE_BUSY_TI
     health() {
       statement('SELECT 1').get();
     },
+    now: () => Date.now(),
   });
   return {
     kind: 'sqlite',

@@ -64,6 +64,23 @@ describe('partition fence', () => {
     expect(await after.heldElsewhere([5])).toEqual([]);
   });
 
+  it("leases run on the store's clock, not the instance's: a hold is written and judged by store.now()", async () => {
+    // The store's clock a day behind this process's: holds must follow it, whatever Date.now says.
+    let storeClock = Date.now() - 86_400_000;
+    const onStoreClock: Store = { ...store, now: async () => storeClock };
+    const options = { store: onStoreClock, logger: createLogger('silent'), leaseMs: 1_000, pollMs: 5 };
+    const before = createPartitionFence({ ...options, holder: 'before' });
+    const after = createPartitionFence({ ...options, holder: 'after' });
+    fences.push(before, after);
+    await before.hold([12]);
+    before.close();
+    expect(await store.snapshots.load(`${PARTITION_HOLD_PREFIX}12`)).toMatchObject({ holder: 'before', until: storeClock + 1_000 });
+    storeClock += 999;
+    expect(await after.heldElsewhere([12])).toEqual([12]);
+    storeClock += 1;
+    expect(await after.heldElsewhere([12])).toEqual([]);
+  });
+
   it('a revoked partition is no longer renewed: its hold lapses even if the release never comes', async () => {
     const before = fence('before', 30);
     const after = fence('after');
@@ -82,7 +99,7 @@ describe('partition fence', () => {
     expect(await after.heldElsewhere([6])).toEqual([]);
   });
 
-  it('an adopter goes on after four leases even if a hold is still renewed (clocks far apart)', async () => {
+  it('an adopter goes on after four leases of its own time even if a hold is still renewed (a holder renewing what it was told to let go of)', async () => {
     const stuck = fence('stuck', 40);
     const after = fence('after', 40);
     await stuck.hold([8]);
