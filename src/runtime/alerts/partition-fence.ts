@@ -22,7 +22,8 @@ export interface PartitionFenceOptions {
   leaseMs: number;
   /**
    * The clock holds are written and judged by: the store's (`store.now()`) unless set, so that
-   * instances whose own clocks disagree still agree on when a hold lapses.
+   * instances whose own clocks disagree still agree on when a hold lapses (this instance's own clock
+   * for a store without one).
    */
   now?: () => number | Promise<number>;
   /** How often a waiting adopter looks again (ms). */
@@ -32,6 +33,9 @@ export interface PartitionFenceOptions {
 }
 
 const holdId = (partition: number) => `${PARTITION_HOLD_PREFIX}${partition}`;
+
+/** The store's clock; this instance's for a store without one (an embedder's own, written before `Store.now`). */
+const storeClock = (store: Store): (() => number | Promise<number>) => (typeof store.now === 'function' ? () => store.now() : Date.now);
 
 /** A hold's lease when the broker names no session timeout: Kafka's consumer-group default here. */
 export const FENCE_LEASE_MS = 6_000;
@@ -47,7 +51,7 @@ export const FENCE_LEASE_MS = 6_000;
  * clock all instances share: an instance's own clock running ahead would otherwise take a live hold
  * for lapsed.
  */
-export function createPartitionFence({ store, logger, leaseMs, now = () => store.now(), pollMs = 50, holder = randomUUID() }: PartitionFenceOptions) {
+export function createPartitionFence({ store, logger, leaseMs, now = storeClock(store), pollMs = 50, holder = randomUUID() }: PartitionFenceOptions) {
   let held: number[] = [];
   const { write, renewOnce } = holdWriter({ store, logger, leaseMs, now, holder });
   const renewal = renewals(() => held, renewOnce, { logger, leaseMs });

@@ -81,6 +81,17 @@ describe('partition fence', () => {
     expect(await after.heldElsewhere([12])).toEqual([]);
   });
 
+  it("a store without a clock of its own (an embedder's, written before Store.now) leaves the fence on this instance's clock", async () => {
+    const withoutClock = { ...store, now: undefined } as unknown as Store;
+    const made = createPartitionFence({ store: withoutClock, logger: createLogger('silent'), leaseMs: 1_000, pollMs: 5, holder: 'own-clock' });
+    fences.push(made);
+    const before = Date.now();
+    await made.hold([13]);
+    const { until } = (await store.snapshots.load(`${PARTITION_HOLD_PREFIX}13`)) as { until: number };
+    expect(until).toBeGreaterThanOrEqual(before + 1_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 1_000);
+  });
+
   it('a revoked partition is no longer renewed: its hold lapses even if the release never comes', async () => {
     const before = fence('before', 30);
     const after = fence('after');
