@@ -16,6 +16,8 @@ export interface ClaimRenewal {
   logger: Logger;
   leaseMs: number;
   now: () => number;
+  /** The clock renewals are stamped by (default `now`): the store's, when instances share it (see `storeClock`). */
+  leaseNow?: () => number | Promise<number>;
 }
 
 /**
@@ -23,14 +25,14 @@ export interface ClaimRenewal {
  * cannot take now (another process's lock) is retried at once, with a short backoff, rather than a
  * third of the lease later: the claims then outlast a lock held for most of the lease.
  */
-export function keepClaimed({ notifications, logger, leaseMs, now }: ClaimRenewal, rows: Notification[], done: Promise<unknown>): void {
+export function keepClaimed({ notifications, logger, leaseMs, now, leaseNow = now }: ClaimRenewal, rows: Notification[], done: Promise<unknown>): void {
   const ids = rows.map((row) => row.id);
   const finished = new AbortController();
   let renewing = false;
   const timer = setInterval(() => {
     if (renewing) return;
     renewing = true;
-    retryStoreCall(() => notifications.renew(ids, new Date(now()).toISOString()), {
+    retryStoreCall(async () => notifications.renew(ids, new Date(await leaseNow()).toISOString()), {
       giveUpAfterMs: leaseMs,
       now,
       signal: finished.signal,

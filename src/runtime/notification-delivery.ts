@@ -41,6 +41,8 @@ export interface DelivererDeps {
   now?: () => number;
   /** The claims' lease (default `CLAIM_LEASE_MS`): a batch's claims are renewed every third of it. */
   leaseMs?: number;
+  /** The clock claims are renewed by (default `now`): the store's, so instances agree on a claim's age. */
+  leaseNow?: () => number | Promise<number>;
 }
 
 /** Rows that must go out one after another: a rule's notifications on a channel, or a key's repeats. */
@@ -63,7 +65,7 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
   const { logger, leaseMs, now } = deliverer;
   const deliver = (rows: Notification[]) => {
     const batch = deliverer.deliver(rows);
-    if (rows.length > 0) keepClaimed({ notifications: deps.notifications, logger, leaseMs, now }, rows, batch);
+    if (rows.length > 0) keepClaimed({ notifications: deps.notifications, logger, leaseMs, now, leaseNow: deps.leaseNow ?? now }, rows, batch);
     return batch;
   };
   return Object.assign(deliver, {

@@ -8,6 +8,7 @@ import { actorConcern, type Concern } from './concern.ts';
 import type { OutboxHandoff, RuntimeContext, Wake } from './context.ts';
 import type { RepeatOf } from '../storage/store.ts';
 import { CLAIM_LEASE_MS } from './claim-lease.ts';
+import { storeClock } from './store-clock.ts';
 import { createDeliverer } from './notification-delivery.ts';
 import { claimWatermark } from './claim-watermark.ts';
 import { notificationTopics } from './notification-topic.ts';
@@ -44,6 +45,7 @@ export function notifierConcern(
   const deliver = delivererOf(ctx, channels);
   const { notify } = ctx.config;
   const outbox = claimWatermark();
+  const leaseClock = storeClock(ctx.store);
   /** Rows a silence matches are marked suppressed, never delivered; the others are routed to their lanes. */
   const screened = async (rows: Notification[]): Promise<ClaimedRow[]> =>
     (silences ? await silences.screen(rows) : rows).map((row) => ({ row, lane: channelFor(row.channel, available) }));
@@ -58,7 +60,9 @@ export function notifierConcern(
         actors: {
           claim: fromPromise<ClaimedRow[]>(async () => {
             outbox.claiming();
-            const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS);
+            // Due by this instance's clock (the rows' times are its writers'); leased by the store's.
+            const leaseNow = new Date(await leaseClock()).toISOString();
+            const claimed = await ctx.store.notifications.claim(new Date().toISOString(), CLAIM_BATCH, CLAIM_LEASE_MS, leaseNow);
             if (claimed.length < CLAIM_BATCH) outbox.caughtUp(await ctx.store.notifications.nextDueAt());
             return screened(claimed);
           }),
@@ -168,5 +172,6 @@ function delivererOf(
     logger: ctx.logger,
     runs: ctx.runs,
     count: (channel, outcome, n) => outcomes.inc({ channel, outcome }, n),
+    leaseNow: storeClock(ctx.store),
   });
 }

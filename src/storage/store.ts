@@ -169,9 +169,11 @@ export interface NotificationRepository {
   /**
    * Claims up to `limit` rows due at `now` (pending with `next_attempt_at <= now`, or `sending` with
    * a claim more than `staleAfterMs` old), marking them `sending`, oldest due first. Two claimers
-   * never get the same row while its claim is fresh.
+   * never get the same row while its claim is fresh. Claims are stamped, and judged stale, at
+   * `leaseNow` (default `now`): instances sharing a store pass its clock (`Store.now()`), so that one
+   * whose own clock runs ahead does not take a live claim for lapsed and send its row again.
    */
-  claim(now: string, limit: number, staleAfterMs: number): Promise<Notification[]>;
+  claim(now: string, limit: number, staleAfterMs: number, leaseNow?: string): Promise<Notification[]>;
   /**
    * Renews the claim of each of `ids` still `sending` to `at` (a lease kept alive while its delivery
    * is in flight), so that no other claimer takes it over as stale; rows settled meanwhile are left alone.

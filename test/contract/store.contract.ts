@@ -734,6 +734,19 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(await store.notifications.claim(at(32), 1, 30_000)).toEqual([]);
       });
 
+      it('claims are stamped and judged stale at leaseNow when given (the store clock), while rows fall due by now', async () => {
+        const [row] = await store.notifications.enqueue([note({ next_attempt_at: at(100) })]);
+        // Not due at 50 by `now`, however late the lease clock reads.
+        expect(await store.notifications.claim(at(50), 1, 30_000, at(3_600))).toEqual([]);
+        expect(await store.notifications.claim(at(100), 1, 30_000, at(3_600))).toMatchObject([{ id: row.id, status: 'sending' }]);
+        // A claimer whose own clock runs an hour ahead: the claim is fresh by the lease clock...
+        expect(await store.notifications.claim(at(7_200), 1, 30_000, at(3_630))).toEqual([]);
+        // ...and lapses only once the lease clock passes the lease.
+        expect(await store.notifications.claim(at(7_200), 1, 30_000, at(3_631))).toMatchObject([{ id: row.id, status: 'sending' }]);
+        await store.notifications.renew([row.id], at(3_700));
+        expect(await store.notifications.claim(at(3_600), 1, 30_000, at(3_730))).toEqual([]);
+      });
+
       it('enqueue of an id present already writes nothing and leaves the row as it is', async () => {
         const id = uid('outbox');
         const [row] = await store.notifications.enqueue([note({ id, title: 'first', next_attempt_at: at(0) })]);

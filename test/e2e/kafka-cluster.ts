@@ -1,17 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import { TOPICS } from '../../src/streams/broker.ts';
 import { kafkaPartitionOf } from '../../src/streams/brokers/kafka-partitioner.ts';
 import { kafkaBrokers } from '../support/kafka.ts';
+import { freshSchema, POSTGRES_URL } from '../support/postgres.ts';
 import { killTree } from '../support/processes.ts';
-import { eventually, startVigil, type VigilProcess } from './cli.ts';
+import { expect } from 'vitest';
+import { eventually, send, startVigil, type VigilProcess } from './cli.ts';
+
+export { freshSchema, POSTGRES_URL };
 
 /** Kafka and PostgreSQL for tests of several `vigil run` processes; KAFKA_BROKERS unset = not available. */
 export const KAFKA_BROKERS = kafkaBrokers.length > 0 ? kafkaBrokers.join(',') : undefined;
 /** How long a step of a cluster test may take on a loaded 2-core machine. */
 export const LOADED_WAIT_MS = 45_000;
-export const POSTGRES_URL = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A `vigil run` process of a cluster, with its HTTP base URL. */
 export interface Instance {
@@ -19,26 +20,6 @@ export interface Instance {
   vigil: VigilProcess;
   url: string;
   alive: boolean;
-}
-
-/** Creates a schema of its own in the test database; returns its name and a DATABASE_URL working in it. */
-export async function freshSchema(): Promise<{ schema: string; databaseUrl: string; drop(): Promise<void> }> {
-  const schema = `vigil_e2e_${randomUUID().replaceAll('-', '')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const databaseUrl = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return {
-    schema,
-    databaseUrl,
-    async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    },
-  };
 }
 
 /** The environment of one instance of a test cluster: its own group id, no rate limits, timings of the defaults. */
@@ -190,4 +171,44 @@ export async function partitionsOfReadings(): Promise<number> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A rule's state on an instance, as `GET /actors/rule:<id>` shows it. */
+export async function ruleStateOn(instance: Instance, id: string): Promise<{ value?: unknown; context?: { activeAt?: number } }> {
+  return (await send(instance.url, 'GET', `/actors/rule:${id}`)).body as { value?: unknown; context?: { activeAt?: number } };
+}
+
+/**
+ * A rule on every readings partition, created on `on` (the group's only member), each pending for an
+ * hour after one breaching reading: their ids, and when each went pending (its `activeAt`), which a
+ * handover must keep.
+ */
+export async function pendingOnEveryPartition(on: Instance, partitions: number, prefix: string): Promise<{ ids: string[]; activeAt: Map<string, number> }> {
+  const devices = devicesCovering(partitions, partitions, prefix);
+  const ids = devices.map((device) => `slow-${device}`);
+  for (const [i, device] of devices.entries()) {
+    const rule = { id: ids[i], name: 'slow', device_id: device, metric: 'temp', operator: '>', threshold: 50, for_seconds: 3_600 };
+    expect((await send(on.url, 'POST', '/rules', rule)).status).toBe(201);
+  }
+  await exactlyOneActorEach([on], ids, LOADED_WAIT_MS);
+  for (const device of devices) expect((await send(on.url, 'POST', '/readings', [{ device_id: device, metric: 'temp', value: 60 }])).status).toBe(202);
+  const activeAt = new Map<string, number>();
+  for (const id of ids) {
+    activeAt.set(id, await eventually(async () => {
+      const { value, context } = await ruleStateOn(on, id);
+      return value === 'pending' ? context?.activeAt : undefined;
+    }, 30_000));
+  }
+  return { ids, activeAt };
+}
+
+/** After a handover: every rule of `ids` runs on exactly one instance, still pending since its `activeAt`; returns the rules that moved to `to`. */
+export async function pendingKeptAcross(started: Instance[], activeAt: Map<string, number>, to: string): Promise<string[]> {
+  const ids = [...activeAt.keys()];
+  const owners = await exactlyOneActorEach(started, ids, LOADED_WAIT_MS);
+  for (const id of ids) {
+    const owner = started.find((instance) => instance.name === owners.get(id))!;
+    expect(await ruleStateOn(owner, id)).toMatchObject({ value: 'pending', context: { activeAt: activeAt.get(id) } });
+  }
+  return ids.filter((id) => owners.get(id) === to);
 }

@@ -52,6 +52,18 @@ describe('keepClaimed', () => {
     expect(calls.length).toBe(renewed);
   });
 
+  it("stamps renewals with the lease clock (the store's) when given one, not this instance's", async () => {
+    const stamps: string[] = [];
+    const notifications = { renew: async (_ids: string[], at: string) => void stamps.push(at) };
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const storeTime = Date.parse('2030-01-01T00:00:00.000Z');
+    keepClaimed({ notifications, logger: createLogger('silent'), leaseMs: 60, now: Date.now, leaseNow: async () => storeTime }, rows, done);
+    await until(() => stamps.length >= 1);
+    finish();
+    expect(stamps[0]).toBe('2030-01-01T00:00:00.000Z');
+  });
+
   it('retries a renewal the store could not take at once, not a third of the lease later', async () => {
     const { notifications, calls } = renewals(2);
     const finish = inFlight(notifications, 3_000);

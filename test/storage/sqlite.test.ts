@@ -77,7 +77,7 @@ describe('createSqliteStore', () => {
     await store.notifications.settle(claimed.map((n) => ({ id: n.id, sentAt: '2030-01-01T00:20:00.000Z' })));
     const db = raw(path);
     db.exec('ANALYZE');
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM}`).all({ now: '2030-01-01T01:00:00.000Z', staleBefore: '2030-01-01T00:59:00.000Z', limit: 200 }) as { detail: string }[]).map((row) => row.detail);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM}`).all({ now: '2030-01-01T01:00:00.000Z', leaseNow: '2030-01-01T01:00:00.000Z', staleBefore: '2030-01-01T00:59:00.000Z', limit: 200 }) as { detail: string }[]).map((row) => row.detail);
     console.log('claim plan', plan);
     expect(plan.some((detail) => detail.includes('USING INDEX notifications_claim'))).toBe(true);
     expect(plan.some((detail) => detail.includes('TEMP B-TREE'))).toBe(false);
@@ -169,7 +169,7 @@ describe('createSqliteStore', () => {
     expect((await store.notificationLog.search({ alertId: 'r1', limit: 10 })).map((n) => n.id)).toEqual(['stale', 'early', 'late', 'sent']);
     expect(await store.notificationLog.search({ alertId: 'r2', limit: 10 })).toEqual([]);
     // As the store runs (no ANALYZE): the claim index walked in due order, no sort of the due rows.
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM}`).all({ now: '2030-01-01T01:00:00.000Z', staleBefore: '2030-01-01T00:59:00.000Z', limit: 200 }) as { detail: string }[]).map((row) => row.detail);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM}`).all({ now: '2030-01-01T01:00:00.000Z', leaseNow: '2030-01-01T01:00:00.000Z', staleBefore: '2030-01-01T00:59:00.000Z', limit: 200 }) as { detail: string }[]).map((row) => row.detail);
     expect(plan.some((detail) => detail.includes('USING INDEX notifications_claim'))).toBe(true);
     expect(plan.some((detail) => detail.includes('TEMP B-TREE'))).toBe(false);
     // The pending row due first: found at the start of the same index, no sort either.

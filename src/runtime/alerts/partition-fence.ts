@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../../storage/store.ts';
 import type { Logger } from '../logger.ts';
+import { storeClock } from '../store-clock.ts';
 import { retryPatiently, retryStoreCallBy } from '../store-retry.ts';
 
 /** Where the holds are kept: one snapshot row per partition, beside the actors' states. */
@@ -33,9 +34,6 @@ export interface PartitionFenceOptions {
 }
 
 const holdId = (partition: number) => `${PARTITION_HOLD_PREFIX}${partition}`;
-
-/** The store's clock; this instance's for a store without one (an embedder's own, written before `Store.now`). */
-const storeClock = (store: Store): (() => number | Promise<number>) => (typeof store.now === 'function' ? () => store.now() : Date.now);
 
 /** A hold's lease when the broker names no session timeout: Kafka's consumer-group default here. */
 export const FENCE_LEASE_MS = 6_000;

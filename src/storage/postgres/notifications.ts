@@ -65,7 +65,7 @@ export const CLAIM = `WITH due AS MATERIALIZED (
     ORDER BY next_attempt_at, created_at, seq LIMIT $3
     FOR UPDATE SKIP LOCKED
   ), claimed AS (
-    UPDATE notifications n SET status = 'sending', claimed_at = $1 FROM due WHERE n.id = due.id
+    UPDATE notifications n SET status = 'sending', claimed_at = $4 FROM due WHERE n.id = due.id
     RETURNING n.*
   )
   SELECT ${NOTIFICATION_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at, seq`;
@@ -108,11 +108,12 @@ export function postgresNotifications({ query }: PostgresConnection): Notificati
       const ids = new Set(written.map((row) => row.id));
       return rows.filter((row) => ids.has(row.id));
     },
-    async claim(at, limit, staleAfterMs) {
+    async claim(at, limit, staleAfterMs, leaseNow = at) {
       if (limit <= 0) return [];
-      const claimedAt = isoTime(at, 'now');
+      const due = isoTime(at, 'now');
+      const claimedAt = isoTime(leaseNow, 'leaseNow');
       const staleBefore = new Date(Date.parse(claimedAt) - Math.max(0, staleAfterMs)).toISOString();
-      return (await query<Notification>(CLAIM, [claimedAt, staleBefore, Math.trunc(limit)])).rows;
+      return (await query<Notification>(CLAIM, [due, staleBefore, Math.trunc(limit), claimedAt])).rows;
     },
     async renew(ids, at) {
       if (ids.length > 0) await query(RENEW, [ids, isoTime(at, 'at')]);

@@ -28,7 +28,7 @@ export const INSERT_REPEAT = `INSERT INTO notifications (id, channel, severity, 
 // `next_attempt_at <= @now`: said outright, with the status, it lets notifications_claim (a partial
 // index in this very order) be walked from its start and the walk stop at the limit, rather than
 // every due row be found and sorted.
-export const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = @now
+export const CLAIM = `UPDATE notifications SET status = 'sending', claimed_at = @leaseNow
   WHERE id IN (
     SELECT id FROM notifications
     WHERE status IN ('pending', 'sending') AND next_attempt_at <= @now
@@ -164,10 +164,10 @@ function lastSentAmong(statement: SqliteConnection['statement'], keys: { dedupKe
 /** The notification outbox in SQLite: one process's claims are serialized by the write lock. */
 export function sqliteNotifications({ db, statement }: SqliteConnection): Synchronous<NotificationRepository> {
   const enqueue = db.transaction((notifications: NewNotification[]) => insertNotifications(statement, notifications));
-  const claim = db.transaction((at: string, limit: number, staleAfterMs: number) => {
+  const claim = db.transaction((at: string, limit: number, staleAfterMs: number, leaseNow: string) => {
     // An infinite staleness never reclaims: no claimed_at sorts before ''.
-    const staleBefore = Number.isFinite(staleAfterMs) ? new Date(Date.parse(at) - Math.max(0, staleAfterMs)).toISOString() : '';
-    const rows = statement(CLAIM).all({ now: at, staleBefore, limit }) as NotificationRow[];
+    const staleBefore = Number.isFinite(staleAfterMs) ? new Date(Date.parse(leaseNow) - Math.max(0, staleAfterMs)).toISOString() : '';
+    const rows = statement(CLAIM).all({ now: at, leaseNow, staleBefore, limit }) as NotificationRow[];
     // RETURNING yields rows in no promised order.
     return rows.map(fromRow).sort(byDue);
   });
@@ -184,9 +184,9 @@ export function sqliteNotifications({ db, statement }: SqliteConnection): Synchr
     enqueue(notifications) {
       return enqueue.immediate(notifications);
     },
-    claim(at, limit, staleAfterMs) {
+    claim(at, limit, staleAfterMs, leaseNow = at) {
       if (limit <= 0) return [];
-      return claim.immediate(isoTime(at, 'now'), Math.trunc(limit), staleAfterMs);
+      return claim.immediate(isoTime(at, 'now'), Math.trunc(limit), staleAfterMs, isoTime(leaseNow, 'leaseNow'));
     },
     renew(ids, at) {
       if (ids.length > 0) statement(RENEW).run({ at: isoTime(at, 'at'), ids: JSON.stringify(ids) });
