@@ -23,6 +23,7 @@ import { createLifecycle } from './runtime/lifecycle.ts';
 import { listen } from './runtime/listen.ts';
 import { loggerOf, type Logger } from './runtime/logger.ts';
 import { registerRuntimeMetrics } from './runtime/metrics.ts';
+import { registerClockOffset } from './runtime/store-clock.ts';
 import { ActorRegistry, type ActorChange } from './runtime/registry.ts';
 import { createRunReporter } from './runtime/run-reporter.ts';
 import { SHUTDOWN_TIMEOUT_MS } from './runtime/shutdown-budget.ts';
@@ -122,6 +123,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const ports = openPorts(options);
   const { config, logger, registry } = ports;
   registerRuntimeMetrics(ports);
+  registerClockOffset(ports.store, ports.metrics);
   const parts = assembleConcerns(ports, options.handlers);
   const sse = new SseHub(registry.changes(), logger.child({ component: 'sse' }), options.sse);
   const lifecycle = createLifecycle({

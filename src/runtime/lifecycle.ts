@@ -1,6 +1,7 @@
 import type { Concern } from './concern.ts';
 import type { RuntimeContext } from './context.ts';
 import type { Listening } from './listen.ts';
+import { checkClock } from './store-clock.ts';
 import { ADAPTER_SHARE, deadlineIn, settledBy, timeLeft, type Stoppable } from './shutdown-budget.ts';
 
 /** What a runtime starts and stops: its concerns (in start order and in stop stages), and its adapters. */
@@ -36,6 +37,7 @@ export function createLifecycle(parts: LifecycleParts) {
 
   async function start(serve?: () => Promise<Listening>): Promise<{ url?: string }> {
     await store.migrate();
+    await checkClock(store, logger);
     for (const concern of parts.concerns) await concern.start();
     started = true;
     if (!serve) return {};

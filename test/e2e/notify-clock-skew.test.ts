@@ -53,5 +53,11 @@ describe('outbox claims between instances whose clocks disagree (real processes,
     // 10 s timeout (after which the row is due again, legitimately, for whichever instance polls).
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(peer.requests.filter((request) => request.path === '/hook')).toHaveLength(1);
+    // Each instance checked its clock against the database's at start; B says how far off it is.
+    const offsetOf = (line: Record<string, unknown>) => Math.round(Number(line.offset_ms) / 1_000);
+    expect(offsetOf(await b.vigil.waitForLog((line) => line.msg === "this instance's clock is off the database's: leases run on the database's clock, but the times this instance stamps carry the difference (synchronize the clocks: NTP)"))).toBe(60);
+    expect(Math.abs(offsetOf(await a.vigil.waitForLog((line) => line.msg === "clock checked against the database's")))).toBe(0);
+    const scraped = /^vigil_store_clock_offset_seconds (\S+)$/m.exec(await (await fetch(`${b.url}/metrics`)).text())?.[1];
+    expect(Math.round(Number(scraped))).toBe(60);
   });
 });
