@@ -20,7 +20,9 @@ if (!KAFKA_BROKERS) {
     it('an instance whose clock runs a minute ahead still waits for the previous owner to save, and pending rules keep their progress', async () => {
       const { schema, databaseUrl, drop } = await freshSchema();
       const run = randomUUID().slice(0, 8);
-      const env = clusterEnv(databaseUrl, `vigil-e2e-skew-${run}`);
+      // Holds of 20 s: from the moment the test takes its lock, A's renewals wait on it too, so B must
+      // be assigned its partitions within a lease of the lock, however slow the machine.
+      const env = clusterEnv(databaseUrl, `vigil-e2e-skew-${run}`, { KAFKA_SESSION_TIMEOUT_MS: '20000' });
       const started: Instance[] = [await startInstance('a', env)];
       const [a] = started as [Instance];
       const locker = new pg.Client({ connectionString: POSTGRES_URL });

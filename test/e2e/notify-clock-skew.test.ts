@@ -41,16 +41,16 @@ describe('outbox claims between instances whose clocks disagree (real processes,
       NOTIFY_POLL_INTERVAL_MS: '100',
     };
     const a = await started(env);
+    // B is up before the row exists, polling every second: A, woken by its own commit, claims first.
+    const b = await started({ ...env, NOTIFY_POLL_INTERVAL_MS: '1000', NODE_OPTIONS: `--import=${CLOCK_AHEAD}`, VIGIL_TEST_CLOCK_AHEAD_MS: '60000' });
+    await eventually(async () => ((await send(b.url, 'GET', '/actors/notifier')).body as { status?: string }).status === 'active' || undefined, 30_000);
     const rule = { id: 'hot', name: 'hot', device_id: 'd1', metric: 'temp', operator: '>', threshold: 50, channels: ['webhook'] };
     expect((await send(a.url, 'POST', '/rules', rule)).status).toBe(201);
     expect((await send(a.url, 'POST', '/readings', [{ device_id: 'd1', metric: 'temp', value: 60 }])).status).toBe(202);
     // A claimed the row and is sending it: the webhook holds the request unanswered (10 s timeout).
     await eventually(async () => (peer.requests.length > 0 ? true : undefined), 30_000);
-
-    const b = await started({ ...env, NODE_OPTIONS: `--import=${CLOCK_AHEAD}`, VIGIL_TEST_CLOCK_AHEAD_MS: '60000' });
-    await eventually(async () => ((await send(b.url, 'GET', '/actors/notifier')).body as { status?: string }).status === 'active' || undefined, 30_000);
-    // B's notifier polls every 100 ms: thirty polls while A's attempt is in flight, well inside its
-    // 10 s timeout (after which the row is due again, legitimately, for whichever instance polls).
+    // Three of B's polls while A's attempt is in flight, well inside its 10 s timeout (after which the
+    // row is due again, legitimately, for whichever instance polls).
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(peer.requests.filter((request) => request.path === '/hook')).toHaveLength(1);
     // Each instance checked its clock against the database's at start; B says how far off it is.
