@@ -9,6 +9,9 @@ import type { Logger } from './logger.ts';
  */
 export const storeClock = (store: Store): (() => number | Promise<number>) => (typeof store.now === 'function' ? () => store.now() : Date.now);
 
+/** Whether `store` has a clock of its own apart from this host's: a SQLite file's is this host's. */
+const sharesClock = (store: Store): boolean => store.kind !== 'sqlite' && typeof store.now === 'function';
+
 /** Past this, an instance's clock is reported off the database's (ms). */
 export const CLOCK_OFFSET_WARN_MS = 1_000;
 
@@ -17,7 +20,7 @@ export const CLOCK_OFFSET_WARN_MS = 1_000;
  * middle of one round trip; undefined for a store without a clock, or one on this host (SQLite).
  */
 export async function clockOffset(store: Store): Promise<number | undefined> {
-  if (store.kind === 'sqlite' || typeof store.now !== 'function') return undefined;
+  if (!sharesClock(store)) return undefined;
   const sent = Date.now();
   const at = await store.now();
   return Math.round((sent + Date.now()) / 2 - at);
@@ -50,7 +53,7 @@ export async function checkClock(store: Store, logger: Logger): Promise<void> {
 
 /** `vigil_store_clock_offset_seconds`, read at scrape time: this instance's clock against a shared store's. */
 export function registerClockOffset(store: Store, metrics: Registry): void {
-  if (store.kind === 'sqlite') return;
+  if (!sharesClock(store)) return;
   new Gauge({
     name: 'vigil_store_clock_offset_seconds',
     help: "How far this instance's clock runs ahead of the database's (negative: behind), at the scrape",

@@ -42,10 +42,11 @@ export function notifierConcern(
   const logger = ctx.logger.child({ actor: 'notifier' });
   const channels = openChannels(ctx.config, logger);
   const available = new Set(channels.keys());
-  const deliver = delivererOf(ctx, channels);
+  // Claims are stamped, renewed and judged stale on the store's clock, the one all instances share.
+  const leaseClock = storeClock(ctx.store);
+  const deliver = delivererOf(ctx, channels, leaseClock);
   const { notify } = ctx.config;
   const outbox = claimWatermark();
-  const leaseClock = storeClock(ctx.store);
   /** Rows a silence matches are marked suppressed, never delivered; the others are routed to their lanes. */
   const screened = async (rows: Notification[]): Promise<ClaimedRow[]> =>
     (silences ? await silences.screen(rows) : rows).map((row) => ({ row, lane: channelFor(row.channel, available) }));
@@ -153,6 +154,7 @@ function outboxHandoff(
 function delivererOf(
   ctx: Pick<RuntimeContext, 'config' | 'logger' | 'store' | 'metrics' | 'runs'>,
   channels: ReturnType<typeof openChannels>,
+  leaseNow: () => number | Promise<number>,
 ): ReturnType<typeof createDeliverer> {
   const outcomes = new Counter({
     name: 'vigil_notifications_total',
@@ -172,6 +174,6 @@ function delivererOf(
     logger: ctx.logger,
     runs: ctx.runs,
     count: (channel, outcome, n) => outcomes.inc({ channel, outcome }, n),
-    leaseNow: storeClock(ctx.store),
+    leaseNow,
   });
 }
