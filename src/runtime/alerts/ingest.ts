@@ -5,7 +5,8 @@ import type { Reading } from '../../domain/reading.ts';
 import type { Issue } from '../../errors.ts';
 import type { AlertWrite, AlertWriter } from './alert-writer.ts';
 import { forwardReadings } from './forward-readings.ts';
-import type { Evaluate, RuleActors } from './rule-actors.ts';
+import type { RuleActors } from './rule-actors.ts';
+import type { Failures } from './rule-delivery.ts';
 import type { WriteSink } from './rule-effects.ts';
 
 /** What one `ingest` call did: readings accepted and evaluated, stale ones (older than one already routed), rejections. */
@@ -62,11 +63,10 @@ export function createIngest(options: IngestOptions) {
   }
 
   /** Sends each reading (`times`: their `ts` in epoch ms) to the rules of its series (a stale one to none); counts into `result`. */
-  function route(readings: Reading[], times: number[], at: number, result: IngestResult): { errors: number; lastError: string | null } {
-    let errors = 0;
-    let lastError: string | null = null;
+  function route(readings: Reading[], times: number[], at: number, result: IngestResult): Failures {
+    const failures: Failures = { errors: 0, lastError: null };
     result.accepted += readings.length;
-    if (mode === 'interval') return { errors, lastError };
+    if (mode === 'interval') return failures;
     for (let i = 0; i < readings.length; i++) {
       const reading = readings[i]!;
       const route = actors.route(reading.device_id, reading.metric);
@@ -77,17 +77,9 @@ export function createIngest(options: IngestOptions) {
       }
       route.ts = reading.ts;
       // Each reading is an evaluation at its own `ts`.
-      const event: Evaluate = { type: 'EVALUATE', at: times[i]!, now: at, value: reading.value, ts: times[i]! };
-      const entries = route.entries;
-      for (let e = 0; e < entries.length; e++) {
-        const error = actors.deliver(entries[e]!, event);
-        if (error !== null) {
-          errors++;
-          lastError = error;
-        }
-      }
+      actors.deliverToSeries(route, { type: 'EVALUATE', at: times[i]!, now: at, value: reading.value, ts: times[i]! }, failures);
     }
-    return { errors, lastError };
+    return failures;
   }
 
   /**

@@ -5,11 +5,11 @@ import type { Rule } from '../../domain/rule.ts';
 import type { Logger } from '../logger.ts';
 import type { ActorRegistry } from '../registry.ts';
 import type { InspectObserver } from '../inspect.ts';
-import { createSeriesRoutes, type RuleEntry, type SeriesRoutes } from './series-routes.ts';
+import { createSeriesRoutes, type Route, type RuleEntry, type SeriesRoutes } from './series-routes.ts';
 import { persistedAlert, persistedOf, stateName } from './rule-state.ts';
 import { Entry, ruleActorId, startsIdle, type Shared } from './rule-entry.ts';
 import { createHeldStep } from './held-step.ts';
-import { ruleDelivery, type Deliver } from './rule-delivery.ts';
+import { deliverToSeries, ruleDelivery, type Deliver, type Evaluate, type Failures } from './rule-delivery.ts';
 
 export type { Evaluate } from './rule-delivery.ts';
 
@@ -35,11 +35,9 @@ export interface RuleActorsOptions {
 }
 
 
-/** Errors counted over many deliveries. */
-export interface Evaluated {
+/** Evaluations made, and failures counted over them. */
+export interface Evaluated extends Failures {
   evaluations: number;
-  errors: number;
-  lastError: string | null;
 }
 
 /**
@@ -203,6 +201,8 @@ export function createRuleActors(options: RuleActorsOptions) {
   function update(rule: Rule): { replaced?: PersistedAlert } {
     const entry = entries.get(rule.id);
     if (entry && entry.rule.device_id === rule.device_id && entry.rule.metric === rule.metric) {
+      // The series judges nothing from what it last saw of the rule: the next delivery reads the edit.
+      if (entry.route) entry.route.quiet = undefined;
       // A rule not created nor moved yet is created with the rule as it is then, unless the edit gives it a timer; a
       // moved one gets its actor, from the snapshot it holds, to apply the edit.
       if (!entry.current && rule.nodata_seconds == null) {
@@ -221,6 +221,8 @@ export function createRuleActors(options: RuleActorsOptions) {
 
   return {
     deliver,
+    /** Sends an evaluation to every rule of a series (see `deliverToSeries`). */
+    deliverToSeries: (route: Route, event: Evaluate, failures: Failures): void => deliverToSeries(deliver, route, event, failures),
     /** Starts the actor of an enabled rule (from its persisted state, when given). */
     start,
     stop,

@@ -1,13 +1,25 @@
 import type { SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
-import { quietInOk } from '../../actors/alert-evaluation.ts';
+import { quietInOk, type LatestReading } from '../../actors/alert-evaluation.ts';
 import type { Rule } from '../../domain/rule.ts';
 import { messageOf } from '../../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { RuleEntry } from './series-routes.ts';
+import type { Route, RuleEntry } from './series-routes.ts';
 
 /** An evaluation sent to a rule: at `at`, of the latest reading (`value` at `ts`, null when none). */
 export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
+
+/**
+ * What the quiet check of a rule in `ok` without a nodata watch reads (`quietInOk`): the context of
+ * its snapshot, or its entry while it is as it started (not created nor moved: the rule and the
+ * reading it starts with). Undefined in any other state, or with a nodata watch.
+ */
+function quietContext(entry: RuleEntry): LatestReading | undefined {
+  const snapshot = entry.current;
+  if (!snapshot) return entry.rule.nodata_seconds == null ? entry : undefined;
+  if (snapshot.status !== 'active' || snapshot.value !== 'ok' || snapshot.context.rule.nodata_seconds != null) return undefined;
+  return snapshot.context;
+}
 
 /**
  * Whether a rule would take no transition on an evaluation. XState then keeps the same snapshot and
@@ -21,17 +33,17 @@ export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
  * is about to take (that is every fire and resolve).
  *
  * Without a nodata watch, `ok` moves exactly on a breach: `quietInOk` knows without XState (it reads
- * the machine's own guards, which the runtime never overrides: it provides actions only). An actor
- * not created yet is read from its entry (the rule, the reading it starts with); such a rule has no
- * nodata watch (see `startsIdle`; an edit that adds one creates the actor), and were it to have one,
- * `quietInOk` would answer no and the evaluation would be sent. One that moved without an actor is
- * read from the snapshot it holds, as an actor's.
+ * the machine's own guards, which the runtime never overrides: it provides actions only), from
+ * `quiet` (see `quietContext`). An actor not created yet is read from its entry (the rule, the
+ * reading it starts with); such a rule has no nodata watch (see `startsIdle`; an edit that adds one
+ * creates the actor). One that moved without an actor is read from the snapshot it holds, as an
+ * actor's.
  */
-function ignores(machine: typeof alertMachine, entry: RuleEntry, event: Evaluate): boolean {
+function ignores(machine: typeof alertMachine, entry: RuleEntry, quiet: LatestReading | undefined, event: Evaluate): boolean {
+  if (quiet !== undefined) return quietInOk(quiet, event);
   const snapshot = entry.current;
-  if (!snapshot) return quietInOk(entry, event);
-  if (snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
-  return snapshot.context.rule.nodata_seconds == null ? quietInOk(snapshot.context, event) : noTransition(machine, snapshot, event);
+  if (!snapshot || snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
+  return noTransition(machine, snapshot, event);
 }
 
 /** Whether XState selects no transition for `event` from `snapshot`. */
@@ -62,7 +74,17 @@ export function ruleDelivery(
    * and restarted, and the error returned.
    */
   function deliver(entry: RuleEntry, event: Evaluate): string | null {
-    if (skipIgnored && ignores(machine, entry, event)) return null;
+    const route = entry.route;
+    if (skipIgnored) {
+      const quiet = quietContext(entry);
+      if (ignores(machine, entry, quiet, event)) {
+        // The rule stays as it is: the next reading of a series it watches alone is judged from the route.
+        if (route && route.entries.length === 1) route.quiet = quiet;
+        return null;
+      }
+    }
+    // The rule may move: its route judges nothing more until a delivery finds it quiet again.
+    if (route) route.quiet = undefined;
     if (!entry.created) {
       try {
         if (entry.advance(event)) return null;
@@ -85,4 +107,29 @@ export function ruleDelivery(
   }
 
   return deliver;
+}
+
+/** Failures counted over many deliveries: how many, and the last one's message. */
+export interface Failures {
+  errors: number;
+  lastError: string | null;
+}
+
+/**
+ * Sends an evaluation to every rule of a series, counting failures into `failures`. While the
+ * series' one rule is quiet in `ok` (`route.quiet`), an evaluation that leaves it so stops at the
+ * route: the same check `deliver` would make, without reaching the rule's entry and snapshot (most
+ * readings, each a handful of objects scattered over a heap of many rules).
+ */
+export function deliverToSeries(deliver: Deliver, route: Route, event: Evaluate, failures: Failures): void {
+  const quiet = route.quiet;
+  if (quiet !== undefined && quietInOk(quiet, event)) return;
+  const entries = route.entries;
+  for (let e = 0; e < entries.length; e++) {
+    const error = deliver(entries[e]!, event);
+    if (error !== null) {
+      failures.errors++;
+      failures.lastError = error;
+    }
+  }
 }

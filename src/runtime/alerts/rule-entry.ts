@@ -4,7 +4,7 @@ import { initialContext } from '../../actors/alert-evaluation.ts';
 import type { Rule } from '../../domain/rule.ts';
 import { snapshotOf, type ActorChange, type ActorRegistry, type LazyActor, type RegisteredActor } from '../registry.ts';
 import type { AlertMachineSnapshot, HeldStep } from './held-step.ts';
-import type { RuleEntry } from './series-routes.ts';
+import type { Route, RuleEntry } from './series-routes.ts';
 
 /** The actor id of a rule's actor, and the prefix of every one (snapshots are saved under these ids). */
 export const RULE_ACTOR_PREFIX = 'rule:';
@@ -31,6 +31,7 @@ export class Entry implements RuleEntry, LazyActor {
   readonly id: string;
   readonly kind = 'rule';
   rule: Rule;
+  route: Route | undefined = undefined;
   #registered: (RegisteredActor & { readonly created: boolean }) | undefined;
   readonly #at: number;
   readonly #restored: PersistedAlert | undefined;

@@ -1,5 +1,6 @@
 import type { Actor } from 'xstate';
 import type { AlertContext, AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
+import type { LatestReading } from '../../actors/alert-evaluation.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { AlertMachineSnapshot } from './held-step.ts';
@@ -31,6 +32,8 @@ export interface RuleEntry {
    */
   readonly value: number | null;
   readonly lastReadingAt: number | null;
+  /** The route of the series the rule watches, while it is attached to one. */
+  route: Route | undefined;
 }
 
 /** The rules watching one series, and the `ts` of the newest reading routed to them. */
@@ -41,6 +44,14 @@ export interface Route {
   entries: RuleEntry[];
   /** The series' latest stored reading, only during an interval evaluation (see `evaluateLatest`). */
   latest?: Reading | undefined;
+  /**
+   * While the series has one rule and that rule was last seen quiet in `ok` (see `quietContext` in
+   * rule-delivery.ts): what its quiet check reads. A reading that leaves the rule in `ok` is then
+   * judged from the route alone, without reaching the rule's entry, actor and snapshot. Set only
+   * by a delivery the rule ignored; cleared by any delivery that reaches the rule, by an edit of it
+   * and when a rule joins or leaves the series.
+   */
+  quiet: LatestReading | undefined;
 }
 
 /** The rules by series they watch: what a reading is routed to (by device, then metric: no key is built per reading). */
@@ -57,18 +68,22 @@ export function createSeriesRoutes() {
       if (!metrics) byDevice.set(device, (metrics = new Map()));
       let route = metrics.get(metric);
       if (!route) {
-        route = { key: seriesKey(device, metric), ts: seenTs, entries: [], latest: undefined };
+        route = { key: seriesKey(device, metric), ts: seenTs, entries: [], latest: undefined, quiet: undefined };
         metrics.set(metric, route);
         ordered.add(route);
       }
       else if (seenTs !== null && (route.ts === null || seenTs > route.ts)) route.ts = seenTs;
       route.entries.push(entry);
+      route.quiet = undefined;
+      entry.route = route;
     },
     detach(entry: RuleEntry): void {
       const { device_id: device, metric } = entry.rule;
       const metrics = byDevice.get(device);
       const route = metrics?.get(metric);
       if (!metrics || !route) return;
+      entry.route = undefined;
+      route.quiet = undefined;
       // A new array, not a splice: a loop over the old one (an evaluation restarting a failed rule) goes on unchanged.
       route.entries = route.entries.filter((e) => e !== entry);
       if (route.entries.length > 0) return;
