@@ -1,6 +1,6 @@
 import type { SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
-import { quietInOk, type LatestReading } from '../../actors/alert-evaluation.ts';
+import { quietInOk, staysQuiet, type LatestReading } from '../../actors/alert-evaluation.ts';
 import type { Rule } from '../../domain/rule.ts';
 import { messageOf } from '../../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -78,8 +78,9 @@ export function ruleDelivery(
     if (skipIgnored) {
       const quiet = quietContext(entry);
       if (ignores(machine, entry, quiet, event)) {
-        // The rule stays as it is: the next reading of a series it watches alone is judged from the route.
-        if (route && route.entries.length === 1) route.quiet = quiet;
+        // The rule stays as it is: the next reading of a series it watches alone is judged from the route,
+        // from a copy of what the check reads (the context and the entry do not share one shape).
+        if (route && route.entries.length === 1 && quiet) route.quiet = { rule: quiet.rule, value: quiet.value, lastReadingAt: quiet.lastReadingAt };
         return null;
       }
     }
@@ -122,8 +123,8 @@ export interface Failures {
  * readings, each a handful of objects scattered over a heap of many rules).
  */
 export function deliverToSeries(deliver: Deliver, route: Route, event: Evaluate, failures: Failures): void {
-  const quiet = route.quiet;
-  if (quiet !== undefined && quietInOk(quiet, event)) return;
+  const seen = route.quiet;
+  if (seen !== undefined && staysQuiet(seen, event)) return;
   const entries = route.entries;
   for (let e = 0; e < entries.length; e++) {
     const error = deliver(entries[e]!, event);

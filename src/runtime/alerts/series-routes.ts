@@ -45,11 +45,12 @@ export interface Route {
   /** The series' latest stored reading, only during an interval evaluation (see `evaluateLatest`). */
   latest?: Reading | undefined;
   /**
-   * While the series has one rule and that rule was last seen quiet in `ok` (see `quietContext` in
-   * rule-delivery.ts): what its quiet check reads. A reading that leaves the rule in `ok` is then
-   * judged from the route alone, without reaching the rule's entry, actor and snapshot. Set only
-   * by a delivery the rule ignored; cleared by any delivery that reaches the rule, by an edit of it
-   * and when a rule joins or leaves the series.
+   * While the series has one rule and that rule was last seen quiet in `ok` without a nodata watch
+   * (see `quietContext` in rule-delivery.ts): a copy of what its quiet check reads (the rule, the
+   * latest reading it has). A reading that leaves the rule in `ok` is then judged from the route
+   * alone (`staysQuiet`), without reaching the rule's entry, actor and snapshot. Set only by a
+   * delivery the rule ignored; cleared by any delivery that reaches the rule, by an edit of it, and
+   * when a rule joins or leaves the series.
    */
   quiet: LatestReading | undefined;
 }
