@@ -3,7 +3,8 @@
  * event: what an evaluation sees, whether it breaches, clears or hears silence, the deadlines a
  * state arms, and the context a new or restored actor starts from. The machine only wires them.
  */
-import { breaches, clears } from '../domain/threshold.ts';
+import type { Operator } from '../domain/rule.ts';
+import { breaches, clears, compare } from '../domain/threshold.ts';
 import type { AlertContext, AlertInput, AlertIntent, AlertMachineEvent } from './alert-types.ts';
 
 /** The states that arm a deadline timer. */
@@ -86,16 +87,27 @@ export function isBreaching(context: LatestReading, event: AlertMachineEvent): b
 export const quietInOk = (context: LatestReading, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean =>
   context.rule.nodata_seconds == null && !isBreaching(context, event);
 
+/** What `staysQuiet` reads: a copy of the breach test of a rule and of the latest reading it has. */
+export interface QuietCopy {
+  operator: Operator;
+  threshold: number;
+  value: number | null;
+  lastReadingAt: number | null;
+}
+
+/** The copy `staysQuiet` reads of what `quietInOk` reads (a context, or an entry). */
+export const quietCopy = ({ rule, value, lastReadingAt }: LatestReading): QuietCopy => ({ operator: rule.operator, threshold: rule.threshold, value, lastReadingAt });
+
 /**
- * `quietInOk` of a rule without a nodata watch, read from a copy of what it reads (`Route.quiet`:
- * the rule, and the latest reading the rule has). Written out rather than calling the functions
- * above, so that its property loads see that copy's one shape, not every shape of context and
- * entry `quietInOk` is given: on the readings path a megamorphic load costs several times more.
+ * `quietInOk` of a rule without a nodata watch, read from a copy of what it reads (`Route.quiet`).
+ * Written out rather than calling the functions above, so that its property loads see that copy's
+ * one shape, not every shape of context and entry `quietInOk` is given (on the readings path a
+ * megamorphic load costs several times more), and a reading reaches one object, not two.
  */
-export function staysQuiet(seen: LatestReading, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean {
+export function staysQuiet(seen: QuietCopy, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean {
   const newer = event.ts !== null && (seen.lastReadingAt === null || event.ts >= seen.lastReadingAt);
   const value = newer ? event.value : seen.value;
-  return value === null || !breaches(seen.rule, value);
+  return value === null || !compare(value, seen.operator, seen.threshold);
 }
 
 /** Whether the latest value at the evaluation is past the clear threshold. */

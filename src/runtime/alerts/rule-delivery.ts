@@ -1,6 +1,6 @@
 import type { SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
-import { quietInOk, staysQuiet, type LatestReading } from '../../actors/alert-evaluation.ts';
+import { quietCopy, quietInOk, staysQuiet, type LatestReading } from '../../actors/alert-evaluation.ts';
 import type { Rule } from '../../domain/rule.ts';
 import { messageOf } from '../../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -80,7 +80,7 @@ export function ruleDelivery(
       if (ignores(machine, entry, quiet, event)) {
         // The rule stays as it is: the next reading of a series it watches alone is judged from the route,
         // from a copy of what the check reads (the context and the entry do not share one shape).
-        if (route && route.entries.length === 1 && quiet) route.quiet = { rule: quiet.rule, value: quiet.value, lastReadingAt: quiet.lastReadingAt };
+        if (route && route.entries.length === 1 && quiet) route.quiet = quietCopy(quiet);
         return null;
       }
     }

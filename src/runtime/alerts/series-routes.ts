@@ -1,6 +1,6 @@
 import type { Actor } from 'xstate';
 import type { AlertContext, AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
-import type { LatestReading } from '../../actors/alert-evaluation.ts';
+import type { QuietCopy } from '../../actors/alert-evaluation.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Rule } from '../../domain/rule.ts';
 import type { AlertMachineSnapshot } from './held-step.ts';
@@ -46,13 +46,13 @@ export interface Route {
   latest?: Reading | undefined;
   /**
    * While the series has one rule and that rule was last seen quiet in `ok` without a nodata watch
-   * (see `quietContext` in rule-delivery.ts): a copy of what its quiet check reads (the rule, the
-   * latest reading it has). A reading that leaves the rule in `ok` is then judged from the route
+   * (see `quietContext` in rule-delivery.ts): a copy of what its quiet check reads (the rule's
+   * operator and threshold, the latest reading it has). A reading that leaves the rule in `ok` is then judged from the route
    * alone (`staysQuiet`), without reaching the rule's entry, actor and snapshot. Set only by a
    * delivery the rule ignored; cleared by any delivery that reaches the rule, by an edit of it, and
    * when a rule joins or leaves the series.
    */
-  quiet: LatestReading | undefined;
+  quiet: QuietCopy | undefined;
 }
 
 /** The rules by series they watch: what a reading is routed to (by device, then metric: no key is built per reading). */

@@ -21,7 +21,7 @@ describe('series routes', () => {
         const attached: RuleEntry[] = [];
         const detached: RuleEntry[] = [];
         // What a route's quiet check would hold: any attach or detach on its series must clear it.
-        const sentinel = { rule: rule(), value: null, lastReadingAt: null };
+        const sentinel = { operator: '>' as const, threshold: 0, value: null, lastReadingAt: null };
         steps.forEach((s, n) => {
           for (const route of routes.all()) route.quiet = sentinel;
           if (s.op === 'attach') {
