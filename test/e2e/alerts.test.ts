@@ -63,6 +63,38 @@ describe('alerts (real process)', () => {
     await stop(second);
   });
 
+  it('a rule that saw only quiet readings fires on the next one its edit makes a breach, and an edit back keeps it quiet', async () => {
+    // Readings that leave a lone rule in `ok` are judged at its series' route from a copy of its
+    // threshold: an edit must reach that judgement at once.
+    const env = { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'edit.db')}`, BATCH_WAIT_MS: '100' };
+    const vigil = startVigil(['run'], env);
+    const url = await listening(vigil);
+    const rule = { id: 'temp-7', name: 'device 7 too hot', device_id: 7, metric: 'temperature', operator: '>', threshold: 82 };
+    expect((await post(`${url}/rules`, rule)).status).toBe(201);
+    for (const value of [50, 60, 61]) expect((await post(`${url}/readings`, { device_id: 7, metric: 'temperature', value })).status).toBe(202);
+    expect(await events(url)).toEqual([]);
+    const patch = (body: unknown) => fetch(`${url}/rules/temp-7`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await patch({ threshold: 55 })).status).toBe(200);
+    expect((await post(`${url}/readings`, { device_id: 7, metric: 'temperature', value: 60 })).status).toBe(202);
+    const open = await eventually(async () => {
+      const list = await events(url);
+      return list.length === 1 ? list : undefined;
+    });
+    expect(open[0]).toMatchObject({ current_value: 60, threshold_value: 55, is_resolved: false });
+    // Resolved, then the threshold raised again: the quiet readings after it stay quiet, one above it fires.
+    expect((await post(`${url}/readings`, { device_id: 7, metric: 'temperature', value: 40 })).status).toBe(202);
+    await eventually(async () => ((await events(url))[0]?.is_resolved ? true : undefined));
+    expect((await patch({ threshold: 90 })).status).toBe(200);
+    for (const value of [60, 85]) expect((await post(`${url}/readings`, { device_id: 7, metric: 'temperature', value })).status).toBe(202);
+    expect((await post(`${url}/readings`, { device_id: 7, metric: 'temperature', value: 95 })).status).toBe(202);
+    const fired = await eventually(async () => {
+      const list = await events(url);
+      return list.length === 2 ? list : undefined;
+    });
+    expect(fired.map((e) => [e.current_value, e.threshold_value])).toEqual([[95, 90], [60, 55]]);
+    await stop(vigil);
+  });
+
   it('vigil worker --config-check exits 0 on a migrated store and 2 on one that is not', async () => {
     const db = `sqlite:${join(dir, 'check.db')}`;
     const missing = startVigil(['worker', '--config-check'], { DATABASE_URL: db });
