@@ -87,27 +87,35 @@ export function isBreaching(context: LatestReading, event: AlertMachineEvent): b
 export const quietInOk = (context: LatestReading, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean =>
   context.rule.nodata_seconds == null && !isBreaching(context, event);
 
-/** What `staysQuiet` reads: a copy of the breach test of a rule and of the latest reading it has. */
+/**
+ * What `staysQuiet` reads: a copy of a rule's breach test and of the latest reading the rule has. A
+ * series' route holds one (see `Route`), so that a reading judged there reaches no other object.
+ */
 export interface QuietCopy {
-  operator: Operator;
-  threshold: number;
-  value: number | null;
-  lastReadingAt: number | null;
+  quietOperator: Operator;
+  quietThreshold: number;
+  quietValue: number | null;
+  quietReadingAt: number | null;
 }
 
-/** The copy `staysQuiet` reads of what `quietInOk` reads (a context, or an entry). */
-export const quietCopy = ({ rule, value, lastReadingAt }: LatestReading): QuietCopy => ({ operator: rule.operator, threshold: rule.threshold, value, lastReadingAt });
+/** Copies into `to` what `quietInOk` reads of `from` (a context, or an entry). */
+export function copyQuiet(to: QuietCopy, { rule, value, lastReadingAt }: LatestReading): void {
+  to.quietOperator = rule.operator;
+  to.quietThreshold = rule.threshold;
+  to.quietValue = value;
+  to.quietReadingAt = lastReadingAt;
+}
 
 /**
- * `quietInOk` of a rule without a nodata watch, read from a copy of what it reads (`Route.quiet`).
- * Written out rather than calling the functions above, so that its property loads see that copy's
- * one shape, not every shape of context and entry `quietInOk` is given (on the readings path a
- * megamorphic load costs several times more), and a reading reaches one object, not two.
+ * `quietInOk` of a rule without a nodata watch, read from a copy of what it reads (`copyQuiet`).
+ * Written out rather than calling the functions above, so that its property loads see the one
+ * shape of the routes that hold such copies, not every shape of context and entry `quietInOk` is
+ * given (on the readings path a megamorphic load costs several times more).
  */
 export function staysQuiet(seen: QuietCopy, event: Extract<AlertMachineEvent, { type: 'EVALUATE' }>): boolean {
-  const newer = event.ts !== null && (seen.lastReadingAt === null || event.ts >= seen.lastReadingAt);
-  const value = newer ? event.value : seen.value;
-  return value === null || !compare(value, seen.operator, seen.threshold);
+  const newer = event.ts !== null && (seen.quietReadingAt === null || event.ts >= seen.quietReadingAt);
+  const value = newer ? event.value : seen.quietValue;
+  return value === null || !compare(value, seen.quietOperator, seen.quietThreshold);
 }
 
 /** Whether the latest value at the evaluation is past the clear threshold. */

@@ -202,7 +202,7 @@ export function createRuleActors(options: RuleActorsOptions) {
     const entry = entries.get(rule.id);
     if (entry && entry.rule.device_id === rule.device_id && entry.rule.metric === rule.metric) {
       // The series judges nothing from what it last saw of the rule: the next delivery reads the edit.
-      if (entry.route) entry.route.quiet = undefined;
+      if (entry.route) entry.route.quiet = false;
       // A rule not created nor moved yet is created with the rule as it is then, unless the edit gives it a timer; a
       // moved one gets its actor, from the snapshot it holds, to apply the edit.
       if (!entry.current && rule.nodata_seconds == null) {

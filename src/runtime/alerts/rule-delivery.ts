@@ -1,6 +1,6 @@
 import type { SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
-import { quietCopy, quietInOk, staysQuiet, type LatestReading } from '../../actors/alert-evaluation.ts';
+import { copyQuiet, quietInOk, staysQuiet, type LatestReading } from '../../actors/alert-evaluation.ts';
 import type { Rule } from '../../domain/rule.ts';
 import { messageOf } from '../../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -80,12 +80,15 @@ export function ruleDelivery(
       if (ignores(machine, entry, quiet, event)) {
         // The rule stays as it is: the next reading of a series it watches alone is judged from the route,
         // from a copy of what the check reads (the context and the entry do not share one shape).
-        if (route && route.entries.length === 1 && quiet) route.quiet = quietCopy(quiet);
+        if (route && route.entries.length === 1 && quiet) {
+          copyQuiet(route, quiet);
+          route.quiet = true;
+        }
         return null;
       }
     }
     // The rule may move: its route judges nothing more until a delivery finds it quiet again.
-    if (route) route.quiet = undefined;
+    if (route) route.quiet = false;
     if (!entry.created) {
       try {
         if (entry.advance(event)) return null;
@@ -123,8 +126,7 @@ export interface Failures {
  * readings, each a handful of objects scattered over a heap of many rules).
  */
 export function deliverToSeries(deliver: Deliver, route: Route, event: Evaluate, failures: Failures): void {
-  const seen = route.quiet;
-  if (seen !== undefined && staysQuiet(seen, event)) return;
+  if (route.quiet && staysQuiet(route, event)) return;
   const entries = route.entries;
   for (let e = 0; e < entries.length; e++) {
     const error = deliver(entries[e]!, event);

@@ -37,7 +37,7 @@ export interface RuleEntry {
 }
 
 /** The rules watching one series, and the `ts` of the newest reading routed to them. */
-export interface Route {
+export interface Route extends QuietCopy {
   /** The series' `seriesKey`. */
   key: string;
   ts: string | null;
@@ -45,14 +45,15 @@ export interface Route {
   /** The series' latest stored reading, only during an interval evaluation (see `evaluateLatest`). */
   latest?: Reading | undefined;
   /**
-   * While the series has one rule and that rule was last seen quiet in `ok` without a nodata watch
-   * (see `quietContext` in rule-delivery.ts): a copy of what its quiet check reads (the rule's
-   * operator and threshold, the latest reading it has). A reading that leaves the rule in `ok` is then judged from the route
-   * alone (`staysQuiet`), without reaching the rule's entry, actor and snapshot. Set only by a
-   * delivery the rule ignored; cleared by any delivery that reaches the rule, by an edit of it, and
-   * when a rule joins or leaves the series.
+   * Whether the series has one rule, last seen quiet in `ok` without a nodata watch (see
+   * `quietContext` in rule-delivery.ts), and the route's `QuietCopy` fields hold a copy of what that
+   * rule's quiet check reads (the rule's operator and threshold, the latest reading it has). A
+   * reading that leaves the rule in `ok` is then judged from the route alone (`staysQuiet`), without
+   * reaching the rule's entry, actor and snapshot. Set only by a delivery the rule ignored; cleared
+   * by any delivery that reaches the rule, by an edit of it, and when a rule joins or leaves the
+   * series.
    */
-  quiet: QuietCopy | undefined;
+  quiet: boolean;
 }
 
 /** The rules by series they watch: what a reading is routed to (by device, then metric: no key is built per reading). */
@@ -69,13 +70,15 @@ export function createSeriesRoutes() {
       if (!metrics) byDevice.set(device, (metrics = new Map()));
       let route = metrics.get(metric);
       if (!route) {
-        route = { key: seriesKey(device, metric), ts: seenTs, entries: [], latest: undefined, quiet: undefined };
+        // The quiet copy is read only once a delivery sets `quiet`; until then it holds the rule's threshold.
+        const { operator, threshold } = entry.rule;
+        route = { key: seriesKey(device, metric), ts: seenTs, entries: [], latest: undefined, quiet: false, quietOperator: operator, quietThreshold: threshold, quietValue: null, quietReadingAt: null };
         metrics.set(metric, route);
         ordered.add(route);
       }
       else if (seenTs !== null && (route.ts === null || seenTs > route.ts)) route.ts = seenTs;
       route.entries.push(entry);
-      route.quiet = undefined;
+      route.quiet = false;
       entry.route = route;
     },
     detach(entry: RuleEntry): void {
@@ -84,7 +87,7 @@ export function createSeriesRoutes() {
       const route = metrics?.get(metric);
       if (!metrics || !route) return;
       entry.route = undefined;
-      route.quiet = undefined;
+      route.quiet = false;
       // A new array, not a splice: a loop over the old one (an evaluation restarting a failed rule) goes on unchanged.
       route.entries = route.entries.filter((e) => e !== entry);
       if (route.entries.length > 0) return;

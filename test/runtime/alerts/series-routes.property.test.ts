@@ -20,14 +20,13 @@ describe('series routes', () => {
         const model = new Map<string, { entries: RuleEntry[]; ts: string | null }>();
         const attached: RuleEntry[] = [];
         const detached: RuleEntry[] = [];
-        // What a route's quiet check would hold: any attach or detach on its series must clear it.
-        const sentinel = { operator: '>' as const, threshold: 0, value: null, lastReadingAt: null };
         steps.forEach((s, n) => {
-          for (const route of routes.all()) route.quiet = sentinel;
+          // As if each route's one rule had been seen quiet: any attach or detach on its series must clear that.
+          for (const route of routes.all()) route.quiet = true;
           if (s.op === 'attach') {
             const entry = entryOf(`r${n}`, s.device, s.metric);
             routes.attach(entry, s.seen);
-            expect(entry.route?.quiet).toBeUndefined();
+            expect(entry.route?.quiet).toBe(false);
             attached.push(entry);
             const key = seriesKey(s.device, s.metric);
             const series = model.get(key);
@@ -42,7 +41,7 @@ describe('series routes', () => {
           const [entry] = attached.splice(s.pick % attached.length, 1);
           const route = entry!.route!;
           routes.detach(entry!);
-          expect(route.quiet).toBeUndefined();
+          expect(route.quiet).toBe(false);
           detached.push(entry!);
           const key = seriesKey(entry!.rule.device_id, entry!.rule.metric);
           const series = model.get(key)!;
