@@ -20,13 +20,20 @@ async function stop(vigil: VigilProcess): Promise<void> {
 
 const events = async (url: string) => ((await (await fetch(`${url}/alerts/events?alert_id=temp-7`)).json()) as { events: any[] }).events;
 
+/** `vigil run` on a SQLite file of `dir`, holding the rule temperature > 82 on device 7 (`temp-7`). */
+async function runWithRule(file: string): Promise<{ env: Record<string, string>; vigil: VigilProcess; url: string }> {
+  const env = { PORT: '0', DATABASE_URL: `sqlite:${join(dir, file)}`, BATCH_WAIT_MS: '100' };
+  const vigil = startVigil(['run'], env);
+  const url = await listening(vigil);
+  const rule = { id: 'temp-7', name: 'device 7 too hot', device_id: 7, metric: 'temperature', operator: '>', threshold: 82 };
+  expect((await post(`${url}/rules`, rule)).status).toBe(201);
+  return { env, vigil, url };
+}
+
 describe('alerts (real process)', () => {
   it('temperature > 82 on device 7: 85.2 opens one event, a restart keeps it, 25 resolves it', async () => {
-    const env = { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, BATCH_WAIT_MS: '100' };
-    const first = startVigil(['run'], env);
-    let url = await listening(first);
-    const rule = { id: 'temp-7', name: 'device 7 too hot', device_id: 7, metric: 'temperature', operator: '>', threshold: 82 };
-    expect((await post(`${url}/rules`, rule)).status).toBe(201);
+    const { env, vigil: first, url: firstUrl } = await runWithRule('vigil.db');
+    let url = firstUrl;
     expect((await post(`${url}/readings`, { device_id: 7, metric: 'temperature', value: 85.2 })).status).toBe(202);
     const open = await eventually(async () => {
       const list = await events(url);
@@ -66,11 +73,7 @@ describe('alerts (real process)', () => {
   it('a rule that saw only quiet readings fires on the next one its edit makes a breach, and an edit back keeps it quiet', async () => {
     // Readings that leave a lone rule in `ok` are judged at its series' route from a copy of its
     // threshold: an edit must reach that judgement at once.
-    const env = { PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'edit.db')}`, BATCH_WAIT_MS: '100' };
-    const vigil = startVigil(['run'], env);
-    const url = await listening(vigil);
-    const rule = { id: 'temp-7', name: 'device 7 too hot', device_id: 7, metric: 'temperature', operator: '>', threshold: 82 };
-    expect((await post(`${url}/rules`, rule)).status).toBe(201);
+    const { vigil, url } = await runWithRule('edit.db');
     for (const value of [50, 60, 61]) expect((await post(`${url}/readings`, { device_id: 7, metric: 'temperature', value })).status).toBe(202);
     expect(await events(url)).toEqual([]);
     const patch = (body: unknown) => fetch(`${url}/rules/temp-7`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
