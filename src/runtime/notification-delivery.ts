@@ -65,7 +65,7 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
   const { logger, leaseMs, now } = deliverer;
   const deliver = (rows: Notification[]) => {
     const batch = deliverer.deliver(rows);
-    if (rows.length > 0) keepClaimed({ notifications: deps.notifications, logger, leaseMs, now, leaseNow: deps.leaseNow ?? now }, rows, batch);
+    if (rows.length > 0) keepClaimed({ notifications: deps.notifications, logger, leaseMs, now, leaseNow: deps.leaseNow }, rows, batch);
     return batch;
   };
   return Object.assign(deliver, {

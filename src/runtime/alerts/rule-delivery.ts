@@ -1,9 +1,9 @@
-import type { SnapshotFrom } from 'xstate';
 import type { AlertMachineEvent, alertMachine } from '../../actors/alert.ts';
 import { copyQuiet, quietInOk, staysQuiet, type LatestReading } from '../../actors/alert-evaluation.ts';
 import type { Rule } from '../../domain/rule.ts';
 import { messageOf } from '../../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { AlertMachineSnapshot } from './held-step.ts';
 import type { Route, RuleEntry } from './series-routes.ts';
 
 /** An evaluation sent to a rule: at `at`, of the latest reading (`value` at `ts`, null when none). */
@@ -11,11 +11,10 @@ export type Evaluate = Extract<AlertMachineEvent, { type: 'EVALUATE' }>;
 
 /**
  * What the quiet check of a rule in `ok` without a nodata watch reads (`quietInOk`): the context of
- * its snapshot, or its entry while it is as it started (not created nor moved: the rule and the
- * reading it starts with). Undefined in any other state, or with a nodata watch.
+ * its snapshot (`entry.current`), or its entry while it is as it started (not created nor moved: the
+ * rule and the reading it starts with). Undefined in any other state, or with a nodata watch.
  */
-function quietContext(entry: RuleEntry): LatestReading | undefined {
-  const snapshot = entry.current;
+function quietContext(entry: RuleEntry, snapshot: AlertMachineSnapshot | undefined): LatestReading | undefined {
   if (!snapshot) return entry.rule.nodata_seconds == null ? entry : undefined;
   if (snapshot.status !== 'active' || snapshot.value !== 'ok' || snapshot.context.rule.nodata_seconds != null) return undefined;
   return snapshot.context;
@@ -39,15 +38,14 @@ function quietContext(entry: RuleEntry): LatestReading | undefined {
  * creates the actor). One that moved without an actor is read from the snapshot it holds, as an
  * actor's.
  */
-function ignores(machine: typeof alertMachine, entry: RuleEntry, quiet: LatestReading | undefined, event: Evaluate): boolean {
+function ignores(machine: typeof alertMachine, snapshot: AlertMachineSnapshot | undefined, quiet: LatestReading | undefined, event: Evaluate): boolean {
   if (quiet !== undefined) return quietInOk(quiet, event);
-  const snapshot = entry.current;
   if (!snapshot || snapshot.status !== 'active' || snapshot.value !== 'ok') return false;
   return noTransition(machine, snapshot, event);
 }
 
 /** Whether XState selects no transition for `event` from `snapshot`. */
-function noTransition(machine: typeof alertMachine, snapshot: SnapshotFrom<typeof alertMachine>, event: Evaluate): boolean {
+function noTransition(machine: typeof alertMachine, snapshot: AlertMachineSnapshot, event: Evaluate): boolean {
   try {
     return machine.getTransitionData(snapshot, event).length === 0;
   } catch {
@@ -76,8 +74,10 @@ export function ruleDelivery(
   function deliver(entry: RuleEntry, event: Evaluate): string | null {
     const route = entry.route;
     if (skipIgnored) {
-      const quiet = quietContext(entry);
-      if (ignores(machine, entry, quiet, event)) {
+      // Read once: a created actor's snapshot is a call away.
+      const snapshot = entry.current;
+      const quiet = quietContext(entry, snapshot);
+      if (ignores(machine, snapshot, quiet, event)) {
         // The rule stays as it is: the next reading of a series it watches alone is judged from the route,
         // from a copy of what the check reads (the context and the entry do not share one shape).
         if (route && route.entries.length === 1 && quiet) {
