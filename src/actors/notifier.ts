@@ -53,7 +53,7 @@ export type NotifierEvent =
   | { type: 'DELIVERED'; outcome: DeliveryOutcome }
   /** The outcomes of a batch of deliveries, applied at once. */
   | { type: 'BATCH_DELIVERED'; outcomes: DeliveryOutcome[] }
-  /** Rows their writer found repeats of a remembered send and wrote already settled: never in flight, only counted. */
+  /** Repeats of a remembered send that their writer found and did not write: never in flight, only counted. */
   | { type: 'REPEATED'; count: number };
 
 /** A claimed row and the lane the runtime routes it to. */

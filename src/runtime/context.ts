@@ -46,10 +46,10 @@ export interface OutboxHandoff {
   /** Delivers rows written claimed; any it cannot deliver (it stopped meanwhile) are claimed again once stale. */
   take(rows: Notification[]): void;
   /**
-   * The send a new row would repeat, as the deliverer remembers it: such a row can be written already
-   * settled, never claimed. None while a silence is active, so that a silenced row is still suppressed.
+   * The send a new row would repeat, as the deliverer remembers it: such a row is not written (the
+   * send covers it), only counted. None while a silence is active, so that a silenced row is still suppressed.
    */
   repeatOf: RepeatOf;
-  /** Counts rows written settled as repeats, as the deliverer counts the repeats it finds. */
+  /** Counts the repeats the writer did not write, as the deliverer counts the repeats it finds. */
   repeated(rows: Notification[]): void;
 }

@@ -79,7 +79,7 @@ export interface Deliver {
   (rows: Notification[]): Promise<DeliveryOutcome[]>;
   /** The remembered send (id and time) a new row of `channel` and `dedupKey` repeats within the window, if any. */
   repeatOf: RepeatOf;
-  /** Counts rows its writer settled as repeats (see `repeatOf`) as the repeats it finds itself are counted. */
+  /** Counts the repeats its writer did not write (see `repeatOf`) as the repeats it finds itself are counted. */
   repeated(rows: Notification[]): void;
 }
 
@@ -147,11 +147,11 @@ class Deliverer {
     return this.lastWindow.iso;
   }
 
-  /** Rows written already settled as repeats: counted and reported as the ones `attempt` finds. */
+  /** Repeats their writer did not write: counted and reported as the ones `attempt` finds. */
   repeated(rows: Notification[]): void {
     const attempted = rows.map((row): Attempted => ({ outcome: { id: row.id, lane: channelFor(row.channel, this.available), kind: 'deduplicated' } }));
     reportBatch(attempted, this.deps.runs, this.deps.count ?? (() => {}));
-    this.logger.debug({ repeats: rows.length }, 'notifications suppressed as repeats at their commit');
+    this.logger.debug({ repeats: rows.length }, 'notifications suppressed as repeats at their commit, not written');
   }
 
   /**

@@ -90,7 +90,10 @@ export interface TransitionOutcome {
   event: AlertEvent | undefined;
   /** With `commit`'s `claim`, on a store that honours it: the outbox rows the transition wrote already claimed, as `notifications.claim` returns rows. */
   claimed?: Notification[];
-  /** With `commit`'s `repeatOf`: the outbox rows written already settled as repeats (`sent` at the send they repeat). */
+  /**
+   * With `commit`'s `repeatOf`: the repeats the transition did not write, each as the settled row it
+   * would have been (`sent` at the send it repeats, `covered_by` that send), for the caller to count.
+   */
   repeats?: Notification[];
 }
 
@@ -127,9 +130,10 @@ export interface AlertEventRepository {
    * row whose deliverer died. A store that ignores `claim` (PostgreSQL: its claim also arbitrates
    * between instances) writes them pending and returns no `claimed`.
    *
-   * With `claim` and `repeatOf`, a row due at once that `repeatOf` names a send for is written already
-   * settled, as the deliverer would settle it on finding it a repeat (`sent` at that send's time, one
-   * attempt, no claim), and returned in `repeats` instead of `claimed`: it is never claimed or sent.
+   * With `claim` and `repeatOf`, a row due at once that `repeatOf` names a send for is not written:
+   * that send covers it, and the alert event the transition wrote is its record. It is returned in
+   * `repeats` (as the row the deliverer would have settled on finding it a repeat) instead of
+   * `claimed`: never stored, claimed or sent.
    */
   commit(batch: { transitions: AlertTransition[]; readings: Reading[]; claim?: boolean; repeatOf?: RepeatOf }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */

@@ -383,7 +383,7 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(stale.map((n) => n.id).filter((id) => ours.includes(id)).sort()).toEqual([now1, now2].sort());
       });
 
-      it('commit with claim and repeatOf: a due row whose dedup key it names is written sent at that send, never claimed', async () => {
+      it('commit with claim and repeatOf: a due row whose dedup key it names is not written, and is returned settled at that send', async () => {
         const key = uid('k');
         const [repeat, fresh, later] = [uid('n'), uid('n'), uid('n')];
         const sentAt = at(-5);
@@ -413,8 +413,10 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
           return;
         }
         expect(outcome!.repeats?.map((n) => n.id)).toEqual([repeat]);
-        expect(stored(repeat)).toEqual(outcome!.repeats![0]);
-        expect(stored(repeat)).toMatchObject({ status: 'sent', sent_at: sentAt, attempts: 1, covered_by: coveringId });
+        // The send covers it: the store keeps no row of it, the event it was about is its record.
+        expect(stored(repeat)).toBeUndefined();
+        expect(outcome!.repeats![0]).toMatchObject({ status: 'sent', sent_at: sentAt, attempts: 1, covered_by: coveringId, dedup_key: key });
+        expect(await store.alerts.openFor(outcome!.event!.alert_id)).toMatchObject({ id: outcome!.event!.id });
         expect(stored(fresh)?.covered_by).toBeNull();
         // A repeat is no send of its key: the dedup look-ups answer the send that covered it, not the repeat.
         expect(await store.notifications.lastSentAmong([{ dedupKey: key, channel: 'console' }], at(-10))).toEqual([]);

@@ -32,14 +32,20 @@ async function afterOneFlap(db: string) {
 }
 
 describe('repeats within the repeat interval (real process)', () => {
-  it('a firing that repeats a sent one is stored sent at that send by its own commit, and never printed again', async () => {
+  it('a firing that repeats a sent one is stored as its event only: no outbox row, never printed again, counted', async () => {
     const { vigil, url, printed, rows } = await afterOneFlap('vigil.db');
     try {
       expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 97 })).status).toBe(202);
-      // Once the 202 is back the repeat is settled: its row says sent, at the time of the firing it repeats.
-      const [fired, , repeat] = await rows();
-      expect(repeat).toMatchObject({ title: 'boiler firing', status: 'sent', attempts: 1, sent_at: fired.sent_at, covered_by: fired.id });
-      expect(fired.covered_by).toBeNull();
+      // Once the 202 is back the firing is stored: its event is open, and the send of the first firing covers its notification.
+      const events = await send(url, 'GET', '/alerts/events?alert_id=boiler');
+      expect(events.body.events.map((e: { current_value: number; is_resolved: boolean }) => [e.current_value, e.is_resolved])).toEqual([
+        [97, false],
+        [95, true],
+      ]);
+      expect((await rows()).map((n) => [n.title, n.status, n.covered_by])).toEqual([
+        ['boiler firing', 'sent', null],
+        ['boiler resolved', 'sent', null],
+      ]);
       await eventually(async () => ((await send(url, 'GET', '/actors/notifier')).body.context?.deduplicated === 1 ? true : undefined));
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/vigil_notifications_total\{channel="console",outcome="deduplicated"\} 1/);
       expect(printed()).toHaveLength(2);

@@ -44,13 +44,14 @@ describe('outbox rows of alerts, handed to the in-process notifier', () => {
     // Once the notifier's first claim found the outbox empty, it takes rows written for it.
     await eventually(async () => (claimed.length === 0 && (await runtime.store.notifications.counts()).pending === 0 ? true : undefined));
     for (const value of [95, 20, 96, 21]) await runtime.ingest({ device_id: 'b1', metric: 'temp', value });
-    const sent = await eventually(async () => {
-      const rows = await runtime.store.notifications.list({ status: 'sent' });
-      return rows.length === 4 ? rows : undefined;
-    });
-    expect(sent.every((n: Notification) => n.attempts === 1)).toBe(true);
-    // Written in order (the list is newest first); the repeat firing is recorded as covered by the first.
-    expect([...sent].reverse().map((n: Notification) => n.title)).toEqual(['boiler firing', 'boiler resolved', 'boiler firing', 'boiler resolved']);
+    // A firing or resolution whose send the notifier already remembers is a repeat: counted, not written.
+    const counts = () => runtime.actors.get('notifier')!.actor.getSnapshot().context as { sent: number; deduplicated: number };
+    await eventually(async () => (counts().sent + counts().deduplicated === 4 ? true : undefined));
+    const sent = await runtime.store.notifications.list({ status: 'sent' });
+    expect(sent).toHaveLength(counts().sent);
+    expect(sent.every((n: Notification) => n.attempts === 1 && n.covered_by === null)).toBe(true);
+    // Written in order (the list is newest first).
+    expect([...sent].reverse().map((n: Notification) => n.title).slice(0, 2)).toEqual(['boiler firing', 'boiler resolved']);
     expect(claimed).toEqual([]);
   });
 
@@ -122,7 +123,7 @@ describe('repeats of a remembered send, on SQLite', () => {
   const rowsOf = async (runtime: Runtime) => [...(await runtime.store.notifications.list({}))].reverse();
   const notifier = (runtime: Runtime) => runtime.actors.get('notifier')!.actor.getSnapshot().context as { sent: number; deduplicated: number };
 
-  it('are written already sent at the send they repeat: never claimed, never sent again, counted as deduplicated', async () => {
+  it('are not written: the send they repeat covers them, nothing is sent again, each is counted as deduplicated', async () => {
     const hook = await receiver();
     try {
       const runtime = await webhookRuntime(join(dir, 'repeats.db'), hook.url);
@@ -132,19 +133,22 @@ describe('repeats of a remembered send, on SQLite', () => {
       await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 20 });
       await eventually(async () => ((await rowsOf(runtime)).length === 2 && (await rowsOf(runtime)).every((n) => n.status === 'sent') ? true : undefined));
       await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 96 });
-      const rows = await rowsOf(runtime);
-      // Settled in the very commit of the firing: nothing waits for a delivery.
-      expect(rows.map((n) => [n.title, n.status, n.attempts])).toEqual([
-        ['boiler firing', 'sent', 1],
-        ['boiler resolved', 'sent', 1],
-        ['boiler firing', 'sent', 1],
+      await runtime.ingest({ device_id: 'b1', metric: 'temp', value: 21 });
+      // The second firing and resolution are stored as events; their notifications as nothing.
+      const events = await runtime.store.alerts.list({ alert_id: 'boiler' });
+      expect(events.map((e) => [e.current_value, e.resolution_value])).toEqual([
+        [96, 21],
+        [95, 20],
       ]);
-      expect(rows[2]!.sent_at).toBe(rows[0]!.sent_at);
-      expect(hook.titles).toEqual(['boiler firing', 'boiler resolved']);
-      await eventually(async () => (notifier(runtime).deduplicated === 1 ? true : undefined));
+      expect((await rowsOf(runtime)).map((n) => [n.title, n.status, n.covered_by])).toEqual([
+        ['boiler firing', 'sent', null],
+        ['boiler resolved', 'sent', null],
+      ]);
+      await eventually(async () => (notifier(runtime).deduplicated === 2 ? true : undefined));
       expect(notifier(runtime).sent).toBe(2);
+      expect(hook.titles).toEqual(['boiler firing', 'boiler resolved']);
       const metrics = await runtime.metrics.metrics();
-      expect(metrics).toMatch(/vigil_notifications_total\{channel="webhook",outcome="deduplicated"\} 1/);
+      expect(metrics).toMatch(/vigil_notifications_total\{channel="webhook",outcome="deduplicated"\} 2/);
     } finally {
       await hook.close();
     }

@@ -37,8 +37,8 @@ export interface AlertWriterOptions {
    */
   claimOutbox?: () => boolean;
   /**
-   * With `claimOutbox`: the send a new row repeats, as its deliverer knows it. Such rows are written
-   * already settled (see `commit`'s `repeatOf`) and told to `onWritten` in `repeats`, not `claimed`.
+   * With `claimOutbox`: the send a new row repeats, as its deliverer knows it. Such rows are not
+   * written (see `commit`'s `repeatOf`) and are told to `onWritten` in `repeats`, not `claimed`.
    */
   repeatOf?: RepeatOf;
 }

@@ -60,7 +60,7 @@ export function listQuery(filter: AlertEventFilter): { sql: string; params: unkn
   return { sql, params };
 }
 
-/** An outcome's rows written claimed, and those written settled as repeats when there are any. */
+/** An outcome's rows written claimed, and the repeats left unwritten when there are any. */
 const bornOf = (born: BornRows | undefined): Pick<TransitionOutcome, 'claimed' | 'repeats'> =>
   born === undefined ? {} : born.repeats.length === 0 ? { claimed: born.claimed } : { claimed: born.claimed, repeats: born.repeats };
 
@@ -162,7 +162,7 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     return { event, created: true };
   };
 
-  /** The outbox rows of a transition: pending, or born claimed (or settled as repeats) into `born` when the caller delivers them. */
+  /** The outbox rows of a transition: pending, or born claimed into `born` (repeats left unwritten) when the caller delivers them. */
   const outbox = (notifications: NewNotification[], alertId: string, createdAt: string, born: BornRows | undefined) => {
     if (born) insertClaimedOutbox(statement, notifications, alertId, createdAt, born);
     else insertOutbox(statement(INSERT_NOTIFICATION), notifications, alertId, createdAt);

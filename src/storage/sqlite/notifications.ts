@@ -18,11 +18,6 @@ export const INSERT_NOTIFICATION = `INSERT INTO notifications (id, channel, seve
 export const INSERT_CLAIMED = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
   status, attempts, next_attempt_at, claimed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', 0, ?, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
-// A repeat born settled: `sent` at the time of the send it repeats, covered by that send's row, as
-// SETTLE_SENT leaves a row the deliverer found a repeat.
-export const INSERT_REPEAT = `INSERT INTO notifications (id, channel, severity, title, message, metadata, alert_id, dedup_key,
-  status, attempts, next_attempt_at, created_at, sent_at, covered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', 1, ?, ?, ?, ?)
-  ON CONFLICT (id) DO NOTHING`;
 // Oldest due first; `sending` rows whose claim went stale belong to a deliverer that died. A row is
 // claimed only once due, and its claim leaves `next_attempt_at` alone, so every row this can take has
 // `next_attempt_at <= @now`: said outright, with the status, it lets notifications_claim (a partial
@@ -100,7 +95,7 @@ export function insertOutbox(insert: ReturnType<SqliteConnection['statement']>, 
   }
 }
 
-/** Where `insertClaimedOutbox` puts the rows it wrote claimed, and those it wrote settled as repeats. */
+/** Where `insertClaimedOutbox` puts the rows it wrote claimed, and the repeats it did not write. */
 export interface BornRows {
   claimed: Notification[];
   repeats: Notification[];
@@ -110,8 +105,10 @@ export interface BornRows {
 /**
  * `insertOutbox` for a caller that delivers the rows itself: those due at `createdAt` go in claimed
  * (see INSERT_CLAIMED) and are added to `claimed` as a claim would return them, or, when `repeatOf`
- * names a send the row repeats, go in settled (INSERT_REPEAT) and are added to `repeats`; a row due
- * later goes in pending, and a row whose id is present already is left as it is and not returned.
+ * names a send the row repeats, are not written at all: the send covers them, and they are added to
+ * `repeats` as the settled rows they would have been (`sent` at that send, `covered_by` it), for the
+ * caller to count. A row due later goes in pending, and a row whose id is present already is left
+ * as it is and not returned.
  */
 export function insertClaimedOutbox(
   statement: SqliteConnection['statement'],
@@ -122,20 +119,14 @@ export function insertClaimedOutbox(
 ): void {
   for (const row of newNotificationRows(notifications, alertId, createdAt)) {
     const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at: due } = row;
-    const values = [id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, due];
-    if (due > createdAt) {
-      statement(INSERT_NOTIFICATION).run(...values, createdAt);
+    const repeated = due > createdAt || dedup_key === null ? undefined : into.repeatOf?.(channel, dedup_key);
+    if (repeated !== undefined) {
+      into.repeats.push({ ...row, status: 'sent', attempts: 1, sent_at: isoTime(repeated.sentAt, 'sentAt'), covered_by: repeated.id });
       continue;
     }
-    const repeated = dedup_key === null ? undefined : into.repeatOf?.(channel, dedup_key);
-    if (repeated !== undefined) {
-      const sentAt = isoTime(repeated.sentAt, 'sentAt');
-      if (statement(INSERT_REPEAT).run(...values, createdAt, sentAt, repeated.id).changes > 0) {
-        into.repeats.push({ ...row, status: 'sent', attempts: 1, sent_at: sentAt, covered_by: repeated.id });
-      }
-    } else if (statement(INSERT_CLAIMED).run(...values, createdAt, createdAt).changes > 0) {
-      into.claimed.push({ ...row, status: 'sending' });
-    }
+    const values = [id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, due];
+    if (due > createdAt) statement(INSERT_NOTIFICATION).run(...values, createdAt);
+    else if (statement(INSERT_CLAIMED).run(...values, createdAt, createdAt).changes > 0) into.claimed.push({ ...row, status: 'sending' });
   }
 }
 
