@@ -406,24 +406,41 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         });
         const listed = await store.notifications.list({});
         const stored = (id: string) => listed.find((n) => n.id === id);
-        if (outcome!.claimed === undefined) {
-          // A store that ignores `claim` writes every row pending, for its notifier's claim.
-          expect(outcome!.repeats).toBeUndefined();
-          expect([repeat, fresh, later].map((id) => stored(id)?.status)).toEqual(['pending', 'pending', 'pending']);
-          return;
-        }
+        // Every store leaves the repeat unwritten: the send covers it, the event it was about is its record.
         expect(outcome!.repeats?.map((n) => n.id)).toEqual([repeat]);
-        // The send covers it: the store keeps no row of it, the event it was about is its record.
         expect(stored(repeat)).toBeUndefined();
         expect(outcome!.repeats![0]).toMatchObject({ status: 'sent', sent_at: sentAt, attempts: 1, covered_by: coveringId, dedup_key: key });
         expect(await store.alerts.openFor(outcome!.event!.alert_id)).toMatchObject({ id: outcome!.event!.id });
         expect(stored(fresh)?.covered_by).toBeNull();
-        // A repeat is no send of its key: the dedup look-ups answer the send that covered it, not the repeat.
+        // A repeat is no send of its key: the dedup look-ups still find none since the covering send.
         expect(await store.notifications.lastSentAmong([{ dedupKey: key, channel: 'console' }], at(-10))).toEqual([]);
-        expect(outcome!.claimed.map((n) => n.id)).toEqual([fresh]);
         expect(stored(later)).toMatchObject({ status: 'pending' });
+        if (outcome!.claimed === undefined) {
+          // A store that ignores `claim` writes the rest pending, for its notifier's claim.
+          expect(stored(fresh)?.status).toBe('pending');
+          return;
+        }
+        expect(outcome!.claimed.map((n) => n.id)).toEqual([fresh]);
         const claimable = await store.notifications.claim(new Date(Date.now() + 61_000).toISOString(), 100, 60_000);
         expect(claimable.map((n) => n.id)).not.toContain(repeat);
+      });
+
+      it('commit with claim and repeatOf: a transition that changes nothing reports no repeats', async () => {
+        const key = uid('k');
+        const rule = uid('rule');
+        const repeatOf = () => ({ id: uid('n'), sentAt: at(-5) });
+        await store.alerts.open(newEvent(rule), []);
+        const [again] = await store.alerts.commit({ transitions: [{ kind: 'open', event: newEvent(rule), notifications: [note({ dedup_key: key })] }], readings: [], claim: true, repeatOf });
+        expect(again).toMatchObject({ changed: false });
+        expect(again!.repeats).toBeUndefined();
+        const [none] = await store.alerts.commit({
+          transitions: [{ kind: 'resolve', alertId: uid('rule'), resolution: { resolved_at: at(1), resolution_value: 1 }, notifications: () => [note({ dedup_key: key })] }],
+          readings: [],
+          claim: true,
+          repeatOf,
+        });
+        expect(none).toMatchObject({ changed: false });
+        expect(none!.repeats).toBeUndefined();
       });
 
       it('commit writes transitions in order with their outbox rows, then the readings; concurrent commits all land', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freshSchema } from '../support/postgres.ts';
 import { eventually, send, startVigil } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-repeats-'));
@@ -11,8 +12,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * A `vigil run` whose rule `boiler` fired and resolved once, both printed and stored `sent`: the
  * notifier now remembers both sends, so the next firing repeats the first.
  */
-async function afterOneFlap(db: string) {
-  const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: `sqlite:${join(dir, db)}`, NOTIFY_POLL_INTERVAL_MS: '50', PUBLISH_INTERVAL_SECONDS: '0' });
+async function afterOneFlap(databaseUrl: string) {
+  const vigil = startVigil(['run'], { PORT: '0', DATABASE_URL: databaseUrl, NOTIFY_POLL_INTERVAL_MS: '50', PUBLISH_INTERVAL_SECONDS: '0' });
   const printed = () => vigil.output().split('\n').filter((line) => line.includes('"msg":"notification"') && line.includes('boiler'));
   try {
     const url = String((await vigil.waitForLog((line) => line.msg === 'vigil listening', 30_000)).url);
@@ -32,8 +33,18 @@ async function afterOneFlap(db: string) {
 }
 
 describe('repeats within the repeat interval (real process)', () => {
-  it('a firing that repeats a sent one is stored as its event only: no outbox row, never printed again, counted', async () => {
-    const { vigil, url, printed, rows } = await afterOneFlap('vigil.db');
+  /** Each store, by its DATABASE_URL, and the clean-up of what the test made in it. */
+  const stores: [string, () => Promise<{ databaseUrl: string; drop(): Promise<void> }>][] = [
+    ['SQLite', async () => ({ databaseUrl: `sqlite:${join(dir, 'vigil.db')}`, drop: async () => {} })],
+    ['PostgreSQL', freshSchema],
+  ];
+
+  it.each(stores)('on %s, a firing that repeats a sent one is stored as its event only: no outbox row, never printed again, counted', async (_name, storeOf) => {
+    const store = await storeOf();
+    const { vigil, url, printed, rows } = await afterOneFlap(store.databaseUrl).catch(async (error: unknown) => {
+      await store.drop();
+      throw error;
+    });
     try {
       expect((await send(url, 'POST', '/readings', { device_id: 'b1', metric: 'temp', value: 97 })).status).toBe(202);
       // Once the 202 is back the firing is stored: its event is open, and the send of the first firing covers its notification.
@@ -51,11 +62,12 @@ describe('repeats within the repeat interval (real process)', () => {
       expect(printed()).toHaveLength(2);
     } finally {
       await vigil.stop();
+      await store.drop();
     }
   }, 90_000);
 
   it('under an active silence a repeat is suppressed, not settled as a repeat, and nothing is printed', async () => {
-    const { vigil, url, printed, rows } = await afterOneFlap('silenced.db');
+    const { vigil, url, printed, rows } = await afterOneFlap(`sqlite:${join(dir, 'silenced.db')}`);
     try {
       const silence = await send(url, 'POST', '/silences', { rule_id: 'boiler', ends_at: new Date(Date.now() + 60_000).toISOString(), created_by: 'ops', comment: 'burner service' });
       expect(silence).toMatchObject({ status: 201, body: { state: 'active' } });

@@ -3,7 +3,7 @@ import type { DeliveryResult, NotificationRepository, RepeatOf, SentMark } from 
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
 import { timeOrderedId } from '../ids.ts';
-import { newNotificationRows } from '../rows.ts';
+import { newNotificationRows, withoutRepeats } from '../rows.ts';
 import { isoTime } from '../timestamps.ts';
 
 type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
@@ -117,13 +117,10 @@ export function insertClaimedOutbox(
   createdAt: string,
   into: BornRows,
 ): void {
-  for (const row of newNotificationRows(notifications, alertId, createdAt)) {
+  const { rows, repeats } = withoutRepeats(newNotificationRows(notifications, alertId, createdAt), into.repeatOf);
+  if (repeats.length > 0) into.repeats.push(...repeats);
+  for (const row of rows) {
     const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at: due } = row;
-    const repeated = due > createdAt || dedup_key === null ? undefined : into.repeatOf?.(channel, dedup_key);
-    if (repeated !== undefined) {
-      into.repeats.push({ ...row, status: 'sent', attempts: 1, sent_at: isoTime(repeated.sentAt, 'sentAt'), covered_by: repeated.id });
-      continue;
-    }
     const values = [id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, due];
     if (due > createdAt) statement(INSERT_NOTIFICATION).run(...values, createdAt);
     else if (statement(INSERT_CLAIMED).run(...values, createdAt, createdAt).changes > 0) into.claimed.push({ ...row, status: 'sending' });
