@@ -91,8 +91,9 @@ export interface TransitionOutcome {
   /** With `commit`'s `claim`, on a store that honours it: the outbox rows the transition wrote already claimed, as `notifications.claim` returns rows. */
   claimed?: Notification[];
   /**
-   * With `commit`'s `repeatOf`: the repeats the transition did not write, each as the settled row it
-   * would have been (`sent` at the send it repeats, `covered_by` that send), for the caller to count.
+   * With `commit`'s `repeatOf`: the repeats the transition did not write (absent when none), each as
+   * the settled row it would have been (`sent` at the send it repeats, `covered_by` that send), for
+   * the caller to count.
    */
   repeats?: Notification[];
 }
@@ -130,10 +131,10 @@ export interface AlertEventRepository {
    * row whose deliverer died. A store that ignores `claim` (PostgreSQL: its claim also arbitrates
    * between instances) writes them pending and returns no `claimed`.
    *
-   * With `claim` and `repeatOf` (every store, whether or not it honours `claim`), a row due at once
-   * that `repeatOf` names a send for is not written: that send covers it, and the alert event the
-   * transition wrote is its record. It is returned in `repeats` (as the row the deliverer would have
-   * settled on finding it a repeat) of a transition that changed something: never stored, claimed or sent.
+   * With `repeatOf` (every store, with or without `claim`), a row due at once that `repeatOf` names
+   * a send for is not written: that send covers it, and the alert event the transition wrote is its
+   * record. It is returned in `repeats` (as the row the deliverer would have settled on finding it a
+   * repeat) of a transition that changed something: never stored, claimed or sent.
    */
   commit(batch: { transitions: AlertTransition[]; readings: Reading[]; claim?: boolean; repeatOf?: RepeatOf }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */

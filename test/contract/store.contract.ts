@@ -425,6 +425,23 @@ export function runStoreContract(name: string, { create }: StoreContractOptions)
         expect(claimable.map((n) => n.id)).not.toContain(repeat);
       });
 
+      it('commit with repeatOf and no claim: the repeat is not written, the rest is written pending', async () => {
+        const key = uid('k');
+        const [repeat, fresh] = [uid('n'), uid('n')];
+        const coveringId = uid('n');
+        const [outcome] = await store.alerts.commit({
+          transitions: [{ kind: 'open', event: newEvent(uid('rule')), notifications: [note({ id: repeat, dedup_key: key }), note({ id: fresh, dedup_key: uid('k') })] }],
+          readings: [],
+          repeatOf: (_channel, dedupKey) => (dedupKey === key ? { id: coveringId, sentAt: at(-5) } : undefined),
+        });
+        expect(outcome).toMatchObject({ changed: true });
+        expect(outcome!.claimed).toBeUndefined();
+        expect(outcome!.repeats?.map((n) => [n.id, n.covered_by])).toEqual([[repeat, coveringId]]);
+        const listed = await store.notifications.list({});
+        expect(listed.find((n) => n.id === repeat)).toBeUndefined();
+        expect(listed.find((n) => n.id === fresh)).toMatchObject({ status: 'pending', covered_by: null });
+      });
+
       it('commit with claim and repeatOf: a transition that changes nothing reports no repeats', async () => {
         const key = uid('k');
         const rule = uid('rule');

@@ -37,8 +37,8 @@ export interface AlertWriterOptions {
    */
   claimOutbox?: () => boolean;
   /**
-   * With `claimOutbox`: the send a new row repeats, as its deliverer knows it. Such rows are not
-   * written (see `commit`'s `repeatOf`) and are told to `onWritten` in `repeats`, not `claimed`.
+   * The send a new row repeats, as its deliverer knows it. Such rows are not written (see `commit`'s
+   * `repeatOf`), whether or not the outbox is claimed, and are told to `onWritten` in `repeats`.
    */
   repeatOf?: RepeatOf;
 }
@@ -212,7 +212,7 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     await withBackoff(
       async () => {
         const claim = options.claimOutbox?.() ?? false;
-        const repeatOf = claim ? options.repeatOf : undefined;
+        const { repeatOf } = options;
         const settled = await Promise.allSettled(
           pending.map((u) =>
             store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings, claim, ...(repeatOf && { repeatOf }) }),

@@ -49,8 +49,7 @@ export async function commitItem(openFor: (alertId: string) => Promise<AlertEven
   const resolving = [...new Set(batch.transitions.filter((t) => t.kind === 'resolve').map((t) => (t as Extract<AlertTransition, { kind: 'resolve' }>).alertId))];
   const opened = await Promise.all(resolving.map((id) => openFor(id)));
   resolving.forEach((id, i) => known.set(id, opened[i]));
-  // Repeats are left unwritten only for a caller that delivers the rows itself, as on SQLite (see `commit`).
-  const repeatOf = batch.claim ? batch.repeatOf : undefined;
+  const { repeatOf } = batch;
   const repeats: Notification[][] = [];
   const outboxRows = (notifications: NewNotification[], alertId: string): Notification[] => {
     const split = withoutRepeats(newNotificationRows(notifications, alertId), repeatOf);

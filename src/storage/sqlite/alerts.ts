@@ -60,9 +60,9 @@ export function listQuery(filter: AlertEventFilter): { sql: string; params: unkn
   return { sql, params };
 }
 
-/** An outcome's rows written claimed, and the repeats left unwritten when there are any. */
+/** An outcome's rows written claimed (with `claim`), and the repeats left unwritten when there are any. */
 const bornOf = (born: BornRows | undefined): Pick<TransitionOutcome, 'claimed' | 'repeats'> =>
-  born === undefined ? {} : born.repeats.length === 0 ? { claimed: born.claimed } : { claimed: born.claimed, repeats: born.repeats };
+  born === undefined ? {} : { ...(born.claim && { claimed: born.claimed }), ...(born.repeats.length > 0 && { repeats: born.repeats }) };
 
 /** Most transitions committed together. */
 const MAX_GROUP_SIZE = 256;
@@ -162,7 +162,7 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     return { event, created: true };
   };
 
-  /** The outbox rows of a transition: pending, or born claimed into `born` (repeats left unwritten) when the caller delivers them. */
+  /** The outbox rows of a transition: pending, or born claimed into `born` when the caller delivers them; with `born`'s `repeatOf`, repeats left unwritten. */
   const outbox = (notifications: NewNotification[], alertId: string, createdAt: string, born: BornRows | undefined) => {
     if (born) insertClaimedOutbox(statement, notifications, alertId, createdAt, born);
     else insertOutbox(statement(INSERT_NOTIFICATION), notifications, alertId, createdAt);
@@ -189,7 +189,7 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     const createdAt = now();
     const outcomes = new Array<TransitionOutcome>(transitions.length);
     transitions.forEach((t, i) => {
-      const born: BornRows | undefined = claim ? { claimed: [], repeats: [], repeatOf } : undefined;
+      const born: BornRows | undefined = claim || repeatOf ? { claim, claimed: [], repeats: [], repeatOf } : undefined;
       if (t.kind === 'open') {
         const { event, created } = open(t.event, t.notifications, createdAt, born);
         outcomes[i] = { changed: created, event, ...bornOf(born) };

@@ -95,20 +95,21 @@ export function insertOutbox(insert: ReturnType<SqliteConnection['statement']>, 
   }
 }
 
-/** Where `insertClaimedOutbox` puts the rows it wrote claimed, and the repeats it did not write. */
+/** Where `insertClaimedOutbox` puts the rows it wrote claimed (with `claim`), and the repeats it did not write. */
 export interface BornRows {
+  claim: boolean;
   claimed: Notification[];
   repeats: Notification[];
   repeatOf?: RepeatOf;
 }
 
 /**
- * `insertOutbox` for a caller that delivers the rows itself: those due at `createdAt` go in claimed
- * (see INSERT_CLAIMED) and are added to `claimed` as a claim would return them, or, when `repeatOf`
- * names a send the row repeats, are not written at all: the send covers them, and they are added to
- * `repeats` as the settled rows they would have been (`sent` at that send, `covered_by` it), for the
- * caller to count. A row due later goes in pending, and a row whose id is present already is left
- * as it is and not returned.
+ * `insertOutbox` for a caller that delivers the rows itself (`claim`) or knows the sends they may
+ * repeat (`repeatOf`): a row that `repeatOf` names a send for is not written at all (the send covers
+ * it) and is added to `repeats` as the settled row it would have been (`sent` at that send,
+ * `covered_by` it), for the caller to count; with `claim`, those due at `createdAt` go in claimed (see
+ * INSERT_CLAIMED) and are added to `claimed` as a claim would return them. The rest go in pending,
+ * and a row whose id is present already is left as it is and not returned.
  */
 export function insertClaimedOutbox(
   statement: SqliteConnection['statement'],
@@ -122,7 +123,7 @@ export function insertClaimedOutbox(
   for (const row of rows) {
     const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at: due } = row;
     const values = [id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, due];
-    if (due > createdAt) statement(INSERT_NOTIFICATION).run(...values, createdAt);
+    if (due > createdAt || !into.claim) statement(INSERT_NOTIFICATION).run(...values, createdAt);
     else if (statement(INSERT_CLAIMED).run(...values, createdAt, createdAt).changes > 0) into.claimed.push({ ...row, status: 'sending' });
   }
 }
