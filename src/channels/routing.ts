@@ -28,9 +28,13 @@ export function route(
   available: ReadonlySet<string>,
   options: { table?: RoutingTable; exclude?: string; by?: Severity } = {},
 ): NewNotification[] {
-  const table = options.table ?? DEFAULT_ROUTES;
-  const channels = table[options.by ?? draft.severity].filter((c) => available.has(c) && c !== options.exclude);
-  return (channels.length > 0 ? channels : [FALLBACK_CHANNEL]).map((channel) => ({ ...draft, channel }));
+  return routedChannels(options.by ?? draft.severity, available, options).map((channel) => ({ ...draft, channel }));
+}
+
+/** The channels `route` gives a notification of `severity`: its routes among the `available` ones, else the fallback. */
+export function routedChannels(severity: Severity, available: ReadonlySet<string>, options: { table?: RoutingTable; exclude?: string } = {}): string[] {
+  const channels = (options.table ?? DEFAULT_ROUTES)[severity].filter((c) => available.has(c) && c !== options.exclude);
+  return channels.length > 0 ? channels : [FALLBACK_CHANNEL];
 }
 
 /** The channel that delivers a row: its own when available, else the fallback. */

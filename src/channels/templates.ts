@@ -5,6 +5,9 @@ import type { NotificationDraft } from './routing.ts';
 /** The fields of an alert event the alert notifications speak of. */
 export type AlertFacts = Pick<AlertEvent, 'id' | 'alert_id' | 'device_id' | 'metric' | 'operator' | 'severity' | 'threshold_value' | 'current_value' | 'triggered_at'>;
 
+/** The dedup key of a rule's notifications of one transition: one key per rule and transition. */
+export const alertDedupKey = (alertId: string, transition: 'firing' | 'resolved'): string => `alert:${alertId}:${transition}`;
+
 /**
  * An alert event that fired, as a notification about its rule (`ruleName` for the title). The dedup
  * key is per rule and transition, so a rule flapping within the repeat interval notifies once.
@@ -24,7 +27,7 @@ export function alertFired(event: AlertFacts, ruleName: string): NotificationDra
       triggered_at: event.triggered_at,
     },
     alert_id: event.alert_id,
-    dedup_key: `alert:${event.alert_id}:firing`,
+    dedup_key: alertDedupKey(event.alert_id, 'firing'),
   };
 }
 
@@ -36,7 +39,7 @@ export function alertResolved(event: AlertFacts & Pick<AlertEvent, 'resolved_at'
     message: `${event.metric} of ${event.device_id} is back to ${event.resolution_value ?? 'normal'}`,
     metadata: { event_id: event.id, device_id: event.device_id, metric: event.metric, value: event.resolution_value, resolved_at: event.resolved_at },
     alert_id: event.alert_id,
-    dedup_key: `alert:${event.alert_id}:resolved`,
+    dedup_key: alertDedupKey(event.alert_id, 'resolved'),
   };
 }
 

@@ -2,7 +2,8 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { Broker } from '../streams/broker.ts';
-import type { RepeatOf, Store } from '../storage/store.ts';
+import type { Store } from '../storage/store.ts';
+import type { Repeat, RepeatOf } from './dedup-memory.ts';
 import type { Logger } from './logger.ts';
 import type { ActorRegistry } from './registry.ts';
 import type { RunFeed } from './run-reporter.ts';
@@ -46,10 +47,11 @@ export interface OutboxHandoff {
   /** Delivers rows written claimed; any it cannot deliver (it stopped meanwhile) are claimed again once stale. */
   take(rows: Notification[]): void;
   /**
-   * The send a new row would repeat, as the deliverer remembers it: such a row is not written (the
-   * send covers it), only counted. None while a silence is active, so that a silenced row is still suppressed.
+   * The send a new notification would repeat, as the deliverer remembers it: the alert writer then
+   * writes no row for it (the send covers it), only counts it. None while a silence is active, so
+   * that a silenced row is still suppressed.
    */
   repeatOf: RepeatOf;
   /** Counts the repeats the writer did not write, as the deliverer counts the repeats it finds. */
-  repeated(rows: Notification[]): void;
+  repeated(repeats: Repeat[]): void;
 }

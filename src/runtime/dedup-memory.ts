@@ -5,6 +5,18 @@ export interface RememberedSend {
 }
 
 /**
+ * The send (its row's id and ISO time) that a new notification of `channel` and `dedupKey` would
+ * repeat within the repeat window, as its deliverer remembers it; undefined when it knows of none.
+ */
+export type RepeatOf = (channel: string, dedupKey: string) => RememberedSend | undefined;
+
+/** A notification left unwritten as a repeat: its channel, and the send that covered it. */
+export interface Repeat {
+  channel: string;
+  coveredBy: string;
+}
+
+/**
  * The recent sends per (channel, dedup key), so that a repeat is recognised without asking the
  * store. Bounded: past `capacity` the entry updated longest ago goes first, and entries sent before
  * the window are dropped by `forget`. It only ever answers "sent since": a key it does not know may

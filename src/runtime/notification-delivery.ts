@@ -2,10 +2,10 @@ import type { DeliveryOutcome } from '../actors/notifier.ts';
 import type { Channel } from '../channels/channel.ts';
 import { channelFor, FALLBACK_CHANNEL } from '../channels/routing.ts';
 import type { Notification } from '../domain/notification.ts';
-import type { NotificationRepository, RepeatOf } from '../storage/store.ts';
+import type { NotificationRepository } from '../storage/store.ts';
 import { backoffDelay, isRetriable, type BackoffOptions } from '../streams/backoff.ts';
 import { CLAIM_LEASE_MS, keepClaimed } from './claim-lease.ts';
-import { DedupMemory, type RememberedSend } from './dedup-memory.ts';
+import { DedupMemory, type RememberedSend, type Repeat, type RepeatOf } from './dedup-memory.ts';
 import { createLaneSlots } from './lane-slots.ts';
 import { retryStoreCall } from './store-retry.ts';
 import type { Logger } from './logger.ts';
@@ -70,7 +70,7 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
   };
   return Object.assign(deliver, {
     repeatOf: (channel: string, dedupKey: string) => deliverer.repeatOf(channel, dedupKey),
-    repeated: (rows: Notification[]) => deliverer.repeated(rows),
+    repeated: (repeats: Repeat[]) => deliverer.repeated(repeats),
   });
 }
 
@@ -80,7 +80,7 @@ export interface Deliver {
   /** The remembered send (id and time) a new row of `channel` and `dedupKey` repeats within the window, if any. */
   repeatOf: RepeatOf;
   /** Counts the repeats its writer did not write (see `repeatOf`) as the repeats it finds itself are counted. */
-  repeated(rows: Notification[]): void;
+  repeated(repeats: Repeat[]): void;
 }
 
 class Deliverer {
@@ -147,11 +147,16 @@ class Deliverer {
     return this.lastWindow.iso;
   }
 
-  /** Repeats their writer did not write: counted and reported as the ones `attempt` finds. */
-  repeated(rows: Notification[]): void {
-    const attempted = rows.map((row): Attempted => ({ outcome: { id: row.id, lane: channelFor(row.channel, this.available), kind: 'deduplicated' } }));
-    reportBatch(attempted, this.deps.runs, this.deps.count ?? (() => {}));
-    this.logger.debug({ repeats: rows.length }, 'notifications suppressed as repeats at their commit, not written');
+  /** Repeats their writer did not write: counted per channel as the ones `attempt` finds (no run of the channel). */
+  repeated(repeats: Repeat[]): void {
+    const perLane = new Map<string, number>();
+    for (const { channel } of repeats) {
+      const lane = channelFor(channel, this.available);
+      perLane.set(lane, (perLane.get(lane) ?? 0) + 1);
+    }
+    const count = this.deps.count ?? (() => {});
+    for (const [lane, n] of perLane) count(lane, 'deduplicated', n);
+    this.logger.debug({ repeats: repeats.length }, 'notifications suppressed as repeats, not written');
   }
 
   /**

@@ -6,7 +6,7 @@ import { channelFor } from '../channels/routing.ts';
 import { openChannels } from '../channels/open-channels.ts';
 import { actorConcern, type Concern } from './concern.ts';
 import type { OutboxHandoff, RuntimeContext, Wake } from './context.ts';
-import type { RepeatOf } from '../storage/store.ts';
+import type { Repeat, RepeatOf } from './dedup-memory.ts';
 import { CLAIM_LEASE_MS } from './claim-lease.ts';
 import { storeClock } from './store-clock.ts';
 import { createDeliverer } from './notification-delivery.ts';
@@ -93,7 +93,7 @@ export function notifierConcern(
   const handoff = outboxHandoff(() => concern.actor, outbox.holds, screened, logger, {
     // A silenced row must be suppressed, not settled as a repeat: none is while a silence is active.
     repeatOf: (channel, dedupKey) => (silences?.quiet() === false ? undefined : deliver.repeatOf(channel, dedupKey)),
-    repeated: (rows) => deliver.repeated(rows),
+    repeated: (found) => deliver.repeated(found),
   });
   return {
     name: concern.name,
@@ -122,7 +122,7 @@ function outboxHandoff(
   caughtUp: () => boolean,
   screened: (rows: Notification[]) => Promise<ClaimedRow[]>,
   logger: Logger,
-  repeats: { repeatOf: RepeatOf; repeated: (rows: Notification[]) => void },
+  repeats: { repeatOf: RepeatOf; repeated: (repeats: Repeat[]) => void },
 ): OutboxHandoff {
   const inState = (...states: string[]): boolean => {
     const snapshot = actorOf()?.getSnapshot();
@@ -131,9 +131,9 @@ function outboxHandoff(
   return {
     taking: () => caughtUp() && inState('running'),
     repeatOf: repeats.repeatOf,
-    repeated(rows) {
-      repeats.repeated(rows);
-      if (inState('running', 'draining')) actorOf()!.send({ type: 'REPEATED', count: rows.length });
+    repeated(found) {
+      repeats.repeated(found);
+      if (inState('running', 'draining')) actorOf()!.send({ type: 'REPEATED', count: found.length });
     },
     take(rows) {
       if (rows.length === 0) return;

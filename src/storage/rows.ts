@@ -3,7 +3,6 @@ import type { AlertEvent, NewAlertEvent } from '../domain/alert-event.ts';
 import type { NewNotification, Notification } from '../domain/notification.ts';
 import type { Silence, SilenceInput } from '../domain/silence.ts';
 import { timeOrderedId } from './ids.ts';
-import type { RepeatOf } from './store.ts';
 import { isoTime, now } from './timestamps.ts';
 
 /** The open event `input` becomes once stored: an id unless given, canonical time, no resolution yet. */
@@ -50,24 +49,6 @@ export function newNotificationRows(notifications: NewNotification[], alertId: s
     sent_at: null,
     covered_by: null,
   }));
-}
-
-/**
- * New outbox `rows` less the repeats `repeatOf` names a send for (a row due at once, with a dedup
- * key): a commit writes none of those, the send covers them. They are returned apart, each as the row
- * the deliverer would have settled on finding it a repeat (`sent` at that send, one attempt,
- * `covered_by` it), for the caller to count.
- */
-export function withoutRepeats(rows: Notification[], repeatOf: RepeatOf | undefined): { rows: Notification[]; repeats: Notification[] } {
-  if (repeatOf === undefined) return { rows, repeats: [] };
-  const kept: Notification[] = [];
-  const repeats: Notification[] = [];
-  for (const row of rows) {
-    const send = row.dedup_key === null || row.next_attempt_at > row.created_at ? undefined : repeatOf(row.channel, row.dedup_key);
-    if (send === undefined) kept.push(row);
-    else repeats.push({ ...row, status: 'sent', attempts: 1, sent_at: isoTime(send.sentAt, 'sentAt'), covered_by: send.id });
-  }
-  return { rows: kept, repeats };
 }
 
 /** The silence `input` becomes once stored: a new id, canonical times, its creation time. */

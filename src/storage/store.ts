@@ -90,19 +90,7 @@ export interface TransitionOutcome {
   event: AlertEvent | undefined;
   /** With `commit`'s `claim`, on a store that honours it: the outbox rows the transition wrote already claimed, as `notifications.claim` returns rows. */
   claimed?: Notification[];
-  /**
-   * With `commit`'s `repeatOf`: the repeats the transition did not write (absent when none), each as
-   * the settled row it would have been (`sent` at the send it repeats, `covered_by` that send), for
-   * the caller to count.
-   */
-  repeats?: Notification[];
 }
-
-/**
- * The send (its row's id and ISO time) that a new outbox row of `channel` and `dedupKey` repeats
- * within the repeat window, as its deliverer knows it; undefined when it knows of none.
- */
-export type RepeatOf = (channel: string, dedupKey: string) => { id: string; sentAt: string } | undefined;
 
 /**
  * Alert events and their notifications: firing and resolving are each one transaction, and the
@@ -131,12 +119,10 @@ export interface AlertEventRepository {
    * row whose deliverer died. A store that ignores `claim` (PostgreSQL: its claim also arbitrates
    * between instances) writes them pending and returns no `claimed`.
    *
-   * With `repeatOf` (every store, with or without `claim`), a row due at once that `repeatOf` names
-   * a send for is not written: that send covers it, and the alert event the transition wrote is its
-   * record. It is returned in `repeats` (as the row the deliverer would have settled on finding it a
-   * repeat) of a transition that changed something: never stored, claimed or sent.
+   * The store writes every notification it is given: a repeat of a recent send is left out by the
+   * caller (see the alert writer's `repeatOf`), which knows what was sent.
    */
-  commit(batch: { transitions: AlertTransition[]; readings: Reading[]; claim?: boolean; repeatOf?: RepeatOf }): Promise<TransitionOutcome[]>;
+  commit(batch: { transitions: AlertTransition[]; readings: Reading[]; claim?: boolean }): Promise<TransitionOutcome[]>;
   /** Newest `triggered_at` first; `since` and `until` bound `triggered_at` inclusively; no `limit` means all. */
   list(filter: AlertEventFilter): Promise<AlertEvent[]>;
   /** `by_severity` counts every event; the mean time to resolve is over resolved events (null when none). */

@@ -2,10 +2,12 @@ import type { AlertIntent } from '../../actors/alert.ts';
 import type { Notification } from '../../domain/notification.ts';
 import type { Reading } from '../../domain/reading.ts';
 import { timeOrderedId } from '../../storage/ids.ts';
-import type { AlertTransition, RepeatOf, Store, TransitionOutcome } from '../../storage/store.ts';
+import type { AlertTransition, Store, TransitionOutcome } from '../../storage/store.ts';
 import { withBackoff, type BackoffOptions } from '../../streams/backoff.ts';
 import type { Logger } from '../logger.ts';
-import { firedNotifications, resolvedNotifications, type AvailableChannels } from './notifications.ts';
+import { alertDedupKey } from '../../channels/templates.ts';
+import type { Repeat, RepeatOf } from '../dedup-memory.ts';
+import { channelsOf, firedNotifications, resolvedNotifications, type AvailableChannels } from './notifications.ts';
 
 /** A write the alert machines asked for. */
 export interface AlertWrite extends AlertIntent {
@@ -14,7 +16,7 @@ export interface AlertWrite extends AlertIntent {
 
 /** What a write did: `changed` false when the store already had it so (idempotent). */
 export type WriteOutcome =
-  | { write: AlertWrite; ok: true; changed: boolean; eventId?: string; claimed?: Notification[]; repeats?: Notification[] }
+  | { write: AlertWrite; ok: true; changed: boolean; eventId?: string; claimed?: Notification[]; repeats?: Repeat[] }
   | { write: AlertWrite; ok: false; error: unknown };
 
 /** Options of `createAlertWriter`. */
@@ -37,8 +39,9 @@ export interface AlertWriterOptions {
    */
   claimOutbox?: () => boolean;
   /**
-   * The send a new row repeats, as its deliverer knows it. Such rows are not written (see `commit`'s
-   * `repeatOf`), whether or not the outbox is claimed, and are told to `onWritten` in `repeats`.
+   * The send a write's notification on a channel would repeat, as its deliverer remembers it. No row
+   * is written for such a notification (the send covers it; the alert event is its record), whether
+   * or not the outbox is claimed; a write that changed something tells them to `onWritten` in `repeats`.
    */
   repeatOf?: RepeatOf;
 }
@@ -73,13 +76,14 @@ interface Unit {
   finish(): void;
 }
 
-/** The store transition of a write. */
-function transitionOf(w: AlertWrite, channels: AvailableChannels | undefined): AlertTransition {
+/** The store transition of a write, and the repeats left out of its notifications (see `repeatOf`). */
+function transitionOf(w: AlertWrite, available: AvailableChannels | undefined, repeatOf: RepeatOf | undefined): { transition: AlertTransition; repeats: Repeat[] } {
   const at = new Date(w.at).toISOString();
   const { rule } = w;
+  const { channels, repeats } = unrepeated(channelsOf(rule, available), alertDedupKey(rule.id, w.kind === 'fire' ? 'firing' : 'resolved'), repeatOf);
   if (w.kind === 'resolve') {
     const resolution = { resolved_at: at, resolution_value: w.value };
-    return { kind: 'resolve', alertId: rule.id, resolution, notifications: (event) => resolvedNotifications(rule, event, channels) };
+    return { transition: { kind: 'resolve', alertId: rule.id, resolution, notifications: (event) => resolvedNotifications(rule, event, available, channels) }, repeats };
   }
   const event = {
     id: timeOrderedId(),
@@ -93,7 +97,27 @@ function transitionOf(w: AlertWrite, channels: AvailableChannels | undefined): A
     triggered_at: at,
     metadata: { rule_name: rule.name, for_seconds: rule.for_seconds, clear_threshold: rule.clear_threshold },
   };
-  return { kind: 'open', event, notifications: firedNotifications(rule, event, channels) };
+  return { transition: { kind: 'open', event, notifications: firedNotifications(rule, event, available, channels) }, repeats };
+}
+
+const NO_REPEATS: Repeat[] = [];
+
+/** `channels` split into those to notify and those whose notification of `dedupKey` repeats a remembered send. */
+function unrepeated(channels: readonly string[], dedupKey: string, repeatOf: RepeatOf | undefined): { channels: readonly string[]; repeats: Repeat[] } {
+  if (repeatOf === undefined) return { channels, repeats: NO_REPEATS };
+  let kept: string[] | undefined;
+  let repeats = NO_REPEATS;
+  channels.forEach((channel, i) => {
+    const send = repeatOf(channel, dedupKey);
+    if (send === undefined) {
+      kept?.push(channel);
+      return;
+    }
+    kept ??= channels.slice(0, i);
+    if (repeats === NO_REPEATS) repeats = [];
+    repeats.push({ channel, coveredBy: send.id });
+  });
+  return { channels: kept ?? channels, repeats };
 }
 
 function newUnit(writes: AlertWrite[], readings: Reading[], onSettled: { resolve(): void; reject(error: unknown): void }, waitOutRetries: boolean): Unit {
@@ -130,8 +154,18 @@ function nextBatch(queue: Unit[], max: number): Unit[] {
   return queue.splice(0, Math.max(1, n));
 }
 
+/** A transition's outcome, with the repeats left out of its notifications when it changed something. */
+type Written = TransitionOutcome & { repeats?: Repeat[] };
+
+function withRepeats(outcomes: TransitionOutcome[], planned: { repeats: Repeat[] }[]): Written[] {
+  return outcomes.map((outcome, i) => {
+    const { repeats } = planned[i]!;
+    return outcome.changed && repeats.length > 0 ? { ...outcome, repeats } : outcome;
+  });
+}
+
 /** Tells `onWritten` each write's outcome, in push order (a failing listener is logged, not thrown). */
-function reportUnit(unit: Unit, outcomes: TransitionOutcome[] | undefined, error: unknown, onWritten: AlertWriterOptions['onWritten'], logger: Logger): void {
+function reportUnit(unit: Unit, outcomes: Written[] | undefined, error: unknown, onWritten: AlertWriterOptions['onWritten'], logger: Logger): void {
   if (!onWritten) return;
   unit.writes.forEach((write, i) => {
     const outcome = outcomes?.[i];
@@ -155,13 +189,13 @@ function tellCommitted({ onCommitted, logger }: AlertWriterOptions): void {
   }
 }
 
-type Report = (unit: Unit, outcomes: TransitionOutcome[] | undefined, error?: unknown) => void;
+type Report = (unit: Unit, outcomes: Written[] | undefined, error?: unknown) => void;
 
 /**
  * Settles each unit of one attempt at committing `pending`: committed ones and those failed for good
  * are reported; the retriable failures come back, to be retried, with the first of their errors.
  */
-function settleAttempt(pending: Unit[], settled: PromiseSettledResult<TransitionOutcome[]>[], report: Report, logger: Logger): { retry: Unit[]; firstError: unknown } {
+function settleAttempt(pending: Unit[], settled: PromiseSettledResult<Written[]>[], report: Report, logger: Logger): { retry: Unit[]; firstError: unknown } {
   const retry: Unit[] = [];
   let firstError: unknown;
   settled.forEach((result, i) => {
@@ -201,7 +235,7 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
   /** The failure the head batch is backing off from: units queued meanwhile are told at once. */
   let failing: unknown;
 
-  const report = (unit: Unit, outcomes: TransitionOutcome[] | undefined, error?: unknown) => {
+  const report = (unit: Unit, outcomes: Written[] | undefined, error?: unknown) => {
     reportUnit(unit, outcomes, error, options.onWritten, logger);
     queued -= unit.writes.length;
     unit.finish();
@@ -212,10 +246,12 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     await withBackoff(
       async () => {
         const claim = options.claimOutbox?.() ?? false;
-        const { repeatOf } = options;
+        const planned = pending.map((u) => u.writes.map((w) => transitionOf(w, options.channels, options.repeatOf)));
         const settled = await Promise.allSettled(
-          pending.map((u) =>
-            store.alerts.commit({ transitions: u.writes.map((w) => transitionOf(w, options.channels)), readings: u.readings, claim, ...(repeatOf && { repeatOf }) }),
+          pending.map((u, k) =>
+            store.alerts
+              .commit({ transitions: planned[k]!.map((p) => p.transition), readings: u.readings, claim })
+              .then((outcomes) => withRepeats(outcomes, planned[k]!)),
           ),
         );
         const { retry, firstError } = settleAttempt(pending, settled, report, logger);

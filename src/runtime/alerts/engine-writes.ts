@@ -2,6 +2,7 @@ import { configuredChannels } from '../../channels/open-channels.ts';
 import { messageOf } from '../../errors.ts';
 import type { Notification } from '../../domain/notification.ts';
 import type { OutboxHandoff, RuntimeContext } from '../context.ts';
+import type { Repeat } from '../dedup-memory.ts';
 import type { Logger } from '../logger.ts';
 import { createAlertWriter, type AlertWrite, type AlertWriter, type WriteOutcome } from './alert-writer.ts';
 import { ALERT_WORKER_ID, type IntervalWorker } from './interval-worker.ts';
@@ -41,7 +42,7 @@ export function createEngineWrites(options: EngineWritesOptions): { writer: Aler
   let counts = { triggered: 0, resolved: 0, errors: 0, lastError: null as string | null };
   /** The batch's outbox rows written claimed for the notifier, and whether any change wrote its rows pending. */
   let handed: Notification[] = [];
-  let repeats: Notification[] = [];
+  let repeats: Repeat[] = [];
   let unclaimed = false;
   const onWritten = (outcome: WriteOutcome) => {
     const fired = outcome.write.kind === 'fire';

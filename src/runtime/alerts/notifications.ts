@@ -1,4 +1,4 @@
-import { route } from '../../channels/routing.ts';
+import { routedChannels } from '../../channels/routing.ts';
 import { alertFired, alertResolved, type AlertFacts } from '../../channels/templates.ts';
 import type { AlertEvent } from '../../domain/alert-event.ts';
 import type { NewNotification } from '../../domain/notification.ts';
@@ -9,25 +9,33 @@ export type AvailableChannels = ReadonlySet<string>;
 
 const CONSOLE_ONLY: AvailableChannels = new Set(['console']);
 
-/** The outbox rows of a firing: the shared alert-fired template, once per channel of the rule. */
-export function firedNotifications(rule: Rule, event: AlertFacts, available: AvailableChannels = CONSOLE_ONLY): NewNotification[] {
-  return perChannel(rule, { ...alertFired(event, rule.name), alert_id: rule.id }, available);
+/**
+ * The outbox rows of a firing: the shared alert-fired template, once per channel of the rule (or of
+ * `channels`, a part of them: a channel left out is one whose notification repeats a recent send).
+ */
+export function firedNotifications(rule: Rule, event: AlertFacts, available: AvailableChannels = CONSOLE_ONLY, channels = channelsOf(rule, available)): NewNotification[] {
+  if (channels.length === 0) return [];
+  const draft = { ...alertFired(event, rule.name), alert_id: rule.id };
+  return channels.map((channel) => ({ ...draft, channel }));
 }
 
-/** The outbox rows of a resolution, once per channel of the rule. */
+/** The outbox rows of a resolution, once per channel of the rule (or of `channels`, as for a firing). */
 export function resolvedNotifications(
   rule: Rule,
   event: AlertFacts & Pick<AlertEvent, 'resolved_at' | 'resolution_value'>,
   available: AvailableChannels = CONSOLE_ONLY,
+  channels = channelsOf(rule, available),
 ): NewNotification[] {
-  return perChannel(rule, { ...alertResolved(event, rule.name), alert_id: rule.id }, available);
+  if (channels.length === 0) return [];
+  const draft = { ...alertResolved(event, rule.name), alert_id: rule.id };
+  return channels.map((channel) => ({ ...draft, channel }));
 }
 
 /**
- * The rule's own channels when it names some; else the routes of the rule's severity among the
- * available channels, as plugin health does (for its resolution too, so it reaches whoever was told it fired).
+ * The channels a rule's notifications go to: its own when it names some; else the routes of the
+ * rule's severity among the available channels, as plugin health does (for its resolution too, so it
+ * reaches whoever was told it fired).
  */
-function perChannel(rule: Rule, draft: Omit<NewNotification, 'channel'>, available: AvailableChannels): NewNotification[] {
-  if (rule.channels.length === 0) return route(draft, available, { by: rule.severity });
-  return rule.channels.map((channel) => ({ ...draft, channel }));
+export function channelsOf(rule: Rule, available: AvailableChannels = CONSOLE_ONLY): readonly string[] {
+  return rule.channels.length > 0 ? rule.channels : routedChannels(rule.severity, available);
 }

@@ -83,7 +83,7 @@ export function postgresAlerts(connection: PostgresConnection): AlertEventReposi
     async commit(batch) {
       const item = await commitItem(openFor, batch);
       const values = await group.submit(item);
-      return item.calls.map((call, i) => toOutcome(call, values[i], item.repeats?.[i]));
+      return item.calls.map((call, i) => toOutcome(call, values[i]));
     },
     async open(input, notifications) {
       const event = newAlertEvent(input);

@@ -1,9 +1,8 @@
 import type { PoolClient, QueryConfig } from 'pg';
 import type { AlertEvent } from '../../domain/alert-event.ts';
-import type { NewNotification, Notification } from '../../domain/notification.ts';
 import type { Reading } from '../../domain/reading.ts';
 import type { Settled } from '../group-commit.ts';
-import { newAlertEvent, newNotificationRows, withoutRepeats } from '../rows.ts';
+import { newAlertEvent, newNotificationRows } from '../rows.ts';
 import type { AlertEventRepository, AlertTransition, TransitionOutcome } from '../store.ts';
 import { newestPerSeries } from '../newest-readings.ts';
 import { isoTime } from '../timestamps.ts';
@@ -20,21 +19,16 @@ type Plan = (text: string, values: unknown[]) => QueryConfig;
 export interface CommitItem {
   calls: AlertCall[];
   readings: Reading[];
-  /** Per call, the repeats its commit does not write (see `withoutRepeats`); none when absent. */
-  repeats?: Notification[][];
 }
 
-/** What `writeTogether` returned for an open or a resolve, as the port's outcome; `repeats` count only when it changed something. */
-export function toOutcome(call: AlertCall, value: unknown, repeats: Notification[] = []): TransitionOutcome {
-  let outcome: TransitionOutcome;
+/** What `writeTogether` returned for an open or a resolve, as the port's outcome. */
+export function toOutcome(call: AlertCall, value: unknown): TransitionOutcome {
   if (call.kind === 'open') {
     const { event, created } = value as { event: AlertEvent; created: boolean };
-    outcome = { changed: created, event };
-  } else {
-    const event = value as AlertEvent | undefined;
-    outcome = { changed: event !== undefined, event };
+    return { changed: created, event };
   }
-  return outcome.changed && repeats.length > 0 ? { ...outcome, repeats } : outcome;
+  const event = value as AlertEvent | undefined;
+  return { changed: event !== undefined, event };
 }
 
 /**
@@ -49,26 +43,19 @@ export async function commitItem(openFor: (alertId: string) => Promise<AlertEven
   const resolving = [...new Set(batch.transitions.filter((t) => t.kind === 'resolve').map((t) => (t as Extract<AlertTransition, { kind: 'resolve' }>).alertId))];
   const opened = await Promise.all(resolving.map((id) => openFor(id)));
   resolving.forEach((id, i) => known.set(id, opened[i]));
-  const { repeatOf } = batch;
-  const repeats: Notification[][] = [];
-  const outboxRows = (notifications: NewNotification[], alertId: string): Notification[] => {
-    const split = withoutRepeats(newNotificationRows(notifications, alertId), repeatOf);
-    repeats.push(split.repeats);
-    return split.rows;
-  };
   const calls = batch.transitions.map((t): AlertCall => {
     if (t.kind === 'open') {
       const event = newAlertEvent(t.event);
       if (t.event.id !== undefined) known.set(event.alert_id, event);
-      return { kind: 'open', event, notifications: outboxRows(t.notifications, event.alert_id) };
+      return { kind: 'open', event, notifications: newNotificationRows(t.notifications, event.alert_id) };
     }
     const open = known.get(t.alertId);
     known.delete(t.alertId);
     const notifications = open ? t.notifications({ ...open, ...t.resolution, is_resolved: true }) : [];
     const resolvedAt = isoTime(t.resolution.resolved_at, 'resolved_at');
-    return { kind: 'resolve', alertId: t.alertId, resolvedAt, value: t.resolution.resolution_value, notifications: outboxRows(notifications, t.alertId) };
+    return { kind: 'resolve', alertId: t.alertId, resolvedAt, value: t.resolution.resolution_value, notifications: newNotificationRows(notifications, t.alertId) };
   });
-  return { calls, readings, repeats };
+  return { calls, readings };
 }
 
 /** Upserts `readings` within the transaction on `client`; rejects with SetAttemptFailed when the statement fails. */

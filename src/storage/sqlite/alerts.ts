@@ -2,7 +2,7 @@ import type { AlertEvent, AlertEventFilter, NewAlertEvent, Resolution } from '..
 import type { NewNotification } from '../../domain/notification.ts';
 import { groupCommit, type Settled } from '../group-commit.ts';
 import { newAlertEvent, newEventValues } from '../rows.ts';
-import type { AlertEventRepository, AlertTransition, RepeatOf, TransitionOutcome } from '../store.ts';
+import type { AlertEventRepository, AlertTransition, TransitionOutcome } from '../store.ts';
 import type { Reading } from '../../domain/reading.ts';
 import { upsertReadings } from './readings.ts';
 import { isoTime, now } from '../timestamps.ts';
@@ -60,9 +60,8 @@ export function listQuery(filter: AlertEventFilter): { sql: string; params: unkn
   return { sql, params };
 }
 
-/** An outcome's rows written claimed (with `claim`), and the repeats left unwritten when there are any. */
-const bornOf = (born: BornRows | undefined): Pick<TransitionOutcome, 'claimed' | 'repeats'> =>
-  born === undefined ? {} : { ...(born.claim && { claimed: born.claimed }), ...(born.repeats.length > 0 && { repeats: born.repeats }) };
+/** An outcome's rows written claimed, when the caller delivers them. */
+const bornOf = (born: BornRows | undefined): Pick<TransitionOutcome, 'claimed'> => (born === undefined ? {} : { claimed: born.claimed });
 
 /** Most transitions committed together. */
 const MAX_GROUP_SIZE = 256;
@@ -162,7 +161,7 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     return { event, created: true };
   };
 
-  /** The outbox rows of a transition: pending, or born claimed into `born` when the caller delivers them; with `born`'s `repeatOf`, repeats left unwritten. */
+  /** The outbox rows of a transition: pending, or born claimed into `born` when the caller delivers them. */
   const outbox = (notifications: NewNotification[], alertId: string, createdAt: string, born: BornRows | undefined) => {
     if (born) insertClaimedOutbox(statement, notifications, alertId, createdAt, born);
     else insertOutbox(statement(INSERT_NOTIFICATION), notifications, alertId, createdAt);
@@ -185,11 +184,11 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
   };
 
   /** One call of the group: the transitions, then the readings (all or nothing: a failing call is rolled back alone). */
-  const commit = (transitions: AlertTransition[], readings: Reading[], claim: boolean, repeatOf: RepeatOf | undefined): TransitionOutcome[] => {
+  const commit = (transitions: AlertTransition[], readings: Reading[], claim: boolean): TransitionOutcome[] => {
     const createdAt = now();
     const outcomes = new Array<TransitionOutcome>(transitions.length);
     transitions.forEach((t, i) => {
-      const born: BornRows | undefined = claim || repeatOf ? { claim, claimed: [], repeats: [], repeatOf } : undefined;
+      const born: BornRows | undefined = claim ? { claimed: [] } : undefined;
       if (t.kind === 'open') {
         const { event, created } = open(t.event, t.notifications, createdAt, born);
         outcomes[i] = { changed: created, event, ...bornOf(born) };
@@ -218,6 +217,6 @@ export function sqliteAlerts({ db, statement }: SqliteConnection): AlertEventRep
     ...reads,
     open: (event, notifications) => submit('alerts.open', () => open(event, notifications)),
     resolve: (alertId, resolution, notifications) => submit('alerts.resolve', () => resolve(alertId, resolution, notifications)),
-    commit: ({ transitions, readings, claim = false, repeatOf }) => submit('alerts.commit', () => commit(transitions, readings, claim, repeatOf)),
+    commit: ({ transitions, readings, claim = false }) => submit('alerts.commit', () => commit(transitions, readings, claim)),
   };
 }

@@ -1,9 +1,9 @@
 import type { NewNotification, Notification, NotificationStatus } from '../../domain/notification.ts';
-import type { DeliveryResult, NotificationRepository, RepeatOf, SentMark } from '../store.ts';
+import type { DeliveryResult, NotificationRepository, SentMark } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { Synchronous } from './guard.ts';
 import { timeOrderedId } from '../ids.ts';
-import { newNotificationRows, withoutRepeats } from '../rows.ts';
+import { newNotificationRows } from '../rows.ts';
 import { isoTime } from '../timestamps.ts';
 
 type NotificationRow = Omit<Notification, 'metadata'> & { metadata: string };
@@ -95,21 +95,15 @@ export function insertOutbox(insert: ReturnType<SqliteConnection['statement']>, 
   }
 }
 
-/** Where `insertClaimedOutbox` puts the rows it wrote claimed (with `claim`), and the repeats it did not write. */
+/** Where `insertClaimedOutbox` puts the rows it wrote claimed. */
 export interface BornRows {
-  claim: boolean;
   claimed: Notification[];
-  repeats: Notification[];
-  repeatOf?: RepeatOf;
 }
 
 /**
- * `insertOutbox` for a caller that delivers the rows itself (`claim`) or knows the sends they may
- * repeat (`repeatOf`): a row that `repeatOf` names a send for is not written at all (the send covers
- * it) and is added to `repeats` as the settled row it would have been (`sent` at that send,
- * `covered_by` it), for the caller to count; with `claim`, those due at `createdAt` go in claimed (see
- * INSERT_CLAIMED) and are added to `claimed` as a claim would return them. The rest go in pending,
- * and a row whose id is present already is left as it is and not returned.
+ * `insertOutbox` for a caller that delivers the rows itself: those due at `createdAt` go in claimed
+ * (see INSERT_CLAIMED) and are added to `claimed` as a claim would return them; a row due later goes
+ * in pending, and a row whose id is present already is left as it is and not returned.
  */
 export function insertClaimedOutbox(
   statement: SqliteConnection['statement'],
@@ -118,12 +112,10 @@ export function insertClaimedOutbox(
   createdAt: string,
   into: BornRows,
 ): void {
-  const { rows, repeats } = withoutRepeats(newNotificationRows(notifications, alertId, createdAt), into.repeatOf);
-  if (repeats.length > 0) into.repeats.push(...repeats);
-  for (const row of rows) {
+  for (const row of newNotificationRows(notifications, alertId, createdAt)) {
     const { id, channel, severity, title, message, metadata, alert_id, dedup_key, next_attempt_at: due } = row;
     const values = [id, channel, severity, title, message, JSON.stringify(metadata), alert_id, dedup_key, due];
-    if (due > createdAt || !into.claim) statement(INSERT_NOTIFICATION).run(...values, createdAt);
+    if (due > createdAt) statement(INSERT_NOTIFICATION).run(...values, createdAt);
     else if (statement(INSERT_CLAIMED).run(...values, createdAt, createdAt).changes > 0) into.claimed.push({ ...row, status: 'sending' });
   }
 }
