@@ -1,18 +1,13 @@
-import type { AlertIntent } from '../../actors/alert.ts';
 import type { Notification } from '../../domain/notification.ts';
 import type { Reading } from '../../domain/reading.ts';
-import { timeOrderedId } from '../../storage/ids.ts';
-import type { AlertTransition, Store, TransitionOutcome } from '../../storage/store.ts';
+import type { Store, TransitionOutcome } from '../../storage/store.ts';
 import { withBackoff, type BackoffOptions } from '../../streams/backoff.ts';
 import type { Logger } from '../logger.ts';
-import { alertDedupKey } from '../../channels/templates.ts';
 import type { Repeat, RepeatOf } from '../dedup-memory.ts';
-import { channelsOf, firedNotifications, resolvedNotifications, type AvailableChannels } from './notifications.ts';
+import type { AvailableChannels } from './notifications.ts';
+import { transitionOf, type AlertWrite } from './write-transition.ts';
 
-/** A write the alert machines asked for. */
-export interface AlertWrite extends AlertIntent {
-  kind: 'fire' | 'resolve';
-}
+export type { AlertWrite } from './write-transition.ts';
 
 /** What a write did: `changed` false when the store already had it so (idempotent). */
 export type WriteOutcome =
@@ -76,50 +71,6 @@ interface Unit {
   finish(): void;
 }
 
-/** The store transition of a write, and the repeats left out of its notifications (see `repeatOf`). */
-function transitionOf(w: AlertWrite, available: AvailableChannels | undefined, repeatOf: RepeatOf | undefined): { transition: AlertTransition; repeats: Repeat[] } {
-  const at = new Date(w.at).toISOString();
-  const { rule } = w;
-  const { channels, repeats } = unrepeated(channelsOf(rule, available), alertDedupKey(rule.id, w.kind === 'fire' ? 'firing' : 'resolved'), repeatOf);
-  if (w.kind === 'resolve') {
-    const resolution = { resolved_at: at, resolution_value: w.value };
-    return { transition: { kind: 'resolve', alertId: rule.id, resolution, notifications: (event) => resolvedNotifications(rule, event, available, channels) }, repeats };
-  }
-  const event = {
-    id: timeOrderedId(),
-    alert_id: rule.id,
-    device_id: rule.device_id,
-    metric: rule.metric,
-    operator: rule.operator,
-    severity: rule.severity,
-    threshold_value: rule.threshold,
-    current_value: w.value,
-    triggered_at: at,
-    metadata: { rule_name: rule.name, for_seconds: rule.for_seconds, clear_threshold: rule.clear_threshold },
-  };
-  return { transition: { kind: 'open', event, notifications: firedNotifications(rule, event, available, channels) }, repeats };
-}
-
-const NO_REPEATS: Repeat[] = [];
-
-/** `channels` split into those to notify and those whose notification of `dedupKey` repeats a remembered send. */
-function unrepeated(channels: readonly string[], dedupKey: string, repeatOf: RepeatOf | undefined): { channels: readonly string[]; repeats: Repeat[] } {
-  if (repeatOf === undefined) return { channels, repeats: NO_REPEATS };
-  let kept: string[] | undefined;
-  let repeats = NO_REPEATS;
-  channels.forEach((channel, i) => {
-    const send = repeatOf(channel, dedupKey);
-    if (send === undefined) {
-      kept?.push(channel);
-      return;
-    }
-    kept ??= channels.slice(0, i);
-    if (repeats === NO_REPEATS) repeats = [];
-    repeats.push({ channel, coveredBy: send.id });
-  });
-  return { channels: kept ?? channels, repeats };
-}
-
 function newUnit(writes: AlertWrite[], readings: Reading[], onSettled: { resolve(): void; reject(error: unknown): void }, waitOutRetries: boolean): Unit {
   let settled = false;
   let finish!: () => void;
@@ -162,6 +113,16 @@ function withRepeats(outcomes: TransitionOutcome[], planned: { repeats: Repeat[]
     const { repeats } = planned[i]!;
     return outcome.changed && repeats.length > 0 ? { ...outcome, repeats } : outcome;
   });
+}
+
+/** One attempt at committing `pending` (one group commit): each unit's outcomes, with the repeats left out of its writes. */
+function commitTogether(options: AlertWriterOptions, pending: Unit[], claim: boolean): Promise<PromiseSettledResult<Written[]>[]> {
+  const planned = pending.map((u) => u.writes.map((w) => transitionOf(w, options.channels, options.repeatOf)));
+  return Promise.allSettled(
+    pending.map((u, k) =>
+      options.store.alerts.commit({ transitions: planned[k]!.map((p) => p.transition), readings: u.readings, claim }).then((outcomes) => withRepeats(outcomes, planned[k]!)),
+    ),
+  );
 }
 
 /** Tells `onWritten` each write's outcome, in push order (a failing listener is logged, not thrown). */
@@ -226,7 +187,7 @@ function settleAttempt(pending: Unit[], settled: PromiseSettledResult<Written[]>
  * resolve never overtakes its fire, and a reading is never stored ahead of an earlier one's events.
  */
 export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
-  const { store, logger, maxBatch = 256 } = options;
+  const { logger, maxBatch = 256 } = options;
   if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new RangeError(`maxBatch must be an integer ≥ 1, got ${maxBatch}`);
   const queue: Unit[] = [];
   let last: Promise<void> = Promise.resolve();
@@ -245,15 +206,7 @@ export function createAlertWriter(options: AlertWriterOptions): AlertWriter {
     let pending = batch;
     await withBackoff(
       async () => {
-        const claim = options.claimOutbox?.() ?? false;
-        const planned = pending.map((u) => u.writes.map((w) => transitionOf(w, options.channels, options.repeatOf)));
-        const settled = await Promise.allSettled(
-          pending.map((u, k) =>
-            store.alerts
-              .commit({ transitions: planned[k]!.map((p) => p.transition), readings: u.readings, claim })
-              .then((outcomes) => withRepeats(outcomes, planned[k]!)),
-          ),
-        );
+        const settled = await commitTogether(options, pending, options.claimOutbox?.() ?? false);
         const { retry, firstError } = settleAttempt(pending, settled, report, logger);
         tellCommitted(options);
         pending = retry;
