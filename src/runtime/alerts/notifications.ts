@@ -1,4 +1,4 @@
-import { routedChannels } from '../../channels/routing.ts';
+import { routedChannels, type NotificationDraft } from '../../channels/routing.ts';
 import { alertFired, alertResolved, type AlertFacts } from '../../channels/templates.ts';
 import type { AlertEvent } from '../../domain/alert-event.ts';
 import type { NewNotification } from '../../domain/notification.ts';
@@ -14,9 +14,7 @@ const CONSOLE_ONLY: AvailableChannels = new Set(['console']);
  * `channels`, a part of them: a channel left out is one whose notification repeats a recent send).
  */
 export function firedNotifications(rule: Rule, event: AlertFacts, available: AvailableChannels = CONSOLE_ONLY, channels = channelsOf(rule, available)): NewNotification[] {
-  if (channels.length === 0) return [];
-  const draft = { ...alertFired(event, rule.name), alert_id: rule.id };
-  return channels.map((channel) => ({ ...draft, channel }));
+  return perChannel(rule, channels, () => alertFired(event, rule.name));
 }
 
 /** The outbox rows of a resolution, once per channel of the rule (or of `channels`, as for a firing). */
@@ -26,9 +24,14 @@ export function resolvedNotifications(
   available: AvailableChannels = CONSOLE_ONLY,
   channels = channelsOf(rule, available),
 ): NewNotification[] {
+  return perChannel(rule, channels, () => alertResolved(event, rule.name));
+}
+
+/** One row of the rule's draft per channel; the draft is made only when some channel is left. */
+function perChannel(rule: Rule, channels: readonly string[], draft: () => NotificationDraft): NewNotification[] {
   if (channels.length === 0) return [];
-  const draft = { ...alertResolved(event, rule.name), alert_id: rule.id };
-  return channels.map((channel) => ({ ...draft, channel }));
+  const shared = { ...draft(), alert_id: rule.id };
+  return channels.map((channel) => ({ ...shared, channel }));
 }
 
 /**

@@ -34,22 +34,15 @@ export function transitionOf(w: AlertWrite, available: AvailableChannels | undef
   return { transition: { kind: 'open', event, notifications: firedNotifications(rule, event, available, channels) }, repeats };
 }
 
-const NO_REPEATS: Repeat[] = [];
-
 /** `channels` split into those to notify and those whose notification of `dedupKey` repeats a remembered send. */
 function unrepeated(channels: readonly string[], dedupKey: string, repeatOf: RepeatOf | undefined): { channels: readonly string[]; repeats: Repeat[] } {
-  if (repeatOf === undefined) return { channels, repeats: NO_REPEATS };
-  let kept: string[] | undefined;
-  let repeats = NO_REPEATS;
-  channels.forEach((channel, i) => {
+  if (repeatOf === undefined) return { channels, repeats: [] };
+  const kept: string[] = [];
+  const repeats: Repeat[] = [];
+  for (const channel of channels) {
     const send = repeatOf(channel, dedupKey);
-    if (send === undefined) {
-      kept?.push(channel);
-      return;
-    }
-    kept ??= channels.slice(0, i);
-    if (repeats === NO_REPEATS) repeats = [];
-    repeats.push({ channel, coveredBy: send.id });
-  });
-  return { channels: kept ?? channels, repeats };
+    if (send === undefined) kept.push(channel);
+    else repeats.push({ channel, coveredBy: send.id });
+  }
+  return { channels: kept, repeats };
 }
